@@ -1,0 +1,40 @@
+namespace PeerGate.Protocol
+{
+    /// <summary>HTTP routes of API version 1, shared so device and server cannot drift apart.</summary>
+    public static class Routes
+    {
+        /// <summary>GET: the first hop of the allocation chain (<see cref="AllocationHop"/>).</summary>
+        public const string ServiceEntry = "/v1/service/entry";
+
+        /// <summary>POST <see cref="DelegatedAllocationRequest"/>: the service server walks the chain for the device (F8).</summary>
+        public const string ServiceResolve = "/v1/service/resolve";
+
+        /// <summary>POST <see cref="AllocationRequest"/>: one hop of the allocation chain (F6).</summary>
+        public const string AllocationResolve = "/v1/allocation/resolve";
+
+        /// <summary>POST <see cref="ChallengeRequest"/>: a fresh single-use nonce (F2).</summary>
+        public const string AuthChallenge = "/v1/auth/challenge";
+
+        /// <summary>POST <see cref="ProofRequest"/>: the answer to a challenge; returns a certificate (F4, F5).</summary>
+        public const string AuthProof = "/v1/auth/proof";
+
+        /// <summary>GET: the issuer's public key (<see cref="IssuerKey"/>) for verifying certificates elsewhere.</summary>
+        public const string AuthPublicKey = "/v1/auth/public-key";
+
+        /// <summary>GET: serials revoked by this issuer (<see cref="RevocationList"/>).</summary>
+        public const string AuthRevocations = "/v1/auth/revocations";
+
+        /// <summary>POST <see cref="RegistrationRequest"/> with the certificate as bearer token (F10).</summary>
+        public const string Registrations = "/v1/registry/registrations";
+
+        /// <summary>GET Terminals + terminalId: a terminal's address, if it lets the asker see it (F11).</summary>
+        public const string Terminals = "/v1/registry/terminals/";
+
+        /// <summary>GET Groups + groupId + GroupMembersSuffix: the members of a group the asker may see (F12).</summary>
+        public const string Groups = "/v1/registry/groups/";
+        public const string GroupMembersSuffix = "/members";
+
+        /// <summary>POST <see cref="MatchRequest"/>: an online terminal that fits (F13).</summary>
+        public const string Match = "/v1/registry/match";
+    }
+}
