@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need beyond the .NET SDK, then runs every test that
+# runs without a board (hardware tests report "skipped: no board") and a seconds-long benchmark smoke.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (https://dot.net)" >&2
+  exit 1
+fi
+
+# Debian packages some tests use; installed only when missing and when we may.
+need=()
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]}; tests that need them will report skipped" >&2
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build PeerGate.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$log" || status=$?
+
+bench=0
+if [ -f benchmarks/PeerGate.Benchmarks/bin/Release/net10.0/peergate-bench.dll ]; then
+  dotnet benchmarks/PeerGate.Benchmarks/bin/Release/net10.0/peergate-bench.dll --smoke || bench=$?
+fi
+
+# One closing line for all test projects, last: "N passed, N failed, N skipped".
+awk '
+  /Passed!|Failed!/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:")  { f += $(i+1) }
+      if ($i == "Passed:")  { p += $(i+1) }
+      if ($i == "Skipped:") { s += $(i+1) }
+    }
+  }
+  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' FS='[ ,]+' "$log"
+
+[ "$status" -eq 0 ] || exit "$status"
+exit "$bench"
