@@ -1,0 +1,40 @@
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Type.cs and System/Reflection/MemberInfo.cs
+// (CoreLibrary 1.17, reflection flavour). typeof() needs Type.GetTypeFromHandle.
+
+namespace System.Reflection
+{
+    public abstract class MemberInfo
+    {
+        public abstract string Name { get; }
+
+        public abstract Type DeclaringType { get; }
+    }
+}
+
+namespace System
+{
+    public abstract class Type : Reflection.MemberInfo
+    {
+        public abstract string FullName { get; }
+
+        public abstract Type BaseType { get; }
+
+        public abstract string AssemblyQualifiedName { get; }
+
+        public bool IsArray => throw null;
+
+        public bool IsClass => throw null;
+
+        public bool IsEnum => throw null;
+
+        public bool IsInterface => throw null;
+
+        public bool IsValueType => throw null;
+
+        public abstract Type GetElementType();
+
+        public static Type GetType(string name) { throw null; }
+
+        public static Type GetTypeFromHandle(RuntimeTypeHandle handle) { throw null; }
+    }
+}
