@@ -15,6 +15,10 @@ namespace PeerGate.Protocol
         public const string UnsupportedVersion = "unsupported_version";
         public const string RouteNotFound = "route_not_found";
         public const string RateLimited = "rate_limited";
+        public const string MethodNotAllowed = "method_not_allowed";
+
+        // The server failed, not the request; retry later.
+        public const string InternalError = "internal_error";
 
         // Authentication (F2-F5).
         public const string UnknownDevice = "unknown_device";

@@ -1,0 +1,63 @@
+namespace PeerGate.Device.Tests;
+
+[TestClass]
+public sealed class DeviceConfigTests
+{
+    [TestMethod]
+    public void ReadsEveryKey()
+    {
+        var config = DeviceConfig.Parse("""
+            # PeerGate device configuration
+            ServiceUrl = https://service.example:8443/
+            allocation-keys = acme, sensor-v2
+            delegated_allocation = TRUE
+            Discoverable=false
+
+            Kind=sensor
+            Capabilities=camera,temperature
+            Attributes=room=lab,floor=2
+            HttpTimeoutMillis=5000
+            """);
+
+        Assert.AreEqual("https://service.example:8443", config.ServiceUrl);
+        CollectionAssert.AreEqual(new[] { "acme", "sensor-v2" }, config.AllocationKeys);
+        Assert.IsTrue(config.DelegatedAllocation);
+        Assert.IsFalse(config.Discoverable);
+        Assert.AreEqual("sensor", config.Kind);
+        CollectionAssert.AreEqual(new[] { "camera", "temperature" }, config.Capabilities);
+        CollectionAssert.AreEqual(new[] { "room=lab", "floor=2" }, config.Attributes);
+        Assert.AreEqual(5000, config.HttpTimeoutMillis);
+    }
+
+    [TestMethod]
+    public void DefaultsApplyWhenOnlyTheRequiredKeysAreGiven()
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=http://s\r\nAllocationKeys=k\r\n");
+
+        Assert.AreEqual(DeviceConfig.DefaultHttpTimeoutMillis, config.HttpTimeoutMillis);
+        Assert.IsFalse(config.DelegatedAllocation);
+        Assert.IsNull(config.Kind);
+        Assert.IsEmpty(config.Capabilities);
+        Assert.IsEmpty(config.Attributes);
+    }
+
+    [TestMethod]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nColour=blue", "line 3", DisplayName = "unknown key")]
+    [DataRow("ServiceUrl=http://s\njust words\nAllocationKeys=k", "line 2", DisplayName = "no equals sign")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nDiscoverable=yes", "line 3", DisplayName = "not a boolean")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=a,b,c,d,e", "line 2", DisplayName = "five keys")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=a,,b", "line 2", DisplayName = "empty key")]
+    [DataRow("ServiceUrl=ftp://s\nAllocationKeys=k", "line 1", DisplayName = "not http")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nservice-url=http://t", "line 3", DisplayName = "key twice")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nHttpTimeoutMillis=-5", "line 3", DisplayName = "negative timeout")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nHttpTimeoutMillis=9999999999", "line 3", DisplayName = "huge timeout")]
+    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nAttributes=room", "line 3", DisplayName = "attribute without value")]
+    [DataRow("AllocationKeys=k", "ServiceUrl", DisplayName = "no service url")]
+    [DataRow("ServiceUrl=http://s", "AllocationKeys", DisplayName = "no keys")]
+    public void BadConfigIsRefusedNamingTheLine(string text, string expectedInMessage)
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => DeviceConfig.Parse(text));
+
+        Assert.Contains(expectedInMessage, error.Message);
+    }
+}

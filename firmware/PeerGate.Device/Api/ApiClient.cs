@@ -1,0 +1,108 @@
+using System;
+using PeerGate.Device.Platform;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Api
+{
+    /// <summary>
+    /// The one place that turns an HTTP exchange into a protocol message or an <see cref="ApiException"/>:
+    /// every flow talks to servers through here, so failures are classified the same way everywhere.
+    /// </summary>
+    public class ApiClient
+    {
+        private readonly IHttpTransport _http;
+        private readonly IJsonCodec _json;
+        private readonly int _timeoutMillis;
+
+        public ApiClient(IHttpTransport http, IJsonCodec json, int timeoutMillis)
+        {
+            _http = http ?? throw new ArgumentNullException(nameof(http));
+            _json = json ?? throw new ArgumentNullException(nameof(json));
+            _timeoutMillis = timeoutMillis;
+        }
+
+        /// <summary>GET <paramref name="route"/> on <paramref name="baseUrl"/> and read the answer as <paramref name="responseType"/>.</summary>
+        public object Get(string baseUrl, string route, Type responseType, string bearerToken)
+        {
+            return Exchange("GET", baseUrl, route, null, responseType, bearerToken);
+        }
+
+        /// <summary>POST <paramref name="request"/> as JSON and read the answer as <paramref name="responseType"/>.</summary>
+        public object Post(string baseUrl, string route, object request, Type responseType, string bearerToken)
+        {
+            return Exchange("POST", baseUrl, route, request, responseType, bearerToken);
+        }
+
+        /// <summary>Joins a base URL (with or without a trailing '/') and a route starting with '/'.</summary>
+        public static string Combine(string baseUrl, string route)
+        {
+            return DeviceConfig.TrimTrailingSlash(baseUrl) + route;
+        }
+
+        private object Exchange(string method, string baseUrl, string route, object request, Type responseType, string bearerToken)
+        {
+            string body = request == null ? null : _json.Serialize(request);
+            HttpReply reply = _http.Send(method, Combine(baseUrl, route), body, bearerToken, _timeoutMillis);
+
+            if (reply.Failed)
+            {
+                throw new ApiException(ApiFailure.Connection, FailureCodes.ConnectionFailed, 0, "no answer from " + baseUrl + ": " + reply.Error);
+            }
+
+            if (!reply.IsSuccess)
+            {
+                throw Classify(reply, baseUrl);
+            }
+
+            object message = TryRead(reply.Body, responseType, false);
+            if (message == null)
+            {
+                throw new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, reply.Status, "unreadable answer from " + baseUrl + route);
+            }
+
+            return message;
+        }
+
+        private ApiException Classify(HttpReply reply, string baseUrl)
+        {
+            if (reply.Status >= 500)
+            {
+                return new ApiException(ApiFailure.ServerError, FailureCodes.ServerError, reply.Status, "server error " + reply.Status.ToString() + " from " + baseUrl);
+            }
+
+            Problem problem = (Problem)TryRead(reply.Body, typeof(Problem), true);
+            string code = problem == null ? null : problem.Code;
+
+            // A 404 for the route itself means "not a PeerGate server of this role here", not a refusal.
+            if (reply.Status == 404 && (code == null || code == ErrorCodes.RouteNotFound))
+            {
+                return new ApiException(ApiFailure.NotFound, FailureCodes.NotFound, reply.Status, "no PeerGate route at " + baseUrl);
+            }
+
+            if (code == null || code.Length == 0)
+            {
+                return new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, reply.Status, "status " + reply.Status.ToString() + " without a problem code from " + baseUrl);
+            }
+
+            return new ApiException(ApiFailure.Refused, code, reply.Status, "refused by " + baseUrl + ": " + code);
+        }
+
+        private object TryRead(string body, Type type, bool ignoreCase)
+        {
+            if (body == null || body.Length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return ignoreCase ? _json.DeserializeIgnoringCase(body, type) : _json.Deserialize(body, type);
+            }
+            catch (Exception)
+            {
+                // Any parser failure means the same thing here: not an answer we understand.
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+using System;
+
+namespace PeerGate.Device
+{
+    /// <summary>
+    /// What the maker writes to flash: where the service server is and how the device describes
+    /// itself. See <see cref="Parse"/> for the file format.
+    /// </summary>
+    public class DeviceConfig
+    {
+        public const int DefaultHttpTimeoutMillis = 15000;
+        public const int MaxAllocationKeys = 4;
+
+        public DeviceConfig()
+        {
+            AllocationKeys = new string[0];
+            Capabilities = new string[0];
+            Attributes = new string[0];
+            HttpTimeoutMillis = DefaultHttpTimeoutMillis;
+        }
+
+        /// <summary>Base URL of the service server, the entry of the allocation chain.</summary>
+        public string ServiceUrl { get; set; }
+
+        /// <summary>Allocation keys, level 1 first (1 to 4), e.g. manufacturer, then model.</summary>
+        public string[] AllocationKeys { get; set; }
+
+        /// <summary>Let the service server walk the chain on the device's behalf (F8).</summary>
+        public bool DelegatedAllocation { get; set; }
+
+        public bool Discoverable { get; set; }
+
+        public string Kind { get; set; }
+
+        public string[] Capabilities { get; set; }
+
+        /// <summary>Free-form "key=value" pairs for matching.</summary>
+        public string[] Attributes { get; set; }
+
+        public int HttpTimeoutMillis { get; set; }
+
+        /// <summary>
+        /// Reads "key=value" lines; blank lines and lines starting with '#' are skipped. Keys are the
+        /// property names, matched ignoring case, '-' and '_' (ServiceUrl, service-url). Lists are
+        /// comma-separated; booleans are true or false.
+        /// </summary>
+        /// <exception cref="ArgumentException">A line is malformed, a key is unknown or repeated, or a required value is missing; the message names the line.</exception>
+        public static DeviceConfig Parse(string text)
+        {
+            if (text == null)
+            {
+                throw new ArgumentNullException(nameof(text));
+            }
+
+            DeviceConfig config = new DeviceConfig();
+            int seen = 0;
+            string[] lines = text.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                string line = lines[i].Trim();
+                if (line.Length == 0 || line[0] == '#')
+                {
+                    continue;
+                }
+
+                int lineNumber = i + 1;
+                int equals = line.IndexOf('=');
+                if (equals <= 0)
+                {
+                    throw LineError(lineNumber, "expected key=value", line);
+                }
+
+                string key = NormalizeKey(line.Substring(0, equals));
+                string value = line.Substring(equals + 1).Trim();
+                int flag = KeyFlag(key);
+                if (flag == 0)
+                {
+                    throw LineError(lineNumber, "unknown key", line);
+                }
+
+                if ((seen & flag) != 0)
+                {
+                    throw LineError(lineNumber, "key given twice", line);
+                }
+
+                seen |= flag;
+                config.Apply(key, value, lineNumber, line);
+            }
+
+            config.Validate();
+            return config;
+        }
+
+        /// <summary>One bit per known key, to catch repeats without a hashtable; 0 for an unknown key.</summary>
+        private static int KeyFlag(string key)
+        {
+            switch (key)
+            {
+                case "serviceurl":
+                    return 1;
+                case "allocationkeys":
+                    return 2;
+                case "delegatedallocation":
+                    return 4;
+                case "discoverable":
+                    return 8;
+                case "kind":
+                    return 16;
+                case "capabilities":
+                    return 32;
+                case "attributes":
+                    return 64;
+                case "httptimeoutmillis":
+                    return 128;
+                default:
+                    return 0;
+            }
+        }
+
+        private void Apply(string key, string value, int lineNumber, string line)
+        {
+            switch (key)
+            {
+                case "serviceurl":
+                    if (!IsHttpUrl(value))
+                    {
+                        throw LineError(lineNumber, "ServiceUrl must start with http:// or https://", line);
+                    }
+
+                    ServiceUrl = TrimTrailingSlash(value);
+                    break;
+
+                case "allocationkeys":
+                    AllocationKeys = ParseList(value, lineNumber, line);
+                    if (AllocationKeys.Length < 1 || AllocationKeys.Length > MaxAllocationKeys)
+                    {
+                        throw LineError(lineNumber, "AllocationKeys must hold 1 to 4 keys", line);
+                    }
+
+                    break;
+
+                case "delegatedallocation":
+                    DelegatedAllocation = ParseBool(value, lineNumber, line);
+                    break;
+
+                case "discoverable":
+                    Discoverable = ParseBool(value, lineNumber, line);
+                    break;
+
+                case "kind":
+                    Kind = value.Length == 0 ? null : value;
+                    break;
+
+                case "capabilities":
+                    Capabilities = ParseList(value, lineNumber, line);
+                    break;
+
+                case "attributes":
+                    Attributes = ParseList(value, lineNumber, line);
+                    for (int i = 0; i < Attributes.Length; i++)
+                    {
+                        if (Attributes[i].IndexOf('=') <= 0)
+                        {
+                            throw LineError(lineNumber, "each attribute must be key=value", line);
+                        }
+                    }
+
+                    break;
+
+                case "httptimeoutmillis":
+                    HttpTimeoutMillis = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                default:
+                    throw LineError(lineNumber, "unknown key", line);
+            }
+        }
+
+        private void Validate()
+        {
+            if (ServiceUrl == null)
+            {
+                throw new ArgumentException("config: ServiceUrl is missing");
+            }
+
+            if (AllocationKeys.Length == 0)
+            {
+                throw new ArgumentException("config: AllocationKeys is missing");
+            }
+        }
+
+        private static ArgumentException LineError(int lineNumber, string problem, string line)
+        {
+            return new ArgumentException("config line " + lineNumber.ToString() + ": " + problem + ": \"" + line + "\"");
+        }
+
+        /// <summary>Lower case without '-' and '_', so "service-url" and "ServiceUrl" name the same key.</summary>
+        private static string NormalizeKey(string key)
+        {
+            string trimmed = key.Trim().ToLower();
+            char[] chars = new char[trimmed.Length];
+            int count = 0;
+            for (int i = 0; i < trimmed.Length; i++)
+            {
+                char c = trimmed[i];
+                if (c != '-' && c != '_')
+                {
+                    chars[count++] = c;
+                }
+            }
+
+            return new string(chars, 0, count);
+        }
+
+        private static string[] ParseList(string value, int lineNumber, string line)
+        {
+            if (value.Length == 0)
+            {
+                return new string[0];
+            }
+
+            string[] items = value.Split(',');
+            for (int i = 0; i < items.Length; i++)
+            {
+                items[i] = items[i].Trim();
+                if (items[i].Length == 0)
+                {
+                    throw LineError(lineNumber, "empty list item", line);
+                }
+            }
+
+            return items;
+        }
+
+        private static bool ParseBool(string value, int lineNumber, string line)
+        {
+            string lower = value.ToLower();
+            if (lower == "true")
+            {
+                return true;
+            }
+
+            if (lower == "false")
+            {
+                return false;
+            }
+
+            throw LineError(lineNumber, "expected true or false", line);
+        }
+
+        private static int ParsePositiveInt(string value, int lineNumber, string line)
+        {
+            // Hand-rolled: bounded, culture-free and the same on every runtime.
+            if (value.Length == 0 || value.Length > 9)
+            {
+                throw LineError(lineNumber, "expected a whole number from 1 to 999999999", line);
+            }
+
+            int result = 0;
+            for (int i = 0; i < value.Length; i++)
+            {
+                char c = value[i];
+                if (c < '0' || c > '9')
+                {
+                    throw LineError(lineNumber, "expected a whole number from 1 to 999999999", line);
+                }
+
+                result = (result * 10) + (c - '0');
+            }
+
+            if (result == 0)
+            {
+                throw LineError(lineNumber, "expected a whole number from 1 to 999999999", line);
+            }
+
+            return result;
+        }
+
+        private static bool IsHttpUrl(string value)
+        {
+            return (value.StartsWith("http://") && value.Length > 7) || (value.StartsWith("https://") && value.Length > 8);
+        }
+
+        internal static string TrimTrailingSlash(string url)
+        {
+            int end = url.Length;
+            while (end > 0 && url[end - 1] == '/')
+            {
+                end--;
+            }
+
+            return end == url.Length ? url : url.Substring(0, end);
+        }
+    }
+}
