@@ -1,0 +1,93 @@
+using System;
+using System.Threading;
+using nanoFramework.Runtime.Native;
+using PeerGate.Device.Platform;
+
+namespace PeerGate.Device.Esp32
+{
+    /// <summary>
+    /// Runs the device agent on its own thread and reboots the board as the last resort: when the
+    /// agent has crashed too often, or when it has not been registered for a long time (native heap
+    /// fragmentation and per-request TLS leaks on some firmware only clear with a restart).
+    /// </summary>
+    public class AgentSupervisor
+    {
+        public const int MaxCrashes = 3;
+        public const int CheckIntervalMillis = 10000;
+        public const long UnregisteredRebootMillis = 30 * 60 * 1000;
+
+        private readonly DeviceAgent _agent;
+        private readonly IClock _clock;
+        private readonly IDeviceLog _log;
+        private readonly ManualResetEvent _stop = new ManualResetEvent(false);
+
+        private int _crashes;
+        private long _lastHealthyMillis;
+
+        public AgentSupervisor(DeviceAgent agent, IClock clock, IDeviceLog log)
+        {
+            _agent = agent ?? throw new ArgumentNullException(nameof(agent));
+            _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+            _log = log ?? throw new ArgumentNullException(nameof(log));
+        }
+
+        /// <summary>Never returns: supervises until it decides to reboot.</summary>
+        public void Run()
+        {
+            _lastHealthyMillis = _clock.UptimeMillis;
+            Thread worker = StartWorker();
+            while (true)
+            {
+                Thread.Sleep(CheckIntervalMillis);
+                long now = _clock.UptimeMillis;
+                if (_agent.State == DeviceState.Registered)
+                {
+                    _lastHealthyMillis = now;
+                }
+
+                if (!worker.IsAlive)
+                {
+                    if (_crashes >= MaxCrashes)
+                    {
+                        Reboot("agent crashed " + _crashes.ToString() + " times");
+                    }
+
+                    worker = StartWorker();
+                }
+
+                if (now - _lastHealthyMillis > UnregisteredRebootMillis)
+                {
+                    Reboot("not registered for " + ((now - _lastHealthyMillis) / 1000).ToString() + " s");
+                }
+            }
+        }
+
+        private Thread StartWorker()
+        {
+            Thread worker = new Thread(RunAgent);
+            worker.Start();
+            return worker;
+        }
+
+        private void RunAgent()
+        {
+            try
+            {
+                _agent.Run(_stop);
+            }
+            catch (Exception ex)
+            {
+                // Run handles every expected failure itself; this is out-of-memory and the like.
+                Interlocked.Increment(ref _crashes);
+                _log.Event("agent.crashed", ex.Message);
+            }
+        }
+
+        private void Reboot(string reason)
+        {
+            _log.Event("reboot", reason);
+            _stop.Set();
+            Power.RebootDevice();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System;
+using System.Security.Cryptography;
+using nanoFramework.Json;
+using PeerGate.Device.Platform;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Esp32.Diagnostics
+{
+    /// <summary>
+    /// Proves at boot that this board's HMACSHA256 and nanoFramework.Json produce exactly the shared
+    /// vectors (shared-protocol/vectors/auth-proof.json and messages/ProofRequest.json). The rig in
+    /// hardware-tests reads the two lines from the serial port and compares them with the files.
+    /// </summary>
+    /// <remarks>
+    /// The key and nonce are the published test vector, not the board's Device Key, so printing the
+    /// resulting proof gives nothing away.
+    /// </remarks>
+    public static class WireSelfTest
+    {
+        public const string HmacEvent = "selftest.hmac";
+        public const string JsonEvent = "selftest.json";
+
+        // shared-protocol/vectors/auth-proof.json
+        private const string VectorKeyHex = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+        private const string VectorNonceHex = "404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F";
+        private const string VectorDeviceId = "24A160C3D4E5";
+
+        // shared-protocol/vectors/messages/ProofRequest.json
+        private const string VectorNonceId = "n-7f3a";
+
+        public static void Run(IDeviceLog log)
+        {
+            try
+            {
+                byte[] message = AuthProofs.Message(Hex.Decode(VectorNonceHex), VectorDeviceId);
+                byte[] proof;
+                using (HMACSHA256 hmac = new HMACSHA256(Hex.Decode(VectorKeyHex)))
+                {
+                    proof = hmac.ComputeHash(message);
+                }
+
+                log.Event(HmacEvent, Hex.Encode(proof, 0, proof.Length));
+
+                ProofRequest request = new ProofRequest();
+                request.DeviceId = VectorDeviceId;
+                request.NonceId = VectorNonceId;
+                request.Proof = Convert.ToBase64String(proof);
+                log.Event(JsonEvent, JsonConvert.SerializeObject(request));
+            }
+            catch (Exception ex)
+            {
+                // A firmware without the crypto API fails here; say so and carry on booting.
+                log.Event("selftest.failed", ex.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System;
+using System.IO;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using nanoFramework.Runtime.Native;
+using PeerGate.Device.Esp32.Configuration;
+using PeerGate.Device.Esp32.Diagnostics;
+using PeerGate.Device.Esp32.Identity;
+using PeerGate.Device.Esp32.Networking;
+using PeerGate.Device.Esp32.Platform;
+using PeerGate.Device.Esp32.Security;
+using PeerGate.Device.Platform;
+
+namespace PeerGate.Device.Esp32
+{
+    /// <summary>
+    /// Power-on to "registered" with nobody involved (F9): read I:\peergate.conf, bring Wi-Fi up,
+    /// compose the device core with this board's adapters and let the agent run.
+    /// </summary>
+    public static class Program
+    {
+        public const string ConfigPath = "I:\\peergate.conf";
+
+        private const int WifiTimeoutMillis = 60000;
+        private const int WifiRetryMillis = 10000;
+        private const int WifiAttemptsBeforeReboot = 10;
+
+        public static void Main()
+        {
+            SerialLog log = new SerialLog();
+            log.Event("boot", "PeerGate ESP32 application");
+            WireSelfTest.Run(log);
+
+            BoardConfig board;
+            DeviceConfig config;
+            if (!TryReadConfig(log, out board, out config))
+            {
+                // Nothing useful to do without configuration; stay up so the maker can redeploy it.
+                Thread.Sleep(Timeout.Infinite);
+            }
+
+            ConnectWifi(board, log);
+
+            NanoClock clock = new NanoClock();
+            DevicePlatform platform;
+            try
+            {
+                platform = new DevicePlatform(
+                    clock,
+                    CreateIdentity(board),
+                    FlashKeySigner.FromFile(board.KeyFile),
+                    new NanoHttpTransport(config.HttpTimeoutMillis, ReadPinnedCa(board, config, log)),
+                    new NanoJsonCodec(),
+                    new FlashSettingsStore(FlashSettingsStore.DefaultDirectory),
+                    new WifiNetworkInfo(0),
+                    log,
+                    new HardwareRandom());
+            }
+            catch (Exception ex)
+            {
+                // Missing key file, unsupported identity source: provisioning is incomplete.
+                log.Event("setup.failed", ex.Message);
+                Thread.Sleep(Timeout.Infinite);
+                return;
+            }
+
+            log.Event("identity", platform.Identity.DeviceId);
+            new AgentSupervisor(new DeviceAgent(platform, config), clock, log).Run();
+        }
+
+        private static bool TryReadConfig(IDeviceLog log, out BoardConfig board, out DeviceConfig config)
+        {
+            board = null;
+            config = null;
+            if (!File.Exists(ConfigPath))
+            {
+                log.Event("config.missing", ConfigPath + ": write it with flash.sh config");
+                return false;
+            }
+
+            try
+            {
+                board = BoardConfig.Parse(File.ReadAllText(ConfigPath));
+                config = DeviceConfig.Parse(board.CoreText);
+                return true;
+            }
+            catch (ArgumentException ex)
+            {
+                log.Event("config.invalid", WithoutQuotedLine(ex.Message));
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// The core's errors quote the offending line; a misspelt board key could carry the Wi-Fi
+        /// password, so only the line number and the problem reach the log.
+        /// </summary>
+        private static string WithoutQuotedLine(string message)
+        {
+            int quote = message.IndexOf(": \"");
+            return quote < 0 ? message : message.Substring(0, quote);
+        }
+
+        private static void ConnectWifi(BoardConfig board, IDeviceLog log)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                if (WifiConnector.Connect(board, WifiTimeoutMillis, log))
+                {
+                    return;
+                }
+
+                if (attempt >= WifiAttemptsBeforeReboot)
+                {
+                    log.Event("reboot", "no Wi-Fi after " + attempt.ToString() + " attempts");
+                    Power.RebootDevice();
+                }
+
+                Thread.Sleep(WifiRetryMillis);
+            }
+        }
+
+        private static IDeviceIdentity CreateIdentity(BoardConfig board)
+        {
+            if (board.Identity == IdentitySource.EfuseUserBlock)
+            {
+                return UserBlockIdentity.FromStockFirmware();
+            }
+
+            return new MacIdentity(board.GroupId);
+        }
+
+        private static X509Certificate ReadPinnedCa(BoardConfig board, DeviceConfig config, IDeviceLog log)
+        {
+            if (File.Exists(board.CaFile))
+            {
+                log.Event("tls.pinned", board.CaFile);
+                return new X509Certificate(File.ReadAllText(board.CaFile));
+            }
+
+            if (config.ServiceUrl.StartsWith("https://"))
+            {
+                // Falls back to the CA bundle stored with nanoff --networkdeployment, if any.
+                log.Event("tls.unpinned", "no " + board.CaFile + "; HTTPS uses the device's stored CA certificates");
+            }
+
+            return null;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+// Mirrors nanoframework/System.Net nanoFramework.System.Net/NetworkHelper/NetworkHelperStatus.cs
+// (NuGet nanoFramework.System.Net 1.11, main branch). Returned by WifiNetworkHelper.Status.
+
+namespace nanoFramework.Networking
+{
+    public enum NetworkHelperStatus
+    {
+        None,
+        Started,
+        NetworkIsReady,
+        FailedNoNetworkInterface,
+        TokenExpiredWaitingIPAddress,
+        TokenExpiredWaitingDateTime,
+        ErrorConnetingToWiFiWhileScanning,
+        Reconnecting,
+        ExceptionOccurred,
+    }
+}
