@@ -1,1 +1,24 @@
-return 0;
+using PeerGate.Benchmarks;
+
+// peergate-bench [--seconds N] [--concurrency C] [--devices D] [--data-dir DIR] [--smoke]
+var settings = BenchSettings.Parse(args);
+if (settings is null)
+{
+    Console.Error.WriteLine("usage: peergate-bench [--seconds N] [--concurrency C] [--devices D] [--data-dir DIR] [--smoke]");
+    return 2;
+}
+
+var registrations = await RegistrationBenchmark.RunAsync(settings);
+var disk = DiskSyncBenchmark.Run(settings.DataRoot, settings.Seconds / 2);
+var dd = DiskSyncBenchmark.RunDd(settings.DataRoot, settings.Smoke ? 200 : 2000);
+var sqlite = SqliteCommitBenchmark.Run(settings.DataRoot, settings.Seconds / 2);
+
+Console.WriteLine();
+Console.WriteLine($"PeerGate benchmark ({(settings.Smoke ? "smoke run" : "full run")}, {Environment.ProcessorCount} cores, data on {settings.DataRoot})");
+Console.WriteLine($"  durable registrations    {registrations.PerSecond,10:F0} /s   p50 {registrations.P50Ms,6:F2} ms   p99 {registrations.P99Ms,6:F2} ms   ({registrations.Count} answered, {registrations.Failures} failed, {settings.Concurrency} clients, {settings.Devices} devices)");
+Console.WriteLine($"  raw SQLite commit        {sqlite.PerSecond,10:F0} /s   p50 {sqlite.P50Ms,6:F2} ms   p99 {sqlite.P99Ms,6:F2} ms   (same pragmas, one connection, no HTTP)");
+Console.WriteLine($"  disk write+fsync         {disk.PerSecond,10:F0} /s   p50 {disk.P50Ms,6:F2} ms   p99 {disk.P99Ms,6:F2} ms   (4 KiB, same file system, same run)");
+Console.WriteLine(dd is null
+    ? "  dd oflag=dsync                 n/a   (dd not found)"
+    : $"  dd oflag=dsync           {dd.Value,10:F0} /s   (coreutils dd, 4 KiB blocks)");
+return registrations.Count > 0 ? 0 : 1;

@@ -1,0 +1,35 @@
+namespace PeerGate.Benchmarks;
+
+/// <summary>Command-line settings; --smoke shrinks everything to a seconds-long run for CI.</summary>
+public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke)
+{
+    public static BenchSettings? Parse(string[] args)
+    {
+        var smoke = args.Contains("--smoke");
+        double seconds = smoke ? 1 : 10;
+        int concurrency = smoke ? 4 : 16;
+        int devices = smoke ? 8 : 64;
+        var dataRoot = Path.GetTempPath();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var hasValue = i + 1 < args.Length;
+            switch (args[i])
+            {
+                case "--smoke":
+                    break;
+                case "--seconds" when hasValue && double.TryParse(args[i + 1], out seconds) && seconds > 0:
+                case "--concurrency" when hasValue && int.TryParse(args[i + 1], out concurrency) && concurrency > 0:
+                case "--devices" when hasValue && int.TryParse(args[i + 1], out devices) && devices > 0:
+                    i++;
+                    break;
+                case "--data-dir" when hasValue && Directory.Exists(args[i + 1]):
+                    dataRoot = args[++i];
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke);
+    }
+}

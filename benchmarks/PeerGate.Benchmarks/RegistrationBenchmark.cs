@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using PeerGate.Protocol;
+using PeerGate.Server.Testing;
+
+namespace PeerGate.Benchmarks;
+
+/// <summary>
+/// Registrations per second as a device sees them: HTTP over loopback to a real Kestrel, certificate
+/// verification, and a durable SQLite commit (synchronous=FULL) before each answer.
+/// Client and server share this machine's cores.
+/// </summary>
+public static class RegistrationBenchmark
+{
+    public static async Task<LatencySample> RunAsync(BenchSettings settings)
+    {
+        var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-" + Guid.NewGuid().ToString("N"));
+        await using var server = await TestServer.StartAsync(new TestServerOptions { UseSystemClock = true, DataDirectory = dataDirectory });
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
+            var certificates = await EnrollAndAuthenticateAsync(server, http, settings.Devices);
+
+            // Warm-up, not measured: every device registers once so JIT and connection set-up stay out of the numbers.
+            foreach (var (terminalId, certificate) in certificates)
+            {
+                using var warm = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, 0));
+                warm.EnsureSuccessStatusCode();
+            }
+
+            var latencies = new List<long>[settings.Concurrency];
+            var failures = 0L;
+            var deadline = Stopwatch.StartNew();
+            var duration = TimeSpan.FromSeconds(settings.Seconds);
+            var workers = Enumerable.Range(0, settings.Concurrency).Select(worker => Task.Run(async () =>
+            {
+                var mine = latencies[worker] = new List<long>();
+                for (var i = worker; deadline.Elapsed < duration; i += settings.Concurrency)
+                {
+                    var (terminalId, certificate) = certificates[i % certificates.Length];
+                    var request = Registration(terminalId, i);
+                    var started = Stopwatch.GetTimestamp();
+                    using var response = await TestDevice.SendRegistrationAsync(http, certificate, request);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        mine.Add(Stopwatch.GetTimestamp() - started);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+            })).ToArray();
+            await Task.WhenAll(workers);
+            var elapsed = deadline.Elapsed;
+
+            return LatencySample.From(latencies.SelectMany(l => l).ToList(), failures, elapsed);
+        }
+        finally
+        {
+            await server.StopAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    private static RegistrationRequest Registration(string terminalId, int i) => new()
+    {
+        TerminalId = terminalId,
+        LocalIp = "10.0.0." + (i % 250 + 1),
+        LocalPort = 7400,
+        Kind = "sensor",
+        Capabilities = [],
+        Attributes = [],
+    };
+
+    private static async Task<(string TerminalId, string Certificate)[]> EnrollAndAuthenticateAsync(TestServer server, HttpClient http, int count)
+    {
+        var result = new (string, string)[count];
+        for (var i = 0; i < count; i++)
+        {
+            var device = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
+            await server.Admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey));
+            var certificate = await device.AuthenticateAsync(http);
+            result[i] = (certificate.TerminalId, certificate.Certificate);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using PeerGate.Protocol;
+using PeerGate.VirtualDevice.Commands;
+using PeerGate.VirtualDevice.Tests.Support;
+
+namespace PeerGate.VirtualDevice.Tests.Commands;
+
+[TestClass]
+public sealed class CliTests
+{
+    private const string KeyHex = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+
+    [TestMethod]
+    public void BurnWithAGeneratedKeyPrintsItOnceAndInfoNeverDoes()
+    {
+        using var temp = new TempFolder();
+
+        var burn = Run("burn", "--image", temp.File("efuse"), "--device-id", "a1b2c3d4e5f6", "--generate-key");
+        var info = Run("info", "--image", temp.File("efuse"));
+
+        Assert.AreEqual(Cli.Ok, burn.Code, burn.Error);
+        Assert.Contains("device-id A1B2C3D4E5F6", burn.Output);
+        var key = burn.Output.Split('\n').Single(l => l.StartsWith("device-key ", StringComparison.Ordinal))["device-key ".Length..].Trim();
+        Assert.HasCount(32, Convert.FromHexString(key));
+        Assert.AreEqual(Cli.Ok, info.Code);
+        Assert.Contains("device-id A1B2C3D4E5F6", info.Output);
+        Assert.DoesNotContain(key, info.Output);
+        Assert.DoesNotContain(key, info.Error);
+    }
+
+    [TestMethod]
+    public void BurnWithAGivenKeyDoesNotEchoIt()
+    {
+        using var temp = new TempFolder();
+
+        var burn = Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--key", KeyHex, "--group", "factory-7");
+
+        Assert.AreEqual(Cli.Ok, burn.Code, burn.Error);
+        Assert.DoesNotContain(KeyHex, burn.Output);
+        Assert.Contains("group factory-7", burn.Output);
+    }
+
+    [TestMethod]
+    public void SecondBurnFailsWithExitCodeOne()
+    {
+        using var temp = new TempFolder();
+        Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--key", KeyHex);
+
+        var again = Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--generate-key");
+
+        Assert.AreEqual(Cli.Failure, again.Code);
+        Assert.Contains("already burned", again.Error);
+        Assert.DoesNotContain("device-key", again.Output);
+    }
+
+    [TestMethod]
+    public void DeriveKeyIsTheGroupHmacOfTheDeviceId()
+    {
+        var derived = Run("derive-key", "--group-key", KeyHex, "--device-id", "a1b2c3d4e5f6");
+
+        var expected = Convert.ToHexString(HMACSHA256.HashData(Convert.FromHexString(KeyHex), AuthProofs.GroupDerivationMessage("A1B2C3D4E5F6")));
+        Assert.AreEqual(Cli.Ok, derived.Code);
+        Assert.AreEqual(expected, derived.Output.Trim());
+    }
+
+    [TestMethod]
+    [DataRow(new string[0], DisplayName = "no command")]
+    [DataRow(new[] { "fly" }, DisplayName = "unknown command")]
+    [DataRow(new[] { "info" }, DisplayName = "missing option")]
+    [DataRow(new[] { "info", "--image" }, DisplayName = "option without value")]
+    [DataRow(new[] { "info", "--image", "x", "--colour", "red" }, DisplayName = "unknown option")]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6" }, DisplayName = "no key source")]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--key", "00", "--generate-key" }, DisplayName = "two key sources")]
+    [DataRow(new[] { "derive-key", "--group-key", "zz", "--device-id", "A1B2C3D4E5F6" }, DisplayName = "key not hex")]
+    public void WrongUseExitsWithTwoAndShowsUsage(string[] args)
+    {
+        var result = Run(args);
+
+        Assert.AreEqual(Cli.Usage, result.Code);
+        Assert.Contains("usage:", result.Error);
+    }
+
+    [TestMethod]
+    public void RunWithABadConfigNamesTheLine()
+    {
+        using var temp = new TempFolder();
+        Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--key", KeyHex);
+        File.WriteAllText(temp.File("device.conf"), "ServiceUrl=http://127.0.0.1:1\nAllocationKeys=acme\nColour=red\n");
+
+        var result = Run("run", "--image", temp.File("efuse"), "--config", temp.File("device.conf"), "--once");
+
+        Assert.AreEqual(Cli.Failure, result.Code);
+        Assert.Contains("line 3", result.Error);
+    }
+
+    [TestMethod]
+    public void RunOnceWithoutAServerFailsWithTheProblemCode()
+    {
+        using var temp = new TempFolder();
+        Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--key", KeyHex);
+        File.WriteAllText(temp.File("device.conf"), "ServiceUrl=http://127.0.0.1:1\nAllocationKeys=acme\nHttpTimeoutMillis=2000\n");
+
+        var result = Run("run", "--image", temp.File("efuse"), "--config", temp.File("device.conf"), "--state", temp.File("state"), "--once");
+
+        Assert.AreEqual(Cli.Failure, result.Code);
+        Assert.Contains("connection_failed", result.Error);
+        Assert.Contains("[A1B2C3D4E5F6] chain.failed", result.Output);
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Cli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

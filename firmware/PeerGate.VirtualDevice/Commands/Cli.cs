@@ -1,0 +1,169 @@
+using System.Security.Cryptography;
+using PeerGate.Device;
+using PeerGate.Protocol;
+using PeerGate.VirtualDevice.Adapters;
+
+namespace PeerGate.VirtualDevice.Commands;
+
+/// <summary>The virtual-device commands. Exit codes: 0 ok, 1 failure, 2 usage.</summary>
+public static class Cli
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+
+    public const string UsageText = """
+        usage:
+          virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
+          virtual-device derive-key --group-key HEX --device-id HEX
+          virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N]
+          virtual-device info --image PATH
+        """;
+
+    /// <param name="stop">Ends a long run (Ctrl+C in the real CLI); null for one that never stops by itself.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, WaitHandle? stop = null)
+    {
+        if (args.Length == 0)
+        {
+            error.WriteLine(UsageText);
+            return Usage;
+        }
+
+        try
+        {
+            var options = args[1..];
+            return args[0] switch
+            {
+                "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
+                "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id"], []), output),
+                "run" => RunDevice(CommandLine.Parse(options, ["--image", "--config", "--state", "--local-ip", "--listen-port"], ["--once"]), output, error, stop),
+                "info" => Info(CommandLine.Parse(options, ["--image"], []), output),
+                "help" or "--help" or "-h" => Help(output),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"virtual-device: {e.Message}");
+            error.WriteLine(UsageText);
+            return Usage;
+        }
+        catch (EfuseException e)
+        {
+            error.WriteLine($"virtual-device: {e.Message}");
+            return Failure;
+        }
+    }
+
+    private static int Help(TextWriter output)
+    {
+        output.WriteLine(UsageText);
+        return Ok;
+    }
+
+    private static int Burn(CommandLine line, TextWriter output)
+    {
+        var image = line.Required("--image");
+        var deviceId = line.Required("--device-id");
+        var generate = line.Has("--generate-key");
+        var keyHex = line.Optional("--key");
+        if (generate == (keyHex is not null))
+        {
+            throw new UsageException("give exactly one of --key HEX and --generate-key");
+        }
+
+        var key = generate ? RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength) : DecodeHex(keyHex!, "--key");
+        var burned = EfuseImage.Burn(image, deviceId, key, line.Optional("--group"));
+
+        output.WriteLine($"device-id {burned.DeviceId}");
+        if (burned.GroupId is not null)
+        {
+            output.WriteLine($"group {burned.GroupId}");
+        }
+
+        if (generate)
+        {
+            // The only time the key leaves the image: the operator enrolls it now.
+            output.WriteLine($"device-key {Convert.ToHexString(key)}");
+        }
+
+        return Ok;
+    }
+
+    private static int DeriveKey(CommandLine line, TextWriter output)
+    {
+        var groupKey = DecodeHex(line.Required("--group-key"), "--group-key");
+        var deviceId = line.Required("--device-id").ToUpperInvariant();
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            throw new UsageException("--device-id must be 12 to 64 hex digits (an even count)");
+        }
+
+        output.WriteLine(Convert.ToHexString(HostSigner.DeriveGroupMemberKey(groupKey, deviceId)));
+        return Ok;
+    }
+
+    private static int Info(CommandLine line, TextWriter output)
+    {
+        var image = EfuseImage.Load(line.Required("--image"));
+        output.WriteLine($"device-id {image.DeviceId}");
+        output.WriteLine($"group {image.GroupId ?? "(none: individually enrolled)"}");
+        return Ok;
+    }
+
+    private static int RunDevice(CommandLine line, TextWriter output, TextWriter error, WaitHandle? stop)
+    {
+        var imagePath = line.Required("--image");
+        var configPath = line.Required("--config");
+        var image = EfuseImage.Load(imagePath);
+
+        DeviceConfig config;
+        try
+        {
+            config = DeviceConfig.Parse(File.ReadAllText(configPath));
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"virtual-device: {configPath}: {e.Message}");
+            return Failure;
+        }
+
+        var listenPort = 0;
+        var listenPortText = line.Optional("--listen-port");
+        if (listenPortText is not null && (!int.TryParse(listenPortText, out listenPort) || listenPort is < 0 or > 65535))
+        {
+            throw new UsageException("--listen-port must be 0 to 65535");
+        }
+
+        var network = new HostNetworkInfo(new Uri(config.ServiceUrl), line.Optional("--local-ip"), listenPort);
+        var stateFolder = line.Optional("--state") ?? VirtualDeviceHost.DefaultStateFolder(imagePath);
+        var agent = VirtualDeviceHost.CreateAgent(image, config, stateFolder, output, network: network);
+
+        if (line.Has("--once"))
+        {
+            if (!agent.RunOnce())
+            {
+                error.WriteLine($"virtual-device: not registered: {agent.LastErrorCode}");
+                return Failure;
+            }
+
+            output.WriteLine($"registered terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+            return Ok;
+        }
+
+        agent.Run(stop ?? new ManualResetEvent(false));
+        return Ok;
+    }
+
+    private static byte[] DecodeHex(string hex, string option)
+    {
+        try
+        {
+            return Convert.FromHexString(hex);
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"{option} must be hex");
+        }
+    }
+}

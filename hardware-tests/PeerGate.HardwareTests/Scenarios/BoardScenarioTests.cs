@@ -1,0 +1,71 @@
+using System.Text.Json;
+using PeerGate.HardwareTests.Rig;
+using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Testing;
+
+namespace PeerGate.HardwareTests.Scenarios;
+
+/// <summary>
+/// The scenarios of the virtual-device tests, on a real board: it boots, proves its crypto and JSON
+/// match the shared vectors, authenticates and registers with a server on the rig.
+/// </summary>
+[TestClass]
+public sealed class BoardScenarioTests
+{
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RegisterTimeout = TimeSpan.FromMinutes(3);
+
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public void BoardHmacMatchesTheAuthProofVector()
+    {
+        BoardSpec board = BoardRig.RequireBoard();
+        using SerialConsole console = SerialConsole.Open(board);
+        console.ResetBoard();
+
+        string? line = console.WaitForLine(l => l.StartsWith("selftest.", StringComparison.Ordinal), BootTimeout);
+
+        Assert.IsNotNull(line, $"{board} printed no self-test within {BootTimeout.TotalSeconds} s");
+        Assert.IsFalse(line.StartsWith("selftest.failed", StringComparison.Ordinal), $"{board}: {line}");
+        using JsonDocument vector = JsonDocument.Parse(File.ReadAllText(RepoPaths.Vector("auth-proof.json")));
+        Assert.AreEqual("selftest.hmac " + vector.RootElement.GetProperty("proof").GetString(), line);
+    }
+
+    [TestMethod]
+    public void BoardJsonMatchesTheProofRequestVector()
+    {
+        BoardSpec board = BoardRig.RequireBoard();
+        using SerialConsole console = SerialConsole.Open(board);
+        console.ResetBoard();
+
+        string? line = console.WaitForLine(l => l.StartsWith("selftest.json ", StringComparison.Ordinal), BootTimeout);
+
+        Assert.IsNotNull(line, $"{board} printed no JSON self-test within {BootTimeout.TotalSeconds} s");
+        string expected = File.ReadAllText(RepoPaths.Vector("messages", "ProofRequest.json")).Trim();
+        Assert.AreEqual("selftest.json " + expected, line);
+    }
+
+    [TestMethod]
+    public async Task BoardBootsAuthenticatesAndRegisters()
+    {
+        BoardSpec board = BoardRig.RequireBoard();
+        CancellationToken cancel = TestContext.CancellationTokenSource.Token;
+        await using TestServer server = await RigServer.StartForAsync(board, cancel);
+        using SerialConsole console = SerialConsole.Open(board);
+        console.ResetBoard();
+
+        string? registered = console.WaitForLine(
+            l => l.StartsWith("register.ok", StringComparison.Ordinal) || l.StartsWith("setup.failed", StringComparison.Ordinal),
+            RegisterTimeout);
+
+        Assert.IsNotNull(registered, $"{board} did not register within {RegisterTimeout.TotalMinutes} min");
+        Assert.IsTrue(registered.StartsWith("register.ok", StringComparison.Ordinal), $"{board}: {registered}");
+        DeviceSummary[] devices = await server.Admin.ListDevicesAsync(cancel);
+        DeviceSummary? device = devices.SingleOrDefault(d => d.DeviceId == board.DeviceId);
+        Assert.IsNotNull(device, $"the server does not list {board.DeviceId}");
+        Assert.IsNotNull(device.TerminalId, "no Terminal ID was issued");
+        Assert.IsNotNull(device.LocalIp, "the declared address was not stored");
+        Assert.IsNotNull(device.ObservedIp, "the observed address was not stored");
+    }
+}

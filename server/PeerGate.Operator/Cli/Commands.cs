@@ -1,0 +1,169 @@
+using System.Globalization;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
+
+namespace PeerGate.Operator.Cli;
+
+/// <summary>Every peergate-op command: one method each, reading its arguments and calling the operator API.</summary>
+public sealed class Commands(AdminClient admin, TextWriter output)
+{
+    public const string Usage = """
+        usage: peergate-op [--server URL] [--token TOKEN | --token-file PATH] COMMAND
+
+          enroll device <DeviceId> [--key HEX] [--group G]...   enroll a device (key generated when omitted, shown once)
+          enroll group <GroupId> [--key HEX]                    enroll a group whose key derives member keys
+          disable device <DeviceId>                             refuse its authentication until enabled
+          enable device <DeviceId>
+          revoke cert <Serial>                                  revoke one certificate
+          revoke device <DeviceId>                              disable the device and revoke its certificates
+          revoke group <GroupId>                                refuse the group's members
+          alloc entry set --level N --key K --role allocation|authentication --url URL [--next-level M]
+          alloc entry delete --level N --key K
+          alloc service-entry --url URL [--role allocation|authentication] [--level N]
+          alloc list                                            the service entry and the allocation table
+          devices                                               devices, addresses, last seen, online
+
+        The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
+        """;
+
+    public async Task RunAsync(Arguments args)
+    {
+        var command = string.Join(' ', args.Words.Take(2));
+        switch (command)
+        {
+            case "enroll device": await EnrollDeviceAsync(args); break;
+            case "enroll group": await EnrollGroupAsync(args); break;
+            case "disable device": await OnDeviceAsync(args, admin.DisableDeviceAsync, "disabled"); break;
+            case "enable device": await OnDeviceAsync(args, admin.EnableDeviceAsync, "enabled"); break;
+            case "revoke cert": await OnNamedAsync(args, "serial", admin.RevokeCertificateAsync, "revoked certificate"); break;
+            case "revoke device": await OnDeviceAsync(args, admin.RevokeDeviceAsync, "revoked"); break;
+            case "revoke group": await OnNamedAsync(args, "group ID", admin.RevokeGroupAsync, "revoked group"); break;
+            case "alloc entry": await AllocationEntryAsync(args); break;
+            case "alloc service-entry": await ServiceEntryAsync(args); break;
+            case "alloc list": await ListAllocationAsync(args); break;
+            default:
+                if (args.Words.Count == 1 && args.Words[0] == "devices")
+                {
+                    await ListDevicesAsync(args);
+                    break;
+                }
+
+                throw new UsageException(args.Words.Count == 0 ? "no command given" : $"unknown command '{string.Join(' ', args.Words)}'");
+        }
+    }
+
+    private async Task EnrollDeviceAsync(Arguments args)
+    {
+        var deviceId = args.Word(2, "Device ID");
+        var key = args.Optional("key");
+        var groups = args.All("group");
+        args.EnsureAllUsed(3);
+
+        var enrolled = await admin.EnrollDeviceAsync(deviceId, key, groups);
+        output.WriteLine($"enrolled device {enrolled.DeviceId}{(enrolled.Groups.Length > 0 ? " in " + string.Join(", ", enrolled.Groups) : string.Empty)}");
+        if (key is null)
+        {
+            output.WriteLine($"device key (shown once, write it into the device): {enrolled.KeyHex}");
+        }
+    }
+
+    private async Task EnrollGroupAsync(Arguments args)
+    {
+        var groupId = args.Word(2, "group ID");
+        var key = args.Optional("key");
+        args.EnsureAllUsed(3);
+
+        var enrolled = await admin.EnrollGroupAsync(groupId, key);
+        output.WriteLine($"enrolled group {enrolled.GroupId}");
+        if (key is null)
+        {
+            output.WriteLine($"group key (shown once, keep it in the factory): {enrolled.KeyHex}");
+        }
+    }
+
+    private Task OnDeviceAsync(Arguments args, Func<string, CancellationToken, Task> action, string done) =>
+        OnNamedAsync(args, "Device ID", action, done + " device");
+
+    private async Task OnNamedAsync(Arguments args, string what, Func<string, CancellationToken, Task> action, string done)
+    {
+        var name = args.Word(2, what);
+        args.EnsureAllUsed(3);
+        await action(name, CancellationToken.None);
+        output.WriteLine($"{done} {name}");
+    }
+
+    private async Task AllocationEntryAsync(Arguments args)
+    {
+        var verb = args.Word(2, "'set' or 'delete'");
+        var level = args.RequiredInt("level");
+        var key = args.Required("key");
+        if (verb == "delete")
+        {
+            args.EnsureAllUsed(3);
+            await admin.DeleteAllocationEntryAsync(level, key);
+            output.WriteLine($"deleted level {level} entry {key}");
+            return;
+        }
+
+        if (verb != "set")
+        {
+            throw new UsageException($"unknown command 'alloc entry {verb}'");
+        }
+
+        var role = args.Required("role");
+        var url = args.Required("url");
+        var nextLevel = args.OptionalInt("next-level") ?? (role == HopRoles.Allocation ? level + 1 : 0);
+        args.EnsureAllUsed(3);
+
+        await admin.SetAllocationEntryAsync(new AllocationEntry(level, key, role, url, nextLevel));
+        output.WriteLine($"level {level} key {key} -> {role} {url}{(role == HopRoles.Allocation ? " (level " + nextLevel.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty)}");
+    }
+
+    private async Task ServiceEntryAsync(Arguments args)
+    {
+        var url = args.Required("url");
+        var role = args.Optional("role") ?? HopRoles.Allocation;
+        var level = args.OptionalInt("level") ?? (role == HopRoles.Allocation ? 1 : 0);
+        args.EnsureAllUsed(2);
+
+        await admin.SetServiceEntryAsync(new AllocationHop { Role = role, Url = url, Level = level });
+        output.WriteLine($"service entry -> {role} {url}{(role == HopRoles.Allocation ? " (level " + level.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty)}");
+    }
+
+    private async Task ListAllocationAsync(Arguments args)
+    {
+        args.EnsureAllUsed(2);
+        var table = await admin.GetAllocationTableAsync();
+        output.WriteLine(table.ServiceEntry is { } entry
+            ? $"service entry: {entry.Role} {entry.Url} (level {entry.Level})"
+            : "service entry: (not set)");
+        Table.Write(
+            output,
+            ["LEVEL", "KEY", "ROLE", "URL", "NEXT"],
+            table.Entries.Select(e => new[] { Number(e.Level), e.Key, e.Role, e.Url, e.Role == HopRoles.Allocation ? Number(e.NextLevel) : "-" }));
+    }
+
+    private async Task ListDevicesAsync(Arguments args)
+    {
+        args.EnsureAllUsed(1);
+        var devices = await admin.ListDevicesAsync();
+        Table.Write(
+            output,
+            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE"],
+            devices.Select(d => new[]
+            {
+                d.DeviceId,
+                d.TerminalId ?? "-",
+                d.Groups.Length == 0 ? "-" : string.Join(",", d.Groups),
+                d.LocalIp is null ? "-" : Endpoint(d.LocalIp, d.LocalPort),
+                d.ObservedIp is null ? "-" : Endpoint(d.ObservedIp, d.ObservedPort),
+                d.LastSeen == 0 ? "never" : DateTimeOffset.FromUnixTimeSeconds(d.LastSeen).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                d.Disabled ? "disabled" : d.Online ? "online" : "offline",
+            }));
+    }
+
+    private static string Endpoint(string ip, int port) =>
+        (ip.Contains(':', StringComparison.Ordinal) ? "[" + ip + "]" : ip) + ":" + Number(port);
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

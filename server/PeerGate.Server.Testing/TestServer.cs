@@ -1,0 +1,144 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using PeerGate.Protocol.Host.Admin;
+
+namespace PeerGate.Server.Testing;
+
+/// <summary>
+/// A real PeerGate server for tests: in-process, on Kestrel at http://127.0.0.1 with a free port,
+/// over its own SQLite file in a temporary directory that is deleted on dispose.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = await TestServer.StartAsync();
+/// var device = await server.Admin.EnrollDeviceAsync("24A160C3D4E5");
+/// server.Time!.Advance(TimeSpan.FromMinutes(2));
+/// </code>
+/// </example>
+public sealed class TestServer : IAsyncDisposable
+{
+    private static readonly DateTimeOffset DefaultStart = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly WebApplication _app;
+    private readonly bool _deleteData;
+    private bool _stopped;
+
+    private TestServer(WebApplication app, string baseUrl, FakeTimeProvider? time, string adminToken, string dataDirectory, bool deleteData)
+    {
+        _app = app;
+        _deleteData = deleteData;
+        BaseUrl = baseUrl;
+        Time = time;
+        AdminToken = adminToken;
+        DataDirectory = dataDirectory;
+        Admin = new AdminClient(new Uri(baseUrl), adminToken);
+    }
+
+    /// <summary>e.g. "http://127.0.0.1:41234", without a trailing slash.</summary>
+    public string BaseUrl { get; }
+
+    /// <summary>The server's clock, or null when it runs on the system clock.</summary>
+    public FakeTimeProvider? Time { get; }
+
+    public string AdminToken { get; }
+
+    public string DataDirectory { get; }
+
+    public string DatabasePath => Path.Combine(DataDirectory, "peergate.db");
+
+    /// <summary>The operator API of this server.</summary>
+    public AdminClient Admin { get; }
+
+    /// <summary>The server's services, for tests that need to look inside (e.g. its database).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestServer> StartAsync(TestServerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new TestServerOptions();
+        var time = options.UseSystemClock ? null : options.Time ?? new FakeTimeProvider(DefaultStart);
+        var dataDirectory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "peergate-test-" + Guid.NewGuid().ToString("N"));
+        var deleteData = options.DataDirectory is null && !options.KeepData;
+
+        var serverOptions = new ServerOptions
+        {
+            DataDirectory = dataDirectory,
+            Urls = "http://127.0.0.1:0",
+            TimeProvider = (TimeProvider?)time ?? TimeProvider.System,
+            AdminToken = options.AdminToken,
+            IssuerName = options.IssuerName,
+            RegistryUrl = options.RegistryUrl,
+            Quiet = true,
+        };
+        serverOptions.TrustedIssuers.AddRange(options.TrustedIssuers);
+        options.Configure?.Invoke(serverOptions);
+
+        var app = PeerGateServer.Build(serverOptions);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            if (deleteData)
+            {
+                TryDelete(dataDirectory);
+            }
+
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+
+        // Bound to every interface (e.g. for a board on the rig): reach it over loopback from here.
+        address = address.Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal).Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal);
+        return new TestServer(app, address, time, options.AdminToken, dataDirectory, deleteData);
+    }
+
+    /// <summary>A client for the device-facing API of this server.</summary>
+    public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Stops accepting requests and closes the database; the data directory stays until dispose.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _app.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+        Admin.Dispose();
+        if (_deleteData)
+        {
+            // Pooled SQLite handles keep the file open on some platforms until cleared.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TryDelete(DataDirectory);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp directory left behind is not worth failing a test over.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using PeerGate.Operator.Cli;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Testing;
+
+namespace PeerGate.Server.Tests.Operator;
+
+/// <summary>peergate-op's commands against a real server: what the operator types, what the server then holds.</summary>
+[TestClass]
+public sealed class OperatorCliTests
+{
+    [TestMethod]
+    public async Task EnrollAllocateAndListFromTheCommandLine()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var enrolled = await RunAsync(server, "enroll", "device", "24A160C3D4E5", "--group", "lab", "--group", "floor2");
+        await RunAsync(server, "enroll", "group", "factory-7", "--key", new string('A', 64));
+        await RunAsync(server, "alloc", "service-entry", "--url", "http://alloc1.example:5080");
+        await RunAsync(server, "alloc", "entry", "set", "--level", "1", "--key", "acme", "--role", "allocation", "--url", "http://alloc2.example:5080");
+        await RunAsync(server, "alloc", "entry", "set", "--level", "2", "--key", "sensor-v2", "--role", "authentication", "--url", "http://auth.example:5080");
+        var table = await RunAsync(server, "alloc", "list");
+        var devices = await RunAsync(server, "devices");
+
+        StringAssert.Contains(enrolled, "device key (shown once");
+        StringAssert.Contains(table, "service entry: allocation http://alloc1.example:5080 (level 1)");
+        StringAssert.Contains(table, "acme       allocation      http://alloc2.example:5080  2");
+        StringAssert.Contains(devices, "24A160C3D4E5  -         floor2,lab");
+
+        var stored = await server.Admin.GetAllocationTableAsync();
+        Assert.AreEqual(new AllocationEntry(1, "acme", HopRoles.Allocation, "http://alloc2.example:5080", 2), stored.Entries[0]);
+        Assert.AreEqual(new AllocationEntry(2, "sensor-v2", HopRoles.Authentication, "http://auth.example:5080", 0), stored.Entries[1]);
+    }
+
+    [TestMethod]
+    public async Task RevocationsAndDisablingTakeEffect()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.EnrollAsync(server);
+        var certificate = await device.AuthenticateAsync(http);
+
+        await RunAsync(server, "revoke", "cert", certificate.Serial);
+        await RunAsync(server, "disable", "device", device.DeviceId);
+        var disabled = await RunAsync(server, "devices");
+        await RunAsync(server, "enable", "device", device.DeviceId);
+        await RunAsync(server, "revoke", "device", device.DeviceId);
+
+        StringAssert.Contains(disabled, "disabled");
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM certificates WHERE revoked = 1"));
+        Assert.IsTrue((await server.Admin.ListDevicesAsync()).Single().Disabled);
+    }
+
+    [TestMethod]
+    public async Task MistakesAreReportedWithTheirCause()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var unknownCommand = await Assert.ThrowsExactlyAsync<UsageException>(() => RunAsync(server, "enrol", "device", "24A160C3D4E5"));
+        var unknownOption = await Assert.ThrowsExactlyAsync<UsageException>(() => RunAsync(server, "devices", "--colour", "red"));
+        var missingOption = await Assert.ThrowsExactlyAsync<UsageException>(() => RunAsync(server, "alloc", "entry", "set", "--level", "1", "--key", "acme"));
+        var refused = await Assert.ThrowsExactlyAsync<AdminApiException>(() => RunAsync(server, "revoke", "group", "nobody"));
+
+        StringAssert.Contains(unknownCommand.Message, "unknown command");
+        StringAssert.Contains(unknownOption.Message, "--colour");
+        StringAssert.Contains(missingOption.Message, "--role");
+        Assert.AreEqual(ErrorCodes.NotFound, refused.Code);
+    }
+
+    private static async Task<string> RunAsync(TestServer server, params string[] args)
+    {
+        using var output = new StringWriter();
+        await new Commands(server.Admin, output).RunAsync(Arguments.Parse(args));
+        return output.ToString();
+    }
+}

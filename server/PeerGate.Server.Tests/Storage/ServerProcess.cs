@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace PeerGate.Server.Tests.Storage;
+
+/// <summary>The built server as a separate OS process, so a test can kill it the hard way.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, string baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, string adminToken)
+    {
+        var serverDll = Path.Combine(AppContext.BaseDirectory, "peergate-server.dll");
+        Assert.IsTrue(File.Exists(serverDll), $"{serverDll} was not built next to the tests");
+        var baseUrl = "http://127.0.0.1:" + FreePort();
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dataDirectory,
+        };
+        foreach (var argument in new[] { serverDll, "--urls", baseUrl, "--PeerGate:DataDirectory", dataDirectory, "--PeerGate:AdminToken", adminToken })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+
+        // Drain both pipes so a chatty server can never block on a full pipe.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new ServerProcess(process, baseUrl);
+        await server.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no shutdown code runs.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        Assert.IsTrue(_process.WaitForExit(TimeSpan.FromSeconds(30)), "the killed server did not exit");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+
+        _process.Dispose();
+    }
+
+    private async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.IsFalse(_process.HasExited, $"the server exited with {(_process.HasExited ? _process.ExitCode : 0)}");
+            try
+            {
+                using var response = await http.GetAsync(BaseUrl + "/health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"the server at {BaseUrl} did not become healthy within {timeout}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Allocation;
+using PeerGate.Server.Http;
+
+namespace PeerGate.Server.Admin;
+
+/// <summary>The operator API under /v1/admin, behind the admin bearer token (F3, F4, F6, F33).</summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder routes)
+    {
+        var admin = routes.MapGroup(AdminPaths.Root).RequireAdminToken();
+
+        admin.MapGet("/devices", ListDevices);
+        admin.MapPost("/devices", EnrollDevice).Accepts<EnrollDeviceRequest>(RequestBody.JsonType);
+        admin.MapPost("/devices/{deviceId}/disable", DisableDevice);
+        admin.MapPost("/devices/{deviceId}/enable", EnableDevice);
+        admin.MapPost("/devices/{deviceId}/revoke", RevokeDevice);
+        admin.MapPost("/groups", EnrollGroup).Accepts<EnrollGroupRequest>(RequestBody.JsonType);
+        admin.MapPost("/groups/{groupId}/revoke", RevokeGroup);
+        admin.MapPost("/certificates/{serial}/revoke", RevokeCertificate);
+        admin.MapGet("/allocation", GetAllocationTable);
+        admin.MapPut("/allocation/service-entry", SetServiceEntry).Accepts<AllocationHop>(RequestBody.JsonType);
+        admin.MapPut("/allocation/entries", SetAllocationEntry).Accepts<AllocationEntry>(RequestBody.JsonType);
+        admin.MapDelete("/allocation/entries/{level:int}/{key}", DeleteAllocationEntry);
+        return routes;
+    }
+
+    private static Ok<DeviceSummary[]> ListDevices(AdminStore store) => TypedResults.Ok(store.ListDevices());
+
+    private static async Task<Created<EnrolledDevice>> EnrollDevice(HttpContext context, AdminStore store)
+    {
+        var request = await RequestBody.ReadAsync<EnrollDeviceRequest>(context);
+        Fields.RequireDeviceId(request.DeviceId, nameof(EnrollDeviceRequest.DeviceId));
+        var key = request.KeyHex is null ? null : Fields.RequireHexKey(request.KeyHex, nameof(EnrollDeviceRequest.KeyHex));
+        var groups = (request.Groups ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        foreach (var group in groups)
+        {
+            Fields.RequireName(group, nameof(EnrollDeviceRequest.Groups));
+        }
+
+        return TypedResults.Created(AdminPaths.Device(request.DeviceId), store.EnrollDevice(request.DeviceId, key, groups));
+    }
+
+    private static async Task<Created<EnrolledGroup>> EnrollGroup(HttpContext context, AdminStore store)
+    {
+        var request = await RequestBody.ReadAsync<EnrollGroupRequest>(context);
+        Fields.RequireName(request.GroupId, nameof(EnrollGroupRequest.GroupId));
+        var key = request.KeyHex is null ? null : Fields.RequireHexKey(request.KeyHex, nameof(EnrollGroupRequest.KeyHex));
+        return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key));
+    }
+
+    private static NoContent DisableDevice(string deviceId, AdminStore store)
+    {
+        store.SetDeviceDisabled(deviceId, disabled: true);
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent EnableDevice(string deviceId, AdminStore store)
+    {
+        store.SetDeviceDisabled(deviceId, disabled: false);
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent RevokeDevice(string deviceId, AdminStore store)
+    {
+        store.RevokeDevice(deviceId);
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent RevokeGroup(string groupId, AdminStore store)
+    {
+        store.RevokeGroup(groupId);
+        return TypedResults.NoContent();
+    }
+
+    private static NoContent RevokeCertificate(string serial, AdminStore store)
+    {
+        store.RevokeCertificate(serial);
+        return TypedResults.NoContent();
+    }
+
+    private static Ok<AllocationTable> GetAllocationTable(AllocationStore store) =>
+        TypedResults.Ok(new AllocationTable(store.GetServiceEntry(), store.ListEntries()));
+
+    private static async Task<NoContent> SetServiceEntry(HttpContext context, AllocationStore store)
+    {
+        var hop = await RequestBody.ReadAsync<AllocationHop>(context);
+        RequireHop(hop.Role, hop.Url, hop.Level, nameof(AllocationHop.Level));
+        store.SetServiceEntry(hop);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> SetAllocationEntry(HttpContext context, AllocationStore store)
+    {
+        var entry = await RequestBody.ReadAsync<AllocationEntry>(context);
+        Fields.RequireRange(entry.Level, 1, ChainWalker.MaxLevels, nameof(AllocationEntry.Level));
+        Fields.RequireName(entry.Key, nameof(AllocationEntry.Key));
+        RequireHop(entry.Role, entry.Url, entry.NextLevel, nameof(AllocationEntry.NextLevel));
+        store.SetEntry(entry);
+        return TypedResults.NoContent();
+    }
+
+    private static Results<NoContent, ProblemHttpResult> DeleteAllocationEntry(int level, string key, AllocationStore store) =>
+        store.DeleteEntry(level, key)
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound(ErrorCodes.NotFound, "No such allocation entry.");
+
+    /// <summary>An allocation hop names the level it leads to (1-4); an authentication hop leads to level 0.</summary>
+    private static void RequireHop(string role, string url, int level, string levelField)
+    {
+        if (role != HopRoles.Allocation && role != HopRoles.Authentication)
+        {
+            throw Fields.Invalid("Role", $"must be \"{HopRoles.Allocation}\" or \"{HopRoles.Authentication}\"");
+        }
+
+        Fields.RequireUrl(url, "Url");
+        if (role == HopRoles.Allocation)
+        {
+            Fields.RequireRange(level, 1, ChainWalker.MaxLevels, levelField);
+        }
+        else
+        {
+            Fields.RequireRange(level, 0, 0, levelField);
+        }
+    }
+}
+
+public static class AdminTokenFilter
+{
+    /// <summary>Every route of the group needs "Authorization: Bearer &lt;admin token&gt;" (compared in fixed time).</summary>
+    public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var expected = context.RequestServices.GetRequiredService<AdminToken>().Value;
+            var presented = BearerToken.From(context.Request);
+            if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+            {
+                return ApiProblem.Unauthorized(ErrorCodes.AdminUnauthorized, "Present the operator token as \"Authorization: Bearer <token>\".");
+            }
+
+            return await next(invocation);
+        });
+        return group;
+    }
+}
+
+/// <summary>The operator token of this instance, configured or generated into the data directory.</summary>
+public sealed record AdminToken(string Value);

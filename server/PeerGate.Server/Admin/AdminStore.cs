@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Http;
+using PeerGate.Server.Registry;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Admin;
+
+/// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
+public sealed class AdminStore(Database database, RegistryStore registry, TimeProvider time)
+{
+    public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups)
+    {
+        key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        database.Write((connection, transaction) =>
+        {
+            if (connection.Scalar(transaction, "SELECT 1 FROM devices WHERE device_id = $device;", ("$device", deviceId)) is not null)
+            {
+                throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That device is enrolled already.");
+            }
+
+            connection.Execute(
+                transaction,
+                "INSERT INTO devices (device_id, device_key, created_at) VALUES ($device, $key, $now);",
+                ("$device", deviceId), ("$key", key), ("$now", now));
+            foreach (var group in groups)
+            {
+                // Membership groups need no key; one enrolled later with a key keeps its members.
+                connection.Execute(
+                    transaction,
+                    "INSERT OR IGNORE INTO groups (group_id, created_at) VALUES ($group, $now);" +
+                    "INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES ($group, $device);",
+                    ("$group", group), ("$device", deviceId), ("$now", now));
+            }
+
+            return 0;
+        });
+
+        return new EnrolledDevice(deviceId, Convert.ToHexString(key), groups);
+    }
+
+    public EnrolledGroup EnrollGroup(string groupId, byte[]? key)
+    {
+        key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        database.Write((connection, transaction) =>
+        {
+            var written = connection.Execute(
+                transaction,
+                "INSERT INTO groups (group_id, group_key, created_at) VALUES ($group, $key, $now) " +
+                "ON CONFLICT (group_id) DO UPDATE SET group_key = excluded.group_key WHERE groups.group_key IS NULL;",
+                ("$group", groupId), ("$key", key), ("$now", now));
+            return written == 1
+                ? 0
+                : throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
+        });
+
+        return new EnrolledGroup(groupId, Convert.ToHexString(key));
+    }
+
+    public void SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
+        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device"));
+
+    /// <summary>Disables the device and revokes all its certificates, in one transaction.</summary>
+    public void RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
+    {
+        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
+        return connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE device_id = $device;", ("$device", deviceId));
+    });
+
+    /// <summary>Refuses the group's members from now on and revokes the certificates they hold.</summary>
+    public void RevokeGroup(string groupId) => database.Write((connection, transaction) =>
+    {
+        RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
+        return connection.Execute(
+            transaction,
+            "UPDATE certificates SET revoked = 1 WHERE device_id IN (SELECT device_id FROM group_members WHERE group_id = $group);",
+            ("$group", groupId));
+    });
+
+    public void RevokeCertificate(string serial) => database.Write((connection, transaction) =>
+        RequireOne(connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE serial = $serial;", ("$serial", serial)), "certificate"));
+
+    /// <summary>Every enrolled device, plus terminals registered here under another issuer's certificate.</summary>
+    public DeviceSummary[] ListDevices()
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var registrations = registry.All().ToDictionary(r => r.TerminalId, StringComparer.Ordinal);
+        var devices = database.Read(connection =>
+        {
+            using var command = connection.Command(
+                null,
+                "SELECT d.device_id, d.terminal_id, d.disabled, (SELECT json_group_array(group_id) FROM group_members m WHERE m.device_id = d.device_id) " +
+                "FROM devices d ORDER BY d.device_id;");
+            using var reader = command.ExecuteReader();
+            var rows = new List<(string DeviceId, string? TerminalId, bool Disabled, string[] Groups)>();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetString(0), reader.GetStringOrNull(1), reader.GetInt64(2) != 0, (System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? []).Order(StringComparer.Ordinal).ToArray()));
+            }
+
+            return rows;
+        });
+
+        var summaries = new List<DeviceSummary>();
+        foreach (var (deviceId, terminalId, disabled, groups) in devices)
+        {
+            Registration? registration = null;
+            if (terminalId is not null && registrations.Remove(terminalId, out var found))
+            {
+                registration = found;
+            }
+
+            summaries.Add(Summarize(deviceId, terminalId, groups, disabled, registration, now));
+        }
+
+        foreach (var registration in registrations.Values)
+        {
+            summaries.Add(Summarize(registration.DeviceId, registration.TerminalId, registration.Groups, false, registration, now));
+        }
+
+        return summaries.ToArray();
+    }
+
+    private static DeviceSummary Summarize(string deviceId, string? terminalId, string[] groups, bool disabled, Registration? registration, long now) => new(
+        deviceId,
+        terminalId,
+        groups,
+        disabled,
+        registration?.LocalIp,
+        registration?.LocalPort ?? 0,
+        registration?.ObservedIp,
+        registration?.ObservedPort ?? 0,
+        registration?.LastSeen ?? 0,
+        registration?.ExpiresAt ?? 0,
+        registration?.IsOnline(now) ?? false);
+
+    private static int RequireOne(int rows, string what) =>
+        rows == 1 ? rows : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No such {what}.");
+}

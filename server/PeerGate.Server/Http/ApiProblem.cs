@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+
+namespace PeerGate.Server.Http;
+
+/// <summary>
+/// Every refusal the API gives: RFC 9457 problem+json with a stable <c>code</c> from
+/// <see cref="ErrorCodes"/>, the same code the device branches on.
+/// </summary>
+public static class ApiProblem
+{
+    public const string TypeBase = "https://peergate.dev/problems/";
+
+    public static ProblemHttpResult Create(int status, string code, string detail)
+    {
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Type = TypeBase + code,
+            Title = TitleOf(code),
+            Status = status,
+            Detail = detail,
+        };
+        problem.Extensions["code"] = code;
+        return TypedResults.Problem(problem);
+    }
+
+    public static ProblemHttpResult BadRequest(string code, string detail) => Create(StatusCodes.Status400BadRequest, code, detail);
+
+    public static ProblemHttpResult Unauthorized(string code, string detail) => Create(StatusCodes.Status401Unauthorized, code, detail);
+
+    public static ProblemHttpResult Forbidden(string code, string detail) => Create(StatusCodes.Status403Forbidden, code, detail);
+
+    public static ProblemHttpResult NotFound(string code, string detail) => Create(StatusCodes.Status404NotFound, code, detail);
+
+    /// <summary>Thrown where a handler cannot return early (deep in a helper); turned into the problem it carries.</summary>
+    public static ApiProblemException Exception(int status, string code, string detail) => new(status, code, detail);
+
+    private static string TitleOf(string code) => code switch
+    {
+        ErrorCodes.MalformedJson => "Malformed JSON",
+        ErrorCodes.BodyTooLarge => "Request body too large",
+        ErrorCodes.MissingField => "Required field missing",
+        ErrorCodes.InvalidField => "Invalid field",
+        ErrorCodes.UnsupportedMediaType => "Unsupported media type",
+        ErrorCodes.UnsupportedVersion => "Unsupported API version",
+        ErrorCodes.RouteNotFound => "No such route",
+        ErrorCodes.MethodNotAllowed => "Method not allowed",
+        ErrorCodes.UnknownDevice => "Unknown device",
+        ErrorCodes.WrongKey => "Proof does not match the device key",
+        ErrorCodes.DeviceDisabled => "Device disabled",
+        ErrorCodes.NonceUnknown => "Unknown nonce",
+        ErrorCodes.NonceUsed => "Nonce already used",
+        ErrorCodes.NonceExpired => "Nonce expired",
+        ErrorCodes.CertificateMissing => "Certificate missing",
+        ErrorCodes.CertificateInvalid => "Certificate invalid",
+        ErrorCodes.CertificateExpired => "Certificate expired",
+        ErrorCodes.CertificateRevoked => "Certificate revoked",
+        ErrorCodes.AllocationKeyUnknown => "Unknown allocation key",
+        ErrorCodes.AllocationChainBroken => "Allocation chain broken",
+        ErrorCodes.ServiceEntryMissing => "No service entry configured",
+        ErrorCodes.NotOwnTerminal => "Not the certificate's terminal",
+        ErrorCodes.TerminalNotFound => "Terminal not found",
+        ErrorCodes.GroupNotFound => "Group not found",
+        ErrorCodes.NoMatch => "No matching terminal",
+        ErrorCodes.AdminUnauthorized => "Operator token required",
+        ErrorCodes.AlreadyExists => "Already exists",
+        ErrorCodes.NotFound => "Not found",
+        ErrorCodes.InternalError => "Internal server error",
+        _ => "Request refused",
+    };
+}
+
+/// <summary>A refusal raised below a handler; the problem middleware writes it as problem+json.</summary>
+public sealed class ApiProblemException(int status, string code, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+
+    public string Code { get; } = code;
+
+    public ProblemHttpResult ToResult() => ApiProblem.Create(Status, Code, Message);
+}

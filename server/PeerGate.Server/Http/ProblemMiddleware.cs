@@ -1,0 +1,67 @@
+using PeerGate.Protocol;
+
+namespace PeerGate.Server.Http;
+
+/// <summary>
+/// Makes every error problem+json: refusals thrown below handlers, empty 404/405 answers from
+/// routing, and anything unexpected (500, logged without request data, which may hold secrets).
+/// </summary>
+public static class ProblemMiddleware
+{
+    public static IApplicationBuilder UseApiProblems(this IApplicationBuilder app)
+    {
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (ApiProblemException problem) when (!context.Response.HasStarted)
+            {
+                await problem.ToResult().ExecuteAsync(context);
+            }
+            catch (BadHttpRequestException badRequest) when (!context.Response.HasStarted)
+            {
+                // Kestrel's own refusals (body over its limit, truncated body): still a client error.
+                var code = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.BodyTooLarge : ErrorCodes.MalformedJson;
+                await ApiProblem.Create(badRequest.StatusCode, code, "The request could not be read.").ExecuteAsync(context);
+            }
+            catch (Exception exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server.Errors");
+                logger.LogError("Unhandled {ExceptionType} on {Method} {Path}: {Message}", exception.GetType().Name, context.Request.Method, context.Request.Path, exception.Message);
+                await ApiProblem.Create(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "The server failed; try again later.").ExecuteAsync(context);
+            }
+        });
+
+        // Routing answers unknown routes, wrong methods and (for routes that declare a JSON body) other
+        // media types with an empty body; give them a code.
+        app.UseStatusCodePages(async statusContext =>
+        {
+            var context = statusContext.HttpContext;
+            var result = context.Response.StatusCode switch
+            {
+                StatusCodes.Status404NotFound when IsOtherVersion(context.Request.Path) =>
+                    ApiProblem.NotFound(ErrorCodes.UnsupportedVersion, "This server speaks API version 1 (/v1/...)."),
+                StatusCodes.Status404NotFound => ApiProblem.NotFound(ErrorCodes.RouteNotFound, "No such route."),
+                StatusCodes.Status415UnsupportedMediaType =>
+                    ApiProblem.Create(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
+                StatusCodes.Status405MethodNotAllowed =>
+                    ApiProblem.Create(StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed, "This route does not take that method."),
+                _ => null,
+            };
+            if (result is not null)
+            {
+                await result.ExecuteAsync(context);
+            }
+        });
+
+        return app;
+    }
+
+    private static bool IsOtherVersion(PathString path)
+    {
+        var value = path.Value ?? string.Empty;
+        return value.Length > 2 && value[0] == '/' && value[1] == 'v' && char.IsAsciiDigit(value[2]) && !value.StartsWith("/v1/", StringComparison.Ordinal) && value != "/v1";
+    }
+}

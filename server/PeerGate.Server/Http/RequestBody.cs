@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Text.Json;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Host.Admin;
+
+namespace PeerGate.Server.Http;
+
+/// <summary>
+/// The one place request bodies are read: content type, size limit, JSON syntax, required fields
+/// and field types, in that order, each refused with its own code before any handler runs.
+/// Names are read exactly as nanoFramework.Json writes them (<see cref="WireJson.Options"/>).
+/// </summary>
+public static class RequestBody
+{
+    public const string JsonType = "application/json";
+
+    // Members a body must carry (present and not null). Everything else is optional or has a default.
+    private static readonly Dictionary<Type, string[]> RequiredMembers = new()
+    {
+        [typeof(ChallengeRequest)] = [nameof(ChallengeRequest.DeviceId)],
+        [typeof(ProofRequest)] = [nameof(ProofRequest.DeviceId), nameof(ProofRequest.NonceId), nameof(ProofRequest.Proof)],
+        [typeof(AllocationRequest)] = [nameof(AllocationRequest.Level), nameof(AllocationRequest.Key)],
+        [typeof(DelegatedAllocationRequest)] = [nameof(DelegatedAllocationRequest.Keys)],
+        [typeof(RegistrationRequest)] = [nameof(RegistrationRequest.TerminalId), nameof(RegistrationRequest.LocalIp), nameof(RegistrationRequest.LocalPort)],
+        [typeof(MatchRequest)] = [],
+        [typeof(EnrollDeviceRequest)] = [nameof(EnrollDeviceRequest.DeviceId)],
+        [typeof(EnrollGroupRequest)] = [nameof(EnrollGroupRequest.GroupId)],
+        [typeof(AllocationHop)] = [nameof(AllocationHop.Role), nameof(AllocationHop.Url)],
+        [typeof(AllocationEntry)] = [nameof(AllocationEntry.Level), nameof(AllocationEntry.Key), nameof(AllocationEntry.Role), nameof(AllocationEntry.Url)],
+    };
+
+    /// <summary>Reads a <typeparamref name="T"/> or throws the <see cref="ApiProblemException"/> that says why not.</summary>
+    public static async Task<T> ReadAsync<T>(HttpContext context)
+        where T : class
+    {
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            throw ApiProblem.Exception(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Send the body as application/json.");
+        }
+
+        var limit = context.RequestServices.GetRequiredService<ServerOptions>().MaxRequestBodyBytes;
+        var body = await ReadBoundedAsync(request, limit, context.RequestAborted);
+
+        using (var document = Parse(body))
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "The body must be a JSON object.");
+            }
+
+            foreach (var member in RequiredMembers[typeof(T)])
+            {
+                if (!document.RootElement.TryGetProperty(member, out var value) || value.ValueKind == JsonValueKind.Null)
+                {
+                    throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, $"{member} is required.");
+                }
+            }
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, WireJson.Options)
+                ?? throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "The body must be a JSON object.");
+        }
+        catch (JsonException exception)
+        {
+            var field = string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? "the body" : exception.Path.TrimStart('$', '.');
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, $"{field} has the wrong type.");
+        }
+    }
+
+    private static async Task<byte[]> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        // Read at most one byte past the limit: enough to know, never more than we would keep.
+        var buffer = ArrayPool<byte>.Shared.Rent(limit + 1);
+        try
+        {
+            var length = 0;
+            while (length <= limit)
+            {
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, limit + 1 - length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            if (length > limit)
+            {
+                throw TooLarge(limit);
+            }
+
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static JsonDocument Parse(byte[] body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = WireJson.Options.MaxDepth });
+        }
+        catch (JsonException)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, "The body is not well-formed JSON.");
+        }
+    }
+
+    private static ApiProblemException TooLarge(int limit) =>
+        ApiProblem.Exception(StatusCodes.Status413PayloadTooLarge, ErrorCodes.BodyTooLarge, $"Bodies are limited to {limit} bytes.");
+}

@@ -1,0 +1,229 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Identity;
+
+/// <summary>
+/// Challenge-response (F2) against individually or group-enrolled keys (F3), then the Terminal ID
+/// (F5) and a signed certificate (F4). Every refusal throws its own <see cref="ApiProblemException"/>
+/// and leaves the database as it was, except that a named nonce is spent even by a wrong proof.
+/// </summary>
+public sealed class DeviceAuthenticator(Database database, SigningKey signingKey, ServerOptions options, TimeProvider time, ServerMetrics metrics)
+{
+    /// <summary>
+    /// Issues a nonce for any well-formed Device ID, enrolled or not: group-enrolled devices have no
+    /// row until their first success, and answering the same way for everyone keeps this step from
+    /// revealing who is enrolled. The refusal comes at the proof. Spent and expired nonces are
+    /// pruned here, so the table stays as small as the traffic of the last minute.
+    /// </summary>
+    public ChallengeResponse IssueChallenge(string deviceId, string? groupId)
+    {
+        var now = time.GetUtcNow();
+        var expiresAt = now.Add(options.NonceLifetime).ToUnixTimeSeconds();
+        var nonceId = "n-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var nonce = RandomNumberGenerator.GetBytes(AuthProofs.NonceLength);
+
+        database.Write((connection, transaction) =>
+        {
+            connection.Execute(transaction, "DELETE FROM nonces WHERE expires_at < $horizon;", ("$horizon", now.ToUnixTimeSeconds() - 60));
+            return connection.Execute(
+                transaction,
+                "INSERT INTO nonces (nonce_id, device_id, group_id, nonce, expires_at) VALUES ($id, $device, $group, $nonce, $expires);",
+                ("$id", nonceId), ("$device", deviceId), ("$group", groupId), ("$nonce", nonce), ("$expires", expiresAt));
+        });
+
+        return new ChallengeResponse { NonceId = nonceId, Nonce = Convert.ToBase64String(nonce), ExpiresAt = expiresAt };
+    }
+
+    /// <summary>Checks a proof and, on success, answers the device's certificate.</summary>
+    public CertificateResponse Prove(string deviceId, string nonceId, byte[] proof, string registryUrl)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var nonce = ConsumeNonce(deviceId, nonceId, now);
+
+        // One IMMEDIATE transaction: the device row, Terminal ID and certificate appear together or
+        // not at all, and an operator's disable cannot slip in between the check and the issue.
+        var payload = database.Write((connection, transaction) =>
+        {
+            var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup);
+            var expected = HMACSHA256.HashData(deviceKey, AuthProofs.Message(nonce.Value, deviceId));
+            if (!CryptographicOperations.FixedTimeEquals(expected, proof))
+            {
+                throw Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.WrongKey, "The proof does not match the device key.");
+            }
+
+            if (IsDisabled(connection, transaction, deviceId, enrollmentGroup))
+            {
+                throw Refuse(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.");
+            }
+
+            if (isNewGroupMember)
+            {
+                connection.Execute(
+                    transaction,
+                    "INSERT INTO devices (device_id, device_key, enrollment_group, created_at) VALUES ($device, NULL, $group, $now);" +
+                    "INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES ($group, $device);",
+                    ("$device", deviceId), ("$group", enrollmentGroup), ("$now", now));
+            }
+
+            var terminalId = EnsureTerminalId(connection, transaction, deviceId);
+            var serial = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+            var expiresAt = now + (long)options.CertificateLifetime.TotalSeconds;
+            connection.Execute(
+                transaction,
+                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES ($serial, $device, $terminal, $now, $expires);",
+                ("$serial", serial), ("$device", deviceId), ("$terminal", terminalId), ("$now", now), ("$expires", expiresAt));
+
+            return new CertificatePayload(terminalId, deviceId, signingKey.Issuer, now, expiresAt, serial, GroupsOf(connection, transaction, deviceId));
+        });
+
+        metrics.CountAuthentication("ok");
+        return new CertificateResponse
+        {
+            TerminalId = payload.TerminalId,
+            Certificate = CertificateToken.Sign(payload, signingKey.Key),
+            Serial = payload.Serial,
+            ExpiresAt = payload.ExpiresAt,
+            RegistryUrl = registryUrl,
+        };
+    }
+
+    private ConsumedNonce ConsumeNonce(string deviceId, string nonceId, long now)
+    {
+        // The single conditional UPDATE is what makes a nonce single-use under any concurrency:
+        // exactly one caller sees a row count of 1. The read after it only explains a refusal.
+        var consumed = database.Write((connection, transaction) =>
+        {
+            var won = connection.Execute(
+                transaction,
+                "UPDATE nonces SET used = 1 WHERE nonce_id = $id AND device_id = $device AND used = 0;",
+                ("$id", nonceId), ("$device", deviceId)) == 1;
+
+            using var command = connection.Command(
+                transaction,
+                "SELECT nonce, expires_at, group_id FROM nonces WHERE nonce_id = $id AND device_id = $device;",
+                ("$id", nonceId), ("$device", deviceId));
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? new ConsumedNonce(won, reader.GetBytesOrNull(0)!, reader.GetInt64(1), reader.GetStringOrNull(2))
+                : null;
+        });
+
+        if (consumed is null)
+        {
+            throw Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.NonceUnknown, "No such challenge for this device; request a new one.");
+        }
+
+        if (!consumed.Won)
+        {
+            throw Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.NonceUsed, "This challenge has been answered already; request a new one.");
+        }
+
+        if (consumed.ExpiresAt <= now)
+        {
+            throw Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.NonceExpired, "This challenge has expired; request a new one.");
+        }
+
+        return consumed;
+    }
+
+    private byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup)
+    {
+        isNewGroupMember = false;
+        using (var command = connection.Command(
+            transaction,
+            "SELECT d.device_key, d.enrollment_group, g.group_key FROM devices d LEFT JOIN groups g ON g.group_id = d.enrollment_group WHERE d.device_id = $device;",
+            ("$device", deviceId)))
+        using (var reader = command.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                enrollmentGroup = reader.GetStringOrNull(1);
+                var stored = reader.GetBytesOrNull(0) ?? Derive(reader.GetBytesOrNull(2), deviceId);
+                return stored ?? throw UnknownDevice();
+            }
+        }
+
+        // Not seen before: it may hold a key derived from the group it named in the challenge.
+        enrollmentGroup = challengedGroup;
+        if (challengedGroup is null)
+        {
+            throw UnknownDevice();
+        }
+
+        var groupKey = connection.Scalar(transaction, "SELECT group_key FROM groups WHERE group_id = $group;", ("$group", challengedGroup)) as byte[];
+        isNewGroupMember = true;
+        return Derive(groupKey, deviceId) ?? throw UnknownDevice();
+    }
+
+    private static byte[]? Derive(byte[]? groupKey, string deviceId) =>
+        groupKey is null ? null : HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
+
+    private static bool IsDisabled(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? enrollmentGroup)
+    {
+        var disabled = connection.Scalar(
+            transaction,
+            """
+            SELECT EXISTS (SELECT 1 FROM devices WHERE device_id = $device AND disabled = 1)
+                OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND revoked = 1)
+                OR EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.group_id = m.group_id
+                           WHERE m.device_id = $device AND g.revoked = 1);
+            """,
+            ("$device", deviceId), ("$group", enrollmentGroup));
+        return Convert.ToInt64(disabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
+    private static string EnsureTerminalId(SqliteConnection connection, SqliteTransaction transaction, string deviceId)
+    {
+        if (connection.Scalar(transaction, "SELECT terminal_id FROM devices WHERE device_id = $device;", ("$device", deviceId)) is string existing)
+        {
+            return existing;
+        }
+
+        // 64 random bits; the UNIQUE constraint turns the rare collision into another draw.
+        for (var attempt = 0; ; attempt++)
+        {
+            var terminalId = "T" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+            try
+            {
+                connection.Execute(
+                    transaction,
+                    "UPDATE devices SET terminal_id = $terminal WHERE device_id = $device AND terminal_id IS NULL;",
+                    ("$terminal", terminalId), ("$device", deviceId));
+                return terminalId;
+            }
+            catch (SqliteException exception) when (exception.SqliteErrorCode == 19 && attempt < 3)
+            {
+                // SQLITE_CONSTRAINT: that Terminal ID is taken; draw again.
+            }
+        }
+    }
+
+    private static string[] GroupsOf(SqliteConnection connection, SqliteTransaction transaction, string deviceId)
+    {
+        using var command = connection.Command(transaction, "SELECT group_id FROM group_members WHERE device_id = $device ORDER BY group_id;", ("$device", deviceId));
+        using var reader = command.ExecuteReader();
+        var groups = new List<string>();
+        while (reader.Read())
+        {
+            groups.Add(reader.GetString(0));
+        }
+
+        return [.. groups];
+    }
+
+    private ApiProblemException UnknownDevice() =>
+        Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.UnknownDevice, "This device is not enrolled here.");
+
+    private ApiProblemException Refuse(int status, string code, string detail)
+    {
+        metrics.CountAuthentication(code);
+        return ApiProblem.Exception(status, code, detail);
+    }
+
+    private sealed record ConsumedNonce(bool Won, byte[] Value, long ExpiresAt, string? GroupId);
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Identity;
+
+/// <summary>The authentication server role: challenge, proof, and what others need to verify its certificates.</summary>
+public static class IdentityApi
+{
+    public static IEndpointRouteBuilder MapIdentity(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost(Routes.AuthChallenge, IssueChallenge).WithName("AuthChallenge").Accepts<ChallengeRequest>(RequestBody.JsonType);
+        routes.MapPost(Routes.AuthProof, CheckProof).WithName("AuthProof").Accepts<ProofRequest>(RequestBody.JsonType);
+        routes.MapGet(Routes.AuthPublicKey, GetPublicKey).WithName("AuthPublicKey");
+        routes.MapGet(Routes.AuthRevocations, GetRevocations).WithName("AuthRevocations");
+        return routes;
+    }
+
+    private static async Task<Ok<ChallengeResponse>> IssueChallenge(HttpContext context, DeviceAuthenticator authenticator)
+    {
+        var request = await RequestBody.ReadAsync<ChallengeRequest>(context);
+        Fields.RequireDeviceId(request.DeviceId, nameof(ChallengeRequest.DeviceId));
+        if (request.GroupId is not null)
+        {
+            Fields.RequireName(request.GroupId, nameof(ChallengeRequest.GroupId));
+        }
+
+        return TypedResults.Ok(authenticator.IssueChallenge(request.DeviceId, request.GroupId));
+    }
+
+    private static async Task<Ok<CertificateResponse>> CheckProof(HttpContext context, DeviceAuthenticator authenticator, PublicUrls urls)
+    {
+        var request = await RequestBody.ReadAsync<ProofRequest>(context);
+        Fields.RequireDeviceId(request.DeviceId, nameof(ProofRequest.DeviceId));
+        Fields.RequireName(request.NonceId, nameof(ProofRequest.NonceId));
+        var proof = Fields.RequireBase64(request.Proof, AuthProofs.ProofLength, nameof(ProofRequest.Proof));
+
+        return TypedResults.Ok(authenticator.Prove(request.DeviceId, request.NonceId, proof, urls.Registry));
+    }
+
+    private static Ok<IssuerKey> GetPublicKey(SigningKey signingKey) =>
+        TypedResults.Ok(new IssuerKey
+        {
+            Issuer = signingKey.Issuer,
+            Algorithm = CertificateToken.Algorithm,
+            PublicKey = Convert.ToBase64String(signingKey.PublicKeyInfo),
+        });
+
+    private static Ok<RevocationList> GetRevocations(Database database, SigningKey signingKey, TimeProvider time)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+
+        // Expired certificates are refused anyway, so the list carries only those still in date.
+        var serials = database.Read(connection =>
+        {
+            using var command = connection.Command(null, "SELECT serial FROM certificates WHERE revoked = 1 AND expires_at > $now ORDER BY serial;", ("$now", now));
+            using var reader = command.ExecuteReader();
+            var list = new List<string>();
+            while (reader.Read())
+            {
+                list.Add(reader.GetString(0));
+            }
+
+            return list.ToArray();
+        });
+
+        return TypedResults.Ok(new RevocationList { Issuer = signingKey.Issuer, Serials = serials, IssuedAt = now });
+    }
+}

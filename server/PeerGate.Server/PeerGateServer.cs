@@ -1,0 +1,123 @@
+using PeerGate.Protocol.Host;
+using PeerGate.Server.Admin;
+using PeerGate.Server.Allocation;
+using PeerGate.Server.Http;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Registry;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server;
+
+/// <summary>
+/// Builds one PeerGate server instance. Every instance runs all roles: service and allocation
+/// server at any level, authentication server, registry; the operator's tables decide which it plays.
+/// </summary>
+public static class PeerGateServer
+{
+    public static WebApplication Build(ServerOptions options)
+    {
+        var builder = WebApplication.CreateBuilder(options.Args);
+        ApplyConfiguration(options, builder.Configuration);
+        builder.WebHost.UseUrls(options.Urls!);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (options.Quiet)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
+
+        // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
+        var data = new DataDirectory(options.DataDirectory!);
+        var database = new Database(options.DatabasePath ?? data.File("peergate.db"));
+        database.Initialize();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.TimeProvider!);
+        builder.Services.AddSingleton(data);
+        builder.Services.AddSingleton(database);
+
+        // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
+        builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
+        builder.Services.AddSingleton<DeviceAuthenticator>();
+        builder.Services.AddSingleton<CertificateVerifier>();
+        builder.Services.AddSingleton<TrustedIssuers>();
+        builder.Services.AddHttpClient(TrustedIssuers.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5));
+
+        // Allocation: the operator's tables and the walker for delegated allocation.
+        builder.Services.AddSingleton<AllocationStore>();
+        builder.Services.AddSingleton<ChainWalker>();
+        builder.Services.AddHttpClient(ChainWalker.HttpClientName);
+
+        // Registry and operator API.
+        builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<AdminStore>();
+        builder.Services.AddSingleton(new AdminToken(options.AdminToken ?? data.ReadOrCreateSecret("admin-token", NewAdminToken)));
+
+        // HTTP plumbing: public URLs, problem+json, metrics, OpenAPI.
+        builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.ConfigureHttpJsonOptions(json => UseWireNames(json.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseResponseCounting();
+        app.UseApiProblems();
+
+        app.MapOpenApi();
+        app.MapOperations();
+        app.MapAllocation();
+        app.MapIdentity();
+        app.MapRegistry();
+        app.MapAdmin();
+
+        LogStartup(app, options, data);
+        return app;
+    }
+
+    private static void ApplyConfiguration(ServerOptions options, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("PeerGate");
+        options.DataDirectory ??= section["DataDirectory"] ?? "data";
+        options.DatabasePath ??= section["DatabasePath"];
+        options.Urls ??= configuration["urls"] ?? "http://127.0.0.1:5080";
+        options.TimeProvider ??= TimeProvider.System;
+        options.AdminToken ??= NullIfEmpty(section["AdminToken"]);
+        options.IssuerName ??= section["Issuer"] ?? "peergate";
+        options.PublicBaseUrl ??= NullIfEmpty(section["PublicBaseUrl"]);
+        options.RegistryUrl ??= NullIfEmpty(section["RegistryUrl"]);
+        foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
+        {
+            if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
+            {
+                options.TrustedIssuers.Add(new TrustedIssuer(name, baseUrl));
+            }
+        }
+    }
+
+    /// <summary>Answers are written exactly as <see cref="WireJson.Options"/> writes them: names as declared.</summary>
+    private static void UseWireNames(System.Text.Json.JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = WireJson.Options.PropertyNamingPolicy;
+        json.DictionaryKeyPolicy = null;
+        json.PropertyNameCaseInsensitive = WireJson.Options.PropertyNameCaseInsensitive;
+        json.DefaultIgnoreCondition = WireJson.Options.DefaultIgnoreCondition;
+        json.NumberHandling = WireJson.Options.NumberHandling;
+        json.MaxDepth = WireJson.Options.MaxDepth;
+    }
+
+    private static string NewAdminToken() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data)
+    {
+        // Paths and names only: the token and keys stay in their files.
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server");
+        logger.LogInformation(
+            "PeerGate issuer {Issuer}, data in {DataDirectory}, {TrustedCount} trusted issuer(s); admin token {TokenSource}",
+            options.IssuerName,
+            data.Path,
+            options.TrustedIssuers.Count,
+            options.AdminToken is null ? "in " + data.File("admin-token") : "from configuration");
+    }
+}

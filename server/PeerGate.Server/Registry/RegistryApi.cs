@@ -1,0 +1,127 @@
+using System.Net;
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Observability;
+
+namespace PeerGate.Server.Registry;
+
+/// <summary>The registry role: registration (F10), inquiry by terminal (F11) and group (F12), matching (F13).</summary>
+public static class RegistryApi
+{
+    private const int MatchCandidates = 500;
+
+    public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder routes)
+    {
+        var registry = routes.MapGroup("/v1/registry").RequireCertificate();
+
+        registry.MapPost("/registrations", Register).WithName("Register").Accepts<RegistrationRequest>(RequestBody.JsonType);
+        registry.MapGet("/terminals/{terminalId}", FindTerminal).WithName("FindTerminal");
+        registry.MapGet("/groups/{groupId}/members", ListGroupMembers).WithName("ListGroupMembers");
+        registry.MapPost("/match", Match).WithName("Match").Accepts<MatchRequest>(RequestBody.JsonType);
+        return routes;
+    }
+
+    private static async Task<Results<Ok<RegistrationResponse>, ProblemHttpResult>> Register(
+        HttpContext context, CertifiedCaller caller, RegistryStore store, ServerOptions options, TimeProvider time, ServerMetrics metrics)
+    {
+        var request = await RequestBody.ReadAsync<RegistrationRequest>(context);
+        var certificate = caller.Certificate;
+        if (request.TerminalId != certificate.TerminalId)
+        {
+            return NotOwnTerminal();
+        }
+
+        Fields.RequireIp(request.LocalIp, nameof(RegistrationRequest.LocalIp));
+        Fields.RequireRange(request.LocalPort, 0, 65535, nameof(RegistrationRequest.LocalPort));
+        if (request.Kind is not null)
+        {
+            Fields.RequireLabels([request.Kind], 1, 64, nameof(RegistrationRequest.Kind));
+        }
+
+        Fields.RequireLabels(request.Capabilities, 16, 64, nameof(RegistrationRequest.Capabilities));
+        Fields.RequireLabels(request.Attributes, 16, 128, nameof(RegistrationRequest.Attributes), keyValue: true);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var lifetime = (long)options.RegistrationLifetime.TotalSeconds;
+
+        // Never online past the certificate: an expired certificate must re-authenticate first.
+        var expiresAt = Math.Min(now + lifetime, certificate.ExpiresAt);
+        var observedIp = ObservedIp(context.Connection.RemoteIpAddress);
+        var observedPort = context.Connection.RemotePort;
+
+        if (!store.Register(certificate, request, observedIp, observedPort, now, expiresAt))
+        {
+            return NotOwnTerminal();
+        }
+
+        metrics.CountRegistration();
+        return TypedResults.Ok(new RegistrationResponse
+        {
+            TerminalId = certificate.TerminalId,
+            ObservedIp = observedIp,
+            ObservedPort = observedPort,
+            ExpiresAt = expiresAt,
+            RefreshAfter = now + ((expiresAt - now) / 2),
+        });
+    }
+
+    private static Results<Ok<TerminalAddress>, ProblemHttpResult> FindTerminal(string terminalId, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var target = Fields.IsName(terminalId) ? store.Find(terminalId) : null;
+
+        // Unknown, offline and not permitted answer alike, so a stranger cannot probe who exists.
+        return target is not null && VisibilityGate.CanSee(caller.Certificate, target, now)
+            ? TypedResults.Ok(ToAddress(target))
+            : ApiProblem.NotFound(ErrorCodes.TerminalNotFound, "No terminal with that ID is visible to you.");
+    }
+
+    private static Ok<GroupMembers> ListGroupMembers(string groupId, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+
+        // An unknown group and a group with nothing visible both answer an empty list: no probing.
+        var members = Fields.IsName(groupId)
+            ? store.OnlineInGroup(groupId, now).Where(member => VisibilityGate.CanSee(caller.Certificate, member, now)).Select(ToAddress).ToArray()
+            : [];
+        return TypedResults.Ok(new GroupMembers { GroupId = groupId, Members = members });
+    }
+
+    private static async Task<Results<Ok<TerminalAddress>, ProblemHttpResult>> Match(HttpContext context, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    {
+        var request = await RequestBody.ReadAsync<MatchRequest>(context);
+        Fields.RequireLabels(request.Capabilities, 16, 64, nameof(MatchRequest.Capabilities));
+        Fields.RequireLabels(request.Attributes, 16, 128, nameof(MatchRequest.Attributes), keyValue: true);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var match = store.OnlineOfKind(request.Kind, now, MatchCandidates)
+            .FirstOrDefault(candidate =>
+                (request.Capabilities ?? []).All(c => candidate.Capabilities.Contains(c, StringComparer.Ordinal))
+                && (request.Attributes ?? []).All(a => candidate.Attributes.Contains(a, StringComparer.Ordinal))
+                && VisibilityGate.CanSee(caller.Certificate, candidate, now));
+
+        return match is not null
+            ? TypedResults.Ok(ToAddress(match))
+            : ApiProblem.NotFound(ErrorCodes.NoMatch, "No online terminal visible to you fits those requirements.");
+    }
+
+    private static TerminalAddress ToAddress(Registration registration) => new()
+    {
+        TerminalId = registration.TerminalId,
+        LocalIp = registration.LocalIp,
+        LocalPort = registration.LocalPort,
+        ObservedIp = registration.ObservedIp,
+        ObservedPort = registration.ObservedPort,
+        Kind = registration.Kind,
+        LastSeen = registration.LastSeen,
+        ExpiresAt = registration.ExpiresAt,
+    };
+
+    private static ProblemHttpResult NotOwnTerminal() =>
+        ApiProblem.Forbidden(ErrorCodes.NotOwnTerminal, "A device can only register the terminal its certificate names.");
+
+    private static string? ObservedIp(IPAddress? address) =>
+        address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Registry;
+
+/// <summary>Registrations (F10) and the queries behind inquiry, group listing and matching (F11-F13).</summary>
+public sealed class RegistryStore(Database database)
+{
+    private const string SelectRegistration =
+        "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
+        "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id) FROM registrations r ";
+
+    /// <summary>
+    /// Stores the registration and commits it (synchronous=FULL) before returning. False when the
+    /// Terminal ID is already registered by another device or issuer: nothing is changed then.
+    /// </summary>
+    public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt) =>
+        database.Write((connection, transaction) =>
+        {
+            var written = connection.Execute(
+                transaction,
+                """
+                INSERT INTO registrations (terminal_id, issuer, device_id, serial, local_ip, local_port, observed_ip, observed_port,
+                                           discoverable, kind, capabilities, attributes, last_seen, expires_at)
+                VALUES ($terminal, $issuer, $device, $serial, $localIp, $localPort, $observedIp, $observedPort,
+                        $discoverable, $kind, $capabilities, $attributes, $now, $expires)
+                ON CONFLICT (terminal_id) DO UPDATE SET
+                    serial = excluded.serial, local_ip = excluded.local_ip, local_port = excluded.local_port,
+                    observed_ip = excluded.observed_ip, observed_port = excluded.observed_port,
+                    discoverable = excluded.discoverable, kind = excluded.kind, capabilities = excluded.capabilities,
+                    attributes = excluded.attributes, last_seen = excluded.last_seen, expires_at = excluded.expires_at
+                WHERE registrations.issuer = excluded.issuer AND registrations.device_id = excluded.device_id;
+                """,
+                ("$terminal", certificate.TerminalId), ("$issuer", certificate.Issuer), ("$device", certificate.DeviceId), ("$serial", certificate.Serial),
+                ("$localIp", request.LocalIp), ("$localPort", request.LocalPort), ("$observedIp", observedIp), ("$observedPort", observedPort),
+                ("$discoverable", request.Discoverable ? 1 : 0), ("$kind", request.Kind),
+                ("$capabilities", JsonSerializer.Serialize(request.Capabilities ?? [])), ("$attributes", JsonSerializer.Serialize(request.Attributes ?? [])),
+                ("$now", now), ("$expires", expiresAt));
+            if (written != 1)
+            {
+                return false;
+            }
+
+            // Groups come from the certificate just presented: the latest word of the issuer.
+            connection.Execute(transaction, "DELETE FROM registration_groups WHERE terminal_id = $terminal;", ("$terminal", certificate.TerminalId));
+            foreach (var group in certificate.Groups.Distinct(StringComparer.Ordinal))
+            {
+                connection.Execute(
+                    transaction,
+                    "INSERT INTO registration_groups (terminal_id, group_id) VALUES ($terminal, $group);",
+                    ("$terminal", certificate.TerminalId), ("$group", group));
+            }
+
+            return true;
+        });
+
+    public Registration? Find(string terminalId) =>
+        Query(SelectRegistration + "WHERE terminal_id = $terminal;", ("$terminal", terminalId)).FirstOrDefault();
+
+    public Registration[] OnlineInGroup(string groupId, long now) =>
+        Query(
+            SelectRegistration + "WHERE expires_at > $now AND EXISTS (SELECT 1 FROM registration_groups g WHERE g.terminal_id = r.terminal_id AND g.group_id = $group) ORDER BY terminal_id;",
+            ("$now", now), ("$group", groupId));
+
+    /// <summary>Online registrations of a kind (any kind when null), most recently seen first.</summary>
+    public Registration[] OnlineOfKind(string? kind, long now, int limit) =>
+        Query(
+            SelectRegistration + "WHERE expires_at > $now AND ($kind IS NULL OR kind = $kind) ORDER BY last_seen DESC, terminal_id LIMIT $limit;",
+            ("$now", now), ("$kind", kind), ("$limit", limit));
+
+    public Registration[] All() => Query(SelectRegistration + "ORDER BY terminal_id;");
+
+    private Registration[] Query(string sql, params (string Name, object? Value)[] parameters) => database.Read(connection =>
+    {
+        using var command = connection.Command(null, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rows = new List<Registration>();
+        while (reader.Read())
+        {
+            rows.Add(Read(reader));
+        }
+
+        return rows.ToArray();
+    });
+
+    private static Registration Read(SqliteDataReader reader) => new(
+        TerminalId: reader.GetString(0),
+        Issuer: reader.GetString(1),
+        DeviceId: reader.GetString(2),
+        LocalIp: reader.GetStringOrNull(3),
+        LocalPort: reader.GetInt32(4),
+        ObservedIp: reader.GetStringOrNull(5),
+        ObservedPort: reader.GetInt32(6),
+        Discoverable: reader.GetInt64(7) != 0,
+        Kind: reader.GetStringOrNull(8),
+        Capabilities: JsonSerializer.Deserialize<string[]>(reader.GetString(9)) ?? [],
+        Attributes: JsonSerializer.Deserialize<string[]>(reader.GetString(10)) ?? [],
+        Groups: JsonSerializer.Deserialize<string[]>(reader.GetString(13)) ?? [],
+        LastSeen: reader.GetInt64(11),
+        ExpiresAt: reader.GetInt64(12));
+}

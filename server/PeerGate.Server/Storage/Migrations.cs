@@ -1,0 +1,119 @@
+using Microsoft.Data.Sqlite;
+
+namespace PeerGate.Server.Storage;
+
+/// <summary>
+/// The schema, as an append-only list of steps. A database remembers how many it has applied
+/// (PRAGMA user_version), so a server started on an older file brings it forward in place.
+/// Never edit a step that has shipped: add the next one.
+/// </summary>
+public static class Migrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: identity, allocation and registry (F2-F13).
+        """
+        CREATE TABLE groups (
+            group_id    TEXT PRIMARY KEY,
+            group_key   BLOB NULL,                 -- null: an operator-made group that derives no keys
+            revoked     INTEGER NOT NULL DEFAULT 0,
+            created_at  INTEGER NOT NULL
+        );
+
+        CREATE TABLE devices (
+            device_id        TEXT PRIMARY KEY,
+            device_key       BLOB NULL,            -- null: the key is derived from enrollment_group's key
+            enrollment_group TEXT NULL REFERENCES groups (group_id),
+            disabled         INTEGER NOT NULL DEFAULT 0,
+            terminal_id      TEXT NULL UNIQUE,     -- issued at the first successful authentication (F5)
+            created_at       INTEGER NOT NULL
+        );
+
+        CREATE TABLE group_members (
+            group_id  TEXT NOT NULL REFERENCES groups (group_id),
+            device_id TEXT NOT NULL REFERENCES devices (device_id),
+            PRIMARY KEY (group_id, device_id)
+        );
+
+        CREATE TABLE nonces (
+            nonce_id   TEXT PRIMARY KEY,
+            device_id  TEXT NOT NULL,              -- the nonce answers for this device only
+            group_id   TEXT NULL,
+            nonce      BLOB NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used       INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX nonces_expiry ON nonces (expires_at);
+
+        CREATE TABLE certificates (
+            serial      TEXT PRIMARY KEY,
+            device_id   TEXT NOT NULL REFERENCES devices (device_id),
+            terminal_id TEXT NOT NULL,
+            issued_at   INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL,
+            revoked     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX certificates_device ON certificates (device_id);
+
+        CREATE TABLE service_entry (
+            id    INTEGER PRIMARY KEY CHECK (id = 1),
+            role  TEXT NOT NULL,
+            url   TEXT NOT NULL,
+            level INTEGER NOT NULL
+        );
+
+        CREATE TABLE allocation_entries (
+            level      INTEGER NOT NULL,
+            key        TEXT NOT NULL,
+            role       TEXT NOT NULL,
+            url        TEXT NOT NULL,
+            next_level INTEGER NOT NULL,
+            PRIMARY KEY (level, key)
+        );
+
+        -- One row per terminal, whichever issuer certified it; groups come from the certificate.
+        CREATE TABLE registrations (
+            terminal_id   TEXT PRIMARY KEY,
+            issuer        TEXT NOT NULL,
+            device_id     TEXT NOT NULL,
+            serial        TEXT NOT NULL,
+            local_ip      TEXT NULL,
+            local_port    INTEGER NOT NULL,
+            observed_ip   TEXT NULL,
+            observed_port INTEGER NOT NULL,
+            discoverable  INTEGER NOT NULL,
+            kind          TEXT NULL,
+            capabilities  TEXT NOT NULL,           -- JSON array of strings
+            attributes    TEXT NOT NULL,           -- JSON array of "key=value"
+            last_seen     INTEGER NOT NULL,
+            expires_at    INTEGER NOT NULL
+        );
+        CREATE INDEX registrations_expiry ON registrations (expires_at);
+
+        CREATE TABLE registration_groups (
+            terminal_id TEXT NOT NULL REFERENCES registrations (terminal_id) ON DELETE CASCADE,
+            group_id    TEXT NOT NULL,
+            PRIMARY KEY (terminal_id, group_id)
+        );
+        CREATE INDEX registration_groups_group ON registration_groups (group_id);
+        """,
+    ];
+
+    public static void Apply(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var applied = Convert.ToInt32(connection.Scalar(transaction, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        for (var step = applied; step < Steps.Length; step++)
+        {
+            connection.Execute(transaction, Steps[step]);
+        }
+
+        if (applied < Steps.Length)
+        {
+            // PRAGMA takes no parameters; the value is our own constant.
+            connection.Execute(transaction, $"PRAGMA user_version = {Steps.Length};");
+        }
+
+        transaction.Commit();
+    }
+}

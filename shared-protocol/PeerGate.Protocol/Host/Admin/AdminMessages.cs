@@ -1,0 +1,37 @@
+#nullable enable
+namespace PeerGate.Protocol.Host.Admin;
+
+// The operator API (/v1/admin) as the server, peergate-op and the test support see it.
+// Host-only: devices never call it, so these are plain .NET records, not nanoFramework messages.
+
+/// <summary>Enrolls one device. A null <see cref="KeyHex"/> makes the server generate the key.</summary>
+public sealed record EnrollDeviceRequest(string DeviceId, string? KeyHex, string[]? Groups);
+
+/// <summary>The enrolled device with its key in hex: shown once, never again.</summary>
+public sealed record EnrolledDevice(string DeviceId, string KeyHex, string[] Groups);
+
+/// <summary>Enrolls a group whose key derives its members' keys. A null <see cref="KeyHex"/> makes the server generate it.</summary>
+public sealed record EnrollGroupRequest(string GroupId, string? KeyHex);
+
+/// <summary>The enrolled group with its key in hex: shown once, never again.</summary>
+public sealed record EnrolledGroup(string GroupId, string KeyHex);
+
+/// <summary>One row of the allocation table: (level, key) -> (role, url, next level).</summary>
+public sealed record AllocationEntry(int Level, string Key, string Role, string Url, int NextLevel);
+
+/// <summary>The service entry and every allocation entry of one server.</summary>
+public sealed record AllocationTable(AllocationHop? ServiceEntry, AllocationEntry[] Entries);
+
+/// <summary>A device as the operator sees it: identity, groups, addresses and liveness.</summary>
+public sealed record DeviceSummary(
+    string DeviceId,
+    string? TerminalId,
+    string[] Groups,
+    bool Disabled,
+    string? LocalIp,
+    int LocalPort,
+    string? ObservedIp,
+    int ObservedPort,
+    long LastSeen,
+    long ExpiresAt,
+    bool Online);

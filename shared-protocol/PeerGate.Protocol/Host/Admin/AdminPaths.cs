@@ -1,0 +1,24 @@
+#nullable enable
+using System;
+namespace PeerGate.Protocol.Host.Admin;
+
+/// <summary>Routes of the operator API, shared by the server and its clients.</summary>
+public static class AdminPaths
+{
+    public const string Root = "/v1/admin";
+    public const string Devices = Root + "/devices";
+    public const string Groups = Root + "/groups";
+    public const string Certificates = Root + "/certificates";
+    public const string Allocation = Root + "/allocation";
+    public const string ServiceEntry = Allocation + "/service-entry";
+    public const string AllocationEntries = Allocation + "/entries";
+
+    public static string Device(string deviceId) => Devices + "/" + Uri.EscapeDataString(deviceId);
+
+    public static string Group(string groupId) => Groups + "/" + Uri.EscapeDataString(groupId);
+
+    public static string Certificate(string serial) => Certificates + "/" + Uri.EscapeDataString(serial);
+
+    public static string AllocationEntry(int level, string key) =>
+        AllocationEntries + "/" + level.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Uri.EscapeDataString(key);
+}
