@@ -113,7 +113,7 @@ fi
 echo
 echo "== Starting three virtual devices"
 for n in 1 2 3; do
-  device run --image "$demo_dir/device$n.efuse" --config "$demo_dir/device$n.conf" --state "$demo_dir/device$n.state" \
+  device run --image "$demo_dir/device$n.efuse" --config "$demo_dir/device$n.conf" --state "$demo_dir/device$n.state" --listen-port $((7400 + n)) \
     2>&1 | sed -u "s/^/device$n | /" &
   pids+=($!)
 done

@@ -21,6 +21,7 @@ public static class PeerGateServer
         ApplyConfiguration(options, builder.Configuration);
         builder.WebHost.UseUrls(options.Urls!);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         if (options.Quiet)
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);

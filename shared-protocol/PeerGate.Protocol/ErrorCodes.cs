@@ -43,6 +43,30 @@ namespace PeerGate.Protocol
         public const string GroupNotFound = "group_not_found";
         public const string NoMatch = "no_match";
 
+        // Permits (F14).
+        public const string PermitInvalid = "permit_invalid";
+
+        // Trigger channel (F21).
+        public const string PollerSuperseded = "poller_superseded";
+        public const string TriggerUnknown = "trigger_unknown";
+
+        // Connection query (F16-F18): the denials a caller can get.
+        public const string PermissionDenied = "permission_denied";
+        public const string CalleeNotFound = "callee_not_found";
+        public const string CalleeNotConnected = "callee_not_connected";
+        public const string CalleeBusy = "callee_busy";
+        public const string CalleeUnreachable = "callee_unreachable";
+        public const string SelfConnection = "self_connection";
+
+        // Peer channel (F19-F20): why a peer closed the connection.
+        public const string PeerRequestInvalid = "peer_request_invalid";
+        public const string PeerRequestReplayed = "peer_request_replayed";
+        public const string PeerPasswordWrong = "peer_password_wrong";
+        public const string FrameMalformed = "frame_malformed";
+        public const string FrameTampered = "frame_tampered";
+        public const string FrameOutOfOrder = "frame_out_of_order";
+        public const string PeerTimeout = "peer_timeout";
+
         // Operator API.
         public const string AdminUnauthorized = "admin_unauthorized";
         public const string AlreadyExists = "already_exists";

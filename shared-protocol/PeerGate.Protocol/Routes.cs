@@ -36,5 +36,20 @@ namespace PeerGate.Protocol
 
         /// <summary>POST <see cref="MatchRequest"/>: an online terminal that fits (F13).</summary>
         public const string Match = "/v1/registry/match";
+    
+        /// <summary>GET own permit table; POST <see cref="PermitRequest"/>: Create/Add/Delete operations in one request (F14).</summary>
+        public const string Permits = "/v1/permits";
+
+        /// <summary>PUT <see cref="ConnectionPolicy"/>: e.g. one uniform denial for every stranger (F16).</summary>
+        public const string PermitPolicy = "/v1/permits/policy";
+
+        /// <summary>GET with query "after" (the last sequence number handled): long-poll for <see cref="TriggerBatch"/> (F21).</summary>
+        public const string Triggers = "/v1/triggers";
+
+        /// <summary>POST <see cref="TriggerReply"/>: the device's answer to a trigger that asks one (F17).</summary>
+        public const string TriggerReplies = "/v1/triggers/replies";
+
+        /// <summary>POST <see cref="ConnectionRequest"/>: ask to connect to a callee; answers <see cref="ConnectionGrant"/> or a denial (F16, F18).</summary>
+        public const string Connections = "/v1/connections";
     }
 }

@@ -83,5 +83,11 @@ namespace PeerGate.Protocol
 
         /// <summary>One of <see cref="ErrorCodes"/>.</summary>
         public string Code { get; set; }
+
+        /// <summary>callee_busy only: one of <see cref="BusyReasons"/>.</summary>
+        public string Reason { get; set; }
+
+        /// <summary>callee_busy only: seconds after which the caller may try again.</summary>
+        public int RetryAfter { get; set; }
     }
 }
