@@ -86,6 +86,62 @@ public sealed class TestDevice
         return http.SendAsync(message, cancellationToken);
     }
 
+    /// <summary>A PUT of <paramref name="body"/> as wire JSON with <paramref name="certificate"/> as bearer token.</summary>
+    public static Task<HttpResponseMessage> PutWithCertificateAsync<T>(HttpClient http, string certificate, string path, T body, CancellationToken cancellationToken = default)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, options: WireJson.Options) };
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", certificate);
+        return http.SendAsync(message, cancellationToken);
+    }
+
+    /// <summary>One long-poll of the trigger channel, acknowledging everything up to <paramref name="after"/>; the raw answer.</summary>
+    public static Task<HttpResponseMessage> PollTriggersAsync(HttpClient http, string certificate, long after, CancellationToken cancellationToken = default) =>
+        GetWithCertificateAsync(http, certificate, Routes.Triggers + "?after=" + after.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+
+    /// <summary>One long-poll that must succeed: the batch it answered.</summary>
+    public static async Task<Trigger[]> PollAsync(HttpClient http, string certificate, long after, CancellationToken cancellationToken = default)
+    {
+        using var response = await PollTriggersAsync(http, certificate, after, cancellationToken);
+        return (await ReadAsync<TriggerBatch>(response, cancellationToken)).Triggers;
+    }
+
+    /// <summary>Answers a status query (F17); the raw answer (204, or 404 trigger_unknown).</summary>
+    public static Task<HttpResponseMessage> ReplyToTriggerAsync(HttpClient http, string certificate, TriggerReply reply, CancellationToken cancellationToken = default) =>
+        PostWithCertificateAsync(http, certificate, Routes.TriggerReplies, reply, cancellationToken);
+
+    /// <summary>An Acceptable or Busy reply to trigger <paramref name="seq"/>.</summary>
+    public static TriggerReply Reply(long seq, string status = AcceptStatus.Acceptable, string? reason = null, int retryAfterSeconds = 0) => new()
+    {
+        Seq = seq,
+        Status = status,
+        Reason = reason,
+        RetryAfterSeconds = retryAfterSeconds,
+        SessionLimit = 1,
+    };
+
+    /// <summary>REGISTER operations on the caller's own permit table (F14); the raw answer.</summary>
+    public static Task<HttpResponseMessage> SendPermitsAsync(HttpClient http, string certificate, params PermitOperation[] operations) =>
+        PostWithCertificateAsync(http, certificate, Routes.Permits, new PermitRequest { Operations = operations });
+
+    /// <summary>Adds entries ("terminal", "group" or "name" with a value) to the caller's permit table; must succeed.</summary>
+    public static async Task<PermitResult> PermitAsync(HttpClient http, string certificate, string kind, params string[] values)
+    {
+        using var response = await SendPermitsAsync(http, certificate, Operation(PermitOps.Add, values.Select(value => Entry(kind, value)).ToArray()));
+        return await ReadAsync<PermitResult>(response);
+    }
+
+    public static PermitOperation Operation(string op, params PermitEntry[] entries) => new() { Op = op, Entries = entries };
+
+    public static PermitEntry Entry(string kind, string value) => new() { Kind = kind, Value = value };
+
+    /// <summary>Sets the caller's connection policy (F16); the raw answer.</summary>
+    public static Task<HttpResponseMessage> SetPolicyAsync(HttpClient http, string certificate, bool uniformDenial) =>
+        PutWithCertificateAsync(http, certificate, Routes.PermitPolicy, new ConnectionPolicy { UniformDenial = uniformDenial });
+
+    /// <summary>A connection query for <paramref name="calleeTerminalId"/> (F16); the raw answer (grant or denial).</summary>
+    public static Task<HttpResponseMessage> RequestConnectionAsync(HttpClient http, string certificate, string calleeTerminalId, int callerPort = 7500, CancellationToken cancellationToken = default) =>
+        PostWithCertificateAsync(http, certificate, Routes.Connections, new ConnectionRequest { CalleeTerminalId = calleeTerminalId, CallerPort = callerPort }, cancellationToken);
+
     /// <summary>Reads a success body as wire JSON; a refusal becomes an exception naming status and body.</summary>
     public static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken = default)
     {

@@ -1,8 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;
+using PeerGate.Server.Triggers;
 
 namespace PeerGate.Server.Tests;
 
@@ -43,7 +47,7 @@ internal static class Db
     /// <summary>Row counts of every table that a refusal must leave alone.</summary>
     public static string Snapshot(TestServer server) => string.Join(
         ",",
-        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries" }
+        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries", "permits", "permit_policies", "triggers", "sessions" }
             .Select(table => table + "=" + Count(server, $"SELECT count(*) FROM {table}")));
 }
 
@@ -75,5 +79,61 @@ internal static class Devices
         using var response = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Registration(certificate.TerminalId, discoverable, kind, capabilities, attributes));
         await TestDevice.ReadAsync<RegistrationResponse>(response);
         return certificate;
+    }
+}
+
+/// <summary>Bounded waits for a state another task reaches (never for an expiry: those use the fake clock).</summary>
+internal static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting until {what}");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Until the terminal's long-poll is waiting on the server.</summary>
+    public static Task PollingAsync(TestServer server, string terminalId) =>
+        TrueAsync(() => server.Services.GetRequiredService<TriggerHub>().IsPolling(terminalId), $"{terminalId} polls");
+
+    /// <summary>A task that must finish within 10 s of real time.</summary>
+    public static Task<T> Within<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(10));
+}
+
+/// <summary>Collects every log line of a server, to show what never reaches a log.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public string Text => string.Join("\n", _lines);
+
+    public int Count => _lines.Count;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            // The rendered message, its structured values and any exception: everything a sink could write.
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => p.Key + "=" + p.Value)) : string.Empty;
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {values} {exception}");
+        }
     }
 }

@@ -1,11 +1,14 @@
 using PeerGate.Protocol.Host;
 using PeerGate.Server.Admin;
 using PeerGate.Server.Allocation;
+using PeerGate.Server.Connections;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
+using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
 using PeerGate.Server.Storage;
+using PeerGate.Server.Triggers;
 
 namespace PeerGate.Server;
 
@@ -26,6 +29,8 @@ public static class PeerGateServer
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         }
+
+        options.ConfigureLogging?.Invoke(builder.Logging);
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
@@ -48,8 +53,18 @@ public static class PeerGateServer
         builder.Services.AddSingleton<ChainWalker>();
         builder.Services.AddHttpClient(ChainWalker.HttpClientName);
 
-        // Registry and operator API.
+        // Registry, with the gate that decides who sees whom.
         builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<VisibilityGate>();
+
+        // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
+        builder.Services.AddSingleton<PermitStore>();
+        builder.Services.AddSingleton<TriggerStore>();
+        builder.Services.AddSingleton<TriggerHub>();
+        builder.Services.AddSingleton<ConnectionStore>();
+        builder.Services.AddSingleton<ConnectionBroker>();
+
+        // Operator API.
         builder.Services.AddSingleton<AdminStore>();
         builder.Services.AddSingleton(new AdminToken(options.AdminToken ?? data.ReadOrCreateSecret("admin-token", NewAdminToken)));
 
@@ -69,6 +84,9 @@ public static class PeerGateServer
         app.MapAllocation();
         app.MapIdentity();
         app.MapRegistry();
+        app.MapPermits();
+        app.MapTriggers();
+        app.MapConnections();
         app.MapAdmin();
 
         LogStartup(app, options, data);
@@ -95,7 +113,11 @@ public static class PeerGateServer
         }
     }
 
-    /// <summary>Answers are written exactly as <see cref="WireJson.Options"/> writes them: names as declared.</summary>
+    /// <summary>
+    /// Answers are written exactly as <see cref="WireJson.Options"/> writes them: names as declared.
+    /// Its depth limit guards what devices send, and RequestBody applies it there; here it would also
+    /// cap the OpenAPI document, whose schemas nest deeper than any message.
+    /// </summary>
     private static void UseWireNames(System.Text.Json.JsonSerializerOptions json)
     {
         json.PropertyNamingPolicy = WireJson.Options.PropertyNamingPolicy;
@@ -103,7 +125,6 @@ public static class PeerGateServer
         json.PropertyNameCaseInsensitive = WireJson.Options.PropertyNameCaseInsensitive;
         json.DefaultIgnoreCondition = WireJson.Options.DefaultIgnoreCondition;
         json.NumberHandling = WireJson.Options.NumberHandling;
-        json.MaxDepth = WireJson.Options.MaxDepth;
     }
 
     private static string NewAdminToken() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));

@@ -51,8 +51,26 @@ public sealed class ServerOptions
     /// <summary>Timeout of each hop when this instance walks the allocation chain for a device (F8).</summary>
     public TimeSpan AllocationHopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a trigger long-poll waits for something to deliver before answering an empty batch (F21).</summary>
+    public TimeSpan TriggerPollTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// How long after its last poll ended a terminal still counts as connected to the trigger channel:
+    /// the gap between handling one batch and the next poll.
+    /// </summary>
+    public TimeSpan TriggerConnectedGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a connection query waits for the callee's answer to the status query (F17).</summary>
+    public TimeSpan StatusQueryTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an issued one-time password and key can be used for the peer REQUEST (F18).</summary>
+    public TimeSpan SessionOfferLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Log warnings and errors only (tests and benchmarks); the default logs startup and requests at Information.</summary>
     public bool Quiet { get; set; }
+
+    /// <summary>Adds to the logging set-up last (e.g. a test's capturing provider).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
 
     /// <summary>Largest request body accepted; device messages are a few hundred bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;

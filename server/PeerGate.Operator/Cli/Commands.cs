@@ -22,6 +22,8 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           alloc service-entry --url URL [--role allocation|authentication] [--level N]
           alloc list                                            the service entry and the allocation table
           devices                                               devices, addresses, last seen, online
+          permits <TerminalId>                                  a terminal's permit table and connection policy
+          attempts [--limit N]                                  recent connection queries: stage reached, code, session
 
         The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
         """;
@@ -45,6 +47,18 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 if (args.Words.Count == 1 && args.Words[0] == "devices")
                 {
                     await ListDevicesAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count >= 1 && args.Words[0] == "permits")
+                {
+                    await ShowPermitsAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count >= 1 && args.Words[0] == "attempts")
+                {
+                    await ListAttemptsAsync(args);
                     break;
                 }
 
@@ -159,6 +173,34 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 d.ObservedIp is null ? "-" : Endpoint(d.ObservedIp, d.ObservedPort),
                 d.LastSeen == 0 ? "never" : DateTimeOffset.FromUnixTimeSeconds(d.LastSeen).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 d.Disabled ? "disabled" : d.Online ? "online" : "offline",
+            }));
+    }
+
+    private async Task ShowPermitsAsync(Arguments args)
+    {
+        var terminalId = args.Word(1, "Terminal ID");
+        args.EnsureAllUsed(2);
+        var table = await admin.GetPermitsAsync(terminalId);
+        output.WriteLine($"terminal {terminalId}: {(table.UniformDenial ? "uniform denial (strangers are told it does not exist)" : "strangers are told permission_denied")}");
+        Table.Write(output, ["KIND", "VALUE"], table.Entries.Select(e => new[] { e.Kind, e.Value }));
+    }
+
+    private async Task ListAttemptsAsync(Arguments args)
+    {
+        var limit = args.OptionalInt("limit") ?? 50;
+        args.EnsureAllUsed(1);
+        var attempts = await admin.ListConnectionAttemptsAsync(limit);
+        Table.Write(
+            output,
+            ["TIME", "CALLER", "CALLEE", "STAGE", "CODE", "SESSION"],
+            attempts.Select(a => new[]
+            {
+                DateTimeOffset.FromUnixTimeSeconds(a.At).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                a.Caller,
+                a.Callee ?? "-",
+                a.Stage,
+                a.Code ?? "-",
+                a.SessionId ?? "-",
             }));
     }
 

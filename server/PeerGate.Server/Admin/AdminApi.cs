@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Allocation;
+using PeerGate.Server.Connections;
 using PeerGate.Server.Http;
+using PeerGate.Server.Permits;
 
 namespace PeerGate.Server.Admin;
 
@@ -27,6 +29,8 @@ public static class AdminApi
         admin.MapPut("/allocation/service-entry", SetServiceEntry).Accepts<AllocationHop>(RequestBody.JsonType);
         admin.MapPut("/allocation/entries", SetAllocationEntry).Accepts<AllocationEntry>(RequestBody.JsonType);
         admin.MapDelete("/allocation/entries/{level:int}/{key}", DeleteAllocationEntry);
+        admin.MapGet("/connection-attempts", ListConnectionAttempts);
+        admin.MapGet("/permits/{terminalId}", GetPermits);
         return routes;
     }
 
@@ -109,6 +113,19 @@ public static class AdminApi
         store.DeleteEntry(level, key)
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.NotFound, "No such allocation entry.");
+
+    private static Ok<ConnectionAttemptSummary[]> ListConnectionAttempts(ConnectionStore store, int? limit)
+    {
+        var count = limit ?? 100;
+        Fields.RequireRange(count, 1, 1000, "limit");
+        return TypedResults.Ok(store.RecentAttempts(count));
+    }
+
+    private static Ok<PermitTable> GetPermits(string terminalId, PermitStore store)
+    {
+        Fields.RequireName(terminalId, nameof(terminalId));
+        return TypedResults.Ok(store.Table(terminalId));
+    }
 
     /// <summary>An allocation hop names the level it leads to (1-4); an authentication hop leads to level 0.</summary>
     private static void RequireHop(string role, string url, int level, string levelField)

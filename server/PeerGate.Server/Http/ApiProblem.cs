@@ -24,6 +24,18 @@ public static class ApiProblem
         return TypedResults.Problem(problem);
     }
 
+    /// <summary>A problem with members beyond <c>code</c>, e.g. callee_busy's reason and retryAfter.</summary>
+    public static ProblemHttpResult Create(int status, string code, string detail, params (string Name, object? Value)[] members)
+    {
+        var result = Create(status, code, detail);
+        foreach (var (name, value) in members)
+        {
+            result.ProblemDetails.Extensions[name] = value;
+        }
+
+        return result;
+    }
+
     public static ProblemHttpResult BadRequest(string code, string detail) => Create(StatusCodes.Status400BadRequest, code, detail);
 
     public static ProblemHttpResult Unauthorized(string code, string detail) => Create(StatusCodes.Status401Unauthorized, code, detail);
@@ -62,6 +74,15 @@ public static class ApiProblem
         ErrorCodes.TerminalNotFound => "Terminal not found",
         ErrorCodes.GroupNotFound => "Group not found",
         ErrorCodes.NoMatch => "No matching terminal",
+        ErrorCodes.PermitInvalid => "Permit request invalid",
+        ErrorCodes.PollerSuperseded => "Poller superseded",
+        ErrorCodes.TriggerUnknown => "Unknown trigger",
+        ErrorCodes.PermissionDenied => "Permission denied",
+        ErrorCodes.CalleeNotFound => "Callee not found",
+        ErrorCodes.CalleeNotConnected => "Callee not connected",
+        ErrorCodes.CalleeBusy => "Callee busy",
+        ErrorCodes.CalleeUnreachable => "Callee unreachable",
+        ErrorCodes.SelfConnection => "Connection to itself",
         ErrorCodes.AdminUnauthorized => "Operator token required",
         ErrorCodes.AlreadyExists => "Already exists",
         ErrorCodes.NotFound => "Not found",

@@ -9,6 +9,9 @@ public sealed class ServerMetrics
 {
     private readonly ConcurrentDictionary<int, long> _responses = new();
     private readonly ConcurrentDictionary<string, long> _authentications = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _triggersQueued = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _triggersDelivered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _connections = new(StringComparer.Ordinal);
     private long _registrations;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
@@ -17,6 +20,21 @@ public sealed class ServerMetrics
     public void CountAuthentication(string outcome) => _authentications.AddOrUpdate(outcome, 1, (_, count) => count + 1);
 
     public void CountRegistration() => Interlocked.Increment(ref _registrations);
+
+    /// <summary><paramref name="kind"/> is one of <see cref="PeerGate.Protocol.TriggerKinds"/>.</summary>
+    public void CountTriggerQueued(string kind) => _triggersQueued.AddOrUpdate(kind, 1, (_, count) => count + 1);
+
+    /// <summary>Counts each trigger handed to a poller (a trigger re-sent after a lost answer counts again).</summary>
+    public void CountTriggersDelivered(PeerGate.Protocol.Trigger[] triggers)
+    {
+        foreach (var trigger in triggers)
+        {
+            _triggersDelivered.AddOrUpdate(trigger.Kind, 1, (_, count) => count + 1);
+        }
+    }
+
+    /// <summary><paramref name="outcome"/> is "granted" or the code the query ended with.</summary>
+    public void CountConnection(string outcome) => _connections.AddOrUpdate(outcome, 1, (_, count) => count + 1);
 
     public string Render()
     {
@@ -38,6 +56,19 @@ public sealed class ServerMetrics
         text.Append("# HELP peergate_registrations_total Registrations committed.\n");
         text.Append("# TYPE peergate_registrations_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"peergate_registrations_total {Interlocked.Read(ref _registrations)}\n");
+        Counters(text, "peergate_triggers_queued_total", "Triggers queued, by kind.", "kind", _triggersQueued);
+        Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
+        Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
         return text.ToString();
+    }
+
+    private static void Counters(StringBuilder text, string name, string help, string label, ConcurrentDictionary<string, long> counters)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n");
+        text.Append(CultureInfo.InvariantCulture, $"# TYPE {name} counter\n");
+        foreach (var (value, count) in counters.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{value}\"}} {count}\n");
+        }
     }
 }

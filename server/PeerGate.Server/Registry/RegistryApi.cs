@@ -67,40 +67,41 @@ public static class RegistryApi
         });
     }
 
-    private static Results<Ok<TerminalAddress>, ProblemHttpResult> FindTerminal(string terminalId, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    private static Results<Ok<TerminalAddress>, ProblemHttpResult> FindTerminal(string terminalId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var target = Fields.IsName(terminalId) ? store.Find(terminalId) : null;
 
         // Unknown, offline and not permitted answer alike, so a stranger cannot probe who exists.
-        return target is not null && VisibilityGate.CanSee(caller.Certificate, target, now)
+        return target is not null && gate.CanSee(caller.Certificate, target, now)
             ? TypedResults.Ok(ToAddress(target))
             : ApiProblem.NotFound(ErrorCodes.TerminalNotFound, "No terminal with that ID is visible to you.");
     }
 
-    private static Ok<GroupMembers> ListGroupMembers(string groupId, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    private static Ok<GroupMembers> ListGroupMembers(string groupId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
 
         // An unknown group and a group with nothing visible both answer an empty list: no probing.
         var members = Fields.IsName(groupId)
-            ? store.OnlineInGroup(groupId, now).Where(member => VisibilityGate.CanSee(caller.Certificate, member, now)).Select(ToAddress).ToArray()
+            ? store.OnlineInGroup(groupId, now).Where(gate.For(caller.Certificate, now)).Select(ToAddress).ToArray()
             : [];
         return TypedResults.Ok(new GroupMembers { GroupId = groupId, Members = members });
     }
 
-    private static async Task<Results<Ok<TerminalAddress>, ProblemHttpResult>> Match(HttpContext context, CertifiedCaller caller, RegistryStore store, TimeProvider time)
+    private static async Task<Results<Ok<TerminalAddress>, ProblemHttpResult>> Match(HttpContext context, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
     {
         var request = await RequestBody.ReadAsync<MatchRequest>(context);
         Fields.RequireLabels(request.Capabilities, 16, 64, nameof(MatchRequest.Capabilities));
         Fields.RequireLabels(request.Attributes, 16, 128, nameof(MatchRequest.Attributes), keyValue: true);
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var visible = gate.For(caller.Certificate, now);
         var match = store.OnlineOfKind(request.Kind, now, MatchCandidates)
             .FirstOrDefault(candidate =>
                 (request.Capabilities ?? []).All(c => candidate.Capabilities.Contains(c, StringComparer.Ordinal))
                 && (request.Attributes ?? []).All(a => candidate.Attributes.Contains(a, StringComparer.Ordinal))
-                && VisibilityGate.CanSee(caller.Certificate, candidate, now));
+                && visible(candidate));
 
         return match is not null
             ? TypedResults.Ok(ToAddress(match))
@@ -122,6 +123,7 @@ public static class RegistryApi
     private static ProblemHttpResult NotOwnTerminal() =>
         ApiProblem.Forbidden(ErrorCodes.NotOwnTerminal, "A device can only register the terminal its certificate names.");
 
-    private static string? ObservedIp(IPAddress? address) =>
+    /// <summary>The peer address as devices should read it: IPv4-mapped IPv6 as plain IPv4.</summary>
+    public static string? ObservedIp(IPAddress? address) =>
         address is null ? null : (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }

@@ -97,6 +97,63 @@ public static class Migrations
         );
         CREATE INDEX registration_groups_group ON registration_groups (group_id);
         """,
+
+        // 2: permits, the trigger queue, sessions and the connection-attempt log (F14, F16-F18, F21).
+        """
+        -- Who may connect to terminal_id (F14); kind is terminal, group or name.
+        CREATE TABLE permits (
+            terminal_id TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            value       TEXT NOT NULL,
+            PRIMARY KEY (terminal_id, kind, value)
+        );
+        CREATE INDEX permits_named ON permits (kind, value);
+
+        CREATE TABLE permit_policies (
+            terminal_id    TEXT PRIMARY KEY,
+            uniform_denial INTEGER NOT NULL
+        );
+
+        -- The last trigger sequence number given out per terminal, so numbers keep rising after deletes.
+        CREATE TABLE trigger_sequences (
+            terminal_id TEXT PRIMARY KEY,
+            last_seq    INTEGER NOT NULL
+        );
+
+        -- The per-terminal queue, the truth of the trigger channel (F21): a row stays until the
+        -- terminal acknowledges it (or it expires). body is the Trigger as wire JSON; a session
+        -- offer's password and key live only here, until acknowledged.
+        CREATE TABLE triggers (
+            terminal_id TEXT NOT NULL,
+            seq         INTEGER NOT NULL,
+            kind        TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            created_at  INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL,
+            PRIMARY KEY (terminal_id, seq)
+        );
+
+        -- Issued sessions (F18); the secrets are not kept here.
+        CREATE TABLE sessions (
+            session_id TEXT PRIMARY KEY,
+            caller     TEXT NOT NULL,
+            callee     TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+        -- Every connection query, the furthest stage it reached and the code it ended with (F33).
+        CREATE TABLE connection_attempts (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            at         INTEGER NOT NULL,
+            caller     TEXT NOT NULL,
+            callee     TEXT NULL,                  -- null when the query named no well-formed terminal
+            stage      TEXT NOT NULL,
+            code       TEXT NULL,                  -- null when granted
+            session_id TEXT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

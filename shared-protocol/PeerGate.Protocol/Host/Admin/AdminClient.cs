@@ -66,6 +66,14 @@ public sealed class AdminClient : IDisposable
     public Task<DeviceSummary[]> ListDevicesAsync(CancellationToken cancellationToken = default) =>
         SendAsync<DeviceSummary[]>(HttpMethod.Get, AdminPaths.Devices, null, cancellationToken);
 
+    /// <summary>The most recent connection queries, newest first.</summary>
+    public Task<ConnectionAttemptSummary[]> ListConnectionAttemptsAsync(int limit = 100, CancellationToken cancellationToken = default) =>
+        SendAsync<ConnectionAttemptSummary[]>(HttpMethod.Get, AdminPaths.ConnectionAttempts + "?limit=" + limit.ToString(System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken);
+
+    /// <summary>A terminal's permit table and connection policy.</summary>
+    public Task<PermitTable> GetPermitsAsync(string terminalId, CancellationToken cancellationToken = default) =>
+        SendAsync<PermitTable>(HttpMethod.Get, AdminPaths.Permits(terminalId), null, cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)

@@ -35,3 +35,7 @@ public sealed record DeviceSummary(
     long LastSeen,
     long ExpiresAt,
     bool Online);
+
+/// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
+/// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
+public sealed record ConnectionAttemptSummary(long Id, long At, string Caller, string? Callee, string Stage, string? Code, string? SessionId);

@@ -12,12 +12,16 @@ public static class AdminPaths
     public const string Allocation = Root + "/allocation";
     public const string ServiceEntry = Allocation + "/service-entry";
     public const string AllocationEntries = Allocation + "/entries";
+    public const string ConnectionAttempts = Root + "/connection-attempts";
+    public const string PermitTables = Root + "/permits";
 
     public static string Device(string deviceId) => Devices + "/" + Uri.EscapeDataString(deviceId);
 
     public static string Group(string groupId) => Groups + "/" + Uri.EscapeDataString(groupId);
 
     public static string Certificate(string serial) => Certificates + "/" + Uri.EscapeDataString(serial);
+
+    public static string Permits(string terminalId) => PermitTables + "/" + Uri.EscapeDataString(terminalId);
 
     public static string AllocationEntry(int level, string key) =>
         AllocationEntries + "/" + level.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Uri.EscapeDataString(key);

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Permits;
+
+/// <summary>Permit tables and connection policies (F14, F16), and the question every gate asks: who names whom.</summary>
+public sealed class PermitStore(Database database)
+{
+    // The order SQLite's ORDER BY gives: byte-wise, kind then value.
+    private static readonly Comparer<(string Kind, string Value)> EntryOrder = Comparer<(string Kind, string Value)>.Create((a, b) =>
+    {
+        var kind = string.CompareOrdinal(a.Kind, b.Kind);
+        return kind != 0 ? kind : string.CompareOrdinal(a.Value, b.Value);
+    });
+
+    public PermitTable Table(string terminalId) => database.Read(connection => new PermitTable
+    {
+        Entries = ReadEntries(connection, null, terminalId),
+        UniformDenial = UniformDenial(connection, terminalId),
+    });
+
+    public bool UniformDenial(string terminalId) => database.Read(connection => UniformDenial(connection, terminalId));
+
+    /// <summary>
+    /// Applies validated operations in order, in one IMMEDIATE transaction: all of them, or (when the
+    /// result would exceed <see cref="PermitRules.MaxEntries"/>) none. Adding a present entry and
+    /// deleting an absent one change nothing, so a device can safely repeat a request it got no answer to.
+    /// </summary>
+    public PermitEntry[] Apply(string terminalId, PermitOperation[] operations) => database.Write((connection, transaction) =>
+    {
+        var table = new SortedSet<(string Kind, string Value)>(ReadEntries(connection, transaction, terminalId).Select(e => (e.Kind, e.Value)), EntryOrder);
+        for (var index = 0; index < operations.Length; index++)
+        {
+            var entries = (operations[index].Entries ?? []).Select(e => (e.Kind, e.Value));
+            switch (operations[index].Op)
+            {
+                case PermitOps.Create:
+                    table.Clear();
+                    table.UnionWith(entries);
+                    break;
+                case PermitOps.Add:
+                    table.UnionWith(entries);
+                    break;
+                default:
+                    table.ExceptWith(entries);
+                    break;
+            }
+
+            if (table.Count > PermitRules.MaxEntries)
+            {
+                throw PermitRules.Invalid($"Operation {index} ({operations[index].Op}) would grow the table past {PermitRules.MaxEntries} entries.");
+            }
+        }
+
+        connection.Execute(transaction, "DELETE FROM permits WHERE terminal_id = $terminal;", ("$terminal", terminalId));
+        foreach (var (kind, value) in table)
+        {
+            connection.Execute(
+                transaction,
+                "INSERT INTO permits (terminal_id, kind, value) VALUES ($terminal, $kind, $value);",
+                ("$terminal", terminalId), ("$kind", kind), ("$value", value));
+        }
+
+        return table.Select(e => new PermitEntry { Kind = e.Kind, Value = e.Value }).ToArray();
+    });
+
+    public void SetUniformDenial(string terminalId, bool uniformDenial) => database.Write((connection, transaction) => connection.Execute(
+        transaction,
+        "INSERT INTO permit_policies (terminal_id, uniform_denial) VALUES ($terminal, $uniform) " +
+        "ON CONFLICT (terminal_id) DO UPDATE SET uniform_denial = excluded.uniform_denial;",
+        ("$terminal", terminalId), ("$uniform", uniformDenial ? 1 : 0)));
+
+    /// <summary>
+    /// The terminals whose permit table names <paramref name="asker"/> (only <paramref name="target"/>
+    /// when given): by its Terminal ID, one of its groups (only where both were certified by the same
+    /// issuer, as for group visibility), or one of its device names.
+    /// </summary>
+    public HashSet<string> TerminalsNaming(CertificatePayload asker, string? target = null) => database.Read(connection =>
+    {
+        using var command = connection.Command(
+            null,
+            """
+            SELECT DISTINCT p.terminal_id FROM permits p
+            WHERE ($target IS NULL OR p.terminal_id = $target) AND (
+                (p.kind = 'terminal' AND p.value = $terminal)
+                OR (p.kind = 'name' AND p.value IN (SELECT value FROM json_each($names)))
+                OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each($groups))
+                    AND EXISTS (SELECT 1 FROM registrations r WHERE r.terminal_id = p.terminal_id AND r.issuer = $issuer)));
+            """,
+            ("$target", target), ("$terminal", asker.TerminalId), ("$issuer", asker.Issuer),
+            ("$names", JsonSerializer.Serialize(NamesOf(asker))), ("$groups", JsonSerializer.Serialize(asker.Groups)));
+        using var reader = command.ExecuteReader();
+        var terminals = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            terminals.Add(reader.GetString(0));
+        }
+
+        return terminals;
+    });
+
+    /// <summary>True when <paramref name="terminalId"/>'s table names <paramref name="caller"/>.</summary>
+    public bool Permits(string terminalId, CertificatePayload caller) => TerminalsNaming(caller, terminalId).Count > 0;
+
+    /// <summary>
+    /// The device names the asker goes by. Device names (F22) do not exist yet, so "name" entries match
+    /// nobody; when they do, the names registered against the asker's terminal are returned here.
+    /// </summary>
+    private static string[] NamesOf(CertificatePayload asker) => [];
+
+    private static bool UniformDenial(SqliteConnection connection, string terminalId) =>
+        connection.Scalar(null, "SELECT uniform_denial FROM permit_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is long flag && flag != 0;
+
+    private static PermitEntry[] ReadEntries(SqliteConnection connection, SqliteTransaction? transaction, string terminalId)
+    {
+        using var command = connection.Command(transaction, "SELECT kind, value FROM permits WHERE terminal_id = $terminal ORDER BY kind, value;", ("$terminal", terminalId));
+        using var reader = command.ExecuteReader();
+        var entries = new List<PermitEntry>();
+        while (reader.Read())
+        {
+            entries.Add(new PermitEntry { Kind = reader.GetString(0), Value = reader.GetString(1) });
+        }
+
+        return entries.ToArray();
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Registry;
+
+namespace PeerGate.Server.Permits;
+
+/// <summary>A terminal edits and reads its own permit table and policy (F14, F16); the certificate says whose.</summary>
+public static class PermitsApi
+{
+    public static IEndpointRouteBuilder MapPermits(this IEndpointRouteBuilder routes)
+    {
+        var permits = routes.MapGroup(Routes.Permits).RequireCertificate();
+
+        permits.MapGet(string.Empty, GetTable).WithName("GetPermits");
+        permits.MapPost(string.Empty, Register).WithName("RegisterPermits").Accepts<PermitRequest>(RequestBody.JsonType);
+        permits.MapPut("/policy", SetPolicy).WithName("SetConnectionPolicy").Accepts<ConnectionPolicy>(RequestBody.JsonType);
+        return routes;
+    }
+
+    private static Ok<PermitTable> GetTable(CertifiedCaller caller, PermitStore store) =>
+        TypedResults.Ok(store.Table(caller.Certificate.TerminalId));
+
+    /// <summary>REGISTER: every operation checked first, then all applied together; "complete" with the resulting table.</summary>
+    private static async Task<Ok<PermitResult>> Register(HttpContext context, CertifiedCaller caller, PermitStore store)
+    {
+        var request = await RequestBody.ReadAsync<PermitRequest>(context);
+        PermitRules.Validate(request);
+        var entries = store.Apply(caller.Certificate.TerminalId, request.Operations);
+        return TypedResults.Ok(new PermitResult { Result = "complete", Entries = entries });
+    }
+
+    private static async Task<Ok<PermitTable>> SetPolicy(HttpContext context, CertifiedCaller caller, PermitStore store)
+    {
+        var policy = await RequestBody.ReadAsync<ConnectionPolicy>(context);
+        store.SetUniformDenial(caller.Certificate.TerminalId, policy.UniformDenial);
+        return TypedResults.Ok(store.Table(caller.Certificate.TerminalId));
+    }
+}

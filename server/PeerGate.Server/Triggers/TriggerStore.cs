@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server.Triggers;
+
+/// <summary>
+/// The per-terminal trigger queues (F21), the source of truth of the channel: a trigger is a row
+/// until its terminal acknowledges it with the poll cursor, or until it expires.
+/// </summary>
+public sealed class TriggerStore(Database database)
+{
+    /// <summary>Most triggers handed out in one batch; the rest follow on the next poll.</summary>
+    public const int MaxBatch = 32;
+
+    /// <summary>Queues <paramref name="trigger"/> for <paramref name="terminalId"/> and commits it; returns its sequence number.</summary>
+    public long Enqueue(string terminalId, Trigger trigger, long expiresAt) =>
+        database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt));
+
+    /// <summary>
+    /// Queues inside the caller's transaction, so a trigger can commit together with what it announces.
+    /// Sets <see cref="Trigger.Seq"/> to the next number of the terminal and drops its expired rows
+    /// (<see cref="Trigger.CreatedAt"/> is now).
+    /// </summary>
+    public static long Enqueue(SqliteConnection connection, SqliteTransaction transaction, string terminalId, Trigger trigger, long expiresAt)
+    {
+        connection.Execute(
+            transaction,
+            "DELETE FROM triggers WHERE terminal_id = $terminal AND expires_at <= $now;",
+            ("$terminal", terminalId), ("$now", trigger.CreatedAt));
+        var seq = Convert.ToInt64(
+            connection.Scalar(
+                transaction,
+                "INSERT INTO trigger_sequences (terminal_id, last_seq) VALUES ($terminal, 1) " +
+                "ON CONFLICT (terminal_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq;",
+                ("$terminal", terminalId)),
+            System.Globalization.CultureInfo.InvariantCulture);
+        trigger.Seq = seq;
+        connection.Execute(
+            transaction,
+            "INSERT INTO triggers (terminal_id, seq, kind, body, created_at, expires_at) VALUES ($terminal, $seq, $kind, $body, $created, $expires);",
+            ("$terminal", terminalId), ("$seq", seq), ("$kind", trigger.Kind), ("$body", JsonSerializer.Serialize(trigger, WireJson.Options)),
+            ("$created", trigger.CreatedAt), ("$expires", expiresAt));
+        return seq;
+    }
+
+    /// <summary>
+    /// Deletes everything of the terminal up to and including <paramref name="cursor"/> (the device has
+    /// handled it) and whatever has expired. Writes only when there is something to delete, so an
+    /// idle device's polls cost no commit.
+    /// </summary>
+    public void Acknowledge(string terminalId, long cursor, long now)
+    {
+        var stale = database.Read(connection => connection.Scalar(
+            null,
+            "SELECT 1 FROM triggers WHERE terminal_id = $terminal AND (seq <= $cursor OR expires_at <= $now) LIMIT 1;",
+            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
+        if (stale is null)
+        {
+            return;
+        }
+
+        database.Write((connection, transaction) => connection.Execute(
+            transaction,
+            "DELETE FROM triggers WHERE terminal_id = $terminal AND (seq <= $cursor OR expires_at <= $now);",
+            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
+    }
+
+    /// <summary>Unexpired triggers after <paramref name="cursor"/>, oldest first, at most <see cref="MaxBatch"/>.</summary>
+    public Trigger[] Pending(string terminalId, long cursor, long now) => database.Read(connection =>
+    {
+        using var command = connection.Command(
+            null,
+            "SELECT body FROM triggers WHERE terminal_id = $terminal AND seq > $cursor AND expires_at > $now ORDER BY seq LIMIT $limit;",
+            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now), ("$limit", MaxBatch));
+        using var reader = command.ExecuteReader();
+        var triggers = new List<Trigger>();
+        while (reader.Read())
+        {
+            triggers.Add(JsonSerializer.Deserialize<Trigger>(reader.GetString(0), WireJson.Options)!);
+        }
+
+        return triggers.ToArray();
+    });
+}

@@ -1,0 +1,119 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Registry;
+
+namespace PeerGate.Server.Triggers;
+
+/// <summary>The trigger channel (F21): the device's long-poll, and its replies to triggers that ask one (F17).</summary>
+public static class TriggersApi
+{
+    public static IEndpointRouteBuilder MapTriggers(this IEndpointRouteBuilder routes)
+    {
+        var triggers = routes.MapGroup(Routes.Triggers).RequireCertificate();
+
+        triggers.MapGet(string.Empty, Poll).WithName("PollTriggers");
+        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").Accepts<TriggerReply>(RequestBody.JsonType);
+        return routes;
+    }
+
+    /// <summary>
+    /// Acknowledges everything up to <c>after</c>, then answers what is queued beyond it: at once when
+    /// there is something, else when a wake-up brings something or the poll times out. The queue is
+    /// read again after every wake-up and at the timeout, so only the queue decides what is delivered.
+    /// </summary>
+    private static async Task<Results<Ok<TriggerBatch>, ProblemHttpResult, EmptyHttpResult>> Poll(
+        HttpContext context, CertifiedCaller caller, TriggerStore store, TriggerHub hub, ServerOptions options, TimeProvider time, ServerMetrics metrics)
+    {
+        var cursor = ReadCursor(context.Request.Query["after"]);
+        var terminalId = caller.Certificate.TerminalId;
+        var line = hub.Line(terminalId);
+        var poller = line.BeginPoll();
+        try
+        {
+            store.Acknowledge(terminalId, cursor, Now(time));
+
+            using var timeout = new CancellationTokenSource(options.TriggerPollTimeout, time);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted);
+            while (true)
+            {
+                if (poller.Superseded.IsCancellationRequested)
+                {
+                    return Superseded();
+                }
+
+                var pending = store.Pending(terminalId, cursor, Now(time));
+                if (pending.Length > 0 || timeout.IsCancellationRequested)
+                {
+                    metrics.CountTriggersDelivered(pending);
+                    return TypedResults.Ok(new TriggerBatch { Triggers = pending });
+                }
+
+                try
+                {
+                    await line.WaitForWakeAsync(wait.Token);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    // The device went away: nobody to answer, and nothing was delivered.
+                    return TypedResults.Empty;
+                }
+                catch (OperationCanceledException)
+                {
+                    // Timed out or superseded: the loop answers which.
+                }
+            }
+        }
+        finally
+        {
+            line.EndPoll(poller, time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Completes the connection query waiting for this (terminal, seq); unknown or too late is 404.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> Reply(HttpContext context, CertifiedCaller caller, TriggerHub hub)
+    {
+        var reply = await RequestBody.ReadAsync<TriggerReply>(context);
+        if (reply.Status != AcceptStatus.Acceptable && reply.Status != AcceptStatus.Busy)
+        {
+            throw Fields.Invalid(nameof(TriggerReply.Status), $"must be \"{AcceptStatus.Acceptable}\" or \"{AcceptStatus.Busy}\"");
+        }
+
+        if (reply.Status == AcceptStatus.Busy && reply.Reason is null)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "Reason is required when busy.");
+        }
+
+        if (reply.Reason is not null)
+        {
+            Fields.RequireLabels([reply.Reason], 1, 64, nameof(TriggerReply.Reason));
+        }
+
+        Fields.RequireRange(reply.RetryAfterSeconds, 0, 86400, nameof(TriggerReply.RetryAfterSeconds));
+
+        return hub.Line(caller.Certificate.TerminalId).Complete(reply.Seq, reply)
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
+    }
+
+    private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value)
+    {
+        if (value.Count == 0)
+        {
+            return 0;
+        }
+
+        if (value.Count > 1 || !long.TryParse(value[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cursor))
+        {
+            throw Fields.Invalid("after", "must be one non-negative whole number (the last sequence number handled)");
+        }
+
+        return cursor;
+    }
+
+    private static ProblemHttpResult Superseded() =>
+        ApiProblem.Create(StatusCodes.Status409Conflict, ErrorCodes.PollerSuperseded, "A newer poll for this terminal replaced this one.");
+
+    private static long Now(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds();
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using PeerGate.Protocol.Peer;
+
+namespace PeerGate.Protocol.Tests.Peer;
+
+/// <summary>
+/// shared-protocol/vectors/peer: the frame bytes and handshake messages every implementation must
+/// produce (computed independently of this code). The board's NanoPeerCrypto and the virtual device's
+/// HostPeerCrypto plug into the same codec, so matching here pins the format for both.
+/// </summary>
+[TestClass]
+public sealed class FrameVectorTests
+{
+    private static readonly string VectorDir = Path.Combine(AppContext.BaseDirectory, "vectors", "peer");
+
+    [TestMethod]
+    public void DerivedKeysMatchTheVector()
+    {
+        using var vector = Load("frames.json");
+        var sessionKey = Hex.Decode(vector.RootElement.GetProperty("sessionKey").GetString()!);
+        var crypto = new SystemPeerCrypto();
+
+        foreach (var direction in new[] { FrameKeys.CallerToCallee, FrameKeys.CalleeToCaller })
+        {
+            var expected = vector.RootElement.GetProperty("derivedKeys").GetProperty(direction);
+            Assert.AreEqual(expected.GetProperty("enc").GetString(), HexOf(FrameKeys.EncryptionKey(crypto, sessionKey, direction)), direction);
+            Assert.AreEqual(expected.GetProperty("mac").GetString(), HexOf(FrameKeys.MacKey(crypto, sessionKey, direction)), direction);
+        }
+    }
+
+    [TestMethod]
+    public void SealingReproducesEveryVectorFrameByteForByte()
+    {
+        using var vector = Load("frames.json");
+        var sessionKey = Hex.Decode(vector.RootElement.GetProperty("sessionKey").GetString()!);
+
+        foreach (var isCaller in new[] { true, false })
+        {
+            var frames = FramesOf(vector, isCaller ? FrameKeys.CallerToCallee : FrameKeys.CalleeToCaller);
+            var codec = new FrameCodec(new FixedIvCrypto(frames.Select(f => f.Iv).ToArray()), sessionKey, isCaller);
+            var output = new byte[FrameFormat.MaxFrameLength];
+
+            foreach (var frame in frames)
+            {
+                Assert.AreEqual(frame.Seq, codec.NextSendSeq);
+                var length = codec.Seal(frame.Type, frame.Payload, 0, frame.Payload.Length, output, 0);
+
+                Assert.AreEqual(HexOf(frame.Bytes), Hex.Encode(output, 0, length), $"seq {frame.Seq} {(isCaller ? "caller" : "callee")}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void EveryVectorFrameOpensToItsTypeAndPayload()
+    {
+        using var vector = Load("frames.json");
+        var sessionKey = Hex.Decode(vector.RootElement.GetProperty("sessionKey").GetString()!);
+
+        foreach (var isCaller in new[] { true, false })
+        {
+            // The receiving side of caller-to-callee frames is the callee, and the other way round.
+            var frames = FramesOf(vector, isCaller ? FrameKeys.CalleeToCaller : FrameKeys.CallerToCallee);
+            var codec = new FrameCodec(new SystemPeerCrypto(), sessionKey, isCaller);
+            var payload = new byte[FrameFormat.MaxPayload];
+
+            foreach (var frame in frames)
+            {
+                Assert.AreEqual(frame.Bytes.Length - FrameFormat.HeaderLength, codec.BodyLength(frame.Bytes, 0));
+                var length = codec.Open(frame.Bytes, 0, frame.Bytes.Length, out var type, payload, 0);
+
+                Assert.AreEqual(frame.Type, type);
+                Assert.AreEqual(HexOf(frame.Payload), Hex.Encode(payload, 0, length));
+            }
+        }
+    }
+
+    [TestMethod]
+    public void HandshakeMessagesMatchTheVector()
+    {
+        using var vector = Load("handshake.json");
+        string Field(string name) => vector.RootElement.GetProperty(name).GetString()!;
+        var password = Hex.Decode(Field("password"));
+        var buffer = new byte[PeerRequest.MaxLength];
+
+        var preambleLength = PeerPreamble.Write(Field("sessionId"), buffer, 0);
+        Assert.AreEqual(Field("preamble"), Hex.Encode(buffer, 0, preambleLength));
+        Assert.AreEqual(Field("sessionId"), PeerPreamble.Read(buffer, 0, preambleLength));
+
+        var requestLength = new PeerRequest(Field("callerTerminalId"), password, Field("sessionId")).Write(buffer, 0);
+        Assert.AreEqual(Field("requestPayload"), Hex.Encode(buffer, 0, requestLength));
+        var read = PeerRequest.Read(buffer, 0, requestLength);
+        Assert.AreEqual(Field("callerTerminalId"), read.CallerTerminalId);
+        Assert.AreEqual(Field("sessionId"), read.SessionId);
+        CollectionAssert.AreEqual(password, read.Password);
+
+        Assert.AreEqual(Field("acceptProof"), HexOf(AcceptProof.Compute(new SystemPeerCrypto(), password, Field("sessionId"))));
+    }
+
+    [TestMethod]
+    public void VectorsCoverEveryFrameTypeAndBothDirections()
+    {
+        using var vector = Load("frames.json");
+        var all = FramesOf(vector, FrameKeys.CallerToCallee).Concat(FramesOf(vector, FrameKeys.CalleeToCaller)).ToArray();
+
+        CollectionAssert.AreEquivalent(
+            new[] { FrameTypes.Request, FrameTypes.Accept, FrameTypes.Data, FrameTypes.Close },
+            all.Select(f => f.Type).Distinct().ToArray());
+        Assert.IsTrue(all.Any(f => f.Payload.Length == 0), "an empty payload (one whole block of padding)");
+        Assert.IsTrue(all.Any(f => f.Payload.Length % FrameFormat.BlockSize == 0 && f.Payload.Length > 0), "a block-aligned payload");
+    }
+
+    internal sealed record VectorFrame(long Seq, int Type, byte[] Iv, byte[] Payload, byte[] Bytes);
+
+    internal static JsonDocument Load(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(VectorDir, name)));
+
+    internal static VectorFrame[] FramesOf(JsonDocument vector, string direction) =>
+        vector.RootElement.GetProperty("frames").EnumerateArray()
+            .Where(f => f.GetProperty("direction").GetString() == direction)
+            .Select(f => new VectorFrame(
+                f.GetProperty("seq").GetInt64(),
+                f.GetProperty("type").GetInt32(),
+                Hex.Decode(f.GetProperty("iv").GetString()!),
+                Hex.Decode(f.GetProperty("payload").GetString()!),
+                Hex.Decode(f.GetProperty("frame").GetString()!)))
+            .ToArray();
+
+    private static string HexOf(byte[] bytes) => Hex.Encode(bytes, 0, bytes.Length);
+}
