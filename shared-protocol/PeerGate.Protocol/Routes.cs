@@ -43,7 +43,10 @@ namespace PeerGate.Protocol
         /// <summary>PUT <see cref="ConnectionPolicy"/>: e.g. one uniform denial for every stranger (F16).</summary>
         public const string PermitPolicy = "/v1/permits/policy";
 
-        /// <summary>GET with query "after" (the last sequence number handled): long-poll for <see cref="TriggerBatch"/> (F21).</summary>
+        /// <summary>
+        /// GET with query "after" (the last sequence number handled) and optionally "wait" (seconds, at
+        /// most the server's poll timeout): long-poll for <see cref="TriggerBatch"/> (F21).
+        /// </summary>
         public const string Triggers = "/v1/triggers";
 
         /// <summary>POST <see cref="TriggerReply"/>: the device's answer to a trigger that asks one (F17).</summary>

@@ -97,6 +97,39 @@ public sealed class TriggerChannelTests
     }
 
     [TestMethod]
+    public async Task PollAskingForAShorterWaitAnswersAtThatWait()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+
+        var poll = TestDevice.GetWithCertificateAsync(http, device.Certificate, Routes.Triggers + "?after=0&wait=10");
+        await Eventually.PollingAsync(server, device.TerminalId);
+        server.Time!.Advance(TimeSpan.FromSeconds(9));
+        Assert.IsFalse(poll.IsCompleted);
+        server.Time.Advance(TimeSpan.FromSeconds(1));
+
+        using var response = await Eventually.Within(poll);
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+        Assert.IsEmpty((await TestDevice.ReadAsync<TriggerBatch>(response)).Triggers);
+    }
+
+    [TestMethod]
+    [DataRow("0")]
+    [DataRow("26")]
+    [DataRow("ten")]
+    public async Task PollWaitOutsideTheServersLimitIsRefused(string wait)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+
+        using var response = await TestDevice.GetWithCertificateAsync(http, device.Certificate, Routes.Triggers + "?after=0&wait=" + wait);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.InvalidField);
+    }
+
+    [TestMethod]
     public async Task SecondPollerSupersedesTheFirst()
     {
         await using var server = await TestServer.StartAsync();

@@ -27,6 +27,7 @@ public static class TriggersApi
         HttpContext context, CertifiedCaller caller, TriggerStore store, TriggerHub hub, ServerOptions options, TimeProvider time, ServerMetrics metrics)
     {
         var cursor = ReadCursor(context.Request.Query["after"]);
+        var pollTimeout = ReadWait(context.Request.Query["wait"], options.TriggerPollTimeout);
         var terminalId = caller.Certificate.TerminalId;
         var line = hub.Line(terminalId);
         var poller = line.BeginPoll();
@@ -34,7 +35,7 @@ public static class TriggersApi
         {
             store.Acknowledge(terminalId, cursor, Now(time));
 
-            using var timeout = new CancellationTokenSource(options.TriggerPollTimeout, time);
+            using var timeout = new CancellationTokenSource(pollTimeout, time);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted);
             while (true)
             {
@@ -110,6 +111,28 @@ public static class TriggersApi
         }
 
         return cursor;
+    }
+
+    /// <summary>
+    /// How long this poll may wait: the server's poll timeout, or less when the device asks with
+    /// <c>wait</c> (seconds). A board whose HTTP client has one fixed timeout asks for a shorter poll.
+    /// </summary>
+    private static TimeSpan ReadWait(Microsoft.Extensions.Primitives.StringValues value, TimeSpan longest)
+    {
+        if (value.Count == 0)
+        {
+            return longest;
+        }
+
+        if (value.Count > 1
+            || !int.TryParse(value[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            || seconds < 1
+            || seconds > longest.TotalSeconds)
+        {
+            throw Fields.Invalid("wait", $"must be whole seconds from 1 to {(int)longest.TotalSeconds}");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private static ProblemHttpResult Superseded() =>
