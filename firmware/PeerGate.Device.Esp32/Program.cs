@@ -8,14 +8,17 @@ using PeerGate.Device.Esp32.Diagnostics;
 using PeerGate.Device.Esp32.Identity;
 using PeerGate.Device.Esp32.Networking;
 using PeerGate.Device.Esp32.Platform;
+using PeerGate.Device.Connections;
 using PeerGate.Device.Esp32.Security;
 using PeerGate.Device.Platform;
 
 namespace PeerGate.Device.Esp32
 {
     /// <summary>
-    /// Power-on to "registered" with nobody involved (F9): read I:\peergate.conf, bring Wi-Fi up,
-    /// compose the device core with this board's adapters and let the agent run.
+    /// Power-on to "registered" with nobody involved (F9): read I:\peergate.conf, calibrate the load
+    /// estimate while the CPU is still idle, bring Wi-Fi up, compose the device core with this board's
+    /// adapters and let the agent run (registration, trigger channel, and the peer listener when
+    /// ListenPort is configured).
     /// </summary>
     public static class Program
     {
@@ -39,6 +42,8 @@ namespace PeerGate.Device.Esp32
                 Thread.Sleep(Timeout.Infinite);
             }
 
+            // Before Wi-Fi and the agent: the CPU estimate calibrates against an idle CPU.
+            Esp32LoadSource load = new Esp32LoadSource();
             ConnectWifi(board, log);
 
             NanoClock clock = new NanoClock();
@@ -49,12 +54,16 @@ namespace PeerGate.Device.Esp32
                     clock,
                     CreateIdentity(board),
                     FlashKeySigner.FromFile(board.KeyFile),
-                    new NanoHttpTransport(config.HttpTimeoutMillis, ReadPinnedCa(board, config, log)),
+                    // One HttpClient, one timeout for every request: long enough for a trigger long-poll.
+                    new NanoHttpTransport(LongerOf(config.HttpTimeoutMillis, config.TriggerPollTimeoutMillis), ReadPinnedCa(board, config, log)),
                     new NanoJsonCodec(),
                     new FlashSettingsStore(FlashSettingsStore.DefaultDirectory),
-                    new WifiNetworkInfo(0),
+                    new WifiNetworkInfo(config.ListenPort),
                     log,
-                    new HardwareRandom());
+                    new HardwareRandom(),
+                    new SocketPeerNetwork(),
+                    new NanoPeerCrypto(),
+                    load);
             }
             catch (Exception ex)
             {
@@ -65,7 +74,16 @@ namespace PeerGate.Device.Esp32
             }
 
             log.Event("identity", platform.Identity.DeviceId);
-            new AgentSupervisor(new DeviceAgent(platform, config), clock, log).Run();
+            DeviceAgent agent = new DeviceAgent(platform, config);
+
+            // Accepted peers get an echo, so the hardware tests can check bytes both ways.
+            agent.PeerServer.Application = new EchoApplication(log);
+            new AgentSupervisor(agent, clock, log).Run();
+        }
+
+        private static int LongerOf(int a, int b)
+        {
+            return a > b ? a : b;
         }
 
         private static bool TryReadConfig(IDeviceLog log, out BoardConfig board, out DeviceConfig config)

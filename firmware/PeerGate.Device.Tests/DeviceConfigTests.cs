@@ -30,6 +30,52 @@ public sealed class DeviceConfigTests
     }
 
     [TestMethod]
+    public void ReadsTheTriggerLoadAndPeerKeys()
+    {
+        var config = DeviceConfig.Parse("""
+            ServiceUrl=http://s
+            AllocationKeys=k
+            ListenPort=7001
+            TriggerChannel=false
+            TriggerPollTimeoutMillis=35000
+            SessionLimit=2
+            MinFreeHeapBytes=20000
+            MinNativeBlockBytes=40000
+            MaxCpuLoadPercent=75
+            """);
+
+        Assert.AreEqual(7001, config.ListenPort);
+        Assert.IsFalse(config.TriggerChannel);
+        Assert.AreEqual(35000, config.TriggerPollTimeoutMillis);
+        Assert.AreEqual(2, config.SessionLimit);
+        Assert.AreEqual(20000, config.MinFreeHeapBytes);
+        Assert.AreEqual(40000, config.MinNativeBlockBytes);
+        Assert.AreEqual(75, config.MaxCpuLoadPercent);
+    }
+
+    [TestMethod]
+    public void TriggerAndLoadDefaultsSuitABoardWithoutPsram()
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k");
+
+        Assert.AreEqual(0, config.ListenPort);
+        Assert.IsTrue(config.TriggerChannel);
+        Assert.AreEqual(1, config.SessionLimit);
+        Assert.AreEqual(34 * 1024, config.MinNativeBlockBytes);
+        Assert.IsTrue(config.TriggerPollTimeoutMillis > 25_000, "above the server's default poll timeout");
+    }
+
+    [TestMethod]
+    [DataRow("ListenPort=65536")]
+    [DataRow("ListenPort=0")]
+    [DataRow("MaxCpuLoadPercent=0")]
+    [DataRow("TriggerChannel=maybe")]
+    public void OutOfRangeTriggerLoadAndPeerValuesAreRefused(string line)
+    {
+        Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + line));
+    }
+
+    [TestMethod]
     public void DefaultsApplyWhenOnlyTheRequiredKeysAreGiven()
     {
         var config = DeviceConfig.Parse("ServiceUrl=http://s\r\nAllocationKeys=k\r\n");

@@ -30,6 +30,8 @@ public sealed class DeviceRig
 
     public SeededRandom Random { get; } = new();
 
+    public FakeLoadSource Load { get; } = new();
+
     public FakeAuthServer Auth { get; private set; } = null!;
 
     public FakeRegistry Registry { get; private set; } = null!;
@@ -48,8 +50,9 @@ public sealed class DeviceRig
     {
         var rig = new DeviceRig();
         var keys = AllKeys.Take(levels).ToArray();
+        // The trigger channel runs on its own thread; these tests drive the agent alone on a fake clock.
         rig.Config = DeviceConfig.Parse(
-            $"ServiceUrl={ServiceUrl}\nAllocationKeys={string.Join(",", keys)}\nDelegatedAllocation={(delegated ? "true" : "false")}\nKind=sensor");
+            $"ServiceUrl={ServiceUrl}\nAllocationKeys={string.Join(",", keys)}\nDelegatedAllocation={(delegated ? "true" : "false")}\nKind=sensor\nTriggerChannel=false");
 
         rig.AddAuthServer(AuthUrl, RegistryUrl);
         rig.Service = new FakeServiceServer(new AllocationHop { Role = HopRoles.Allocation, Url = LevelUrl(1), Level = 1 }, AuthUrl);
@@ -78,7 +81,7 @@ public sealed class DeviceRig
     }
 
     public DeviceAgent NewAgent() =>
-        new(new DevicePlatform(Clock, new FakeIdentity(DeviceId), new HmacSigner(SigningKey), Internet, new TestJsonCodec(), Settings, Network, Log, Random), Config);
+        new(new DevicePlatform(Clock, new FakeIdentity(DeviceId), new HmacSigner(SigningKey), Internet, new TestJsonCodec(), Settings, Network, Log, Random, new NoPeerNetwork(), new UnusedPeerCrypto(), Load), Config);
 
     public int ChainRequests() =>
         Internet.Requests.Count(r => r.Host == ServiceUrl || r.Host.StartsWith("http://alloc", StringComparison.Ordinal));

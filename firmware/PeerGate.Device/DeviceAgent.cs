@@ -3,8 +3,13 @@ using System.Threading;
 using PeerGate.Device.Allocation;
 using PeerGate.Device.Api;
 using PeerGate.Device.Authentication;
+using PeerGate.Device.Connections;
+using PeerGate.Device.Load;
+using PeerGate.Device.Peer;
+using PeerGate.Device.Permits;
 using PeerGate.Device.Registry;
 using PeerGate.Device.Timing;
+using PeerGate.Device.Triggers;
 using PeerGate.Protocol;
 
 namespace PeerGate.Device
@@ -13,12 +18,14 @@ namespace PeerGate.Device
     /// The device from power-on to "registered" and staying there (F9): wait for an address, find
     /// the authentication server (cache first, chain walk as fallback), authenticate, register, then
     /// keep the registration fresh. Every failure leads to a jittered, growing pause and a new pass.
+    /// Once registered, <see cref="Run"/> also keeps the trigger channel open (F21) and, with a listen
+    /// port, accepts peers (F19), each on its own thread; both stop when the agent stops.
     /// </summary>
     /// <remarks>
     /// One thread runs the agent; <see cref="State"/> and the other properties may be read from any
     /// thread. Nothing here allocates per wait, so a long-running board keeps a steady heap.
     /// </remarks>
-    public class DeviceAgent
+    public class DeviceAgent : ICertificateHolder
     {
         /// <summary>How long one pass waits for Wi-Fi/DHCP before it counts as a failure.</summary>
         public const int NetworkWaitMillis = 30000;
@@ -26,24 +33,34 @@ namespace PeerGate.Device
         /// <summary>How often a registered device looks at its own address between refreshes.</summary>
         public const int AddressCheckMillis = 5000;
 
+        /// <summary>Offers a callee holds at once: enough for a few callers racing, small enough for a board.</summary>
+        public const int OfferCapacity = 8;
+
+        /// <summary>Connect timeout per peer address the caller tries.</summary>
+        public const int PeerConnectMillis = 5000;
+
+        /// <summary>From TCP connect to the Accept frame, on either side.</summary>
+        public const int PeerHandshakeMillis = 10000;
+
         public const int InitialBackoffMillis = 1000;
         public const int BackoffCeilingMillis = 300000;
 
         private readonly DevicePlatform _platform;
+        private readonly DeviceConfig _config;
         private readonly AuthServerLocator _locator;
         private readonly Registrar _registrar;
         private readonly Backoff _backoff;
         private readonly StepHandler _onStep;
+        private readonly object _certificateGate = new object();
 
         private DeviceState _state;
+        private CertificateResponse _certificate;
+        private CertificateResponse _refusedCertificate;
 
         public DeviceAgent(DevicePlatform platform, DeviceConfig config)
         {
             _platform = platform ?? throw new ArgumentNullException(nameof(platform));
-            if (config == null)
-            {
-                throw new ArgumentNullException(nameof(config));
-            }
+            _config = config ?? throw new ArgumentNullException(nameof(config));
 
             ApiClient api = new ApiClient(platform.Http, platform.Json, config.HttpTimeoutMillis);
             AllocationWalker walker = new AllocationWalker(api, config, platform.Log);
@@ -53,6 +70,20 @@ namespace PeerGate.Device
             _backoff = new Backoff(platform.Random, InitialBackoffMillis, BackoffCeilingMillis);
             _onStep = new StepHandler(SetState);
             _state = DeviceState.WaitingForNetwork;
+
+            Load = new LoadMonitor(platform.Load, config);
+            Permits = new PermitClient(api, this, platform.Log);
+            Connections = new ConnectionClient(api, this, platform.Log);
+            Triggers = new TriggerDispatcher(api, this, Load, platform.Log);
+            ApiClient pollApi = new ApiClient(platform.Http, platform.Json, config.TriggerPollTimeoutMillis);
+            Poller = new TriggerPoller(pollApi, this, Triggers, platform.Settings, platform.Clock, platform.Random, platform.Log);
+
+            Offers = new OfferBook(platform.Clock, OfferCapacity);
+            Dialer = new PeerDialer(platform.PeerNetwork, platform.PeerCrypto, platform.Clock, platform.Log, PeerConnectMillis, PeerHandshakeMillis);
+            PeerAcceptor acceptor = new PeerAcceptor(Offers, platform.PeerCrypto, platform.Clock, platform.Log, PeerHandshakeMillis);
+
+            // One worker more than the session limit, so a caller beyond it hears a refusal instead of silence.
+            PeerServer = new PeerServer(platform.PeerNetwork, acceptor, Load, platform.Log, config.SessionLimit + 1);
         }
 
         /// <summary>Raised on the agent's thread whenever <see cref="State"/> changes.</summary>
@@ -62,6 +93,45 @@ namespace PeerGate.Device
         {
             get { return _state; }
         }
+
+        /// <summary>The current certificate; null until authenticated. Never log it.</summary>
+        public CertificateResponse Certificate
+        {
+            get
+            {
+                lock (_certificateGate)
+                {
+                    return _certificate;
+                }
+            }
+        }
+
+        /// <summary>Accept/Busy from the platform's load and the running peer sessions (F17).</summary>
+        public LoadMonitor Load { get; }
+
+        /// <summary>This device's permit table and connection policy (F14, F16).</summary>
+        public PermitClient Permits { get; }
+
+        /// <summary>Connection queries as a caller (F16, F18).</summary>
+        public ConnectionClient Connections { get; }
+
+        /// <summary>What each trigger does; set <see cref="TriggerDispatcher.Offers"/> to accept peers.</summary>
+        public TriggerDispatcher Triggers { get; }
+
+        /// <summary>The trigger channel, started by <see cref="Run"/> once registered.</summary>
+        public TriggerPoller Poller { get; }
+
+        /// <summary>Session offers the server sent this device as a callee (F18).</summary>
+        public OfferBook Offers { get; }
+
+        /// <summary>The caller's side of the peer handshake (F19).</summary>
+        public PeerDialer Dialer { get; }
+
+        /// <summary>
+        /// The callee's listener, started by <see cref="Run"/> once registered when the device has a
+        /// listen port and <see cref="PeerGate.Device.Connections.PeerServer.Application"/> is set.
+        /// </summary>
+        public PeerServer PeerServer { get; }
 
         /// <summary>The Terminal ID from the last certificate; null until authenticated.</summary>
         public string TerminalId { get; private set; }
@@ -92,6 +162,7 @@ namespace PeerGate.Device
                     if (registered)
                     {
                         _backoff.Reset();
+                        StartServices();
                     }
                     else if (BackOff(stop))
                     {
@@ -109,7 +180,21 @@ namespace PeerGate.Device
                 registered = KeepFresh();
             }
 
+            Poller.Stop();
+            PeerServer.Stop();
             SetState(DeviceState.Stopped);
+        }
+
+        /// <summary>A server refused <paramref name="certificate"/>: the agent authenticates again on its next check.</summary>
+        public void CertificateRefused(CertificateResponse certificate)
+        {
+            lock (_certificateGate)
+            {
+                if (certificate == _certificate)
+                {
+                    _refusedCertificate = certificate;
+                }
+            }
         }
 
         /// <summary>One pass from "waiting for network" to "registered"; false (with <see cref="LastErrorCode"/>) on the first failure.</summary>
@@ -127,9 +212,32 @@ namespace PeerGate.Device
             return Authenticate() && Register();
         }
 
+        /// <summary>
+        /// Waits for the network and authenticates, without registering: enough to edit permits or to
+        /// call another device, and it leaves the registration of a running instance of this device alone.
+        /// </summary>
+        public bool AuthenticateOnce()
+        {
+            SetState(DeviceState.WaitingForNetwork);
+            if (!_platform.Network.WaitConnected(NetworkWaitMillis))
+            {
+                LastErrorCode = FailureCodes.NetworkDown;
+                return false;
+            }
+
+            return Authenticate();
+        }
+
         /// <summary>Does whatever the registrar says is due; false when the device has to start a new pass.</summary>
         private bool KeepFresh()
         {
+            if (WasRefused())
+            {
+                _platform.Log.Event("auth.renew", "certificate refused by a server");
+                _registrar.DropCertificate();
+                return RunOnce();
+            }
+
             switch (_registrar.NextAction())
             {
                 case RegistrarAction.Wait:
@@ -156,6 +264,12 @@ namespace PeerGate.Device
                 TerminalId = certificate.TerminalId;
                 AuthServerUrl = _locator.AuthServerUrl;
                 _registrar.UseCertificate(certificate);
+                lock (_certificateGate)
+                {
+                    _certificate = certificate;
+                    _refusedCertificate = null;
+                }
+
                 return true;
             }
             catch (ApiException e)
@@ -207,6 +321,38 @@ namespace PeerGate.Device
             LastErrorCode = null;
             SetState(DeviceState.Registered);
             return true;
+        }
+
+        /// <summary>What runs beside registration; each start does nothing when already running.</summary>
+        private void StartServices()
+        {
+            int port = _platform.Network.ListenPort;
+            if (port > 0 && PeerServer.Application != null && !PeerServer.IsRunning)
+            {
+                try
+                {
+                    PeerServer.Start(port);
+                    Triggers.Offers = new OfferBookSink(Offers, _platform.Log);
+                }
+                catch (Exception e)
+                {
+                    // Port taken or no sockets left: the device still calls out; the next full pass tries again.
+                    _platform.Log.Event("peer.listen-failed", "port " + port.ToString() + ": " + e.Message);
+                }
+            }
+
+            if (_config.TriggerChannel)
+            {
+                Poller.Start();
+            }
+        }
+
+        private bool WasRefused()
+        {
+            lock (_certificateGate)
+            {
+                return _refusedCertificate != null && _refusedCertificate == _certificate;
+            }
         }
 
         /// <summary>Waits the next backoff delay; true when stopped meanwhile.</summary>

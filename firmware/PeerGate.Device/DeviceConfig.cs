@@ -11,12 +11,31 @@ namespace PeerGate.Device
         public const int DefaultHttpTimeoutMillis = 15000;
         public const int MaxAllocationKeys = 4;
 
+        /// <summary>Above the server's long-poll timeout, so an empty poll ends with the server's answer, not ours.</summary>
+        public const int DefaultTriggerPollTimeoutMillis = 40000;
+
+        public const int DefaultSessionLimit = 1;
+
+        /// <summary>A TLS session needs about 33 KB of native heap; below 34 KB the device cannot take one more.</summary>
+        public const int DefaultMinNativeBlockBytes = 34 * 1024;
+
+        /// <summary>Room for a peer session's buffers and JSON on a board without PSRAM (about 100 KB managed heap).</summary>
+        public const int DefaultMinFreeHeapBytes = 16 * 1024;
+
+        public const int DefaultMaxCpuLoadPercent = 90;
+
         public DeviceConfig()
         {
             AllocationKeys = new string[0];
             Capabilities = new string[0];
             Attributes = new string[0];
             HttpTimeoutMillis = DefaultHttpTimeoutMillis;
+            TriggerPollTimeoutMillis = DefaultTriggerPollTimeoutMillis;
+            SessionLimit = DefaultSessionLimit;
+            MinNativeBlockBytes = DefaultMinNativeBlockBytes;
+            MinFreeHeapBytes = DefaultMinFreeHeapBytes;
+            MaxCpuLoadPercent = DefaultMaxCpuLoadPercent;
+            TriggerChannel = true;
         }
 
         /// <summary>Base URL of the service server, the entry of the allocation chain.</summary>
@@ -38,6 +57,30 @@ namespace PeerGate.Device
         public string[] Attributes { get; set; }
 
         public int HttpTimeoutMillis { get; set; }
+
+        /// <summary>TCP port the device accepts peers on (F19); 0 (the default) when it only calls out.</summary>
+        public int ListenPort { get; set; }
+
+        /// <summary>
+        /// Keep the trigger channel open once registered (F21). Without it the device can still call
+        /// others but is never asked whether it can accept, so it cannot be a callee.
+        /// </summary>
+        public bool TriggerChannel { get; set; }
+
+        /// <summary>HTTP timeout of one trigger long-poll (F21); must exceed the server's poll timeout.</summary>
+        public int TriggerPollTimeoutMillis { get; set; }
+
+        /// <summary>Peer sessions the device runs at once before it answers Busy (F17).</summary>
+        public int SessionLimit { get; set; }
+
+        /// <summary>Busy (low_heap) below this much free managed heap.</summary>
+        public int MinFreeHeapBytes { get; set; }
+
+        /// <summary>Busy (low_native_memory) when the largest free native block is smaller.</summary>
+        public int MinNativeBlockBytes { get; set; }
+
+        /// <summary>Busy (cpu_load) above this estimated CPU load, 1 to 100.</summary>
+        public int MaxCpuLoadPercent { get; set; }
 
         /// <summary>
         /// Reads "key=value" lines; blank lines and lines starting with '#' are skipped. Keys are the
@@ -112,6 +155,20 @@ namespace PeerGate.Device
                     return 64;
                 case "httptimeoutmillis":
                     return 128;
+                case "triggerpolltimeoutmillis":
+                    return 256;
+                case "sessionlimit":
+                    return 512;
+                case "minfreeheapbytes":
+                    return 1024;
+                case "minnativeblockbytes":
+                    return 2048;
+                case "maxcpuloadpercent":
+                    return 4096;
+                case "triggerchannel":
+                    return 8192;
+                case "listenport":
+                    return 16384;
                 default:
                     return 0;
             }
@@ -169,6 +226,44 @@ namespace PeerGate.Device
 
                 case "httptimeoutmillis":
                     HttpTimeoutMillis = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                case "triggerpolltimeoutmillis":
+                    TriggerPollTimeoutMillis = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                case "sessionlimit":
+                    SessionLimit = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                case "minfreeheapbytes":
+                    MinFreeHeapBytes = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                case "minnativeblockbytes":
+                    MinNativeBlockBytes = ParsePositiveInt(value, lineNumber, line);
+                    break;
+
+                case "triggerchannel":
+                    TriggerChannel = ParseBool(value, lineNumber, line);
+                    break;
+
+                case "listenport":
+                    ListenPort = ParsePositiveInt(value, lineNumber, line);
+                    if (ListenPort > 65535)
+                    {
+                        throw LineError(lineNumber, "ListenPort must be 1 to 65535", line);
+                    }
+
+                    break;
+
+                case "maxcpuloadpercent":
+                    MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
+                    if (MaxCpuLoadPercent > 100)
+                    {
+                        throw LineError(lineNumber, "MaxCpuLoadPercent must be 1 to 100", line);
+                    }
+
                     break;
 
                 default:

@@ -1,5 +1,6 @@
 using System;
 using PeerGate.Device.Platform;
+using PeerGate.Protocol.Peer;
 
 namespace PeerGate.Device
 {
@@ -18,7 +19,10 @@ namespace PeerGate.Device
             ISettingsStore settings,
             INetworkInfo network,
             IDeviceLog log,
-            IRandomSource random)
+            IRandomSource random,
+            IPeerNetwork peerNetwork,
+            IPeerCrypto peerCrypto,
+            ILoadSource load)
         {
             Clock = clock ?? throw new ArgumentNullException(nameof(clock));
             Identity = identity ?? throw new ArgumentNullException(nameof(identity));
@@ -29,6 +33,9 @@ namespace PeerGate.Device
             Network = network ?? throw new ArgumentNullException(nameof(network));
             Log = log ?? throw new ArgumentNullException(nameof(log));
             Random = random ?? throw new ArgumentNullException(nameof(random));
+            PeerNetwork = peerNetwork ?? throw new ArgumentNullException(nameof(peerNetwork));
+            PeerCrypto = peerCrypto ?? throw new ArgumentNullException(nameof(peerCrypto));
+            Load = load ?? throw new ArgumentNullException(nameof(load));
         }
 
         public IClock Clock { get; }
@@ -48,5 +55,14 @@ namespace PeerGate.Device
         public IDeviceLog Log { get; }
 
         public IRandomSource Random { get; }
+
+        /// <summary>Direct TCP to and from other devices (F19).</summary>
+        public IPeerNetwork PeerNetwork { get; }
+
+        /// <summary>AES-CBC, HMAC-SHA256 and secure random for the peer channel (F20).</summary>
+        public IPeerCrypto PeerCrypto { get; }
+
+        /// <summary>Load readings behind the Accept/Busy answer (F17).</summary>
+        public ILoadSource Load { get; }
     }
 }

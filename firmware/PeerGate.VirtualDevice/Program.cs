@@ -9,4 +9,9 @@ Console.CancelKeyPress += (_, e) =>
 };
 AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Set();
 
-return Cli.Run(args, Console.Out, Console.Error, stop);
+var exitCode = Cli.Run(args, Console.Out, Console.Error, stop);
+
+// A trigger long-poll in flight cannot be cancelled through the core's synchronous HTTP interface
+// and would hold the process until the server's poll timeout; everything else has stopped by now.
+Environment.Exit(exitCode);
+return exitCode;

@@ -1,6 +1,7 @@
 using PeerGate.Device;
 using PeerGate.Device.Platform;
 using PeerGate.VirtualDevice.Adapters;
+using PeerGate.Device.Connections;
 
 namespace PeerGate.VirtualDevice;
 
@@ -9,28 +10,41 @@ public static class VirtualDeviceHost
 {
     /// <param name="http">Replaces the HTTP transport (tests wrap it to count requests); null for a real one.</param>
     /// <param name="network">Replaces the network view (tests move the address); null to use the host's route.</param>
+    /// <param name="peerNetwork">Replaces direct TCP (tests listen on loopback only); null to listen on every interface.</param>
+    /// <param name="forceBusy">Answer every status query Busy (<c>run --force-busy</c>).</param>
     public static DeviceAgent CreateAgent(
         EfuseImage image,
         DeviceConfig config,
         string stateFolder,
         TextWriter logWriter,
         IHttpTransport? http = null,
-        INetworkInfo? network = null)
+        INetworkInfo? network = null,
+        IPeerNetwork? peerNetwork = null,
+        bool forceBusy = false)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(config);
 
+        var settings = new FileSettingsStore(stateFolder);
+        var log = new ConsoleLog(logWriter, image.DeviceId);
         var platform = new DevicePlatform(
             new SystemClock(),
             image,
             image.CreateSigner(),
             http ?? new HostHttpTransport(),
             new WireJsonCodec(),
-            new FileSettingsStore(stateFolder),
+            settings,
             network ?? new HostNetworkInfo(new Uri(config.ServiceUrl)),
-            new ConsoleLog(logWriter, image.DeviceId),
-            new HostRandom());
-        return new DeviceAgent(platform, config);
+            log,
+            new HostRandom(),
+            peerNetwork ?? new HostPeerNetwork(),
+            new HostPeerCrypto(),
+            new ProcessLoadSource(settings.Folder, forceBusy));
+        var agent = new DeviceAgent(platform, config);
+
+        // The virtual device's application: it echoes, so callers can check bytes both ways.
+        agent.PeerServer.Application = new EchoApplication(log);
+        return agent;
     }
 
     /// <summary>Where run keeps its settings when --state is not given: beside the image.</summary>

@@ -71,7 +71,7 @@ public sealed class AuthenticatorTests
     {
         var rig = DeviceRig.WithChain(1);
         var platform = new DevicePlatform(rig.Clock, new FakeIdentity(DeviceRig.DeviceId, "factory-7"), new HmacSigner(DeviceRig.DeviceKey),
-            rig.Internet, new TestJsonCodec(), rig.Settings, rig.Network, rig.Log, rig.Random);
+            rig.Internet, new TestJsonCodec(), rig.Settings, rig.Network, rig.Log, rig.Random, new NoPeerNetwork(), new UnusedPeerCrypto(), rig.Load);
 
         Assert.IsTrue(new DeviceAgent(platform, rig.Config).RunOnce());
 

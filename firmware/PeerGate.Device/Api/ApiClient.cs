@@ -22,6 +22,12 @@ namespace PeerGate.Device.Api
         }
 
         /// <summary>GET <paramref name="route"/> on <paramref name="baseUrl"/> and read the answer as <paramref name="responseType"/>.</summary>
+        /// <summary>The HTTP timeout of every request this client sends.</summary>
+        public int TimeoutMillis
+        {
+            get { return _timeoutMillis; }
+        }
+
         public object Get(string baseUrl, string route, Type responseType, string bearerToken)
         {
             return Exchange("GET", baseUrl, route, null, responseType, bearerToken);
@@ -31,6 +37,18 @@ namespace PeerGate.Device.Api
         public object Post(string baseUrl, string route, object request, Type responseType, string bearerToken)
         {
             return Exchange("POST", baseUrl, route, request, responseType, bearerToken);
+        }
+
+        /// <summary>PUT <paramref name="request"/> as JSON; any 2xx answer counts, its body is not read.</summary>
+        public void Put(string baseUrl, string route, object request, string bearerToken)
+        {
+            Exchange("PUT", baseUrl, route, request, null, bearerToken);
+        }
+
+        /// <summary>POST <paramref name="request"/> as JSON; any 2xx answer counts, its body is not read.</summary>
+        public void Send(string baseUrl, string route, object request, string bearerToken)
+        {
+            Exchange("POST", baseUrl, route, request, null, bearerToken);
         }
 
         /// <summary>Joins a base URL (with or without a trailing '/') and a route starting with '/'.</summary>
@@ -54,6 +72,11 @@ namespace PeerGate.Device.Api
                 throw Classify(reply, baseUrl);
             }
 
+            if (responseType == null)
+            {
+                return null;
+            }
+
             object message = TryRead(reply.Body, responseType, false);
             if (message == null)
             {
@@ -65,13 +88,15 @@ namespace PeerGate.Device.Api
 
         private ApiException Classify(HttpReply reply, string baseUrl)
         {
-            if (reply.Status >= 500)
+            Problem problem = (Problem)TryRead(reply.Body, typeof(Problem), true);
+            string code = problem == null ? null : problem.Code;
+
+            // callee_busy (503) and callee_unreachable (504) are the server's answer about the callee;
+            // every other 5xx means the server itself failed.
+            if (reply.Status >= 500 && code != ErrorCodes.CalleeBusy && code != ErrorCodes.CalleeUnreachable)
             {
                 return new ApiException(ApiFailure.ServerError, FailureCodes.ServerError, reply.Status, "server error " + reply.Status.ToString() + " from " + baseUrl);
             }
-
-            Problem problem = (Problem)TryRead(reply.Body, typeof(Problem), true);
-            string code = problem == null ? null : problem.Code;
 
             // A 404 for the route itself means "not a PeerGate server of this role here", not a refusal.
             if (reply.Status == 404 && (code == null || code == ErrorCodes.RouteNotFound))
@@ -84,7 +109,9 @@ namespace PeerGate.Device.Api
                 return new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, reply.Status, "status " + reply.Status.ToString() + " without a problem code from " + baseUrl);
             }
 
-            return new ApiException(ApiFailure.Refused, code, reply.Status, "refused by " + baseUrl + ": " + code);
+            ApiException refusal = new ApiException(ApiFailure.Refused, code, reply.Status, "refused by " + baseUrl + ": " + code, problem.Reason, problem.RetryAfter);
+            refusal.Detail = problem.Detail;
+            return refusal;
         }
 
         private object TryRead(string body, Type type, bool ignoreCase)

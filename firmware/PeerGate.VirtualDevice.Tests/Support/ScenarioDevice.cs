@@ -1,3 +1,4 @@
+using System.Net;
 using PeerGate.Device;
 using PeerGate.Device.Platform;
 using PeerGate.VirtualDevice.Adapters;
@@ -12,26 +13,54 @@ public sealed class ScenarioDevice : IDisposable
 {
     private readonly TempFolder _folder = new();
     private readonly HostHttpTransport _http = new();
-    private readonly StringWriter _log = new();
+    private readonly StringWriter _text = new();
+    private readonly TextWriter _log;
 
     public ScenarioDevice(string deviceId, byte[] key, string? groupId = null)
     {
         Image = EfuseImage.Burn(_folder.File("efuse"), deviceId, key, groupId);
+        ImagePath = _folder.File("efuse");
+
+        // Agents write from several threads while the test reads.
+        _log = TextWriter.Synchronized(_text);
     }
 
     public EfuseImage Image { get; }
 
+    public string ImagePath { get; }
+
     public string StateFolder => _folder.File("state");
 
-    public string Log => _log.ToString();
+    public string Log
+    {
+        get
+        {
+            // TextWriter.Synchronized locks the wrapper for every write.
+            lock (_log)
+            {
+                return _text.ToString();
+            }
+        }
+    }
 
     public string? CachedAuthServer => new FileSettingsStore(StateFolder).Read("auth-server");
 
+    /// <summary>A file in this device's temp folder (e.g. a config for the CLI).</summary>
+    public string File(string name) => _folder.File(name);
+
     /// <summary>A fresh agent, as after power-on, counting its requests on <paramref name="transport"/>.</summary>
-    public DeviceAgent Boot(DeviceConfig config, out CountingTransport transport, INetworkInfo? network = null)
+    public DeviceAgent Boot(DeviceConfig config, out CountingTransport transport, INetworkInfo? network = null, bool forceBusy = false)
     {
         transport = new CountingTransport(_http);
-        return VirtualDeviceHost.CreateAgent(Image, config, StateFolder, _log, transport, network ?? new MovableNetwork("127.0.0.1", 7000));
+        return VirtualDeviceHost.CreateAgent(
+            Image,
+            config,
+            StateFolder,
+            _log,
+            transport,
+            network ?? new MovableNetwork("127.0.0.1", config.ListenPort == 0 ? 7000 : config.ListenPort),
+            new HostPeerNetwork(IPAddress.Loopback),
+            forceBusy);
     }
 
     public void Dispose()

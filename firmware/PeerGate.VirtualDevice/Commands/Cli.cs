@@ -16,8 +16,15 @@ public static class Cli
         usage:
           virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
           virtual-device derive-key --group-key HEX --device-id HEX
-          virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N]
+          virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
           virtual-device info --image PATH
+          virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
+          virtual-device permit show DEVICE-OPTIONS
+          virtual-device permit policy --uniform-denial on|off DEVICE-OPTIONS
+          virtual-device connect TERMINAL-ID (--message TEXT | --file PATH) DEVICE-OPTIONS
+
+        ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
+        [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
         """;
 
     /// <param name="stop">Ends a long run (Ctrl+C in the real CLI); null for one that never stops by itself.</param>
@@ -36,7 +43,9 @@ public static class Cli
             {
                 "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
                 "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id"], []), output),
-                "run" => RunDevice(CommandLine.Parse(options, ["--image", "--config", "--state", "--local-ip", "--listen-port"], ["--once"]), output, error, stop),
+                "run" => RunDevice(CommandLine.Parse(options, DeviceOptions.ValueOptions, ["--once", "--force-busy"]), output, error, stop),
+                "permit" => PermitCommand.Run(options, output, error),
+                "connect" => ConnectCommand.Run(options, output, error),
                 "info" => Info(CommandLine.Parse(options, ["--image"], []), output),
                 "help" or "--help" or "-h" => Help(output),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
@@ -48,7 +57,7 @@ public static class Cli
             error.WriteLine(UsageText);
             return Usage;
         }
-        catch (EfuseException e)
+        catch (Exception e) when (e is EfuseException or ConfigException)
         {
             error.WriteLine($"virtual-device: {e.Message}");
             return Failure;
@@ -113,31 +122,8 @@ public static class Cli
 
     private static int RunDevice(CommandLine line, TextWriter output, TextWriter error, WaitHandle? stop)
     {
-        var imagePath = line.Required("--image");
-        var configPath = line.Required("--config");
-        var image = EfuseImage.Load(imagePath);
-
-        DeviceConfig config;
-        try
-        {
-            config = DeviceConfig.Parse(File.ReadAllText(configPath));
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"virtual-device: {configPath}: {e.Message}");
-            return Failure;
-        }
-
-        var listenPort = 0;
-        var listenPortText = line.Optional("--listen-port");
-        if (listenPortText is not null && (!int.TryParse(listenPortText, out listenPort) || listenPort is < 0 or > 65535))
-        {
-            throw new UsageException("--listen-port must be 0 to 65535");
-        }
-
-        var network = new HostNetworkInfo(new Uri(config.ServiceUrl), line.Optional("--local-ip"), listenPort);
-        var stateFolder = line.Optional("--state") ?? VirtualDeviceHost.DefaultStateFolder(imagePath);
-        var agent = VirtualDeviceHost.CreateAgent(image, config, stateFolder, output, network: network);
+        var options = DeviceOptions.From(line);
+        var agent = options.CreateAgent(output, line.Has("--force-busy"));
 
         if (line.Has("--once"))
         {

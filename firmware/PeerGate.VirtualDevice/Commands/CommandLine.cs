@@ -11,17 +11,34 @@ public sealed class CommandLine
 {
     private readonly Dictionary<string, string?> _options;
 
-    private CommandLine(Dictionary<string, string?> options) => _options = options;
+    private CommandLine(Dictionary<string, string?> options, string[] positionals)
+    {
+        _options = options;
+        Positionals = positionals;
+    }
 
-    public static CommandLine Parse(IReadOnlyList<string> args, string[] valueOptions, string[] flagOptions)
+    /// <summary>The words that are not options, in order (only when the command takes them).</summary>
+    public IReadOnlyList<string> Positionals { get; }
+
+    public static CommandLine Parse(IReadOnlyList<string> args, string[] valueOptions, string[] flagOptions) =>
+        Parse(args, valueOptions, flagOptions, allowPositionals: false);
+
+    public static CommandLine Parse(IReadOnlyList<string> args, string[] valueOptions, string[] flagOptions, bool allowPositionals)
     {
         var options = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var positionals = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (!name.StartsWith("--", StringComparison.Ordinal))
             {
-                throw new UsageException($"unexpected argument '{name}'");
+                if (!allowPositionals)
+                {
+                    throw new UsageException($"unexpected argument '{name}'");
+                }
+
+                positionals.Add(name);
+                continue;
             }
 
             if (options.ContainsKey(name))
@@ -48,7 +65,7 @@ public sealed class CommandLine
             }
         }
 
-        return new CommandLine(options);
+        return new CommandLine(options, [.. positionals]);
     }
 
     public bool Has(string name) => _options.ContainsKey(name);

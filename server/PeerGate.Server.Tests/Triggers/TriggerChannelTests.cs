@@ -115,10 +115,25 @@ public sealed class TriggerChannelTests
     }
 
     [TestMethod]
+    public async Task PollAskingForMoreThanTheServerAllowsGetsTheServersLimit()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+
+        var poll = TestDevice.GetWithCertificateAsync(http, device.Certificate, Routes.Triggers + "?after=0&wait=3600");
+        await Eventually.PollingAsync(server, device.TerminalId);
+        server.Time!.Advance(TimeSpan.FromSeconds(25));
+
+        using var response = await Eventually.Within(poll);
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [TestMethod]
     [DataRow("0")]
-    [DataRow("26")]
+    [DataRow("-1")]
     [DataRow("ten")]
-    public async Task PollWaitOutsideTheServersLimitIsRefused(string wait)
+    public async Task PollWaitThatIsNotAPositiveNumberIsRefused(string wait)
     {
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();

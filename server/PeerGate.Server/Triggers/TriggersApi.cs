@@ -115,7 +115,8 @@ public static class TriggersApi
 
     /// <summary>
     /// How long this poll may wait: the server's poll timeout, or less when the device asks with
-    /// <c>wait</c> (seconds). A board whose HTTP client has one fixed timeout asks for a shorter poll.
+    /// <c>wait</c> (seconds) so that the answer beats its own HTTP timeout. Asking for more than the
+    /// server allows gets the server's limit.
     /// </summary>
     private static TimeSpan ReadWait(Microsoft.Extensions.Primitives.StringValues value, TimeSpan longest)
     {
@@ -126,13 +127,12 @@ public static class TriggersApi
 
         if (value.Count > 1
             || !int.TryParse(value[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            || seconds < 1
-            || seconds > longest.TotalSeconds)
+            || seconds < 1)
         {
-            throw Fields.Invalid("wait", $"must be whole seconds from 1 to {(int)longest.TotalSeconds}");
+            throw Fields.Invalid("wait", "must be a whole number of seconds, at least 1");
         }
 
-        return TimeSpan.FromSeconds(seconds);
+        return seconds < longest.TotalSeconds ? TimeSpan.FromSeconds(seconds) : longest;
     }
 
     private static ProblemHttpResult Superseded() =>

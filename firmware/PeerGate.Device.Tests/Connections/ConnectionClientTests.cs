@@ -1,0 +1,119 @@
+using System.Net;
+using PeerGate.Device.Api;
+using PeerGate.Device.Connections;
+using PeerGate.Device.Tests.Fakes;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Tests.Connections;
+
+[TestClass]
+public sealed class ConnectionClientTests
+{
+    private const string Password = "cGFzc3dvcmQtMTIzNDU2Nw==";
+    private const string Key = "a2V5LWtleS1rZXkta2V5LWtleS1rZXkta2V5LWtleS0=";
+
+    private readonly FakeInternet _internet = new();
+    private readonly FakeControlServer _server = new();
+    private readonly FakeCertificateHolder _holder = new();
+    private readonly RecordingLog _log = new();
+    private readonly ConnectionClient _client;
+
+    public ConnectionClientTests()
+    {
+        _internet.Add(FakeCertificateHolder.RegistryUrl, _server);
+        _client = new ConnectionClient(new ApiClient(_internet, new TestJsonCodec(), 15000), _holder, _log);
+    }
+
+    [TestMethod]
+    public void GrantBringsTheCalleeAddressAndSecretsWithoutLoggingThem()
+    {
+        _server.ConnectionAnswer = FakeInternet.Json(Grant());
+
+        var grant = _client.Request("T-0002", 0);
+
+        Assert.AreEqual("192.168.1.30", grant.CalleeLocalIp);
+        Assert.AreEqual(7001, grant.CalleeLocalPort);
+        Assert.AreEqual(Key, grant.Key);
+        Assert.AreEqual("T-0002", _server.ConnectionRequests.Single().CalleeTerminalId);
+        Assert.AreEqual("cert-1", _internet.Requests.Single().Bearer);
+        Assert.IsTrue(_log.Has("connect.granted"));
+        Assert.IsFalse(_log.Lines.Any(l => l.Contains(Password) || l.Contains(Key)));
+    }
+
+    [TestMethod]
+    [DataRow(ErrorCodes.PermissionDenied, HttpStatusCode.Forbidden)]
+    [DataRow(ErrorCodes.CalleeNotFound, HttpStatusCode.NotFound)]
+    [DataRow(ErrorCodes.CalleeNotConnected, HttpStatusCode.Conflict)]
+    [DataRow(ErrorCodes.CalleeUnreachable, HttpStatusCode.GatewayTimeout)]
+    [DataRow(ErrorCodes.SelfConnection, HttpStatusCode.BadRequest)]
+    public void DenialSurfacesWithItsCode(string code, HttpStatusCode status)
+    {
+        _server.ConnectionAnswer = FakeInternet.Problem(status, code);
+
+        var denial = Assert.Throws<ApiException>(() => _client.Request("T-0002", 0));
+
+        Assert.AreEqual(code, denial.Code);
+        Assert.IsTrue(denial.IsRefusal);
+        Assert.IsTrue(ConnectionClient.IsDenial(denial.Code));
+        Assert.IsTrue(_log.Has("connect.denied"));
+    }
+
+    [TestMethod]
+    public void BusyDenialCarriesReasonAndRetryAfter()
+    {
+        _server.ConnectionAnswer = FakeControlServer.Busy(BusyReasons.InSession, 30);
+
+        var denial = Assert.Throws<ApiException>(() => _client.Request("T-0002", 0));
+
+        Assert.AreEqual(ErrorCodes.CalleeBusy, denial.Code);
+        Assert.AreEqual(BusyReasons.InSession, denial.Reason);
+        Assert.AreEqual(30, denial.RetryAfterSeconds);
+        Assert.IsTrue(_log.Lines.Any(l => l.Contains("retry after 30 s")));
+    }
+
+    [TestMethod]
+    public void GrantWithoutKeyIsAnUnexpectedAnswer()
+    {
+        var grant = Grant();
+        grant.Key = null!;
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var failure = Assert.Throws<ApiException>(() => _client.Request("T-0002", 0));
+
+        Assert.AreEqual(FailureCodes.UnexpectedAnswer, failure.Code);
+    }
+
+    [TestMethod]
+    public void RefusedCertificateIsReportedToTheHolder()
+    {
+        _server.ConnectionAnswer = FakeInternet.Problem(HttpStatusCode.Unauthorized, ErrorCodes.CertificateRevoked);
+
+        Assert.Throws<ApiException>(() => _client.Request("T-0002", 0));
+
+        Assert.AreEqual(1, _holder.Refused.Count);
+    }
+
+    [TestMethod]
+    public void NoServerIsAConnectionFailureNotADenial()
+    {
+        _internet.Remove(FakeCertificateHolder.RegistryUrl);
+
+        var failure = Assert.Throws<ApiException>(() => _client.Request("T-0002", 0));
+
+        Assert.AreEqual(FailureCodes.ConnectionFailed, failure.Code);
+        Assert.IsFalse(ConnectionClient.IsDenial(failure.Code));
+    }
+
+    private static ConnectionGrant Grant() => new()
+    {
+        SessionId = "S-1",
+        CalleeTerminalId = "T-0002",
+        CalleeLocalIp = "192.168.1.30",
+        CalleeLocalPort = 7001,
+        CalleeObservedIp = "203.0.113.9",
+        CalleeObservedPort = 41000,
+        Password = Password,
+        Key = Key,
+        ExpiresAt = FakeClock.Epoch + 60,
+    };
+}

@@ -1,0 +1,117 @@
+using System;
+using PeerGate.Device.Api;
+using PeerGate.Device.Platform;
+using PeerGate.Device.Registry;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Connections
+{
+    /// <summary>
+    /// The caller's connection query (F16, F18): ask the server for a callee by Terminal ID and get
+    /// its address with the one-time password and key, or a denial with its stable code
+    /// (permission_denied, callee_not_found, callee_not_connected, callee_busy with reason and
+    /// retry-after, callee_unreachable, self_connection) as an <see cref="ApiException"/>.
+    /// </summary>
+    public class ConnectionClient
+    {
+        private readonly ApiClient _api;
+        private readonly ICertificateHolder _holder;
+        private readonly IDeviceLog _log;
+
+        /// <param name="api">A client whose timeout covers the server's wait for the callee's status answer.</param>
+        public ConnectionClient(ApiClient api, ICertificateHolder holder, IDeviceLog log)
+        {
+            _api = api ?? throw new ArgumentNullException(nameof(api));
+            _holder = holder ?? throw new ArgumentNullException(nameof(holder));
+            _log = log ?? throw new ArgumentNullException(nameof(log));
+        }
+
+        /// <summary>Asks to connect to <paramref name="calleeTerminalId"/>; <paramref name="callerPort"/> is 0 when this device only dials out.</summary>
+        /// <exception cref="ApiException">Denied (see <see cref="IsDenial"/>), or no usable answer.</exception>
+        public ConnectionGrant Request(string calleeTerminalId, int callerPort)
+        {
+            if (calleeTerminalId == null || calleeTerminalId.Length == 0)
+            {
+                throw new ArgumentException("a callee Terminal ID is required");
+            }
+
+            CertificateResponse certificate = _holder.Certificate;
+            if (certificate == null)
+            {
+                throw new InvalidOperationException("not authenticated yet");
+            }
+
+            ConnectionRequest request = new ConnectionRequest();
+            request.CalleeTerminalId = calleeTerminalId;
+            request.CallerPort = callerPort;
+
+            ConnectionGrant grant;
+            try
+            {
+                grant = (ConnectionGrant)_api.Post(certificate.RegistryUrl, Routes.Connections, request, typeof(ConnectionGrant), certificate.Certificate);
+            }
+            catch (ApiException e)
+            {
+                if (e.Code == ErrorCodes.CalleeBusy)
+                {
+                    _log.Event("connect.denied", e.Code + " (" + e.Reason + ", retry after " + e.RetryAfterSeconds.ToString() + " s) for " + calleeTerminalId);
+                }
+                else
+                {
+                    _log.Event(e.IsRefusal ? "connect.denied" : "connect.failed", e.Code + " for " + calleeTerminalId);
+                }
+
+                if (Registrar.NeedsNewCertificate(e))
+                {
+                    _holder.CertificateRefused(certificate);
+                }
+
+                throw;
+            }
+
+            if (!IsUsable(grant, calleeTerminalId))
+            {
+                _log.Event("connect.failed", FailureCodes.UnexpectedAnswer + ": incomplete grant for " + calleeTerminalId);
+                throw new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, 200, "the connection grant is incomplete");
+            }
+
+            // Address and session only: the password and the key never reach a log.
+            _log.Event("connect.granted", "session " + grant.SessionId + ", callee " + grant.CalleeTerminalId + " at " + AddressOf(grant));
+            return grant;
+        }
+
+        /// <summary>True for the codes with which a server denies a connection query.</summary>
+        public static bool IsDenial(string code)
+        {
+            return code == ErrorCodes.PermissionDenied
+                || code == ErrorCodes.CalleeNotFound
+                || code == ErrorCodes.CalleeNotConnected
+                || code == ErrorCodes.CalleeBusy
+                || code == ErrorCodes.CalleeUnreachable
+                || code == ErrorCodes.SelfConnection;
+        }
+
+        /// <summary>"ip:port" the caller dials: the callee's own address (same network, or a public address it has).</summary>
+        public static string AddressOf(ConnectionGrant grant)
+        {
+            return grant.CalleeLocalIp + ":" + grant.CalleeLocalPort.ToString();
+        }
+
+        private static bool IsUsable(ConnectionGrant grant, string calleeTerminalId)
+        {
+            return grant != null
+                && grant.CalleeTerminalId == calleeTerminalId
+                && !IsEmpty(grant.SessionId)
+                && !IsEmpty(grant.Password)
+                && !IsEmpty(grant.Key)
+                && !IsEmpty(grant.CalleeLocalIp)
+                && grant.CalleeLocalPort > 0
+                && grant.CalleeLocalPort <= 65535;
+        }
+
+        private static bool IsEmpty(string value)
+        {
+            return value == null || value.Length == 0;
+        }
+    }
+}

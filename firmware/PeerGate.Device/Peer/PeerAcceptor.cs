@@ -1,0 +1,188 @@
+using System;
+using System.Threading;
+using PeerGate.Device.Platform;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
+
+namespace PeerGate.Device.Peer
+{
+    /// <summary>
+    /// The callee's half of the peer handshake (F19), on a connection its listener accepted. It reads
+    /// the clear preamble, finds the offer it names, opens the Request frame with that offer's key,
+    /// spends the offer (<see cref="OfferBook.Take"/>: once only, not expired), checks caller and
+    /// password, and answers an Accept frame proving it knows the password too.
+    /// </summary>
+    /// <remarks>
+    /// The offer is spent only once a Request frame has verified under its key, so a stranger who saw
+    /// the clear session ID cannot burn the password; a wrong password from a key holder does spend it.
+    /// </remarks>
+    public class PeerAcceptor
+    {
+        /// <summary>
+        /// How long a REQUEST may wait for its offer. The server hands the caller its grant as it queues
+        /// the offer for this device, so the caller can arrive a moment before the offer comes down the
+        /// trigger channel.
+        /// </summary>
+        public const int OfferWaitMillis = 3000;
+
+        private const int OfferLookMillis = 50;
+
+        private readonly OfferBook _offers;
+        private readonly IPeerCrypto _crypto;
+        private readonly IClock _clock;
+        private readonly IDeviceLog _log;
+        private readonly int _handshakeTimeoutMillis;
+        private readonly ManualResetEvent _never = new ManualResetEvent(false);
+
+        public PeerAcceptor(OfferBook offers, IPeerCrypto crypto, IClock clock, IDeviceLog log, int handshakeTimeoutMillis)
+        {
+            if (handshakeTimeoutMillis <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(handshakeTimeoutMillis));
+            }
+
+            _offers = offers ?? throw new ArgumentNullException(nameof(offers));
+            _crypto = crypto ?? throw new ArgumentNullException(nameof(crypto));
+            _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+            _log = log ?? throw new ArgumentNullException(nameof(log));
+            _handshakeTimeoutMillis = handshakeTimeoutMillis;
+        }
+
+        /// <summary>Runs the callee's handshake; the connection is closed on any refusal.</summary>
+        /// <exception cref="PeerException">
+        /// peer_request_invalid (unknown session, expired offer, wrong caller, request for another session),
+        /// peer_request_replayed, peer_password_wrong, peer_timeout, or a frame_* code.
+        /// </exception>
+        public PeerChannel Accept(IPeerConnection connection)
+        {
+            if (connection == null)
+            {
+                throw new ArgumentNullException(nameof(connection));
+            }
+
+            long deadline = _clock.UptimeMillis + _handshakeTimeoutMillis;
+            string sessionId = ReadPreamble(connection, deadline);
+            PeerOffer offer = WaitForOffer(sessionId, deadline);
+            if (offer == null)
+            {
+                // Without an offer there is no key to answer with: hang up.
+                throw Refuse(connection, ErrorCodes.PeerRequestInvalid, "no offer for session " + sessionId, sessionId);
+            }
+
+            PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, offer.Key, false), _clock, _log, sessionId, offer.CallerTerminalId);
+            int type;
+            int length = channel.ReadFrame(deadline, false, out type);
+            if (type != FrameTypes.Request)
+            {
+                throw channel.Fail(ErrorCodes.FrameMalformed, "expected Request, got frame type " + type.ToString());
+            }
+
+            PeerRequest request;
+            try
+            {
+                request = PeerRequest.Read(channel.ReceivedPayload, 0, length);
+            }
+            catch (FrameException e)
+            {
+                throw channel.Fail(e.Code, e.Message);
+            }
+            finally
+            {
+                Array.Clear(channel.ReceivedPayload, 0, length);
+            }
+
+            if (request.SessionId != sessionId)
+            {
+                throw channel.Fail(ErrorCodes.PeerRequestInvalid, "the request names another session");
+            }
+
+            try
+            {
+                _offers.Take(sessionId);
+            }
+            catch (PeerException e)
+            {
+                throw channel.Fail(e.Code, e.Message);
+            }
+
+            if (request.CallerTerminalId != offer.CallerTerminalId)
+            {
+                throw channel.Fail(ErrorCodes.PeerRequestInvalid, "caller " + request.CallerTerminalId + " is not the one the server let through");
+            }
+
+            if (!AuthProofs.FixedTimeEquals(request.Password, offer.Password))
+            {
+                throw channel.Fail(ErrorCodes.PeerPasswordWrong, "wrong one-time password");
+            }
+
+            byte[] proof = AcceptProof.Compute(_crypto, offer.Password, sessionId);
+            channel.SendFrame(FrameTypes.Accept, proof, 0, proof.Length);
+            _log.Event("peer.accepted", "session " + sessionId + " from " + offer.CallerTerminalId);
+            return channel;
+        }
+
+        private PeerOffer WaitForOffer(string sessionId, long handshakeDeadline)
+        {
+            long deadline = _clock.UptimeMillis + OfferWaitMillis;
+            if (deadline > handshakeDeadline)
+            {
+                deadline = handshakeDeadline;
+            }
+
+            while (true)
+            {
+                PeerOffer offer = _offers.Find(sessionId);
+                if (offer != null || _clock.UptimeMillis >= deadline)
+                {
+                    return offer;
+                }
+
+                _clock.Sleep(OfferLookMillis, _never);
+            }
+        }
+
+        private string ReadPreamble(IPeerConnection connection, long deadline)
+        {
+            byte[] preamble = new byte[PeerPreamble.MaxLength];
+            try
+            {
+                ReadExactly(connection, preamble, 0, PeerPreamble.HeaderLength, deadline);
+                int sessionIdLength = PeerPreamble.SessionIdLength(preamble, 0);
+                ReadExactly(connection, preamble, PeerPreamble.HeaderLength, sessionIdLength, deadline);
+                return PeerPreamble.Read(preamble, 0, PeerPreamble.HeaderLength + sessionIdLength);
+            }
+            catch (FrameException e)
+            {
+                throw Refuse(connection, e.Code, e.Message, "-");
+            }
+        }
+
+        private void ReadExactly(IPeerConnection connection, byte[] buffer, int offset, int count, long deadline)
+        {
+            int read = 0;
+            while (read < count)
+            {
+                long remaining = deadline - _clock.UptimeMillis;
+                int n = remaining <= 0 ? -1 : connection.Read(buffer, offset + read, count - read, remaining > int.MaxValue ? int.MaxValue : (int)remaining);
+                if (n < 0)
+                {
+                    throw Refuse(connection, ErrorCodes.PeerTimeout, "no preamble within the handshake timeout", "-");
+                }
+
+                if (n == 0)
+                {
+                    throw Refuse(connection, ErrorCodes.FrameMalformed, "the caller hung up inside the preamble", "-");
+                }
+
+                read += n;
+            }
+        }
+
+        private PeerException Refuse(IPeerConnection connection, string code, string message, string sessionId)
+        {
+            _log.Event("peer.refused", "session " + sessionId + ": " + code);
+            connection.Close();
+            return new PeerException(code, message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
+
+namespace PeerGate.Device.Peer
+{
+    /// <summary>
+    /// What the server told the callee about one caller it let through (F18): session, caller, the
+    /// one-time password and the session key, and when the offer ends. Password and key are secret.
+    /// </summary>
+    public class PeerOffer
+    {
+        public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt)
+        {
+            if (!FrameBytes.IsShortAscii(sessionId, PeerPreamble.MaxSessionIdLength))
+            {
+                throw new ArgumentException("session ID must be 1..64 printable ASCII characters", nameof(sessionId));
+            }
+
+            if (!FrameBytes.IsShortAscii(callerTerminalId, PeerRequest.MaxTerminalIdLength))
+            {
+                throw new ArgumentException("caller Terminal ID must be 1..64 printable ASCII characters", nameof(callerTerminalId));
+            }
+
+            if (password == null || password.Length != PeerRequest.PasswordLength)
+            {
+                throw new ArgumentException("the one-time password is 16 bytes", nameof(password));
+            }
+
+            if (key == null || key.Length != FrameFormat.KeyLength)
+            {
+                throw new ArgumentException("the session key is 32 bytes", nameof(key));
+            }
+
+            SessionId = sessionId;
+            CallerTerminalId = callerTerminalId;
+            Password = password;
+            Key = key;
+            ExpiresAt = expiresAt;
+        }
+
+        public string SessionId { get; }
+
+        public string CallerTerminalId { get; }
+
+        public byte[] Password { get; }
+
+        public byte[] Key { get; }
+
+        /// <summary>Unix seconds; at and after this the offer is refused.</summary>
+        public long ExpiresAt { get; }
+
+        /// <summary>From a session-offer trigger (Base64 password and key as on the wire).</summary>
+        /// <exception cref="ArgumentException">The trigger is not a usable session offer.</exception>
+        public static PeerOffer FromTrigger(Trigger trigger)
+        {
+            if (trigger == null)
+            {
+                throw new ArgumentNullException(nameof(trigger));
+            }
+
+            if (trigger.Kind != TriggerKinds.SessionOffer)
+            {
+                throw new ArgumentException("not a session-offer trigger", nameof(trigger));
+            }
+
+            return new PeerOffer(
+                trigger.SessionId,
+                trigger.PeerTerminalId,
+                DecodeBase64(trigger.Password, "password"),
+                DecodeBase64(trigger.Key, "key"),
+                trigger.ExpiresAt);
+        }
+
+        internal static byte[] DecodeBase64(string value, string what)
+        {
+            if (value == null || value.Length == 0)
+            {
+                throw new ArgumentException(what + " is missing");
+            }
+
+            try
+            {
+                return Convert.FromBase64String(value);
+            }
+            catch (Exception)
+            {
+                // The message names the field only: the value is a secret.
+                throw new ArgumentException(what + " is not Base64");
+            }
+        }
+    }
+}

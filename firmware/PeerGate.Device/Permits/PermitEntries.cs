@@ -1,0 +1,40 @@
+using System;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Permits
+{
+    /// <summary>Permit entries written as "kind:value": terminal:T-0001, group:lab, name:TERM1.</summary>
+    public static class PermitEntries
+    {
+        /// <exception cref="ArgumentException">Not "kind:value", or an unknown kind; the message names the text.</exception>
+        public static PermitEntry Parse(string text)
+        {
+            if (text == null)
+            {
+                throw new ArgumentNullException(nameof(text));
+            }
+
+            int colon = text.IndexOf(':');
+            if (colon <= 0 || colon == text.Length - 1)
+            {
+                throw new ArgumentException("permit entry '" + text + "' must be kind:value (terminal:, group: or name:)");
+            }
+
+            string kind = text.Substring(0, colon).ToLower();
+            if (kind != PermitKinds.Terminal && kind != PermitKinds.Group && kind != PermitKinds.Name)
+            {
+                throw new ArgumentException("permit entry '" + text + "': unknown kind '" + kind + "' (terminal, group or name)");
+            }
+
+            PermitEntry entry = new PermitEntry();
+            entry.Kind = kind;
+            entry.Value = text.Substring(colon + 1);
+            return entry;
+        }
+
+        public static string Format(PermitEntry entry)
+        {
+            return entry.Kind + ":" + entry.Value;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System;
+using PeerGate.Device.Api;
+using PeerGate.Device.Load;
+using PeerGate.Device.Platform;
+using PeerGate.Device.Registry;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Triggers
+{
+    /// <summary>
+    /// Acts on each trigger by kind: a status query is answered from the <see cref="LoadMonitor"/>
+    /// (F17), a session offer goes to the callee side (F18), anything else is logged and skipped.
+    /// </summary>
+    public class TriggerDispatcher : ITriggerHandler
+    {
+        private readonly ApiClient _api;
+        private readonly ICertificateHolder _holder;
+        private readonly LoadMonitor _load;
+        private readonly IDeviceLog _log;
+        private ISessionOfferSink _offers;
+
+        public TriggerDispatcher(ApiClient api, ICertificateHolder holder, LoadMonitor load, IDeviceLog log)
+        {
+            _api = api ?? throw new ArgumentNullException(nameof(api));
+            _holder = holder ?? throw new ArgumentNullException(nameof(holder));
+            _load = load ?? throw new ArgumentNullException(nameof(load));
+            _log = log ?? throw new ArgumentNullException(nameof(log));
+        }
+
+        /// <summary>Where session offers go; without one they are logged and dropped (the device does not accept peers).</summary>
+        public ISessionOfferSink Offers
+        {
+            get { return _offers; }
+            set { _offers = value; }
+        }
+
+        /// <summary>False makes the device ignore status queries (a test stand-in for a callee that never answers).</summary>
+        public bool AnswerStatusQueries { get; set; } = true;
+
+        public void Handle(Trigger trigger)
+        {
+            if (trigger.Kind == TriggerKinds.StatusQuery)
+            {
+                AnswerStatusQuery(trigger);
+            }
+            else if (trigger.Kind == TriggerKinds.SessionOffer)
+            {
+                TakeOffer(trigger);
+            }
+            else
+            {
+                _log.Event("trigger.unknown", "seq " + trigger.Seq.ToString() + " kind '" + trigger.Kind + "' skipped");
+            }
+        }
+
+        private void AnswerStatusQuery(Trigger trigger)
+        {
+            if (!AnswerStatusQueries)
+            {
+                _log.Event("trigger.status-query", "seq " + trigger.Seq.ToString() + " left unanswered");
+                return;
+            }
+
+            CertificateResponse certificate = _holder.Certificate;
+            if (certificate == null)
+            {
+                return;
+            }
+
+            TriggerReply reply = _load.Assess(trigger.Seq);
+            string detail = "seq " + trigger.Seq.ToString() + ": " + reply.Status;
+            if (reply.Status == AcceptStatus.Busy)
+            {
+                detail = detail + " (" + reply.Reason + ", retry after " + reply.RetryAfterSeconds.ToString() + " s)";
+            }
+
+            try
+            {
+                _api.Send(certificate.RegistryUrl, Routes.TriggerReplies, reply, certificate.Certificate);
+                _log.Event("trigger.status-query", detail);
+            }
+            catch (ApiException e)
+            {
+                // The server's wait ends by its own timeout and the caller hears callee_unreachable.
+                _log.Event("trigger.reply-failed", detail + ": " + e.Code);
+            }
+        }
+
+        private void TakeOffer(Trigger trigger)
+        {
+            if (!IsComplete(trigger))
+            {
+                _log.Event("trigger.offer-invalid", "seq " + trigger.Seq.ToString() + " is missing a field; skipped");
+                return;
+            }
+
+            ISessionOfferSink offers = _offers;
+            if (offers == null)
+            {
+                _log.Event("trigger.offer-dropped", "session " + trigger.SessionId + ": this device accepts no peers");
+                return;
+            }
+
+            // Peer, session and expiry only: the password and the key never reach a log.
+            _log.Event("trigger.session-offer", "session " + trigger.SessionId + " from " + trigger.PeerTerminalId);
+            offers.Offer(trigger);
+        }
+
+        private static bool IsComplete(Trigger trigger)
+        {
+            return !IsEmpty(trigger.SessionId)
+                && !IsEmpty(trigger.PeerTerminalId)
+                && !IsEmpty(trigger.Password)
+                && !IsEmpty(trigger.Key)
+                && trigger.ExpiresAt > 0;
+        }
+
+        private static bool IsEmpty(string value)
+        {
+            return value == null || value.Length == 0;
+        }
+    }
+}

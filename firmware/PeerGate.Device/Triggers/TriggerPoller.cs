@@ -1,0 +1,247 @@
+using System;
+using System.Threading;
+using PeerGate.Device.Api;
+using PeerGate.Device.Platform;
+using PeerGate.Device.Registry;
+using PeerGate.Device.Timing;
+using PeerGate.Protocol;
+
+namespace PeerGate.Device.Triggers
+{
+    /// <summary>
+    /// The device's end of the trigger channel (F21): one long-poll at a time on its own thread. Each
+    /// trigger is handled, then its sequence number is written to flash, and the next poll's "after"
+    /// acknowledges it; the server's queue stays the truth, so nothing is lost while the device is away
+    /// and nothing is handled twice after a restart.
+    /// </summary>
+    /// <remarks>
+    /// A failed poll waits a jittered, growing delay up to <see cref="BackoffCeilingMillis"/>. A refused
+    /// certificate asks the <see cref="ICertificateHolder"/> for a new one. poller_superseded (another
+    /// poller for this device took over) ends the loop for good.
+    /// </remarks>
+    public class TriggerPoller
+    {
+        public const int InitialBackoffMillis = 1000;
+        public const int BackoffCeilingMillis = 60000;
+
+        /// <summary>How long to wait for a (new) certificate before looking again.</summary>
+        public const int CertificateWaitMillis = 1000;
+
+        /// <summary>
+        /// How much sooner than the HTTP timeout the server is asked to answer a poll ("wait"), so an
+        /// empty answer arrives before the client gives up: the board's HttpClient has one fixed timeout.
+        /// </summary>
+        public const int PollAnswerMarginMillis = 5000;
+
+        /// <summary>How long <see cref="Stop"/> waits for the thread; a poll in flight ends by its own timeout.</summary>
+        public const int StopJoinMillis = 5000;
+
+        private readonly ApiClient _api;
+        private readonly ICertificateHolder _holder;
+        private readonly ITriggerHandler _handler;
+        private readonly TriggerCursor _cursor;
+        private readonly IClock _clock;
+        private readonly IDeviceLog _log;
+        private readonly Backoff _backoff;
+        private readonly ManualResetEvent _stop = new ManualResetEvent(false);
+        private readonly object _gate = new object();
+        private readonly string _pollPathPrefix;
+
+        private CertificateResponse _refused;
+        private Thread _thread;
+
+        /// <param name="api">A client whose timeout exceeds the server's poll timeout (<see cref="DeviceConfig.TriggerPollTimeoutMillis"/>).</param>
+        public TriggerPoller(ApiClient api, ICertificateHolder holder, ITriggerHandler handler, ISettingsStore settings, IClock clock, IRandomSource random, IDeviceLog log)
+        {
+            _api = api ?? throw new ArgumentNullException(nameof(api));
+            _holder = holder ?? throw new ArgumentNullException(nameof(holder));
+            _handler = handler ?? throw new ArgumentNullException(nameof(handler));
+            _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+            _log = log ?? throw new ArgumentNullException(nameof(log));
+            _cursor = new TriggerCursor(settings, log);
+            _backoff = new Backoff(random, InitialBackoffMillis, BackoffCeilingMillis);
+
+            int waitSeconds = (api.TimeoutMillis - PollAnswerMarginMillis) / 1000;
+            _pollPathPrefix = Routes.Triggers + "?wait=" + (waitSeconds < 1 ? 1 : waitSeconds).ToString() + "&after=";
+        }
+
+        /// <summary>The last sequence number handled.</summary>
+        public long Cursor
+        {
+            get { return _cursor.Seq; }
+        }
+
+        /// <summary>Set once another poller for this device took over; the loop has ended.</summary>
+        public bool Superseded { get; private set; }
+
+        /// <summary>Why the last poll failed (an ErrorCodes or FailureCodes value); null after a success.</summary>
+        public string LastErrorCode { get; private set; }
+
+        /// <summary>Polls that got an answer.</summary>
+        public int Polls { get; private set; }
+
+        public bool IsRunning
+        {
+            get
+            {
+                Thread thread = _thread;
+                return thread != null && thread.IsAlive;
+            }
+        }
+
+        /// <summary>Starts the loop on its own thread; does nothing when it already runs or was superseded.</summary>
+        public void Start()
+        {
+            lock (_gate)
+            {
+                if (IsRunning || Superseded)
+                {
+                    return;
+                }
+
+                _stop.Reset();
+                _thread = new Thread(RunUntilStopped);
+                _thread.Start();
+            }
+        }
+
+        /// <summary>Ends the loop and waits a bounded time for the thread.</summary>
+        public void Stop()
+        {
+            Thread thread;
+            lock (_gate)
+            {
+                _stop.Set();
+                thread = _thread;
+                _thread = null;
+            }
+
+            if (thread != null && !thread.Join(StopJoinMillis))
+            {
+                _log.Event("trigger.stop-slow", "a poll is still in flight; it ends by its own timeout");
+            }
+        }
+
+        /// <summary>Polls until <paramref name="stop"/> is set or the poller is superseded.</summary>
+        public void Run(WaitHandle stop)
+        {
+            if (stop == null)
+            {
+                throw new ArgumentNullException(nameof(stop));
+            }
+
+            _log.Event("trigger.start", "long-poll channel");
+            while (!_clock.Sleep(0, stop))
+            {
+                int waitMillis = PollOnce();
+                if (Superseded)
+                {
+                    break;
+                }
+
+                if (waitMillis > 0 && _clock.Sleep(waitMillis, stop))
+                {
+                    break;
+                }
+            }
+
+            _log.Event("trigger.stop", Superseded ? "superseded" : "stopped");
+        }
+
+        /// <summary>
+        /// One long-poll and the handling of what it brought; returns how long to wait before the next
+        /// (0 after a success).
+        /// </summary>
+        public int PollOnce()
+        {
+            CertificateResponse certificate = _holder.Certificate;
+            if (certificate == null || certificate == _refused)
+            {
+                return CertificateWaitMillis;
+            }
+
+            _cursor.Select(certificate.TerminalId, certificate.RegistryUrl);
+            TriggerBatch batch;
+            try
+            {
+                batch = (TriggerBatch)_api.Get(certificate.RegistryUrl, _pollPathPrefix + _cursor.Seq.ToString(), typeof(TriggerBatch), certificate.Certificate);
+            }
+            catch (ApiException e)
+            {
+                return Failed(e, certificate);
+            }
+
+            LastErrorCode = null;
+            Polls++;
+            _backoff.Reset();
+            Handle(batch.Triggers);
+            return 0;
+        }
+
+        private void Handle(Trigger[] triggers)
+        {
+            if (triggers == null)
+            {
+                return;
+            }
+
+            for (int i = 0; i < triggers.Length; i++)
+            {
+                Trigger trigger = triggers[i];
+
+                // The server sends what follows the cursor; anything else was handled already.
+                if (trigger == null || trigger.Seq <= _cursor.Seq)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    _handler.Handle(trigger);
+                }
+                catch (Exception e)
+                {
+                    // A handler bug must not stall the channel: the trigger counts as handled.
+                    _log.Event("trigger.handler-failed", "seq " + trigger.Seq.ToString() + ": " + e.Message);
+                }
+
+                _cursor.Advance(trigger.Seq);
+            }
+        }
+
+        private int Failed(ApiException e, CertificateResponse certificate)
+        {
+            LastErrorCode = e.Code;
+            if (e.IsRefusal && e.Code == ErrorCodes.PollerSuperseded)
+            {
+                Superseded = true;
+                _log.Event("trigger.superseded", "another poller for this device took over; this one stops");
+                return 0;
+            }
+
+            if (Registrar.NeedsNewCertificate(e))
+            {
+                _refused = certificate;
+                _log.Event("trigger.certificate-refused", e.Code + "; asking for a new certificate");
+                _holder.CertificateRefused(certificate);
+            }
+
+            int delay = _backoff.NextDelayMillis();
+            _log.Event("trigger.poll-failed", e.Code + ", retry in " + delay.ToString() + " ms");
+            return delay;
+        }
+
+        private void RunUntilStopped()
+        {
+            try
+            {
+                Run(_stop);
+            }
+            catch (Exception e)
+            {
+                // Out of memory and the like; the agent starts the poller again on its next pass.
+                _log.Event("trigger.crashed", e.Message);
+            }
+        }
+    }
+}

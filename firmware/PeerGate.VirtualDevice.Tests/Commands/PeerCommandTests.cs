@@ -1,0 +1,51 @@
+using PeerGate.Protocol;
+using PeerGate.VirtualDevice.Commands;
+using PeerGate.VirtualDevice.Tests.Support;
+
+namespace PeerGate.VirtualDevice.Tests.Commands;
+
+/// <summary>Usage of the permit and connect commands: wrong use exits 2 before anything is sent.</summary>
+[TestClass]
+public sealed class PeerCommandTests
+{
+    [TestMethod]
+    [DataRow(new[] { "permit" }, "permit needs")]
+    [DataRow(new[] { "permit", "add" }, "needs at least one entry")]
+    [DataRow(new[] { "permit", "terminal:T-1" }, "start with add, delete or create")]
+    [DataRow(new[] { "permit", "add", "host:x" }, "unknown kind")]
+    [DataRow(new[] { "permit", "show", "terminal:T-1" }, "takes no entries")]
+    [DataRow(new[] { "permit", "add", "terminal:T-1", "--uniform-denial", "on" }, "belongs to permit policy")]
+    [DataRow(new[] { "permit", "policy", "--uniform-denial", "maybe" }, "on or off")]
+    [DataRow(new[] { "connect", "--message", "hi" }, "exactly one callee")]
+    [DataRow(new[] { "connect", "T-1" }, "exactly one of --message")]
+    [DataRow(new[] { "connect", "T-1", "--message", "hi", "--file", "x" }, "exactly one of --message")]
+    [DataRow(new[] { "connect", "T-1", "--file", "/no/such/file" }, "no such file")]
+    public void WrongUseExitsTwoAndSaysWhy(string[] args, string why)
+    {
+        var error = new StringWriter();
+
+        var exit = Cli.Run(args, new StringWriter(), error);
+
+        Assert.AreEqual(Cli.Usage, exit);
+        Assert.Contains(why, error.ToString());
+    }
+
+    [TestMethod]
+    public void SeveralOperationsGoIntoOneRequestInOrder()
+    {
+        var request = PermitCommand.ParseOperations(["create", "group:lab", "add", "terminal:T-2", "name:TERM1", "delete", "group:old"]);
+
+        CollectionAssert.AreEqual(new[] { PermitOps.Create, PermitOps.Add, PermitOps.Delete }, request.Operations.Select(o => o.Op).ToArray());
+        Assert.HasCount(2, request.Operations[1].Entries);
+        Assert.AreEqual(PermitKinds.Name, request.Operations[1].Entries[1].Kind);
+        Assert.AreEqual("TERM1", request.Operations[1].Entries[1].Value);
+    }
+
+    [TestMethod]
+    public void CreateWithNoEntriesEmptiesTheTable()
+    {
+        var request = PermitCommand.ParseOperations(["create"]);
+
+        Assert.IsEmpty(request.Operations.Single().Entries);
+    }
+}

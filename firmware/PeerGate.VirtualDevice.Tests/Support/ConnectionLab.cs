@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using PeerGate.Device;
+using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Testing;
+
+namespace PeerGate.VirtualDevice.Tests.Support;
+
+/// <summary>
+/// A real server on 127.0.0.1 (system clock, short poll and status timeouts so scenarios run in
+/// seconds) with a one-level allocation chain, and virtual devices enrolled on it.
+/// </summary>
+public sealed class ConnectionLab : IAsyncDisposable
+{
+    public const string AllocationKey = "acme";
+
+    public static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ConnectedGrace = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan StatusQueryTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Every wait in a scenario is bounded by this.</summary>
+    public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(30);
+
+    private readonly List<LabDevice> _devices = [];
+
+    private ConnectionLab(TestServer server) => Server = server;
+
+    public TestServer Server { get; }
+
+    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel)
+    {
+        var server = await TestServer.StartAsync(
+            new TestServerOptions
+            {
+                UseSystemClock = true,
+                Configure = options =>
+                {
+                    options.TriggerPollTimeout = PollTimeout;
+                    options.TriggerConnectedGrace = ConnectedGrace;
+                    options.StatusQueryTimeout = StatusQueryTimeout;
+                },
+            },
+            cancel);
+        await server.Admin.SetServiceEntryAsync(new AllocationHop { Role = HopRoles.Allocation, Url = server.BaseUrl, Level = 1 }, cancel);
+        await server.Admin.SetAllocationEntryAsync(new AllocationEntry(1, AllocationKey, HopRoles.Authentication, server.BaseUrl, 0), cancel);
+        return new ConnectionLab(server);
+    }
+
+    /// <summary>Enrolls a new device; with <paramref name="listens"/> it accepts peers on a free loopback port.</summary>
+    public async Task<LabDevice> AddDeviceAsync(bool listens, CancellationToken cancel)
+    {
+        var deviceId = TestDevice.NewDeviceId();
+        var key = RandomNumberGenerator.GetBytes(32);
+        await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancel);
+        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={FreePort()}\n" : "");
+        var device = new LabDevice(new ScenarioDevice(deviceId, key), configText);
+        _devices.Add(device);
+        return device;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var device in _devices)
+        {
+            device.Dispose();
+        }
+
+        await Server.DisposeAsync();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <see cref="WaitLimit"/> passes.</summary>
+    public static async Task<bool> EventuallyAsync(Func<bool> condition, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + WaitLimit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50, cancel);
+        }
+
+        return true;
+    }
+
+    /// <summary>A port that was free a moment ago (the device must register it before it listens).</summary>
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
+
+/// <summary>One enrolled virtual device of a <see cref="ConnectionLab"/>, run on its own thread like <c>virtual-device run</c>.</summary>
+public sealed class LabDevice : IDisposable
+{
+    private ManualResetEvent? _stop;
+    private Thread? _thread;
+
+    public LabDevice(ScenarioDevice device, string configText)
+    {
+        Device = device;
+        ConfigText = configText;
+        ConfigPath = device.File("peergate.conf");
+        System.IO.File.WriteAllText(ConfigPath, configText);
+        Config = DeviceConfig.Parse(configText);
+    }
+
+    public ScenarioDevice Device { get; }
+
+    public string ConfigText { get; }
+
+    public string ConfigPath { get; }
+
+    public DeviceConfig Config { get; }
+
+    public DeviceAgent? Agent { get; private set; }
+
+    public string Log => Device.Log;
+
+    /// <summary>The CLI options that name this device.</summary>
+    public string[] CliOptions => ["--image", Device.ImagePath, "--config", ConfigPath, "--state", Device.StateFolder];
+
+    /// <summary>Powers the device on and waits until it is registered with its trigger channel open.</summary>
+    public async Task<DeviceAgent> StartAsync(CancellationToken cancel, bool forceBusy = false, bool answerStatusQueries = true)
+    {
+        var agent = Device.Boot(Config, out _, forceBusy: forceBusy);
+        agent.Triggers.AnswerStatusQueries = answerStatusQueries;
+        Agent = agent;
+        _stop = new ManualResetEvent(false);
+        var stop = _stop;
+        _thread = new Thread(() => agent.Run(stop)) { IsBackground = true };
+        _thread.Start();
+        Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => agent.State == DeviceState.Registered && agent.Poller.Polls > 0, cancel), Log);
+        return agent;
+    }
+
+    /// <summary>Powers the device off: the agent stops its poller and listener and ends.</summary>
+    public void Stop()
+    {
+        _stop?.Set();
+        Assert.IsTrue(_thread?.Join(ConnectionLab.WaitLimit) ?? true, "the agent did not stop in time");
+        _thread = null;
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _stop?.Dispose();
+        Device.Dispose();
+    }
+}
