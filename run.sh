@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The run command. Builds PeerGate and starts the server on http://127.0.0.1:5080 with its SQLite
 # database in ./data. With --demo it also provisions and starts three virtual devices that walk a
-# two-level allocation chain, authenticate and register, each printing what it does.
+# two-level allocation chain, authenticate and register, each printing what it does; then one
+# device sets its permit table, a stranger is refused and a permitted device connects to it.
 #
 #   ./run.sh [--demo] [--port N] [--data DIR]
 set -euo pipefail
@@ -122,6 +123,25 @@ sleep 5
 echo
 echo "== What the server knows (peergate-op devices)"
 op devices
+
+terminal_of() { op devices | awk -v id="$1" '$1 == id { print $2 }'; }
+device_id_of() { device info --image "$demo_dir/device$1.efuse" | awk '$1 == "device-id" { print $2 }'; }
+t1=$(terminal_of "$(device_id_of 1)")
+t2=$(terminal_of "$(device_id_of 2)")
+as_device() { local n=$1; shift; device "$@" --image "$demo_dir/device$n.efuse" --config "$demo_dir/device$n.conf" --state "$demo_dir/device$n.state"; }
+
+echo
+echo "== device2 lets its group in: permit create group:demo-lab"
+as_device 2 permit create group:demo-lab
+echo
+echo "== device1 ($t1, not in the group) calls device2: refused before device2 hears of it"
+as_device 1 connect "$t2" --message "hello from device1" || true
+echo
+echo "== device3 (in the group) calls device2: permitted, encrypted, echoed back"
+as_device 3 connect "$t2" --message "hello from device3" || true
+echo
+echo "== The connection-attempt log (peergate-op attempts)"
+op attempts --limit 5
 echo
 echo "Devices keep their registrations fresh; Ctrl-C stops everything."
 wait "${pids[0]}"
