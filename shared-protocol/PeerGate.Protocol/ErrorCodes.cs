@@ -58,6 +58,12 @@ namespace PeerGate.Protocol
         public const string CalleeUnreachable = "callee_unreachable";
         public const string SelfConnection = "self_connection";
 
+        // Names and sessions (F22-F26).
+        public const string NameTaken = "name_taken";
+        public const string SessionNotFound = "session_not_found";
+        public const string SessionEnded = "session_ended";
+        public const string ExtensionRefused = "extension_refused";
+
         // Peer channel (F19-F20): why a peer closed the connection.
         public const string PeerRequestInvalid = "peer_request_invalid";
         public const string PeerRequestReplayed = "peer_request_replayed";

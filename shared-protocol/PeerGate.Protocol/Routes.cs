@@ -54,5 +54,15 @@ namespace PeerGate.Protocol
 
         /// <summary>POST <see cref="ConnectionRequest"/>: ask to connect to a callee; answers <see cref="ConnectionGrant"/> or a denial (F16, F18).</summary>
         public const string Connections = "/v1/connections";
+
+        /// <summary>
+        /// Sessions + sessionId + <see cref="SessionExtensionSuffix"/>: POST <see cref="ExtensionRequest"/>
+        /// answers <see cref="SessionLimits"/> or extension_refused (F24).
+        /// Sessions + sessionId + <see cref="SessionEndSuffix"/>: POST <see cref="SessionEndNotice"/> (F25).
+        /// GET Sessions: the caller's own sessions.
+        /// </summary>
+        public const string Sessions = "/v1/sessions/";
+        public const string SessionExtensionSuffix = "/extension";
+        public const string SessionEndSuffix = "/end";
     }
 }

@@ -3,10 +3,20 @@ namespace PeerGate.Protocol
     /// <summary>A caller asks to connect to a callee (F16). The certificate travels as bearer token.</summary>
     public class ConnectionRequest
     {
+        /// <summary>The callee by Terminal ID; give this or <see cref="CalleeName"/>.</summary>
         public string CalleeTerminalId { get; set; }
+
+        /// <summary>The callee by device name (F22); give this or <see cref="CalleeTerminalId"/>.</summary>
+        public string CalleeName { get; set; }
 
         /// <summary>The port the caller listens on for the callee, 0 when it only dials out.</summary>
         public int CallerPort { get; set; }
+
+        /// <summary>Requested session lifetime in seconds (F23); 0 for the server's default.</summary>
+        public int TimeLimitSeconds { get; set; }
+
+        /// <summary>Requested maximum data volume in bytes, both directions together (F23); 0 for none.</summary>
+        public long ByteLimit { get; set; }
     }
 
     /// <summary>
@@ -30,5 +40,102 @@ namespace PeerGate.Protocol
 
         /// <summary>Unix seconds after which the callee refuses the REQUEST.</summary>
         public long ExpiresAt { get; set; }
+
+        /// <summary>Unix seconds at which the session ends (F23).</summary>
+        public long SessionEndsAt { get; set; }
+
+        /// <summary>Bytes (both directions together) after which the session ends; 0 for no byte limit (F23).</summary>
+        public long SessionByteLimit { get; set; }
+    }
+
+    /// <summary>Why a session ended (F25, F26).</summary>
+    public static class SessionEndReasons
+    {
+        /// <summary>All data was transferred.</summary>
+        public const string Completed = "completed";
+
+        public const string TimeLimit = "time_limit";
+        public const string ByteLimit = "byte_limit";
+
+        /// <summary>An extension was refused and the limit was then reached.</summary>
+        public const string ExtensionRefused = "extension_refused";
+
+        /// <summary>Ended by the operator or by policy (F26).</summary>
+        public const string Terminated = "terminated";
+
+        /// <summary>The peer closed or vanished.</summary>
+        public const string PeerLost = "peer_lost";
+
+        /// <summary>A frame or handshake failure; the notice's Detail has the code.</summary>
+        public const string Error = "error";
+    }
+
+    /// <summary>A session's limits as the server last set them (F23, F24).</summary>
+    public class SessionLimits
+    {
+        public string SessionId { get; set; }
+
+        /// <summary>Unix seconds.</summary>
+        public long EndsAt { get; set; }
+
+        /// <summary>0 for no byte limit.</summary>
+        public long ByteLimit { get; set; }
+    }
+
+    /// <summary>A device asks for more time or bytes at 70 % of the lifetime (F24).</summary>
+    public class ExtensionRequest
+    {
+        public int AddSeconds { get; set; }
+        public long AddBytes { get; set; }
+    }
+
+    /// <summary>One side reports the end of a session (F25).</summary>
+    public class SessionEndNotice
+    {
+        public long BytesSent { get; set; }
+        public long BytesReceived { get; set; }
+
+        /// <summary>One of <see cref="SessionEndReasons"/>.</summary>
+        public string Reason { get; set; }
+
+        /// <summary>An ErrorCodes value when Reason is error; otherwise empty.</summary>
+        public string Detail { get; set; }
+    }
+
+    /// <summary>States of a session record.</summary>
+    public static class SessionStates
+    {
+        public const string Active = "active";
+        public const string Ended = "ended";
+        public const string Expired = "expired";
+        public const string Terminated = "terminated";
+    }
+
+    /// <summary>A session as the server records it.</summary>
+    public class SessionInfo
+    {
+        public string SessionId { get; set; }
+        public string CallerTerminalId { get; set; }
+        public string CalleeTerminalId { get; set; }
+
+        /// <summary>One of <see cref="SessionStates"/>.</summary>
+        public string State { get; set; }
+
+        /// <summary>Unix seconds.</summary>
+        public long StartedAt { get; set; }
+
+        /// <summary>Unix seconds.</summary>
+        public long EndsAt { get; set; }
+
+        public long ByteLimit { get; set; }
+
+        /// <summary>"caller", "callee", "operator" or "expiry"; empty while active.</summary>
+        public string EndedBy { get; set; }
+    }
+
+    /// <summary>Sessions a device is part of.</summary>
+    public class SessionList
+    {
+        public SessionInfo[] Sessions { get; set; }
     }
 }

@@ -61,6 +61,7 @@ namespace PeerGate.Protocol
     {
         public PermitEntry[] Entries { get; set; }
         public bool UniformDenial { get; set; }
+        public bool DeviceHeld { get; set; }
     }
 
     /// <summary>How the server answers callers about this terminal.</summary>
@@ -68,5 +69,8 @@ namespace PeerGate.Protocol
     {
         /// <summary>Every caller that is not permitted gets callee_not_found, as if this terminal did not exist.</summary>
         public bool UniformDenial { get; set; }
+
+        /// <summary>The device keeps its permit list itself; the server asks it at each connection (F15).</summary>
+        public bool DeviceHeld { get; set; }
     }
 }

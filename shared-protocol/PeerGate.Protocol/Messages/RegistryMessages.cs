@@ -22,6 +22,12 @@ namespace PeerGate.Protocol
 
         /// <summary>Free-form "key=value" pairs for matching.</summary>
         public string[] Attributes { get; set; }
+
+        /// <summary>
+        /// The device name registered against this terminal (F22), e.g. "TERM1" or an e-mail address;
+        /// unique on the server; null or empty keeps no name.
+        /// </summary>
+        public string Name { get; set; }
     }
 
     /// <summary>What the server recorded; re-register after <see cref="RefreshAfter"/>.</summary>

@@ -8,6 +8,15 @@ namespace PeerGate.Protocol
 
         /// <summary>A caller was let through: its ID, address, the one-time password and key (F18). No reply.</summary>
         public const string SessionOffer = "session-offer";
+
+        /// <summary>Send your own permit (and deny) list for the caller in PeerTerminalId (F15). Reply with Permits/Denies.</summary>
+        public const string PermitQuery = "permit-query";
+
+        /// <summary>End this session now (F26): SessionId names it. No reply; the device sends its end notice.</summary>
+        public const string SessionEnd = "session-end";
+
+        /// <summary>The session's limits changed (F24): SessionEndsAt, SessionByteLimit. No reply.</summary>
+        public const string SessionLimits = "session-limits";
     }
 
     /// <summary>
@@ -39,8 +48,16 @@ namespace PeerGate.Protocol
         /// <summary>256-bit session key, Base64.</summary>
         public string Key { get; set; }
 
-        /// <summary>Unix seconds after which the offer is void.</summary>
+        /// <summary>Unix seconds after which the offer (or the question) is void.</summary>
         public long ExpiresAt { get; set; }
+
+        // session-offer, session-limits
+        public long SessionEndsAt { get; set; }
+        public long SessionByteLimit { get; set; }
+
+        // permit-query: the caller asking, so the device can decide with its own list
+        public string PeerName { get; set; }
+        public string[] PeerGroups { get; set; }
     }
 
     /// <summary>The answer to a long-poll: what is queued after the cursor the device sent.</summary>
@@ -87,5 +104,11 @@ namespace PeerGate.Protocol
         public int LargestFreeBlockBytes { get; set; }
         public int ActiveSessions { get; set; }
         public int SessionLimit { get; set; }
+
+        /// <summary>permit-query: the device's own permit list (F15).</summary>
+        public PermitEntry[] Permits { get; set; }
+
+        /// <summary>permit-query: entries refused whatever the permit list says; a deny wins (F15).</summary>
+        public PermitEntry[] Denies { get; set; }
     }
 }
