@@ -2,14 +2,17 @@ using System;
 using System.Security.Cryptography;
 using nanoFramework.Json;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Esp32.Security;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
 
 namespace PeerGate.Device.Esp32.Diagnostics
 {
     /// <summary>
-    /// Proves at boot that this board's HMACSHA256 and nanoFramework.Json produce exactly the shared
-    /// vectors (shared-protocol/vectors/auth-proof.json and messages/ProofRequest.json). The rig in
-    /// hardware-tests reads the two lines from the serial port and compares them with the files.
+    /// Proves at boot that this board's HMACSHA256, Aes and nanoFramework.Json produce exactly the
+    /// shared vectors (shared-protocol/vectors/auth-proof.json, messages/ProofRequest.json and the first
+    /// frame of peer/frames.json). The rig in hardware-tests reads the lines from the serial port and
+    /// compares them with the files.
     /// </summary>
     /// <remarks>
     /// The key and nonce are the published test vector, not the board's Device Key, so printing the
@@ -19,6 +22,7 @@ namespace PeerGate.Device.Esp32.Diagnostics
     {
         public const string HmacEvent = "selftest.hmac";
         public const string JsonEvent = "selftest.json";
+        public const string FrameEvent = "selftest.frame";
 
         // shared-protocol/vectors/auth-proof.json
         private const string VectorKeyHex = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
@@ -27,6 +31,11 @@ namespace PeerGate.Device.Esp32.Diagnostics
 
         // shared-protocol/vectors/messages/ProofRequest.json
         private const string VectorNonceId = "n-7f3a";
+
+        // shared-protocol/vectors/peer/frames.json: session key and frames[0] (caller to callee, seq 0, Request)
+        private const string FrameSessionKeyHex = "202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F";
+        private const string FrameIvHex = "808182838485868788898A8B8C8D8E8F";
+        private const string FramePayloadHex = "115431314232433344344535463630373138000102030405060708090A0B0C0D0E0F0753354632433941";
 
         public static void Run(IDeviceLog log)
         {
@@ -46,6 +55,12 @@ namespace PeerGate.Device.Esp32.Diagnostics
                 request.NonceId = VectorNonceId;
                 request.Proof = Convert.ToBase64String(proof);
                 log.Event(JsonEvent, JsonConvert.SerializeObject(request));
+
+                byte[] payload = Hex.Decode(FramePayloadHex);
+                FrameCodec codec = new FrameCodec(new FixedIvCrypto(new NanoPeerCrypto(), Hex.Decode(FrameIvHex)), Hex.Decode(FrameSessionKeyHex), true);
+                byte[] frame = new byte[FrameFormat.MaxFrameLength];
+                int length = codec.Seal(FrameTypes.Request, payload, 0, payload.Length, frame, 0);
+                log.Event(FrameEvent, Hex.Encode(frame, 0, length));
             }
             catch (Exception ex)
             {

@@ -47,6 +47,20 @@ public sealed class BoardScenarioTests
     }
 
     [TestMethod]
+    public void BoardAesAndHmacSealTheFirstPeerFrameVector()
+    {
+        BoardSpec board = BoardRig.RequireBoard();
+        using SerialConsole console = SerialConsole.Open(board);
+        console.ResetBoard();
+
+        string? line = console.WaitForLine(l => l.StartsWith("selftest.frame ", StringComparison.Ordinal), BootTimeout);
+
+        Assert.IsNotNull(line, $"{board} printed no frame self-test within {BootTimeout.TotalSeconds} s");
+        using JsonDocument vector = JsonDocument.Parse(File.ReadAllText(RepoPaths.Vector("peer", "frames.json")));
+        Assert.AreEqual("selftest.frame " + vector.RootElement.GetProperty("frames")[0].GetProperty("frame").GetString(), line);
+    }
+
+    [TestMethod]
     public async Task BoardBootsAuthenticatesAndRegisters()
     {
         BoardSpec board = BoardRig.RequireBoard();
