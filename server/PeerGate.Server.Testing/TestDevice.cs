@@ -135,12 +135,35 @@ public sealed class TestDevice
     public static PermitEntry Entry(string kind, string value) => new() { Kind = kind, Value = value };
 
     /// <summary>Sets the caller's connection policy (F16); the raw answer.</summary>
-    public static Task<HttpResponseMessage> SetPolicyAsync(HttpClient http, string certificate, bool uniformDenial) =>
-        PutWithCertificateAsync(http, certificate, Routes.PermitPolicy, new ConnectionPolicy { UniformDenial = uniformDenial });
+    public static Task<HttpResponseMessage> SetPolicyAsync(HttpClient http, string certificate, bool uniformDenial, bool deviceHeld = false) =>
+        PutWithCertificateAsync(http, certificate, Routes.PermitPolicy, new ConnectionPolicy { UniformDenial = uniformDenial, DeviceHeld = deviceHeld });
 
     /// <summary>A connection query for <paramref name="calleeTerminalId"/> (F16); the raw answer (grant or denial).</summary>
     public static Task<HttpResponseMessage> RequestConnectionAsync(HttpClient http, string certificate, string calleeTerminalId, int callerPort = 7500, CancellationToken cancellationToken = default) =>
         PostWithCertificateAsync(http, certificate, Routes.Connections, new ConnectionRequest { CalleeTerminalId = calleeTerminalId, CallerPort = callerPort }, cancellationToken);
+
+    /// <summary>A connection query as given (by ID or name, with limits, F22-F23); the raw answer.</summary>
+    public static Task<HttpResponseMessage> RequestConnectionAsync(HttpClient http, string certificate, ConnectionRequest request, CancellationToken cancellationToken = default) =>
+        PostWithCertificateAsync(http, certificate, Routes.Connections, request, cancellationToken);
+
+    /// <summary>The caller's own sessions (F23); must succeed.</summary>
+    public static async Task<SessionInfo[]> ListSessionsAsync(HttpClient http, string certificate)
+    {
+        using var response = await GetWithCertificateAsync(http, certificate, Routes.Sessions);
+        return (await ReadAsync<SessionList>(response)).Sessions;
+    }
+
+    /// <summary>Asks for more time or bytes (F24); the raw answer (SessionLimits or a refusal).</summary>
+    public static Task<HttpResponseMessage> ExtendSessionAsync(HttpClient http, string certificate, string sessionId, int addSeconds, long addBytes = 0) =>
+        PostWithCertificateAsync(http, certificate, Routes.Sessions + sessionId + Routes.SessionExtensionSuffix, new ExtensionRequest { AddSeconds = addSeconds, AddBytes = addBytes });
+
+    /// <summary>Reports the end of a session (F25); the raw answer.</summary>
+    public static Task<HttpResponseMessage> EndSessionAsync(HttpClient http, string certificate, string sessionId, long bytesSent, long bytesReceived, string reason, string? detail = null) =>
+        PostWithCertificateAsync(
+            http,
+            certificate,
+            Routes.Sessions + sessionId + Routes.SessionEndSuffix,
+            new SessionEndNotice { BytesSent = bytesSent, BytesReceived = bytesReceived, Reason = reason, Detail = detail });
 
     /// <summary>Reads a success body as wire JSON; a refusal becomes an exception naming status and body.</summary>
     public static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken = default)

@@ -6,7 +6,8 @@ namespace PeerGate.Server.Testing;
 
 /// <summary>
 /// A callee's trigger loop reduced to what tests and benchmarks need: it long-polls with its cursor,
-/// answers every status query with <see cref="Answer"/>, and hands session offers to <see cref="Offers"/>.
+/// answers every status query with <see cref="Answer"/> and every permit query with <see cref="PermitAnswer"/>,
+/// hands session offers to <see cref="Offers"/> and session-end and session-limits triggers to <see cref="SessionEvents"/>.
 /// Stops when disposed, when superseded, or when the server refuses it.
 /// </summary>
 public sealed class TriggerResponder : IAsyncDisposable
@@ -15,8 +16,10 @@ public sealed class TriggerResponder : IAsyncDisposable
     private readonly string _certificate;
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<Trigger> _offers = Channel.CreateUnbounded<Trigger>();
+    private readonly Channel<Trigger> _sessionEvents = Channel.CreateUnbounded<Trigger>();
     private readonly Task _loop;
     private int _statusQueries;
+    private int _permitQueries;
 
     /// <param name="answer">The reply to a status query; null leaves it unanswered (a callee that never answers).</param>
     public TriggerResponder(HttpClient http, string certificate, Func<Trigger, TriggerReply?>? answer = null)
@@ -28,6 +31,15 @@ public sealed class TriggerResponder : IAsyncDisposable
     }
 
     public Func<Trigger, TriggerReply?> Answer { get; set; }
+
+    /// <summary>The reply to a permit query (F15); null (the default) leaves it unanswered.</summary>
+    public Func<Trigger, TriggerReply?> PermitAnswer { get; set; } = _ => null;
+
+    /// <summary>session-end and session-limits triggers in the order they arrived (F24, F26).</summary>
+    public ChannelReader<Trigger> SessionEvents => _sessionEvents.Reader;
+
+    /// <summary>Permit queries seen so far.</summary>
+    public int PermitQueries => Volatile.Read(ref _permitQueries);
 
     /// <summary>Session offers in the order they arrived.</summary>
     public ChannelReader<Trigger> Offers => _offers.Reader;
@@ -82,6 +94,7 @@ public sealed class TriggerResponder : IAsyncDisposable
         }
 
         _offers.Writer.TryComplete();
+        _sessionEvents.Writer.TryComplete();
     }
 
     private async Task HandleAsync(Trigger trigger)
@@ -92,13 +105,29 @@ public sealed class TriggerResponder : IAsyncDisposable
             return;
         }
 
-        if (trigger.Kind != TriggerKinds.StatusQuery)
+        if (trigger.Kind is TriggerKinds.SessionEnd or TriggerKinds.SessionLimits)
+        {
+            _sessionEvents.Writer.TryWrite(trigger);
+            return;
+        }
+
+        TriggerReply? reply;
+        if (trigger.Kind == TriggerKinds.StatusQuery)
+        {
+            Interlocked.Increment(ref _statusQueries);
+            reply = Answer(trigger);
+        }
+        else if (trigger.Kind == TriggerKinds.PermitQuery)
+        {
+            Interlocked.Increment(ref _permitQueries);
+            reply = PermitAnswer(trigger);
+        }
+        else
         {
             return;
         }
 
-        Interlocked.Increment(ref _statusQueries);
-        if (Answer(trigger) is { } reply)
+        if (reply is not null)
         {
             using var answered = await TestDevice.ReplyToTriggerAsync(_http, _certificate, reply, _stop.Token);
             if (answered.StatusCode != HttpStatusCode.NoContent && answered.StatusCode != HttpStatusCode.NotFound)

@@ -61,8 +61,9 @@ internal static class Devices
         return new TestDevice(deviceId, Convert.FromHexString(enrolled.KeyHex));
     }
 
-    public static RegistrationRequest Registration(string terminalId, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null) => new()
+    public static RegistrationRequest Registration(string terminalId, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null, string? name = null) => new()
     {
+        Name = name,
         TerminalId = terminalId,
         LocalIp = "192.168.1.23",
         LocalPort = 7400,
@@ -73,10 +74,10 @@ internal static class Devices
     };
 
     /// <summary>Authenticates and registers; returns the certificate answer.</summary>
-    public static async Task<CertificateResponse> RegisterAsync(TestServer server, HttpClient http, TestDevice device, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null)
+    public static async Task<CertificateResponse> RegisterAsync(TestServer server, HttpClient http, TestDevice device, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null, string? name = null)
     {
         var certificate = await device.AuthenticateAsync(http);
-        using var response = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Registration(certificate.TerminalId, discoverable, kind, capabilities, attributes));
+        using var response = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Registration(certificate.TerminalId, discoverable, kind, capabilities, attributes, name));
         await TestDevice.ReadAsync<RegistrationResponse>(response);
         return certificate;
     }

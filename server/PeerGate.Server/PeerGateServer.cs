@@ -7,6 +7,7 @@ using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 using PeerGate.Server.Triggers;
 
@@ -64,6 +65,10 @@ public static class PeerGateServer
         builder.Services.AddSingleton<ConnectionStore>();
         builder.Services.AddSingleton<ConnectionBroker>();
 
+        // Sessions: limits, extensions, end notices, forced termination (F23-F26).
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<SessionPolicy>();
+
         // Operator API.
         builder.Services.AddSingleton<AdminStore>();
         builder.Services.AddSingleton(new AdminToken(options.AdminToken ?? data.ReadOrCreateSecret("admin-token", NewAdminToken)));
@@ -87,6 +92,7 @@ public static class PeerGateServer
         app.MapPermits();
         app.MapTriggers();
         app.MapConnections();
+        app.MapSessions();
         app.MapAdmin();
 
         LogStartup(app, options, data);
@@ -104,6 +110,8 @@ public static class PeerGateServer
         options.IssuerName ??= section["Issuer"] ?? "peergate";
         options.PublicBaseUrl ??= NullIfEmpty(section["PublicBaseUrl"]);
         options.RegistryUrl ??= NullIfEmpty(section["RegistryUrl"]);
+        options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
+        options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -66,6 +66,21 @@ public sealed class ServerOptions
     /// <summary>How long an issued one-time password and key can be used for the peer REQUEST (F18).</summary>
     public TimeSpan SessionOfferLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A session's lifetime when the caller asks for none (TimeLimitSeconds 0) (F23).</summary>
+    public int DefaultSessionSeconds { get; set; } = 600;
+
+    /// <summary>
+    /// The longest total lifetime of a session, extensions included, unless the operator set a
+    /// per-device maximum (F23, F24). Configuration: PeerGate:MaxSessionSeconds.
+    /// </summary>
+    public int MaxSessionSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// The most bytes a session may carry in total, extensions included; 0 for no server-wide cap
+    /// (F23, F24). Configuration: PeerGate:MaxSessionBytes.
+    /// </summary>
+    public long MaxSessionBytes { get; set; }
+
     /// <summary>Log warnings and errors only (tests and benchmarks); the default logs startup and requests at Information.</summary>
     public bool Quiet { get; set; }
 

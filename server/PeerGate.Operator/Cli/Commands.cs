@@ -24,6 +24,10 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           devices                                               devices, addresses, last seen, online
           permits <TerminalId>                                  a terminal's permit table and connection policy
           attempts [--limit N]                                  recent connection queries: stage reached, code, session
+          sessions [--limit N]                                  recent sessions: state, limits, who ended it, bytes from the end notices
+          terminate <SessionId>                                 end an active session; both devices are told through the trigger channel
+          session-policy <TerminalId> --max-seconds N [--max-bytes N]
+                                                                a device's ceiling on a session's total lifetime and bytes (0: the server's)
 
         The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
         """;
@@ -59,6 +63,24 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 if (args.Words.Count >= 1 && args.Words[0] == "attempts")
                 {
                     await ListAttemptsAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count >= 1 && args.Words[0] == "sessions")
+                {
+                    await ListSessionsAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count >= 1 && args.Words[0] == "terminate")
+                {
+                    await TerminateAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count >= 1 && args.Words[0] == "session-policy")
+                {
+                    await SetSessionPolicyAsync(args);
                     break;
                 }
 
@@ -163,7 +185,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         var devices = await admin.ListDevicesAsync();
         Table.Write(
             output,
-            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE"],
+            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME"],
             devices.Select(d => new[]
             {
                 d.DeviceId,
@@ -173,6 +195,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 d.ObservedIp is null ? "-" : Endpoint(d.ObservedIp, d.ObservedPort),
                 d.LastSeen == 0 ? "never" : DateTimeOffset.FromUnixTimeSeconds(d.LastSeen).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 d.Disabled ? "disabled" : d.Online ? "online" : "offline",
+                d.Name ?? "-",
             }));
     }
 
@@ -203,6 +226,57 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 a.SessionId ?? "-",
             }));
     }
+
+    private async Task ListSessionsAsync(Arguments args)
+    {
+        var limit = args.OptionalInt("limit") ?? 50;
+        args.EnsureAllUsed(1);
+        var sessions = await admin.ListSessionsAsync(limit);
+        Table.Write(
+            output,
+            ["SESSION", "CALLER", "CALLEE", "STATE", "STARTED", "ENDS", "BYTE LIMIT", "ENDED BY", "CALLER NOTICE", "CALLEE NOTICE"],
+            sessions.Select(s => new[]
+            {
+                s.SessionId,
+                s.Caller,
+                s.Callee,
+                s.State,
+                Time(s.StartedAt),
+                Time(s.EndsAt),
+                s.ByteLimit == 0 ? "none" : s.ByteLimit.ToString(CultureInfo.InvariantCulture),
+                s.EndedBy ?? "-",
+                Notice(s.CallerNotice),
+                Notice(s.CalleeNotice),
+            }));
+    }
+
+    private async Task TerminateAsync(Arguments args)
+    {
+        var sessionId = args.Word(1, "session ID");
+        args.EnsureAllUsed(2);
+        var session = await admin.TerminateSessionAsync(sessionId);
+        output.WriteLine($"terminated session {session.SessionId} ({session.Caller} -> {session.Callee}); both devices are told to close it");
+    }
+
+    private async Task SetSessionPolicyAsync(Arguments args)
+    {
+        var terminalId = args.Word(1, "Terminal ID");
+        var maxSeconds = args.RequiredInt("max-seconds");
+        var maxBytes = args.Optional("max-bytes") is { } bytes ? ParseLong("max-bytes", bytes) : 0;
+        args.EnsureAllUsed(2);
+        await admin.SetSessionPolicyAsync(terminalId, maxSeconds, maxBytes);
+        output.WriteLine($"terminal {terminalId}: sessions at most {(maxSeconds == 0 ? "the server's" : Number(maxSeconds) + " s")}, {(maxBytes == 0 ? "the server's byte cap" : maxBytes.ToString(CultureInfo.InvariantCulture) + " bytes")}");
+    }
+
+    /// <summary>"reason sent/received" of one side's end notice, or "-" before it arrived.</summary>
+    private static string Notice(SessionNoticeSummary? notice) =>
+        notice is null ? "-" : $"{notice.Reason}{(notice.Detail is null ? string.Empty : "(" + notice.Detail + ")")} {notice.BytesSent}/{notice.BytesReceived}";
+
+    private static string Time(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static long ParseLong(string name, string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new UsageException($"--{name} must be a whole number");
 
     private static string Endpoint(string ip, int port) =>
         (ip.Contains(':', StringComparison.Ordinal) ? "[" + ip + "]" : ip) + ":" + Number(port);

@@ -6,7 +6,10 @@ using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Allocation;
 using PeerGate.Server.Connections;
 using PeerGate.Server.Http;
+using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
+using PeerGate.Server.Sessions;
+using PeerGate.Server.Triggers;
 
 namespace PeerGate.Server.Admin;
 
@@ -31,6 +34,9 @@ public static class AdminApi
         admin.MapDelete("/allocation/entries/{level:int}/{key}", DeleteAllocationEntry);
         admin.MapGet("/connection-attempts", ListConnectionAttempts);
         admin.MapGet("/permits/{terminalId}", GetPermits);
+        admin.MapGet("/sessions", ListSessions);
+        admin.MapPost("/sessions/{sessionId}/terminate", TerminateSession);
+        admin.MapPut("/session-policies/{terminalId}", SetSessionPolicy).Accepts<SessionPolicyRequest>(RequestBody.JsonType);
         return routes;
     }
 
@@ -125,6 +131,43 @@ public static class AdminApi
     {
         Fields.RequireName(terminalId, nameof(terminalId));
         return TypedResults.Ok(store.Table(terminalId));
+    }
+
+    private static Ok<SessionSummary[]> ListSessions(SessionStore store, TimeProvider time, int? limit)
+    {
+        var count = limit ?? 100;
+        Fields.RequireRange(count, 1, 1000, "limit");
+        return TypedResults.Ok(store.Recent(count, time.GetUtcNow().ToUnixTimeSeconds()));
+    }
+
+    /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
+    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, ILogger<SessionStore> logger)
+    {
+        var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
+        if (terminated is null)
+        {
+            return ApiProblem.NotFound(ErrorCodes.SessionNotFound, "No session with that ID.");
+        }
+
+        metrics.CountTriggerQueued(TriggerKinds.SessionEnd);
+        metrics.CountTriggerQueued(TriggerKinds.SessionEnd);
+        hub.Wake(terminated.Caller);
+        hub.Wake(terminated.Callee);
+        logger.LogInformation("Session {SessionId} terminated by the operator", sessionId);
+        return TypedResults.Ok(terminated);
+    }
+
+    private static async Task<NoContent> SetSessionPolicy(string terminalId, HttpContext context, SessionPolicy policy)
+    {
+        var request = await RequestBody.ReadAsync<SessionPolicyRequest>(context);
+        Fields.RequireName(terminalId, nameof(terminalId));
+        if (request.MaxSeconds < 0 || request.MaxSeconds > int.MaxValue || request.MaxBytes < 0)
+        {
+            throw Fields.Invalid(nameof(SessionPolicyRequest.MaxSeconds), "and MaxBytes must be 0 (the server's maximum) or more");
+        }
+
+        policy.Set(terminalId, request.MaxSeconds, request.MaxBytes);
+        return TypedResults.NoContent();
     }
 
     /// <summary>An allocation hop names the level it leads to (1-4); an authentication hop leads to level 0.</summary>

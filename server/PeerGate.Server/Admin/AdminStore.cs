@@ -136,7 +136,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         registration?.ObservedPort ?? 0,
         registration?.LastSeen ?? 0,
         registration?.ExpiresAt ?? 0,
-        registration?.IsOnline(now) ?? false);
+        registration?.IsOnline(now) ?? false,
+        registration?.Name);
 
     private static int RequireOne(int rows, string what) =>
         rows == 1 ? rows : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No such {what}.");

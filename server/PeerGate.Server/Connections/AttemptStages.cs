@@ -12,7 +12,10 @@ public static class AttemptStages
     /// <summary>The callee is a known terminal.</summary>
     public const string CalleeFound = "callee_found";
 
-    /// <summary>The callee's permit table names the caller.</summary>
+    /// <summary>The callee keeps its permit list itself (F15) and was asked for it; it stops here when it does not answer.</summary>
+    public const string PermitQuery = "permit_query";
+
+    /// <summary>The callee's permit table (or the list it sent) names the caller.</summary>
     public const string Permitted = "permitted";
 
     /// <summary>The callee is registered and connected to the trigger channel.</summary>

@@ -5,14 +5,16 @@ using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Sessions;
 using PeerGate.Server.Triggers;
 
 namespace PeerGate.Server.Connections;
 
 /// <summary>
-/// Mediates one connection query (F16-F18), stage by stage: the callee exists, permits the caller,
-/// is online and on the trigger channel, answers Acceptable to the status query; then a session is
-/// issued to both sides. A caller stopped at any stage learns no address and no key, and before the
+/// Mediates one connection query (F16-F18), stage by stage: the callee (by Terminal ID or device name,
+/// F22) exists, permits the caller (from its table, or from the lists it sends when it keeps them
+/// itself, F15), is online and on the trigger channel, answers Acceptable to the status query; then a
+/// session with its limits (F23) is issued to both sides. A caller stopped at any stage learns no address and no key, and before the
 /// status query the callee is not contacted at all.
 /// </summary>
 public sealed class ConnectionBroker(
@@ -21,6 +23,7 @@ public sealed class ConnectionBroker(
     TriggerStore triggers,
     TriggerHub hub,
     ConnectionStore store,
+    SessionPolicy sessionPolicy,
     ServerOptions options,
     TimeProvider time,
     ServerMetrics metrics,
@@ -30,13 +33,16 @@ public sealed class ConnectionBroker(
     public const int KeyLength = 32;
 
     // One answer for "no such terminal" and for a stranger refused under uniform denial: same status, code and words.
-    private static readonly ConnectionDenial NotFound = new(StatusCodes.Status404NotFound, ErrorCodes.CalleeNotFound, "No terminal with that ID takes connections from you.");
+    private static readonly ConnectionDenial NotFound = new(StatusCodes.Status404NotFound, ErrorCodes.CalleeNotFound, "No such terminal takes connections from you.");
+
+    private static readonly ConnectionDenial SelfConnection = new(StatusCodes.Status400BadRequest, ErrorCodes.SelfConnection, "A terminal cannot connect to itself.");
+
+    private static readonly ConnectionDenial NotConnected = new(StatusCodes.Status409Conflict, ErrorCodes.CalleeNotConnected, "The callee is not online or not listening for triggers; try again later.");
 
     public async Task<ConnectionOutcome> ConnectAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var callee = request.CalleeTerminalId;
-        var attempt = new ConnectionAttempt(now, caller.TerminalId, Fields.IsName(callee) ? callee : null);
+        var attempt = new ConnectionAttempt(now, caller.TerminalId) { Callee = Fields.IsName(request.CalleeTerminalId) ? request.CalleeTerminalId : null };
         ConnectionOutcome outcome;
         try
         {
@@ -63,24 +69,56 @@ public sealed class ConnectionBroker(
 
     private async Task<ConnectionOutcome> RunAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, ConnectionAttempt attempt, long now, CancellationToken cancellationToken)
     {
-        Fields.RequireName(request.CalleeTerminalId, nameof(ConnectionRequest.CalleeTerminalId));
         Fields.RequireRange(request.CallerPort, 0, 65535, nameof(ConnectionRequest.CallerPort));
-        var calleeId = request.CalleeTerminalId;
-        if (calleeId == caller.TerminalId)
+        SessionPolicy.Validate(request);
+        var byName = RequireOneCallee(request);
+        if (!byName && request.CalleeTerminalId == caller.TerminalId)
         {
-            return Deny(StatusCodes.Status400BadRequest, ErrorCodes.SelfConnection, "A terminal cannot connect to itself.");
+            return SelfConnection;
         }
 
-        var callee = registry.Find(calleeId);
+        var callee = byName ? registry.FindByName(request.CalleeName) : registry.Find(request.CalleeTerminalId);
         if (callee is null)
         {
             return NotFound;
         }
 
-        attempt.Stage = AttemptStages.CalleeFound;
-        if (!permits.Permits(calleeId, caller))
+        if (callee.TerminalId == caller.TerminalId)
         {
-            return permits.UniformDenial(calleeId)
+            return SelfConnection;
+        }
+
+        var calleeId = callee.TerminalId;
+        attempt.Callee = calleeId;
+        attempt.Stage = AttemptStages.CalleeFound;
+        var uniformDenial = permits.UniformDenial(calleeId);
+        bool permitted;
+        if (permits.DeviceHeld(calleeId))
+        {
+            // The callee decides from its own lists (F15), so it must be reachable before anything is known.
+            if (!callee.IsOnline(now) || !hub.IsConnected(calleeId))
+            {
+                return uniformDenial ? NotFound : NotConnected;
+            }
+
+            var callerName = registry.NameOf(caller.TerminalId);
+            var question = new Trigger { Kind = TriggerKinds.PermitQuery, PeerTerminalId = caller.TerminalId, PeerName = callerName, PeerGroups = caller.Groups };
+            var lists = await AskAsync(calleeId, question, now, attempt, AttemptStages.PermitQuery, cancellationToken);
+            if (lists is null)
+            {
+                return Unreachable("The callee did not send its permit list in time.");
+            }
+
+            permitted = DeviceHeldList.Permits(lists, caller, callerName, callee.Issuer);
+        }
+        else
+        {
+            permitted = permits.Permits(calleeId, caller);
+        }
+
+        if (!permitted)
+        {
+            return uniformDenial
                 ? NotFound
                 : Deny(StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied, "The callee does not permit you to connect.");
         }
@@ -88,14 +126,14 @@ public sealed class ConnectionBroker(
         attempt.Stage = AttemptStages.Permitted;
         if (!callee.IsOnline(now) || !hub.IsConnected(calleeId))
         {
-            return Deny(StatusCodes.Status409Conflict, ErrorCodes.CalleeNotConnected, "The callee is not online or not listening for triggers; try again later.");
+            return NotConnected;
         }
 
         attempt.Stage = AttemptStages.Online;
-        var reply = await AskStatusAsync(calleeId, now, attempt, cancellationToken);
+        var reply = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery }, now, attempt, AttemptStages.StatusQuery, cancellationToken);
         if (reply is null)
         {
-            return Deny(StatusCodes.Status504GatewayTimeout, ErrorCodes.CalleeUnreachable, "The callee did not answer whether it can accept.");
+            return Unreachable("The callee did not answer whether it can accept.");
         }
 
         if (reply.Status != AcceptStatus.Acceptable)
@@ -105,20 +143,52 @@ public sealed class ConnectionBroker(
         }
 
         attempt.Stage = AttemptStages.Accepted;
-        return Offer(caller, request.CallerPort, callerObservedIp, callee, attempt);
+        var (seconds, bytes) = sessionPolicy.Issue(caller.TerminalId, calleeId, request.TimeLimitSeconds, request.ByteLimit);
+        return Offer(caller, request.CallerPort, callerObservedIp, callee, seconds, bytes, attempt);
     }
 
-    /// <summary>Queues a status query that expires with the wait, and waits for its reply; null when none came in time.</summary>
-    private async Task<TriggerReply?> AskStatusAsync(string calleeId, long now, ConnectionAttempt attempt, CancellationToken cancellationToken)
+    /// <summary>True when the callee is named by device name; exactly one of CalleeTerminalId and CalleeName must be given.</summary>
+    private static bool RequireOneCallee(ConnectionRequest request)
+    {
+        var byId = !string.IsNullOrEmpty(request.CalleeTerminalId);
+        var byName = !string.IsNullOrEmpty(request.CalleeName);
+        if (!byId && !byName)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "CalleeTerminalId or CalleeName is required.");
+        }
+
+        if (byId && byName)
+        {
+            throw Fields.Invalid(nameof(ConnectionRequest.CalleeName), "must not be given together with CalleeTerminalId");
+        }
+
+        if (byId)
+        {
+            Fields.RequireName(request.CalleeTerminalId, nameof(ConnectionRequest.CalleeTerminalId));
+        }
+        else
+        {
+            Fields.RequireDeviceName(request.CalleeName, nameof(ConnectionRequest.CalleeName));
+        }
+
+        return byName;
+    }
+
+    /// <summary>
+    /// Queues a question to the callee that expires with the wait, and waits for its reply (the same
+    /// bounded wait for every question); null when none came in time.
+    /// </summary>
+    private async Task<TriggerReply?> AskAsync(string calleeId, Trigger question, long now, ConnectionAttempt attempt, string stage, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(options.StatusQueryTimeout, time);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         var expiresAt = now + (long)Math.Ceiling(options.StatusQueryTimeout.TotalSeconds);
-        var query = new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now };
-        using var pending = hub.Line(calleeId).ExpectReply(() => triggers.Enqueue(calleeId, query, expiresAt));
-        metrics.CountTriggerQueued(TriggerKinds.StatusQuery);
+        question.CreatedAt = now;
+        question.ExpiresAt = expiresAt;
+        using var pending = hub.Line(calleeId).ExpectReply(question.Kind, () => triggers.Enqueue(calleeId, question, expiresAt));
+        metrics.CountTriggerQueued(question.Kind);
         hub.Wake(calleeId);
-        attempt.Stage = AttemptStages.StatusQuery;
+        attempt.Stage = stage;
         try
         {
             return await pending.Reply.WaitAsync(wait.Token);
@@ -130,10 +200,11 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>Issues the session: one commit puts the offer in the callee's queue, then the caller gets the same secrets.</summary>
-    private ConnectionOutcome Offer(CertificatePayload caller, int callerPort, string? callerObservedIp, Registration callee, ConnectionAttempt attempt)
+    private ConnectionOutcome Offer(CertificatePayload caller, int callerPort, string? callerObservedIp, Registration callee, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
+        var sessionEndsAt = now + sessionSeconds;
         var sessionId = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordLength));
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyLength));
@@ -154,6 +225,8 @@ public sealed class ConnectionBroker(
             Password = password,
             Key = key,
             ExpiresAt = expiresAt,
+            SessionEndsAt = sessionEndsAt,
+            SessionByteLimit = byteLimit,
         };
 
         attempt.Stage = AttemptStages.Granted;
@@ -162,7 +235,8 @@ public sealed class ConnectionBroker(
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);
         hub.Wake(callee.TerminalId);
-        logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued, valid until {ExpiresAt}", caller.TerminalId, callee.TerminalId, sessionId, expiresAt);
+        logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
+            caller.TerminalId, callee.TerminalId, sessionId, expiresAt, sessionEndsAt, byteLimit);
 
         return new ConnectionOutcome(new ConnectionGrant
         {
@@ -175,6 +249,8 @@ public sealed class ConnectionBroker(
             Password = password,
             Key = key,
             ExpiresAt = expiresAt,
+            SessionEndsAt = sessionEndsAt,
+            SessionByteLimit = byteLimit,
         }, null);
     }
 
@@ -186,6 +262,9 @@ public sealed class ConnectionBroker(
         metrics.CountConnection(code);
         logger.LogInformation("Connection {Caller} -> {Callee}: stopped at {Stage} with {Code}", attempt.Caller, attempt.Callee ?? "-", attempt.Stage, code);
     }
+
+    private static ConnectionOutcome Unreachable(string detail) =>
+        new ConnectionDenial(StatusCodes.Status504GatewayTimeout, ErrorCodes.CalleeUnreachable, detail);
 
     private static ConnectionOutcome Deny(int status, string code, string detail, string? reason = null, int retryAfter = 0) =>
         new ConnectionDenial(status, code, detail, reason, retryAfter);

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 using PeerGate.Server.Triggers;
 
@@ -20,10 +21,7 @@ public sealed class ConnectionStore(Database database)
     public long Offer(string sessionId, string caller, string callee, Trigger offer, ConnectionAttempt attempt) =>
         database.Write((connection, transaction) =>
         {
-            connection.Execute(
-                transaction,
-                "INSERT INTO sessions (session_id, caller, callee, created_at, expires_at) VALUES ($session, $caller, $callee, $created, $expires);",
-                ("$session", sessionId), ("$caller", caller), ("$callee", callee), ("$created", offer.CreatedAt), ("$expires", offer.ExpiresAt));
+            SessionStore.Insert(connection, transaction, sessionId, caller, callee, offer);
             var seq = TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt);
             Insert(connection, transaction, attempt);
             return seq;
@@ -54,13 +52,14 @@ public sealed class ConnectionStore(Database database)
 }
 
 /// <summary>One connection query as it goes: the stage it reached, and at the end the code it stopped with.</summary>
-public sealed class ConnectionAttempt(long at, string caller, string? callee)
+public sealed class ConnectionAttempt(long at, string caller)
 {
     public long At { get; } = at;
 
     public string Caller { get; } = caller;
 
-    public string? Callee { get; } = callee;
+    /// <summary>The callee's Terminal ID once known (by ID or resolved from its name); null when the query named none.</summary>
+    public string? Callee { get; set; }
 
     public string Stage { get; set; } = AttemptStages.Received;
 

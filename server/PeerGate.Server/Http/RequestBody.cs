@@ -26,11 +26,14 @@ public static class RequestBody
         [typeof(MatchRequest)] = [],
         [typeof(PermitRequest)] = [nameof(PermitRequest.Operations)],
         [typeof(ConnectionPolicy)] = [nameof(ConnectionPolicy.UniformDenial)],
-        [typeof(TriggerReply)] = [nameof(TriggerReply.Seq), nameof(TriggerReply.Status)],
-        [typeof(ConnectionRequest)] = [nameof(ConnectionRequest.CalleeTerminalId)],
+        [typeof(TriggerReply)] = [nameof(TriggerReply.Seq)],
+        [typeof(ConnectionRequest)] = [],
+        [typeof(ExtensionRequest)] = [],
+        [typeof(SessionEndNotice)] = [nameof(SessionEndNotice.Reason)],
         [typeof(EnrollDeviceRequest)] = [nameof(EnrollDeviceRequest.DeviceId)],
         [typeof(EnrollGroupRequest)] = [nameof(EnrollGroupRequest.GroupId)],
         [typeof(AllocationHop)] = [nameof(AllocationHop.Role), nameof(AllocationHop.Url)],
+        [typeof(SessionPolicyRequest)] = [nameof(SessionPolicyRequest.MaxSeconds), nameof(SessionPolicyRequest.MaxBytes)],
         [typeof(AllocationEntry)] = [nameof(AllocationEntry.Level), nameof(AllocationEntry.Key), nameof(AllocationEntry.Role), nameof(AllocationEntry.Url)],
     };
 

@@ -61,7 +61,7 @@ public static class PermitRules
     }
 
     /// <summary>Why the entry is not acceptable, or null.</summary>
-    private static string? Check(PermitEntry? entry) => entry switch
+    public static string? Check(PermitEntry? entry) => entry switch
     {
         null => "the entry is null",
         { Kind: PermitKinds.Terminal or PermitKinds.Group } when !Fields.IsName(entry.Value) =>

@@ -20,9 +20,13 @@ public sealed class PermitStore(Database database)
     {
         Entries = ReadEntries(connection, null, terminalId),
         UniformDenial = UniformDenial(connection, terminalId),
+        DeviceHeld = DeviceHeld(connection, terminalId),
     });
 
     public bool UniformDenial(string terminalId) => database.Read(connection => UniformDenial(connection, terminalId));
+
+    /// <summary>True when the terminal keeps its permit list itself and is asked at each connection (F15).</summary>
+    public bool DeviceHeld(string terminalId) => database.Read(connection => DeviceHeld(connection, terminalId));
 
     /// <summary>
     /// Applies validated operations in order, in one IMMEDIATE transaction: all of them, or (when the
@@ -67,11 +71,11 @@ public sealed class PermitStore(Database database)
         return table.Select(e => new PermitEntry { Kind = e.Kind, Value = e.Value }).ToArray();
     });
 
-    public void SetUniformDenial(string terminalId, bool uniformDenial) => database.Write((connection, transaction) => connection.Execute(
+    public void SetPolicy(string terminalId, ConnectionPolicy policy) => database.Write((connection, transaction) => connection.Execute(
         transaction,
-        "INSERT INTO permit_policies (terminal_id, uniform_denial) VALUES ($terminal, $uniform) " +
-        "ON CONFLICT (terminal_id) DO UPDATE SET uniform_denial = excluded.uniform_denial;",
-        ("$terminal", terminalId), ("$uniform", uniformDenial ? 1 : 0)));
+        "INSERT INTO permit_policies (terminal_id, uniform_denial, device_held) VALUES ($terminal, $uniform, $held) " +
+        "ON CONFLICT (terminal_id) DO UPDATE SET uniform_denial = excluded.uniform_denial, device_held = excluded.device_held;",
+        ("$terminal", terminalId), ("$uniform", policy.UniformDenial ? 1 : 0), ("$held", policy.DeviceHeld ? 1 : 0)));
 
     /// <summary>
     /// The terminals whose permit table names <paramref name="asker"/> (only <paramref name="target"/>
@@ -86,12 +90,12 @@ public sealed class PermitStore(Database database)
             SELECT DISTINCT p.terminal_id FROM permits p
             WHERE ($target IS NULL OR p.terminal_id = $target) AND (
                 (p.kind = 'terminal' AND p.value = $terminal)
-                OR (p.kind = 'name' AND p.value IN (SELECT value FROM json_each($names)))
+                OR (p.kind = 'name' AND p.value IN (SELECT name FROM terminal_names WHERE terminal_id = $terminal))
                 OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each($groups))
                     AND EXISTS (SELECT 1 FROM registrations r WHERE r.terminal_id = p.terminal_id AND r.issuer = $issuer)));
             """,
             ("$target", target), ("$terminal", asker.TerminalId), ("$issuer", asker.Issuer),
-            ("$names", JsonSerializer.Serialize(NamesOf(asker))), ("$groups", JsonSerializer.Serialize(asker.Groups)));
+            ("$groups", JsonSerializer.Serialize(asker.Groups)));
         using var reader = command.ExecuteReader();
         var terminals = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read())
@@ -105,14 +109,11 @@ public sealed class PermitStore(Database database)
     /// <summary>True when <paramref name="terminalId"/>'s table names <paramref name="caller"/>.</summary>
     public bool Permits(string terminalId, CertificatePayload caller) => TerminalsNaming(caller, terminalId).Count > 0;
 
-    /// <summary>
-    /// The device names the asker goes by. Device names (F22) do not exist yet, so "name" entries match
-    /// nobody; when they do, the names registered against the asker's terminal are returned here.
-    /// </summary>
-    private static string[] NamesOf(CertificatePayload asker) => [];
-
     private static bool UniformDenial(SqliteConnection connection, string terminalId) =>
         connection.Scalar(null, "SELECT uniform_denial FROM permit_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is long flag && flag != 0;
+
+    private static bool DeviceHeld(SqliteConnection connection, string terminalId) =>
+        connection.Scalar(null, "SELECT device_held FROM permit_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is long flag && flag != 0;
 
     private static PermitEntry[] ReadEntries(SqliteConnection connection, SqliteTransaction? transaction, string terminalId)
     {

@@ -33,7 +33,7 @@ public static class PermitsApi
     private static async Task<Ok<PermitTable>> SetPolicy(HttpContext context, CertifiedCaller caller, PermitStore store)
     {
         var policy = await RequestBody.ReadAsync<ConnectionPolicy>(context);
-        store.SetUniformDenial(caller.Certificate.TerminalId, policy.UniformDenial);
+        store.SetPolicy(caller.Certificate.TerminalId, policy);
         return TypedResults.Ok(store.Table(caller.Certificate.TerminalId));
     }
 }

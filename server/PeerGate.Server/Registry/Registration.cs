@@ -1,6 +1,6 @@
 namespace PeerGate.Server.Registry;
 
-/// <summary>A terminal's stored registration: what it declared, what we observed, and its certificate's facts.</summary>
+/// <summary>A terminal's stored registration: what it declared, what we observed, its certificate's facts and its device name (F22).</summary>
 public sealed record Registration(
     string TerminalId,
     string Issuer,
@@ -15,7 +15,8 @@ public sealed record Registration(
     string[] Attributes,
     string[] Groups,
     long LastSeen,
-    long ExpiresAt)
+    long ExpiresAt,
+    string? Name = null)
 {
     public bool IsOnline(long now) => ExpiresAt > now;
 }

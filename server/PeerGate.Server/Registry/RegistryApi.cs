@@ -42,6 +42,10 @@ public static class RegistryApi
 
         Fields.RequireLabels(request.Capabilities, 16, 64, nameof(RegistrationRequest.Capabilities));
         Fields.RequireLabels(request.Attributes, 16, 128, nameof(RegistrationRequest.Attributes), keyValue: true);
+        if (!string.IsNullOrEmpty(request.Name))
+        {
+            Fields.RequireDeviceName(request.Name, nameof(RegistrationRequest.Name));
+        }
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var lifetime = (long)options.RegistrationLifetime.TotalSeconds;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
+using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Storage;
 
@@ -11,11 +12,13 @@ public sealed class RegistryStore(Database database)
 {
     private const string SelectRegistration =
         "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
-        "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id) FROM registrations r ";
+        "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id), " +
+        "(SELECT name FROM terminal_names n WHERE n.terminal_id = r.terminal_id) FROM registrations r ";
 
     /// <summary>
-    /// Stores the registration and commits it (synchronous=FULL) before returning. False when the
-    /// Terminal ID is already registered by another device or issuer: nothing is changed then.
+    /// Stores the registration and its device name and commits them (synchronous=FULL) before returning.
+    /// False when the Terminal ID is already registered by another device or issuer; 409 name_taken
+    /// when another terminal holds the name. Nothing is changed in either case.
     /// </summary>
     public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt) =>
         database.Write((connection, transaction) =>
@@ -54,11 +57,20 @@ public sealed class RegistryStore(Database database)
                     ("$terminal", certificate.TerminalId), ("$group", group));
             }
 
+            SetName(connection, transaction, certificate.TerminalId, request.Name);
             return true;
         });
 
     public Registration? Find(string terminalId) =>
         Query(SelectRegistration + "WHERE terminal_id = $terminal;", ("$terminal", terminalId)).FirstOrDefault();
+
+    /// <summary>The terminal that registered <paramref name="name"/>, online or not.</summary>
+    public Registration? FindByName(string name) =>
+        Query(SelectRegistration + "WHERE terminal_id = (SELECT terminal_id FROM terminal_names WHERE name = $name);", ("$name", name)).FirstOrDefault();
+
+    /// <summary>The device name of <paramref name="terminalId"/>, or null.</summary>
+    public string? NameOf(string terminalId) => database.Read(connection =>
+        connection.Scalar(null, "SELECT name FROM terminal_names WHERE terminal_id = $terminal;", ("$terminal", terminalId)) as string);
 
     public Registration[] OnlineInGroup(string groupId, long now) =>
         Query(
@@ -72,6 +84,30 @@ public sealed class RegistryStore(Database database)
             ("$now", now), ("$kind", kind), ("$limit", limit));
 
     public Registration[] All() => Query(SelectRegistration + "ORDER BY terminal_id;");
+
+    /// <summary>
+    /// A registration states the terminal's name each time: a name sets it, none (null or empty)
+    /// clears it. A name another terminal holds throws name_taken, rolling the registration back too.
+    /// </summary>
+    private static void SetName(SqliteConnection connection, SqliteTransaction transaction, string terminalId, string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            connection.Execute(transaction, "DELETE FROM terminal_names WHERE terminal_id = $terminal;", ("$terminal", terminalId));
+            return;
+        }
+
+        var holder = connection.Scalar(transaction, "SELECT terminal_id FROM terminal_names WHERE name = $name;", ("$name", name)) as string;
+        if (holder is not null && holder != terminalId)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, "Another terminal has registered that device name.");
+        }
+
+        connection.Execute(
+            transaction,
+            "INSERT INTO terminal_names (terminal_id, name) VALUES ($terminal, $name) ON CONFLICT (terminal_id) DO UPDATE SET name = excluded.name;",
+            ("$terminal", terminalId), ("$name", name));
+    }
 
     private Registration[] Query(string sql, params (string Name, object? Value)[] parameters) => database.Read(connection =>
     {
@@ -100,5 +136,6 @@ public sealed class RegistryStore(Database database)
         Attributes: JsonSerializer.Deserialize<string[]>(reader.GetString(10)) ?? [],
         Groups: JsonSerializer.Deserialize<string[]>(reader.GetString(13)) ?? [],
         LastSeen: reader.GetInt64(11),
-        ExpiresAt: reader.GetInt64(12));
+        ExpiresAt: reader.GetInt64(12),
+        Name: reader.GetStringOrNull(14));
 }

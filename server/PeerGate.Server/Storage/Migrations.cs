@@ -154,6 +154,48 @@ public static class Migrations
             session_id TEXT NULL
         );
         """,
+
+        // 3: device names, device-held permit lists, session limits, end notices and session policies (F15, F22-F26).
+        """
+        -- One device name per terminal (F22), unique on the server; it stays reserved while the registration lapses.
+        CREATE TABLE terminal_names (
+            terminal_id TEXT PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE
+        );
+
+        ALTER TABLE permit_policies ADD COLUMN device_held INTEGER NOT NULL DEFAULT 0;
+
+        -- A session's limits and how it ended (F23-F26). expires_at stays the offer's expiry;
+        -- ends_at is the session's. ended_by: caller, callee, operator or expiry.
+        ALTER TABLE sessions ADD COLUMN ends_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN byte_limit INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+        ALTER TABLE sessions ADD COLUMN ended_by TEXT NULL;
+        ALTER TABLE sessions ADD COLUMN ended_at INTEGER NULL;
+        UPDATE sessions SET ends_at = expires_at;
+        CREATE INDEX sessions_active ON sessions (state, ends_at);
+        CREATE INDEX sessions_caller ON sessions (caller);
+        CREATE INDEX sessions_callee ON sessions (callee);
+
+        -- Each side's end notice (F25), the first one it sent; side is caller or callee.
+        CREATE TABLE session_notices (
+            session_id     TEXT NOT NULL REFERENCES sessions (session_id),
+            side           TEXT NOT NULL,
+            bytes_sent     INTEGER NOT NULL,
+            bytes_received INTEGER NOT NULL,
+            reason         TEXT NOT NULL,
+            detail         TEXT NULL,
+            at             INTEGER NOT NULL,
+            PRIMARY KEY (session_id, side)
+        );
+
+        -- The operator's per-device ceiling on a session's total lifetime and bytes (F24); 0 = the server default.
+        CREATE TABLE session_policies (
+            terminal_id TEXT PRIMARY KEY,
+            max_seconds INTEGER NOT NULL,
+            max_bytes   INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -13,7 +13,7 @@ public sealed class TerminalLine
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly object _pollGate = new();
     private readonly object _replyGate = new();
-    private readonly Dictionary<long, TaskCompletionSource<TriggerReply>> _replies = [];
+    private readonly Dictionary<long, (string Kind, TaskCompletionSource<TriggerReply> Reply)> _replies = [];
     private Poller? _current;
     private DateTimeOffset _lastPollEnded = DateTimeOffset.MinValue;
 
@@ -68,24 +68,34 @@ public sealed class TerminalLine
     }
 
     /// <summary>
-    /// Queues a trigger through <paramref name="enqueue"/> and starts waiting for its reply, as one step:
-    /// a reply can only be matched once its waiter exists, so the device must not see the trigger before.
+    /// Queues a trigger of <paramref name="kind"/> through <paramref name="enqueue"/> and starts waiting for
+    /// its reply, as one step: a reply can only be matched once its waiter exists, so the device must not
+    /// see the trigger before.
     /// </summary>
-    public PendingReply ExpectReply(Func<long> enqueue)
+    public PendingReply ExpectReply(string kind, Func<long> enqueue)
     {
         lock (_replyGate)
         {
             var seq = enqueue();
             var reply = new TaskCompletionSource<TriggerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _replies[seq] = reply;
+            _replies[seq] = (kind, reply);
             return new PendingReply(this, seq, reply.Task);
+        }
+    }
+
+    /// <summary>The kind of trigger <paramref name="seq"/> whose reply is awaited, or null when none is.</summary>
+    public string? AwaitedKind(long seq)
+    {
+        lock (_replyGate)
+        {
+            return _replies.TryGetValue(seq, out var waiting) ? waiting.Kind : null;
         }
     }
 
     /// <summary>Hands a reply to the request waiting for trigger <paramref name="seq"/>; false when none waits.</summary>
     public bool Complete(long seq, TriggerReply reply)
     {
-        TaskCompletionSource<TriggerReply>? waiting;
+        (string Kind, TaskCompletionSource<TriggerReply> Reply) waiting;
         lock (_replyGate)
         {
             if (!_replies.Remove(seq, out waiting))
@@ -94,7 +104,7 @@ public sealed class TerminalLine
             }
         }
 
-        return waiting.TrySetResult(reply);
+        return waiting.Reply.TrySetResult(reply);
     }
 
     /// <summary>Stops waiting: a reply arriving later is unknown.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Observability;
+using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
 
 namespace PeerGate.Server.Triggers;
@@ -72,11 +73,14 @@ public static class TriggersApi
         }
     }
 
-    /// <summary>Completes the connection query waiting for this (terminal, seq); unknown or too late is 404.</summary>
+    /// <summary>
+    /// Completes the connection query waiting for this (terminal, seq); unknown or too late is 404. A status
+    /// query needs Status (F17); a permit query needs nothing but well-formed Permits and Denies (F15).
+    /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> Reply(HttpContext context, CertifiedCaller caller, TriggerHub hub)
     {
         var reply = await RequestBody.ReadAsync<TriggerReply>(context);
-        if (reply.Status != AcceptStatus.Acceptable && reply.Status != AcceptStatus.Busy)
+        if (reply.Status is not null && reply.Status != AcceptStatus.Acceptable && reply.Status != AcceptStatus.Busy)
         {
             throw Fields.Invalid(nameof(TriggerReply.Status), $"must be \"{AcceptStatus.Acceptable}\" or \"{AcceptStatus.Busy}\"");
         }
@@ -92,8 +96,16 @@ public static class TriggersApi
         }
 
         Fields.RequireRange(reply.RetryAfterSeconds, 0, 86400, nameof(TriggerReply.RetryAfterSeconds));
+        DeviceHeldList.Validate(reply.Permits, nameof(TriggerReply.Permits));
+        DeviceHeldList.Validate(reply.Denies, nameof(TriggerReply.Denies));
 
-        return hub.Line(caller.Certificate.TerminalId).Complete(reply.Seq, reply)
+        var line = hub.Line(caller.Certificate.TerminalId);
+        if (line.AwaitedKind(reply.Seq) == TriggerKinds.StatusQuery && reply.Status is null)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "Status is required in the answer to a status query.");
+        }
+
+        return line.Complete(reply.Seq, reply)
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
     }

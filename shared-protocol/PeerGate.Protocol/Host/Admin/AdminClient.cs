@@ -74,6 +74,18 @@ public sealed class AdminClient : IDisposable
     public Task<PermitTable> GetPermitsAsync(string terminalId, CancellationToken cancellationToken = default) =>
         SendAsync<PermitTable>(HttpMethod.Get, AdminPaths.Permits(terminalId), null, cancellationToken);
 
+    /// <summary>The most recent sessions, newest first, with their end notices (F25).</summary>
+    public Task<SessionSummary[]> ListSessionsAsync(int limit = 100, CancellationToken cancellationToken = default) =>
+        SendAsync<SessionSummary[]>(HttpMethod.Get, AdminPaths.Sessions + "?limit=" + limit.ToString(System.Globalization.CultureInfo.InvariantCulture), null, cancellationToken);
+
+    /// <summary>Ends an active session; both devices get a session-end trigger (F26).</summary>
+    public Task<SessionSummary> TerminateSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<SessionSummary>(HttpMethod.Post, AdminPaths.Session(sessionId) + "/terminate", null, cancellationToken);
+
+    /// <summary>Sets a terminal's session maxima (F24); both 0 returns it to the server's.</summary>
+    public Task SetSessionPolicyAsync(string terminalId, long maxSeconds, long maxBytes, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, AdminPaths.SessionPolicy(terminalId), new SessionPolicyRequest(maxSeconds, maxBytes), cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ public sealed record AllocationEntry(int Level, string Key, string Role, string 
 /// <summary>The service entry and every allocation entry of one server.</summary>
 public sealed record AllocationTable(AllocationHop? ServiceEntry, AllocationEntry[] Entries);
 
-/// <summary>A device as the operator sees it: identity, groups, addresses and liveness.</summary>
+/// <summary>A device as the operator sees it: identity, groups, addresses, liveness and its device name (F22).</summary>
 public sealed record DeviceSummary(
     string DeviceId,
     string? TerminalId,
@@ -34,8 +34,30 @@ public sealed record DeviceSummary(
     int ObservedPort,
     long LastSeen,
     long ExpiresAt,
-    bool Online);
+    bool Online,
+    string? Name = null);
 
 /// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
 /// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
 public sealed record ConnectionAttemptSummary(long Id, long At, string Caller, string? Callee, string Stage, string? Code, string? SessionId);
+
+/// <summary>A session as the operator sees it (F23-F26): limits, state, who ended it, and each side's end notice.</summary>
+/// <param name="EndedBy">caller, callee, operator or expiry; null while active.</param>
+public sealed record SessionSummary(
+    string SessionId,
+    string Caller,
+    string Callee,
+    string State,
+    long StartedAt,
+    long EndsAt,
+    long ByteLimit,
+    string? EndedBy,
+    long EndedAt,
+    SessionNoticeSummary? CallerNotice,
+    SessionNoticeSummary? CalleeNotice);
+
+/// <summary>One side's end notice (F25) as the server logged it.</summary>
+public sealed record SessionNoticeSummary(long BytesSent, long BytesReceived, string Reason, string? Detail, long At);
+
+/// <summary>A terminal's own maxima for a session's total lifetime and bytes (F24); 0 falls back to the server's.</summary>
+public sealed record SessionPolicyRequest(long MaxSeconds, long MaxBytes);

@@ -14,6 +14,8 @@ public static class AdminPaths
     public const string AllocationEntries = Allocation + "/entries";
     public const string ConnectionAttempts = Root + "/connection-attempts";
     public const string PermitTables = Root + "/permits";
+    public const string Sessions = Root + "/sessions";
+    public const string SessionPolicies = Root + "/session-policies";
 
     public static string Device(string deviceId) => Devices + "/" + Uri.EscapeDataString(deviceId);
 
@@ -22,6 +24,10 @@ public static class AdminPaths
     public static string Certificate(string serial) => Certificates + "/" + Uri.EscapeDataString(serial);
 
     public static string Permits(string terminalId) => PermitTables + "/" + Uri.EscapeDataString(terminalId);
+
+    public static string Session(string sessionId) => Sessions + "/" + Uri.EscapeDataString(sessionId);
+
+    public static string SessionPolicy(string terminalId) => SessionPolicies + "/" + Uri.EscapeDataString(terminalId);
 
     public static string AllocationEntry(int level, string key) =>
         AllocationEntries + "/" + level.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Uri.EscapeDataString(key);

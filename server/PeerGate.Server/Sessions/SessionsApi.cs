@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using PeerGate.Protocol;
+using PeerGate.Server.Http;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Registry;
+using PeerGate.Server.Triggers;
+
+namespace PeerGate.Server.Sessions;
+
+/// <summary>A device's own sessions (F23-F25): list them, ask for an extension, report the end. Only the two sides may.</summary>
+public static class SessionsApi
+{
+    /// <summary>Most sessions one list answers, newest first.</summary>
+    public const int MaxListed = 100;
+
+    private static readonly string[] Reasons =
+    [
+        SessionEndReasons.Completed, SessionEndReasons.TimeLimit, SessionEndReasons.ByteLimit, SessionEndReasons.ExtensionRefused,
+        SessionEndReasons.Terminated, SessionEndReasons.PeerLost, SessionEndReasons.Error,
+    ];
+
+    public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder routes)
+    {
+        var sessions = routes.MapGroup(Routes.Sessions).RequireCertificate();
+
+        sessions.MapGet(string.Empty, List).WithName("ListSessions");
+        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").Accepts<ExtensionRequest>(RequestBody.JsonType);
+        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").Accepts<SessionEndNotice>(RequestBody.JsonType);
+        return routes;
+    }
+
+    private static Ok<SessionList> List(CertifiedCaller caller, SessionStore store, TimeProvider time) =>
+        TypedResults.Ok(new SessionList { Sessions = store.ForTerminal(caller.Certificate.TerminalId, Now(time), MaxListed) });
+
+    /// <summary>New limits within policy, also queued to the other side as a session-limits trigger (F24).</summary>
+    private static async Task<Ok<SessionLimits>> Extend(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, ILogger<SessionStore> logger)
+    {
+        var request = await RequestBody.ReadAsync<ExtensionRequest>(context);
+        RequireSessionId(sessionId);
+        if (request.AddSeconds < 0 || request.AddBytes < 0 || (request.AddSeconds == 0 && request.AddBytes == 0))
+        {
+            throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "and AddBytes must not be negative, and one must be more than 0");
+        }
+
+        var (limits, other) = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
+        metrics.CountTriggerQueued(TriggerKinds.SessionLimits);
+        hub.Wake(other);
+        logger.LogInformation("Session {SessionId} extended by {Terminal}: ends at {EndsAt}, byte limit {ByteLimit}", sessionId, caller.Certificate.TerminalId, limits.EndsAt, limits.ByteLimit);
+        return TypedResults.Ok(limits);
+    }
+
+    /// <summary>One side's end notice (F25): logged, and the first one ends the session.</summary>
+    private static async Task<NoContent> End(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TimeProvider time, ILogger<SessionStore> logger)
+    {
+        var notice = await RequestBody.ReadAsync<SessionEndNotice>(context);
+        RequireSessionId(sessionId);
+        if (!Reasons.Contains(notice.Reason, StringComparer.Ordinal))
+        {
+            throw Fields.Invalid(nameof(SessionEndNotice.Reason), "must be one of " + string.Join(", ", Reasons));
+        }
+
+        if (notice.BytesSent < 0 || notice.BytesReceived < 0)
+        {
+            throw Fields.Invalid(nameof(SessionEndNotice.BytesSent), "and BytesReceived must not be negative");
+        }
+
+        if (!string.IsNullOrEmpty(notice.Detail))
+        {
+            Fields.RequireLabels([notice.Detail], 1, 64, nameof(SessionEndNotice.Detail));
+        }
+
+        store.RecordEnd(sessionId, caller.Certificate.TerminalId, notice, Now(time));
+        logger.LogInformation(
+            "Session {SessionId} end notice from {Terminal}: {Reason}, sent {BytesSent}, received {BytesReceived}",
+            sessionId, caller.Certificate.TerminalId, notice.Reason, notice.BytesSent, notice.BytesReceived);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A malformed ID names no session: the same answer as one that is not yours.</summary>
+    private static void RequireSessionId(string sessionId)
+    {
+        if (!Fields.IsName(sessionId))
+        {
+            throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, "You have no session with that ID.");
+        }
+    }
+
+    private static long Now(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds();
+}
