@@ -50,6 +50,9 @@ namespace PeerGate.Protocol
         public const string PollerSuperseded = "poller_superseded";
         public const string TriggerUnknown = "trigger_unknown";
 
+        /// <summary>The poll's cursor is past every trigger this server issued (its queue was reset): poll again from 0.</summary>
+        public const string CursorAhead = "cursor_ahead";
+
         // Connection query (F16-F18): the denials a caller can get.
         public const string PermissionDenied = "permission_denied";
         public const string CalleeNotFound = "callee_not_found";

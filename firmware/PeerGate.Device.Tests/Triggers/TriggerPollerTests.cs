@@ -47,6 +47,21 @@ public sealed class TriggerPollerTests
     }
 
     [TestMethod]
+    public void CursorAheadOfTheServerStartsAgainFromZero()
+    {
+        _settings.Write(TriggerCursor.SettingName, "41 T-0001 " + FakeCertificateHolder.RegistryUrl);
+        _server.Scripted.Enqueue(FakeInternet.Problem(HttpStatusCode.Conflict, ErrorCodes.CursorAhead));
+        _server.Enqueue(TriggerKinds.StatusQuery);
+        var poller = NewPoller(_handler);
+
+        Assert.AreEqual(0, poller.PollOnce(), "no backoff: the next poll goes at once");
+        poller.PollOnce();
+
+        CollectionAssert.AreEqual(new long[] { 41, 0 }, _server.Afters);
+        CollectionAssert.AreEqual(new long[] { 1 }, _handler.Handled);
+    }
+
+    [TestMethod]
     public void TriggerIsHandledOnceAcrossARestart()
     {
         _server.Enqueue(TriggerKinds.StatusQuery);

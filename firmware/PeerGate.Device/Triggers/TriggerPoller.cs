@@ -219,6 +219,15 @@ namespace PeerGate.Device.Triggers
                 return 0;
             }
 
+            if (e.IsRefusal && e.Code == ErrorCodes.CursorAhead)
+            {
+                // The server's queue was reset and numbers its triggers from 1 again: keeping the old
+                // cursor would skip every new trigger.
+                _cursor.Advance(0);
+                _log.Event("trigger.cursor-reset", "the server issued nothing past the cursor; starting again from 0");
+                return 0;
+            }
+
             if (Registrar.NeedsNewCertificate(e))
             {
                 _refused = certificate;

@@ -145,6 +145,20 @@ public sealed class TriggerChannelTests
     }
 
     [TestMethod]
+    public async Task CursorPastEverythingIssuedIsRefusedSoTheDeviceStartsAgain()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+        var seq = Queue(server, device.TerminalId, wake: false);
+
+        using var ahead = await TestDevice.PollTriggersAsync(http, device.Certificate, seq + 40);
+
+        await ProblemAssert.IsProblemAsync(ahead, HttpStatusCode.Conflict, ErrorCodes.CursorAhead);
+        Assert.AreEqual(seq, (await TestDevice.PollAsync(http, device.Certificate, 0)).Single().Seq, "nothing was acknowledged by the refused poll");
+    }
+
+    [TestMethod]
     public async Task SecondPollerSupersedesTheFirst()
     {
         await using var server = await TestServer.StartAsync();

@@ -91,6 +91,7 @@ public static class ApiProblem
         ErrorCodes.AlreadyExists => "Already exists",
         ErrorCodes.NotFound => "Not found",
         ErrorCodes.InternalError => "Internal server error",
+        ErrorCodes.CursorAhead => "Trigger cursor ahead of the server",
         _ => "Request refused",
     };
 }

@@ -68,6 +68,12 @@ public sealed class TriggerStore(Database database)
             ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
     }
 
+    /// <summary>The highest sequence number ever issued to the terminal; 0 when none was.</summary>
+    public long LastSeq(string terminalId) => database.Read(connection => connection.Scalar(
+        null,
+        "SELECT last_seq FROM trigger_sequences WHERE terminal_id = $terminal;",
+        ("$terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
     /// <summary>Unexpired triggers after <paramref name="cursor"/>, oldest first, at most <see cref="MaxBatch"/>.</summary>
     public Trigger[] Pending(string terminalId, long cursor, long now) => database.Read(connection =>
     {

@@ -30,6 +30,13 @@ public static class TriggersApi
         var cursor = ReadCursor(context.Request.Query["after"]);
         var pollTimeout = ReadWait(context.Request.Query["wait"], options.TriggerPollTimeout);
         var terminalId = caller.Certificate.TerminalId;
+        if (cursor > store.LastSeq(terminalId))
+        {
+            // The device handled numbers this server never issued: the queue was reset. Acknowledging
+            // with that cursor would swallow every new trigger, so the device must start again from 0.
+            return ApiProblem.Create(StatusCodes.Status409Conflict, ErrorCodes.CursorAhead, "The cursor is past every trigger this server issued; poll again with after=0.");
+        }
+
         var line = hub.Line(terminalId);
         var poller = line.BeginPoll();
         try
