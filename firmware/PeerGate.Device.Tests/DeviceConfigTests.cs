@@ -1,8 +1,36 @@
+using PeerGate.Device.Permits;
+
 namespace PeerGate.Device.Tests;
 
 [TestClass]
 public sealed class DeviceConfigTests
 {
+    [TestMethod]
+    public void ReadsNameAndDeviceHeldLists()
+    {
+        var config = DeviceConfig.Parse("""
+            ServiceUrl=http://s
+            AllocationKeys=k
+            Name=TERM1
+            device-permits=group:lab, name:TERM2
+            DeviceDenies=terminal:T-0666
+            """);
+
+        Assert.AreEqual("TERM1", config.Name);
+        CollectionAssert.AreEqual(new[] { "group:lab", "name:TERM2" }, config.DevicePermits.Select(PermitEntries.Format).ToArray());
+        Assert.AreEqual("terminal:T-0666", PermitEntries.Format(config.DeviceDenies.Single()));
+    }
+
+    [TestMethod]
+    [DataRow("DevicePermits=colour:red", DisplayName = "unknown kind")]
+    [DataRow("DeviceDenies=terminal", DisplayName = "no value")]
+    public void BadDeviceHeldEntryNamesTheLine(string entry)
+    {
+        var error = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + entry));
+
+        Assert.Contains("line 3", error.Message);
+    }
+
     [TestMethod]
     public void ReadsEveryKey()
     {

@@ -8,6 +8,7 @@ using PeerGate.Device.Load;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Permits;
 using PeerGate.Device.Registry;
+using PeerGate.Device.Sessions;
 using PeerGate.Device.Timing;
 using PeerGate.Device.Triggers;
 using PeerGate.Protocol;
@@ -74,16 +75,25 @@ namespace PeerGate.Device
             Load = new LoadMonitor(platform.Load, config);
             Permits = new PermitClient(api, this, platform.Log);
             Connections = new ConnectionClient(api, this, platform.Log);
+            Sessions = new SessionClient(api, this, platform.Log);
+            Extender = new SessionExtender(Sessions, platform.Log);
+            RunningSessions = new SessionTable(config.SessionLimit + OfferCapacity);
             Triggers = new TriggerDispatcher(api, this, Load, platform.Log);
+            Triggers.Sessions = RunningSessions;
+            Triggers.DevicePermits = config.DevicePermits;
+            Triggers.DeviceDenies = config.DeviceDenies;
             ApiClient pollApi = new ApiClient(platform.Http, platform.Json, config.TriggerPollTimeoutMillis);
             Poller = new TriggerPoller(pollApi, this, Triggers, platform.Settings, platform.Clock, platform.Random, platform.Log);
 
             Offers = new OfferBook(platform.Clock, OfferCapacity);
             Dialer = new PeerDialer(platform.PeerNetwork, platform.PeerCrypto, platform.Clock, platform.Log, PeerConnectMillis, PeerHandshakeMillis);
+            Dialer.Sessions = RunningSessions;
             PeerAcceptor acceptor = new PeerAcceptor(Offers, platform.PeerCrypto, platform.Clock, platform.Log, PeerHandshakeMillis);
+            acceptor.Sessions = RunningSessions;
 
             // One worker more than the session limit, so a caller beyond it hears a refusal instead of silence.
             PeerServer = new PeerServer(platform.PeerNetwork, acceptor, Load, platform.Log, config.SessionLimit + 1);
+            PeerServer.Sessions = Sessions;
         }
 
         /// <summary>Raised on the agent's thread whenever <see cref="State"/> changes.</summary>
@@ -114,6 +124,15 @@ namespace PeerGate.Device
 
         /// <summary>Connection queries as a caller (F16, F18).</summary>
         public ConnectionClient Connections { get; }
+
+        /// <summary>End notices, extensions and the session list on the server (F24, F25).</summary>
+        public SessionClient Sessions { get; }
+
+        /// <summary>Asks for an extension at 70 % of a session's lifetime while a transfer is unfinished (F24).</summary>
+        public SessionExtender Extender { get; }
+
+        /// <summary>This device's running sessions, both as caller and as callee, for session triggers (F26).</summary>
+        public SessionTable RunningSessions { get; }
 
         /// <summary>What each trigger does; set <see cref="TriggerDispatcher.Offers"/> to accept peers.</summary>
         public TriggerDispatcher Triggers { get; }

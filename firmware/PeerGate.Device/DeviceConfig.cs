@@ -1,4 +1,6 @@
 using System;
+using PeerGate.Device.Permits;
+using PeerGate.Protocol;
 
 namespace PeerGate.Device
 {
@@ -36,7 +38,18 @@ namespace PeerGate.Device
             MinFreeHeapBytes = DefaultMinFreeHeapBytes;
             MaxCpuLoadPercent = DefaultMaxCpuLoadPercent;
             TriggerChannel = true;
+            DevicePermits = new PermitEntry[0];
+            DeviceDenies = new PermitEntry[0];
         }
+
+        /// <summary>The device name registered against its Terminal ID (F22), e.g. TERM1; null for none.</summary>
+        public string Name { get; set; }
+
+        /// <summary>The device-held permit list (F15), sent when the server asks at connection time.</summary>
+        public PermitEntry[] DevicePermits { get; set; }
+
+        /// <summary>The device-held deny list (F15); a deny entry wins over a permit entry.</summary>
+        public PermitEntry[] DeviceDenies { get; set; }
 
         /// <summary>Base URL of the service server, the entry of the allocation chain.</summary>
         public string ServiceUrl { get; set; }
@@ -169,6 +182,12 @@ namespace PeerGate.Device
                     return 8192;
                 case "listenport":
                     return 16384;
+                case "name":
+                    return 32768;
+                case "devicepermits":
+                    return 65536;
+                case "devicedenies":
+                    return 131072;
                 default:
                     return 0;
             }
@@ -257,6 +276,18 @@ namespace PeerGate.Device
 
                     break;
 
+                case "name":
+                    Name = value.Length == 0 ? null : value;
+                    break;
+
+                case "devicepermits":
+                    DevicePermits = ParseEntries(value, lineNumber, line);
+                    break;
+
+                case "devicedenies":
+                    DeviceDenies = ParseEntries(value, lineNumber, line);
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -325,6 +356,25 @@ namespace PeerGate.Device
             }
 
             return items;
+        }
+
+        private static PermitEntry[] ParseEntries(string value, int lineNumber, string line)
+        {
+            string[] items = ParseList(value, lineNumber, line);
+            PermitEntry[] entries = new PermitEntry[items.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                try
+                {
+                    entries[i] = PermitEntries.Parse(items[i]);
+                }
+                catch (ArgumentException e)
+                {
+                    throw LineError(lineNumber, e.Message, line);
+                }
+            }
+
+            return entries;
         }
 
         private static bool ParseBool(string value, int lineNumber, string line)

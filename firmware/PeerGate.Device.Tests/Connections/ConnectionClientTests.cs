@@ -104,6 +104,46 @@ public sealed class ConnectionClientTests
         Assert.IsFalse(ConnectionClient.IsDenial(failure.Code));
     }
 
+    [TestMethod]
+    public void ConnectsByNameWithTheRequestedLimitsAndTakesTheIdFromTheGrant()
+    {
+        var grant = Grant();
+        grant.SessionEndsAt = FakeClock.Epoch + 300;
+        grant.SessionByteLimit = 1_000_000;
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var granted = _client.Request(new ConnectionRequest { CalleeName = "TERM2", TimeLimitSeconds = 300, ByteLimit = 1_000_000 });
+
+        var sent = _server.ConnectionRequests.Single();
+        Assert.AreEqual("TERM2", sent.CalleeName);
+        Assert.IsNull(sent.CalleeTerminalId);
+        Assert.AreEqual(300, sent.TimeLimitSeconds);
+        Assert.AreEqual(1_000_000, sent.ByteLimit);
+        Assert.AreEqual("T-0002", granted.CalleeTerminalId);
+        Assert.AreEqual(1_000_000, granted.SessionByteLimit);
+    }
+
+    [TestMethod]
+    [DataRow("T-0002", "TERM2", DisplayName = "both")]
+    [DataRow(null, null, DisplayName = "neither")]
+    public void RequestNeedsExactlyOneOfIdAndName(string? id, string? name)
+    {
+        Assert.Throws<ArgumentException>(() => _client.Request(new ConnectionRequest { CalleeTerminalId = id, CalleeName = name }));
+        Assert.IsEmpty(_internet.Requests);
+    }
+
+    [TestMethod]
+    public void GrantByNameWithoutCalleeIdIsAnUnexpectedAnswer()
+    {
+        var grant = Grant();
+        grant.CalleeTerminalId = null;
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var failure = Assert.Throws<ApiException>(() => _client.Request(new ConnectionRequest { CalleeName = "TERM2" }));
+
+        Assert.AreEqual(FailureCodes.UnexpectedAnswer, failure.Code);
+    }
+
     private static ConnectionGrant Grant() => new()
     {
         SessionId = "S-1",

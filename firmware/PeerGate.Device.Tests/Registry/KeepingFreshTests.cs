@@ -13,6 +13,7 @@ public sealed class KeepingFreshTests
         rig.Config.Discoverable = true;
         rig.Config.Capabilities = ["camera"];
         rig.Config.Attributes = ["room=lab"];
+        rig.Config.Name = "TERM1";
 
         Assert.IsTrue(rig.NewAgent().RunOnce());
 
@@ -26,6 +27,7 @@ public sealed class KeepingFreshTests
         Assert.AreEqual("sensor", request.Kind);
         CollectionAssert.AreEqual(new[] { "camera" }, request.Capabilities);
         CollectionAssert.AreEqual(new[] { "room=lab" }, request.Attributes);
+        Assert.AreEqual("TERM1", request.Name);
     }
 
     [TestMethod]

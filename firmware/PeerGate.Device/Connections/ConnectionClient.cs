@@ -7,7 +7,7 @@ using PeerGate.Protocol;
 namespace PeerGate.Device.Connections
 {
     /// <summary>
-    /// The caller's connection query (F16, F18): ask the server for a callee by Terminal ID and get
+    /// The caller's connection query (F16, F18, F22): ask the server for a callee by Terminal ID or name and get
     /// its address with the one-time password and key, or a denial with its stable code
     /// (permission_denied, callee_not_found, callee_not_connected, callee_busy with reason and
     /// retry-after, callee_unreachable, self_connection) as an <see cref="ApiException"/>.
@@ -35,16 +35,41 @@ namespace PeerGate.Device.Connections
                 throw new ArgumentException("a callee Terminal ID is required");
             }
 
+            ConnectionRequest request = new ConnectionRequest();
+            request.CalleeTerminalId = calleeTerminalId;
+            request.CallerPort = callerPort;
+            return Request(request);
+        }
+
+        /// <summary>
+        /// Asks to connect to the callee the request names, by Terminal ID or by device name (F22), with
+        /// the session limits it asks for (F23; 0 leaves them to the server).
+        /// </summary>
+        /// <exception cref="ApiException">Denied (see <see cref="IsDenial"/>), or no usable answer.</exception>
+        public ConnectionGrant Request(ConnectionRequest request)
+        {
+            if (request == null)
+            {
+                throw new ArgumentNullException(nameof(request));
+            }
+
+            if (IsEmpty(request.CalleeTerminalId) == IsEmpty(request.CalleeName))
+            {
+                throw new ArgumentException("give either a callee Terminal ID or a callee name");
+            }
+
+            if (request.TimeLimitSeconds < 0 || request.ByteLimit < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(request), "session limits are 0 (server default) or positive");
+            }
+
             CertificateResponse certificate = _holder.Certificate;
             if (certificate == null)
             {
                 throw new InvalidOperationException("not authenticated yet");
             }
 
-            ConnectionRequest request = new ConnectionRequest();
-            request.CalleeTerminalId = calleeTerminalId;
-            request.CallerPort = callerPort;
-
+            string callee = IsEmpty(request.CalleeTerminalId) ? "name " + request.CalleeName : request.CalleeTerminalId;
             ConnectionGrant grant;
             try
             {
@@ -54,11 +79,11 @@ namespace PeerGate.Device.Connections
             {
                 if (e.Code == ErrorCodes.CalleeBusy)
                 {
-                    _log.Event("connect.denied", e.Code + " (" + e.Reason + ", retry after " + e.RetryAfterSeconds.ToString() + " s) for " + calleeTerminalId);
+                    _log.Event("connect.denied", e.Code + " (" + e.Reason + ", retry after " + e.RetryAfterSeconds.ToString() + " s) for " + callee);
                 }
                 else
                 {
-                    _log.Event(e.IsRefusal ? "connect.denied" : "connect.failed", e.Code + " for " + calleeTerminalId);
+                    _log.Event(e.IsRefusal ? "connect.denied" : "connect.failed", e.Code + " for " + callee);
                 }
 
                 if (Registrar.NeedsNewCertificate(e))
@@ -69,14 +94,15 @@ namespace PeerGate.Device.Connections
                 throw;
             }
 
-            if (!IsUsable(grant, calleeTerminalId))
+            if (!IsUsable(grant, request.CalleeTerminalId))
             {
-                _log.Event("connect.failed", FailureCodes.UnexpectedAnswer + ": incomplete grant for " + calleeTerminalId);
+                _log.Event("connect.failed", FailureCodes.UnexpectedAnswer + ": incomplete grant for " + callee);
                 throw new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, 200, "the connection grant is incomplete");
             }
 
-            // Address and session only: the password and the key never reach a log.
-            _log.Event("connect.granted", "session " + grant.SessionId + ", callee " + grant.CalleeTerminalId + " at " + AddressOf(grant));
+            // Address, session and limits only: the password and the key never reach a log.
+            _log.Event("connect.granted", "session " + grant.SessionId + ", callee " + grant.CalleeTerminalId + " at " + AddressOf(grant)
+                + ", ends at " + grant.SessionEndsAt.ToString() + ", byte limit " + grant.SessionByteLimit.ToString());
             return grant;
         }
 
@@ -97,10 +123,13 @@ namespace PeerGate.Device.Connections
             return grant.CalleeLocalIp + ":" + grant.CalleeLocalPort.ToString();
         }
 
+        /// <param name="calleeTerminalId">The ID asked for; empty when asked by name, then any ID will do.</param>
         private static bool IsUsable(ConnectionGrant grant, string calleeTerminalId)
         {
             return grant != null
-                && grant.CalleeTerminalId == calleeTerminalId
+                && !IsEmpty(grant.CalleeTerminalId)
+                && (IsEmpty(calleeTerminalId) || grant.CalleeTerminalId == calleeTerminalId)
+                && grant.SessionByteLimit >= 0
                 && !IsEmpty(grant.SessionId)
                 && !IsEmpty(grant.Password)
                 && !IsEmpty(grant.Key)

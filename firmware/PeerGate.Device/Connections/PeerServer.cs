@@ -3,6 +3,7 @@ using System.Threading;
 using PeerGate.Device.Load;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 
@@ -53,6 +54,9 @@ namespace PeerGate.Device.Connections
         public IPeerApplication Application { get; set; }
 
         public int MaxWorkers { get; }
+
+        /// <summary>Where each session's end notice goes (F25); null sends none.</summary>
+        public SessionClient Sessions { get; set; }
 
         /// <summary>The port actually bound; 0 while not listening.</summary>
         public int Port
@@ -162,11 +166,13 @@ namespace PeerGate.Device.Connections
                 Application.Serve(channel);
                 channel.Close(CloseReasons.Finished);
                 _log.Event("peer.session-ended", "session " + channel.SessionId + ": received " + channel.BytesReceived.ToString() + " bytes, sent " + channel.BytesSent.ToString() + " bytes");
+                ReportEnd(channel);
             }
             catch (PeerException e)
             {
                 // The acceptor and the channel have closed the connection and logged the refusal.
                 _log.Event("peer.session-failed", e.Code);
+                ReportEnd(channel);
             }
             catch (Exception e)
             {
@@ -174,6 +180,7 @@ namespace PeerGate.Device.Connections
                 if (channel != null)
                 {
                     channel.Close(ErrorCodes.InternalError);
+                    ReportEnd(channel);
                 }
                 else
                 {
@@ -188,6 +195,16 @@ namespace PeerGate.Device.Connections
                 }
 
                 Interlocked.Decrement(ref _workers);
+            }
+        }
+
+        /// <summary>The end notice of a session that got past the handshake; a refused handshake has none to send.</summary>
+        private void ReportEnd(PeerChannel channel)
+        {
+            SessionClient sessions = Sessions;
+            if (channel != null && channel.Session != null && sessions != null)
+            {
+                sessions.ReportEnd(channel.Session);
             }
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 
@@ -25,6 +26,12 @@ namespace PeerGate.Device.Peer
         /// </summary>
         public const int OfferWaitMillis = 3000;
 
+        /// <summary>
+        /// How long the callee waits at a session limit for new limits: the caller's extension reaches it
+        /// only through the caller's Limits frame or the server's session-limits trigger.
+        /// </summary>
+        public const int LimitGraceMillis = 3000;
+
         private const int OfferLookMillis = 50;
 
         private readonly OfferBook _offers;
@@ -47,6 +54,9 @@ namespace PeerGate.Device.Peer
             _log = log ?? throw new ArgumentNullException(nameof(log));
             _handshakeTimeoutMillis = handshakeTimeoutMillis;
         }
+
+        /// <summary>Where accepted sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
+        public SessionTable Sessions { get; set; }
 
         /// <summary>Runs the callee's handshake; the connection is closed on any refusal.</summary>
         /// <exception cref="PeerException">
@@ -116,7 +126,16 @@ namespace PeerGate.Device.Peer
             }
 
             byte[] proof = AcceptProof.Compute(_crypto, offer.Password, sessionId);
+            PeerSession session = new PeerSession(sessionId, offer.SessionEndsAt, offer.SessionByteLimit, _clock);
+            session.LimitGraceMillis = LimitGraceMillis;
+            channel.Attach(session);
             channel.SendFrame(FrameTypes.Accept, proof, 0, proof.Length);
+            SessionTable sessions = Sessions;
+            if (sessions != null)
+            {
+                sessions.Add(channel);
+            }
+
             _log.Event("peer.accepted", "session " + sessionId + " from " + offer.CallerTerminalId);
             return channel;
         }

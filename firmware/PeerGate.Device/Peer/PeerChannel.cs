@@ -1,5 +1,6 @@
 using System;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 
@@ -12,12 +13,20 @@ namespace PeerGate.Device.Peer
     /// connection and surfaces as <see cref="PeerException"/>, and none of its bytes are delivered.
     /// </summary>
     /// <remarks>
+    /// <para>With a <see cref="PeerSession"/> every byte is reserved in it before it is sent or delivered:
+    /// at the byte limit the last frame is cut to fit and at the end time nothing more moves. The side
+    /// that sees the session end sends a Close frame with the reason, then reads (and drops) what the
+    /// peer still had in flight until the peer's Close or end of stream, so neither side's last bytes
+    /// are lost to a reset.</para>
     /// <para>One thread may send while another receives. Buffers are allocated once per channel (two
     /// frames plus the codec's scratch, about 17 KB); sending and receiving allocate nothing per frame
     /// beyond the 32-byte tag IPeerCrypto returns.</para>
     /// </remarks>
     public class PeerChannel
     {
+        /// <summary>Longest wait, after this side's Close, for the peer to answer before the connection is shut.</summary>
+        public const int DrainMillis = 2000;
+
         private readonly IPeerConnection _connection;
         private readonly FrameCodec _codec;
         private readonly IClock _clock;
@@ -25,15 +34,18 @@ namespace PeerGate.Device.Peer
         private readonly byte[] _sendFrame = new byte[FrameFormat.MaxFrameLength];
         private readonly byte[] _receiveFrame = new byte[FrameFormat.MaxFrameLength];
         private readonly byte[] _reason = new byte[CloseReasons.MaxLength];
+        private readonly byte[] _limits = new byte[LimitsPayload.Length];
         private readonly object _sendLock = new object();
         private readonly object _receiveLock = new object();
 
         private int _pendingOffset;
         private int _pendingCount;
         private bool _closed;
+        private bool _closeSent;
         private string _closeReason;
         private long _bytesSent;
         private long _bytesReceived;
+        private PeerSession _session;
 
         internal PeerChannel(IPeerConnection connection, FrameCodec codec, IClock clock, IDeviceLog log, string sessionId, string peerTerminalId)
         {
@@ -67,15 +79,25 @@ namespace PeerGate.Device.Peer
             get { return _closed; }
         }
 
+        /// <summary>The session's limits and counters (F23); null for a channel without limits.</summary>
+        public PeerSession Session
+        {
+            get { return _session; }
+        }
+
         /// <summary>Why the channel closed (either side's reason), or null while open.</summary>
         public string CloseReason
         {
             get { return _closeReason; }
         }
 
-        /// <summary>Sends the bytes, split into frames of at most <see cref="FrameFormat.MaxPayload"/>.</summary>
+        /// <summary>
+        /// Sends the bytes, split into frames of at most <see cref="FrameFormat.MaxPayload"/>. Returns how
+        /// many were sent: fewer than <paramref name="count"/> when the session ended on the way (its
+        /// <see cref="PeerSession.EndReason"/> says why; the peer has been told).
+        /// </summary>
         /// <exception cref="PeerException">The channel is closed or the connection is gone.</exception>
-        public void Send(byte[] buffer, int offset, int count)
+        public int Send(byte[] buffer, int offset, int count)
         {
             if (buffer == null)
             {
@@ -87,17 +109,43 @@ namespace PeerGate.Device.Peer
                 throw new ArgumentOutOfRangeException(nameof(count));
             }
 
+            int sent = 0;
             lock (_sendLock)
             {
-                while (count > 0)
+                while (sent < count)
                 {
-                    int chunk = count > FrameFormat.MaxPayload ? FrameFormat.MaxPayload : count;
-                    SendFrame(FrameTypes.Data, buffer, offset, chunk);
+                    if (_closeSent)
+                    {
+                        break;
+                    }
+
+                    int chunk = count - sent > FrameFormat.MaxPayload ? FrameFormat.MaxPayload : count - sent;
+                    if (_session != null)
+                    {
+                        chunk = _session.ReserveSend(chunk);
+                        if (chunk == 0)
+                        {
+                            break;
+                        }
+                    }
+
+                    SendFrame(FrameTypes.Data, buffer, offset + sent, chunk);
                     _bytesSent += chunk;
-                    offset += chunk;
-                    count -= chunk;
+                    sent += chunk;
+                    if (_session != null && _session.ExtensionDue)
+                    {
+                        // Back to the application, which asks for the extension before sending on.
+                        break;
+                    }
+                }
+
+                if (_session != null && _session.IsOver)
+                {
+                    SayClose(_session.EndReason);
                 }
             }
+
+            return sent;
         }
 
         /// <summary>
@@ -120,7 +168,6 @@ namespace PeerGate.Device.Peer
 
             lock (_receiveLock)
             {
-                long deadline = _clock.UptimeMillis + timeoutMillis;
                 while (_pendingCount == 0)
                 {
                     if (_closed)
@@ -128,10 +175,44 @@ namespace PeerGate.Device.Peer
                         return 0;
                     }
 
+                    if (_closeSent || (_session != null && _session.IsOver))
+                    {
+                        Drain(timeoutMillis);
+                        return 0;
+                    }
+
+                    // A time-limited session wakes at its end even when the peer is quiet.
+                    int wait = _session == null ? timeoutMillis : _session.MillisLeft(timeoutMillis);
+                    if (wait < PeerSession.LimitPollMillis && timeoutMillis > PeerSession.LimitPollMillis)
+                    {
+                        // Past the end time while new limits may still come: look again shortly, never spin.
+                        wait = PeerSession.LimitPollMillis;
+                    }
+
                     int type;
-                    int length = ReadFrame(deadline, true, out type);
+                    int length;
+                    try
+                    {
+                        length = ReadFrame(_clock.UptimeMillis + wait, true, out type);
+                    }
+                    catch (PeerException)
+                    {
+                        if (_closeSent)
+                        {
+                            // Ended from this side meanwhile (EndSession): the peer hung up as asked.
+                            return 0;
+                        }
+
+                        throw;
+                    }
+
                     if (length < 0)
                     {
+                        if (wait < timeoutMillis)
+                        {
+                            continue;
+                        }
+
                         return -1;
                     }
 
@@ -139,6 +220,12 @@ namespace PeerGate.Device.Peer
                     {
                         PeerClosed(length);
                         return 0;
+                    }
+
+                    if (type == FrameTypes.Limits)
+                    {
+                        TakeLimits(length);
+                        continue;
                     }
 
                     if (type != FrameTypes.Data)
@@ -151,12 +238,46 @@ namespace PeerGate.Device.Peer
                 }
 
                 int delivered = count < _pendingCount ? count : _pendingCount;
+                if (_session != null)
+                {
+                    delivered = _session.ReserveReceive(delivered);
+                    if (delivered == 0)
+                    {
+                        // The rest of the frame lies beyond the limit: it is never delivered.
+                        _pendingCount = 0;
+                        SayCloseLocked(_session.EndReason);
+                        Drain(timeoutMillis);
+                        return 0;
+                    }
+                }
+
                 Array.Copy(_receiveFrame, _pendingOffset, buffer, offset, delivered);
                 _pendingOffset += delivered;
                 _pendingCount -= delivered;
                 _bytesReceived += delivered;
+                if (_session != null && _session.IsOver)
+                {
+                    _pendingCount = 0;
+                    SayCloseLocked(_session.EndReason);
+                }
+
                 return delivered;
             }
+        }
+
+        /// <summary>
+        /// Ends the session now with <paramref name="reason"/> (one of SessionEndReasons, e.g. terminated):
+        /// the peer gets a Close frame and a receiver blocked on this channel wakes once the peer answers
+        /// or its timeout passes.
+        /// </summary>
+        public void EndSession(string reason)
+        {
+            if (_session != null)
+            {
+                _session.End(reason, null);
+            }
+
+            SayCloseLocked(reason);
         }
 
         /// <summary>
@@ -177,9 +298,116 @@ namespace PeerGate.Device.Peer
                     return;
                 }
 
-                FrameBytes.WriteAscii(reasonCode, _reason, 0);
-                TrySendFrame(FrameTypes.Close, _reason, 0, reasonCode.Length);
+                if (!_closeSent)
+                {
+                    FrameBytes.WriteAscii(reasonCode, _reason, 0);
+                    TrySendFrame(FrameTypes.Close, _reason, 0, reasonCode.Length);
+                }
+
                 Shut(reasonCode);
+            }
+        }
+
+        /// <summary>Tells the peer in band that the session's limits changed (F24), ahead of the server's trigger.</summary>
+        /// <exception cref="PeerException">The channel is closed or the connection is gone.</exception>
+        public void SendLimits(long endsAt, long byteLimit)
+        {
+            lock (_sendLock)
+            {
+                if (_closeSent)
+                {
+                    return;
+                }
+
+                LimitsPayload.Write(endsAt, byteLimit, _limits, 0);
+                SendFrame(FrameTypes.Limits, _limits, 0, LimitsPayload.Length);
+            }
+        }
+
+        /// <summary>Attaches the session whose limits this channel keeps; done once, before any application byte.</summary>
+        internal void Attach(PeerSession session)
+        {
+            _session = session;
+        }
+
+        /// <summary>A Limits frame from the peer: apply it to the session (one without a session ignores it).</summary>
+        private void TakeLimits(int length)
+        {
+            if (length != LimitsPayload.Length)
+            {
+                throw Fail(ErrorCodes.FrameMalformed, "a Limits frame carries " + LimitsPayload.Length.ToString() + " bytes");
+            }
+
+            if (_session == null)
+            {
+                return;
+            }
+
+            SessionLimits limits = new SessionLimits();
+            limits.SessionId = SessionId;
+            limits.EndsAt = LimitsPayload.ReadEndsAt(_receiveFrame, 0);
+            limits.ByteLimit = LimitsPayload.ReadByteLimit(_receiveFrame, 0);
+            if (_session.Apply(limits))
+            {
+                _log.Event("peer.limits", "session " + SessionId + ": ends at " + limits.EndsAt.ToString() + ", byte limit " + limits.ByteLimit.ToString());
+            }
+        }
+
+        private void SayCloseLocked(string reason)
+        {
+            lock (_sendLock)
+            {
+                SayClose(reason);
+            }
+        }
+
+        /// <summary>Under the send lock: the Close frame without shutting the connection, once.</summary>
+        private void SayClose(string reason)
+        {
+            if (_closed || _closeSent)
+            {
+                return;
+            }
+
+            _closeSent = true;
+            _closeReason = reason;
+            FrameBytes.WriteAscii(reason, _reason, 0);
+            if (!TrySendFrame(FrameTypes.Close, _reason, 0, reason.Length))
+            {
+                Shut(CloseReasons.ConnectionLost);
+            }
+
+            _log.Event("peer.session-over", "session " + SessionId + ": " + reason);
+        }
+
+        /// <summary>
+        /// After this side's Close: drop what the peer still sends until its Close, end of stream or the
+        /// timeout, then shut. Reading it first keeps the connection from ending in a reset that could
+        /// cost the peer the last bytes this side sent.
+        /// </summary>
+        private void Drain(int timeoutMillis)
+        {
+            long deadline = _clock.UptimeMillis + (timeoutMillis < DrainMillis ? timeoutMillis : DrainMillis);
+            try
+            {
+                while (!_closed)
+                {
+                    int type;
+                    int length = ReadFrame(deadline, true, out type);
+                    if (length < 0 || type == FrameTypes.Close)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (PeerException)
+            {
+                // The peer is gone or broke off: either way the session is already over.
+            }
+
+            lock (_sendLock)
+            {
+                Shut(_closeReason);
             }
         }
 
@@ -325,6 +553,11 @@ namespace PeerGate.Device.Peer
             _closed = true;
             _closeReason = reason;
             _pendingCount = 0;
+            if (_session != null)
+            {
+                _session.End(SessionEnds.FromCloseReason(reason), SessionEnds.DetailOf(reason));
+            }
+
             _connection.Close();
             _codec.Clear();
         }

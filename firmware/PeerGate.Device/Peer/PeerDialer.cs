@@ -1,5 +1,6 @@
 using System;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 
@@ -35,6 +36,9 @@ namespace PeerGate.Device.Peer
             _handshakeTimeoutMillis = handshakeTimeoutMillis;
         }
 
+        /// <summary>Where dialled sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
+        public SessionTable Sessions { get; set; }
+
         /// <summary>Connects to the callee the grant names and runs the handshake.</summary>
         /// <exception cref="PeerException">
         /// callee_unreachable (no address answered), peer_request_invalid (the grant is unusable, or the
@@ -57,6 +61,11 @@ namespace PeerGate.Device.Peer
                 if (key.Length != FrameFormat.KeyLength)
                 {
                     throw new ArgumentException("key is not 32 bytes");
+                }
+
+                if (grant.SessionEndsAt < 0 || grant.SessionByteLimit < 0)
+                {
+                    throw new ArgumentException("negative session limits");
                 }
             }
             catch (ArgumentException e)
@@ -83,6 +92,13 @@ namespace PeerGate.Device.Peer
             Array.Clear(scratch, 0, scratch.Length);
 
             ExpectAccept(channel, request);
+            channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock));
+            SessionTable sessions = Sessions;
+            if (sessions != null)
+            {
+                sessions.Add(channel);
+            }
+
             _log.Event("peer.connected", "session " + grant.SessionId + " to " + grant.CalleeTerminalId);
             return channel;
         }

@@ -11,6 +11,13 @@ namespace PeerGate.Device.Peer
     public class PeerOffer
     {
         public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt)
+            : this(sessionId, callerTerminalId, password, key, expiresAt, 0, 0)
+        {
+        }
+
+        /// <param name="sessionEndsAt">Unix seconds when the session ends, 0 for no time limit (F23).</param>
+        /// <param name="sessionByteLimit">Both directions together, 0 for no byte limit (F23).</param>
+        public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt, long sessionEndsAt, long sessionByteLimit)
         {
             if (!FrameBytes.IsShortAscii(sessionId, PeerPreamble.MaxSessionIdLength))
             {
@@ -32,7 +39,14 @@ namespace PeerGate.Device.Peer
                 throw new ArgumentException("the session key is 32 bytes", nameof(key));
             }
 
+            if (sessionEndsAt < 0 || sessionByteLimit < 0)
+            {
+                throw new ArgumentException("session limits are 0 (none) or positive");
+            }
+
             SessionId = sessionId;
+            SessionEndsAt = sessionEndsAt;
+            SessionByteLimit = sessionByteLimit;
             CallerTerminalId = callerTerminalId;
             Password = password;
             Key = key;
@@ -49,6 +63,12 @@ namespace PeerGate.Device.Peer
 
         /// <summary>Unix seconds; at and after this the offer is refused.</summary>
         public long ExpiresAt { get; }
+
+        /// <summary>Unix seconds when the session ends; 0 for no time limit.</summary>
+        public long SessionEndsAt { get; }
+
+        /// <summary>Both directions together; 0 for no byte limit.</summary>
+        public long SessionByteLimit { get; }
 
         /// <summary>From a session-offer trigger (Base64 password and key as on the wire).</summary>
         /// <exception cref="ArgumentException">The trigger is not a usable session offer.</exception>
@@ -69,7 +89,9 @@ namespace PeerGate.Device.Peer
                 trigger.PeerTerminalId,
                 DecodeBase64(trigger.Password, "password"),
                 DecodeBase64(trigger.Key, "key"),
-                trigger.ExpiresAt);
+                trigger.ExpiresAt,
+                trigger.SessionEndsAt,
+                trigger.SessionByteLimit);
         }
 
         internal static byte[] DecodeBase64(string value, string what)

@@ -53,14 +53,23 @@ namespace PeerGate.Device.Permits
             return (PermitTable)_api.Get(certificate.RegistryUrl, Routes.Permits, typeof(PermitTable), certificate.Certificate);
         }
 
-        /// <summary>Answer every caller that is not permitted with one uniform denial (or stop doing so).</summary>
+        /// <summary>Answer every caller that is not permitted with one uniform denial (or stop doing so); the device-held setting stays.</summary>
         public void SetUniformDenial(bool on)
         {
-            CertificateResponse certificate = Current();
-            ConnectionPolicy policy = new ConnectionPolicy();
-            policy.UniformDenial = on;
-            _api.Put(certificate.RegistryUrl, Routes.PermitPolicy, policy, certificate.Certificate);
+            PermitTable table = Read();
+            SetPolicy(on, table.DeviceHeld);
             _log.Event("permit.policy", on ? "uniform denial on" : "uniform denial off");
+        }
+
+        /// <summary>
+        /// Keep the permit list on the device (F15): the server asks it at each connection. The uniform
+        /// denial setting stays.
+        /// </summary>
+        public void SetDeviceHeld(bool on)
+        {
+            PermitTable table = Read();
+            SetPolicy(table.UniformDenial, on);
+            _log.Event("permit.policy", on ? "device-held permits on" : "device-held permits off");
         }
 
         /// <summary>One operation: <paramref name="op"/> (a PermitOps value) with the entries.</summary>
@@ -75,6 +84,15 @@ namespace PeerGate.Device.Permits
             operation.Op = op;
             operation.Entries = entries ?? new PermitEntry[0];
             return operation;
+        }
+
+        private void SetPolicy(bool uniformDenial, bool deviceHeld)
+        {
+            CertificateResponse certificate = Current();
+            ConnectionPolicy policy = new ConnectionPolicy();
+            policy.UniformDenial = uniformDenial;
+            policy.DeviceHeld = deviceHeld;
+            _api.Put(certificate.RegistryUrl, Routes.PermitPolicy, policy, certificate.Certificate);
         }
 
         private CertificateResponse Current()

@@ -81,6 +81,7 @@ namespace PeerGate.Device.Registry
             request.TerminalId = _certificate.TerminalId;
             request.LocalIp = localIp;
             request.LocalPort = _network.ListenPort;
+            request.Name = _config.Name;
             request.Discoverable = _config.Discoverable;
             request.Kind = _config.Kind;
             request.Capabilities = _config.Capabilities;

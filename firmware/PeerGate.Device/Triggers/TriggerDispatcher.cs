@@ -1,15 +1,19 @@
 using System;
 using PeerGate.Device.Api;
 using PeerGate.Device.Load;
+using PeerGate.Device.Peer;
 using PeerGate.Device.Platform;
 using PeerGate.Device.Registry;
+using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 
 namespace PeerGate.Device.Triggers
 {
     /// <summary>
     /// Acts on each trigger by kind: a status query is answered from the <see cref="LoadMonitor"/>
-    /// (F17), a session offer goes to the callee side (F18), anything else is logged and skipped.
+    /// (F17), a session offer goes to the callee side (F18), a permit query is answered with the
+    /// device-held lists (F15), session-end closes the named session (F26) and session-limits applies
+    /// new limits to it (F24); anything else is logged and skipped.
     /// </summary>
     public class TriggerDispatcher : ITriggerHandler
     {
@@ -34,6 +38,15 @@ namespace PeerGate.Device.Triggers
             set { _offers = value; }
         }
 
+        /// <summary>The running sessions that session-end and session-limits reach; null when the device runs none.</summary>
+        public SessionTable Sessions { get; set; }
+
+        /// <summary>The device-held permit list sent on a permit query (F15); null or empty permits no one.</summary>
+        public PermitEntry[] DevicePermits { get; set; }
+
+        /// <summary>The device-held deny list; a deny entry wins over a permit entry.</summary>
+        public PermitEntry[] DeviceDenies { get; set; }
+
         /// <summary>False makes the device ignore status queries (a test stand-in for a callee that never answers).</summary>
         public bool AnswerStatusQueries { get; set; } = true;
 
@@ -46,6 +59,18 @@ namespace PeerGate.Device.Triggers
             else if (trigger.Kind == TriggerKinds.SessionOffer)
             {
                 TakeOffer(trigger);
+            }
+            else if (trigger.Kind == TriggerKinds.PermitQuery)
+            {
+                AnswerPermitQuery(trigger);
+            }
+            else if (trigger.Kind == TriggerKinds.SessionEnd)
+            {
+                EndSession(trigger);
+            }
+            else if (trigger.Kind == TriggerKinds.SessionLimits)
+            {
+                ApplyLimits(trigger);
             }
             else
             {
@@ -84,6 +109,74 @@ namespace PeerGate.Device.Triggers
                 // The server's wait ends by its own timeout and the caller hears callee_unreachable.
                 _log.Event("trigger.reply-failed", detail + ": " + e.Code);
             }
+        }
+
+        private void AnswerPermitQuery(Trigger trigger)
+        {
+            CertificateResponse certificate = _holder.Certificate;
+            if (certificate == null)
+            {
+                return;
+            }
+
+            TriggerReply reply = new TriggerReply();
+            reply.Seq = trigger.Seq;
+            reply.Permits = DevicePermits ?? new PermitEntry[0];
+            reply.Denies = DeviceDenies ?? new PermitEntry[0];
+            string detail = "seq " + trigger.Seq.ToString() + " for " + trigger.PeerTerminalId + ": "
+                + reply.Permits.Length.ToString() + " permit(s), " + reply.Denies.Length.ToString() + " deny entries";
+            try
+            {
+                _api.Send(certificate.RegistryUrl, Routes.TriggerReplies, reply, certificate.Certificate);
+                _log.Event("trigger.permit-query", detail);
+            }
+            catch (ApiException e)
+            {
+                // The server's wait ends by its own timeout and the caller hears callee_unreachable.
+                _log.Event("trigger.reply-failed", detail + ": " + e.Code);
+            }
+        }
+
+        private void EndSession(Trigger trigger)
+        {
+            PeerChannel channel = FindSession(trigger);
+            if (channel == null)
+            {
+                return;
+            }
+
+            // The Close frame goes out now; the session's own thread sends the end notice as it finishes.
+            _log.Event("trigger.session-end", "session " + trigger.SessionId);
+            channel.EndSession(SessionEndReasons.Terminated);
+        }
+
+        private void ApplyLimits(Trigger trigger)
+        {
+            PeerChannel channel = FindSession(trigger);
+            if (channel == null || channel.Session == null)
+            {
+                return;
+            }
+
+            SessionLimits limits = new SessionLimits();
+            limits.SessionId = trigger.SessionId;
+            limits.EndsAt = trigger.SessionEndsAt;
+            limits.ByteLimit = trigger.SessionByteLimit;
+            bool applied = channel.Session.Apply(limits);
+            _log.Event("trigger.session-limits", "session " + trigger.SessionId + ": ends at " + limits.EndsAt.ToString()
+                + ", byte limit " + limits.ByteLimit.ToString() + (applied ? string.Empty : " (not applied)"));
+        }
+
+        private PeerChannel FindSession(Trigger trigger)
+        {
+            SessionTable sessions = Sessions;
+            PeerChannel channel = sessions == null || IsEmpty(trigger.SessionId) ? null : sessions.Find(trigger.SessionId);
+            if (channel == null)
+            {
+                _log.Event("trigger.session-unknown", "seq " + trigger.Seq.ToString() + " kind " + trigger.Kind + ": no running session " + trigger.SessionId);
+            }
+
+            return channel;
         }
 
         private void TakeOffer(Trigger trigger)

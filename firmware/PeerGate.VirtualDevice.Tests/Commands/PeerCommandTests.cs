@@ -20,6 +20,14 @@ public sealed class PeerCommandTests
     [DataRow(new[] { "connect", "T-1" }, "exactly one of --message")]
     [DataRow(new[] { "connect", "T-1", "--message", "hi", "--file", "x" }, "exactly one of --message")]
     [DataRow(new[] { "connect", "T-1", "--file", "/no/such/file" }, "no such file")]
+    [DataRow(new[] { "connect", "T-1", "--name", "TERM1", "--message", "hi" }, "exactly one callee")]
+    [DataRow(new[] { "connect", "T-1", "--message", "hi", "--time-limit", "0" }, "--time-limit must be")]
+    [DataRow(new[] { "connect", "T-1", "--message", "hi", "--byte-limit", "-5" }, "--byte-limit must be")]
+    [DataRow(new[] { "permit", "policy", "--device-held", "yes" }, "on or off")]
+    [DataRow(new[] { "permit", "policy", "--device-held", "on", "--uniform-denial", "on" }, "takes one of")]
+    [DataRow(new[] { "permit", "policy" }, "takes one of")]
+    [DataRow(new[] { "end" }, "exactly one session ID")]
+    [DataRow(new[] { "end", "S-1", "--reason", "bored" }, "--reason must be")]
     public void WrongUseExitsTwoAndSaysWhy(string[] args, string why)
     {
         var error = new StringWriter();

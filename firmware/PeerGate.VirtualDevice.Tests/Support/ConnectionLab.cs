@@ -48,13 +48,16 @@ public sealed class ConnectionLab : IAsyncDisposable
         return new ConnectionLab(server);
     }
 
-    /// <summary>Enrolls a new device; with <paramref name="listens"/> it accepts peers on a free loopback port.</summary>
-    public async Task<LabDevice> AddDeviceAsync(bool listens, CancellationToken cancel)
+    /// <summary>
+    /// Enrolls a new device; with <paramref name="listens"/> it accepts peers on a free loopback port.
+    /// <paramref name="extraConfig"/> holds more configuration lines (Name=, DevicePermits=, ...).
+    /// </summary>
+    public async Task<LabDevice> AddDeviceAsync(bool listens, CancellationToken cancel, string extraConfig = "")
     {
         var deviceId = TestDevice.NewDeviceId();
         var key = RandomNumberGenerator.GetBytes(32);
         await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancel);
-        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={FreePort()}\n" : "");
+        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={FreePort()}\n" : "") + extraConfig;
         var device = new LabDevice(new ScenarioDevice(deviceId, key), configText);
         _devices.Add(device);
         return device;

@@ -20,8 +20,10 @@ public static class Cli
           virtual-device info --image PATH
           virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
           virtual-device permit show DEVICE-OPTIONS
-          virtual-device permit policy --uniform-denial on|off DEVICE-OPTIONS
-          virtual-device connect TERMINAL-ID (--message TEXT | --file PATH) DEVICE-OPTIONS
+          virtual-device permit policy (--uniform-denial on|off | --device-held on|off) DEVICE-OPTIONS
+          virtual-device connect (TERMINAL-ID | --name NAME) (--message TEXT | --file PATH) [--time-limit S] [--byte-limit N] DEVICE-OPTIONS
+          virtual-device sessions DEVICE-OPTIONS
+          virtual-device end SESSION-ID [--reason completed|terminated|peer_lost|error] DEVICE-OPTIONS
 
         ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
         [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
@@ -46,6 +48,8 @@ public static class Cli
                 "run" => RunDevice(CommandLine.Parse(options, DeviceOptions.ValueOptions, ["--once", "--force-busy"]), output, error, stop),
                 "permit" => PermitCommand.Run(options, output, error),
                 "connect" => ConnectCommand.Run(options, output, error),
+                "sessions" => SessionCommand.List(options, output, error),
+                "end" => SessionCommand.End(options, output, error),
                 "info" => Info(CommandLine.Parse(options, ["--image"], []), output),
                 "help" or "--help" or "-h" => Help(output),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),

@@ -8,9 +8,11 @@ using PeerGate.Protocol.Peer;
 namespace PeerGate.VirtualDevice.Commands;
 
 /// <summary>
-/// <c>virtual-device connect TERMINAL (--message TEXT | --file PATH)</c>: the caller's whole flow
-/// (F16-F20), one line per stage: authenticate, query, grant, dial, handshake, send, receive the
-/// echo, compare. A denial prints its code (and for callee_busy the reason and retry-after).
+/// <c>virtual-device connect (TERMINAL | --name NAME) (--message TEXT | --file PATH) [--time-limit S]
+/// [--byte-limit N]</c>: the caller's whole flow (F16-F20, F22-F25), one line per stage: authenticate,
+/// query, grant with its limits, dial, handshake, send, receive the echo, compare, end notice. A
+/// denial prints its code (and for callee_busy the reason and retry-after); a session that ends at a
+/// limit before the echo is complete prints why and fails.
 /// </summary>
 public static class ConnectCommand
 {
@@ -22,13 +24,21 @@ public static class ConnectCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--message", "--file"], [], allowPositionals: true);
-        if (line.Positionals.Count != 1)
+        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--message", "--file", "--name", "--time-limit", "--byte-limit"], [], allowPositionals: true);
+        var name = line.Optional("--name");
+        if (line.Positionals.Count != (name is null ? 1 : 0))
         {
-            throw new UsageException("connect needs exactly one callee Terminal ID");
+            throw new UsageException("connect needs exactly one callee: a Terminal ID or --name NAME");
         }
 
-        var callee = line.Positionals[0];
+        var request = new ConnectionRequest
+        {
+            CalleeTerminalId = name is null ? line.Positionals[0] : null,
+            CalleeName = name,
+            TimeLimitSeconds = (int)ReadLimit(line, "--time-limit", int.MaxValue),
+            ByteLimit = ReadLimit(line, "--byte-limit", long.MaxValue),
+        };
+        var callee = name is null ? request.CalleeTerminalId! : $"name {name}";
         var payload = ReadPayload(line);
         var options = DeviceOptions.From(line);
         var agent = options.CreateAgent(error);
@@ -44,7 +54,7 @@ public static class ConnectCommand
         ConnectionGrant grant;
         try
         {
-            grant = agent.Connections.Request(callee, 0);
+            grant = agent.Connections.Request(request);
         }
         catch (ApiException e)
         {
@@ -54,7 +64,7 @@ public static class ConnectCommand
             return Cli.Failure;
         }
 
-        output.WriteLine($"grant: session {grant.SessionId}, callee address {ConnectionClient.AddressOf(grant)}");
+        output.WriteLine($"grant: session {grant.SessionId}, callee address {ConnectionClient.AddressOf(grant)}, callee {grant.CalleeTerminalId}, ends at {grant.SessionEndsAt}, byte limit {grant.SessionByteLimit}");
         output.WriteLine($"dial: {ConnectionClient.AddressOf(grant)}");
         PeerChannel channel;
         try
@@ -68,7 +78,28 @@ public static class ConnectCommand
         }
 
         output.WriteLine("handshake: accepted");
-        return Transfer(channel, payload, output);
+        channel.Session.AsksForExtensions = true;
+        var result = Transfer(channel, payload, agent, output);
+        var notice = channel.Session.ToEndNotice();
+        output.WriteLine($"session end: {notice.Reason}{(notice.Detail.Length == 0 ? "" : " (" + notice.Detail + ")")}, sent {notice.BytesSent} bytes, received {notice.BytesReceived} bytes");
+        output.WriteLine(agent.Sessions.ReportEnd(channel.Session) ? "end notice: sent" : "end notice: not taken");
+        return result;
+    }
+
+    private static long ReadLimit(CommandLine line, string option, long max)
+    {
+        var text = line.Optional(option);
+        if (text is null)
+        {
+            return 0;
+        }
+
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < 1 || value > max)
+        {
+            throw new UsageException($"{option} must be a whole number from 1 to {max}");
+        }
+
+        return value;
     }
 
     private static byte[] ReadPayload(CommandLine line)
@@ -104,8 +135,11 @@ public static class ConnectCommand
         return File.ReadAllBytes(file!);
     }
 
-    /// <summary>Sends on this thread while another takes the echo, so neither side's buffers fill up and stall.</summary>
-    private static int Transfer(PeerChannel channel, byte[] payload, TextWriter output)
+    /// <summary>
+    /// Sends on this thread while another takes the echo, so neither side's buffers fill up and stall;
+    /// between frames the extender asks for more at 70 % of the session's lifetime (F24).
+    /// </summary>
+    private static int Transfer(PeerChannel channel, byte[] payload, DeviceAgent agent, TextWriter output)
     {
         var echo = new byte[payload.Length];
         var received = 0;
@@ -119,11 +153,15 @@ public static class ConnectCommand
                     var n = channel.Receive(echo, received, echo.Length - received, EchoTimeoutMillis);
                     if (n <= 0)
                     {
-                        failure = n == 0 ? $"closed by the callee ({channel.CloseReason})" : ErrorCodes.PeerTimeout;
+                        failure = n == 0 ? $"session over ({channel.Session.EndReason ?? channel.CloseReason})" : ErrorCodes.PeerTimeout;
                         return;
                     }
 
                     received += n;
+                    if (received < echo.Length)
+                    {
+                        agent.Extender.CheckUnfinished(channel);
+                    }
                 }
             }
             catch (PeerException e)
@@ -135,8 +173,20 @@ public static class ConnectCommand
 
         try
         {
-            channel.Send(payload, 0, payload.Length);
-            output.WriteLine($"sent {payload.Length} bytes");
+            var sent = 0;
+            while (sent < payload.Length)
+            {
+                var n = channel.Send(payload, sent, Math.Min(FrameFormat.MaxPayload, payload.Length - sent));
+                sent += n;
+                if (n == 0 || sent == payload.Length)
+                {
+                    break;
+                }
+
+                agent.Extender.CheckUnfinished(channel);
+            }
+
+            output.WriteLine($"sent {sent} bytes");
         }
         catch (PeerException e)
         {

@@ -13,16 +13,16 @@ public static class PermitCommand
 {
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--uniform-denial"], [], allowPositionals: true);
+        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--uniform-denial", "--device-held"], [], allowPositionals: true);
         if (line.Positionals.Count == 0)
         {
             throw new UsageException("permit needs add, delete, create, show or policy");
         }
 
         var words = line.Positionals;
-        if (words[0] != "policy" && line.Has("--uniform-denial"))
+        if (words[0] != "policy" && (line.Has("--uniform-denial") || line.Has("--device-held")))
         {
-            throw new UsageException("--uniform-denial belongs to permit policy");
+            throw new UsageException("--uniform-denial or --device-held belongs to permit policy");
         }
 
         Func<DeviceAgent, int> action = words[0] switch
@@ -109,25 +109,44 @@ public static class PermitCommand
 
     private static Func<DeviceAgent, int> PolicyAction(CommandLine line, TextWriter output)
     {
-        var on = line.Required("--uniform-denial") switch
+        var uniform = line.Optional("--uniform-denial");
+        var held = line.Optional("--device-held");
+        if ((uniform is null) == (held is null))
         {
-            "on" => true,
-            "off" => false,
-            _ => throw new UsageException("--uniform-denial must be on or off"),
-        };
+            throw new UsageException("permit policy takes one of --uniform-denial on|off and --device-held on|off");
+        }
+
+        var on = OnOff(uniform ?? held!, uniform is null ? "--device-held" : "--uniform-denial");
+        if (uniform is not null)
+        {
+            return agent =>
+            {
+                agent.Permits.SetUniformDenial(on);
+                output.WriteLine($"uniform denial {(on ? "on" : "off")}");
+                return Cli.Ok;
+            };
+        }
 
         return agent =>
         {
-            agent.Permits.SetUniformDenial(on);
-            output.WriteLine($"uniform denial {(on ? "on" : "off")}");
+            agent.Permits.SetDeviceHeld(on);
+            output.WriteLine($"device-held permits {(on ? "on" : "off")}");
             return Cli.Ok;
         };
     }
+
+    private static bool OnOff(string value, string option) => value switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new UsageException($"{option} must be on or off"),
+    };
 
     private static int Show(DeviceAgent agent, TextWriter output)
     {
         var table = agent.Permits.Read();
         output.WriteLine($"uniform denial {(table.UniformDenial ? "on" : "off")}");
+        output.WriteLine($"device-held permits {(table.DeviceHeld ? "on" : "off")}");
         output.WriteLine($"{table.Entries?.Length ?? 0} entries");
         PrintEntries(table.Entries, output);
         return Cli.Ok;

@@ -54,9 +54,12 @@ namespace PeerGate.Protocol.Peer
         /// <summary>The sender is closing; the payload is the reason code in ASCII.</summary>
         public const int Close = 4;
 
+        /// <summary>The session's limits changed (an extension was granted, F24); payload: <see cref="LimitsPayload"/>.</summary>
+        public const int Limits = 5;
+
         public static bool IsKnown(int type)
         {
-            return type >= Request && type <= Close;
+            return type >= Request && type <= Limits;
         }
     }
 
