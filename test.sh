@@ -26,7 +26,7 @@ dotnet build PeerGate.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet 2>&1 | tee "$log" || status=$?
+dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
 
 bench=0
 if [ -f benchmarks/PeerGate.Benchmarks/bin/Release/net10.0/peergate-bench.dll ]; then

@@ -91,6 +91,12 @@ public sealed class TriggerResponder : IAsyncDisposable
             {
                 break;
             }
+            catch (HttpRequestException gone)
+            {
+                // The server went away (a test killed it): stop, and say why.
+                StoppedBecause = "server unreachable: " + gone.Message;
+                break;
+            }
         }
 
         _offers.Writer.TryComplete();
