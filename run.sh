@@ -143,5 +143,8 @@ echo
 echo "== The connection-attempt log (peergate-op attempts)"
 op attempts --limit 5
 echo
+echo "== Sessions with both end notices (peergate-op sessions)"
+op sessions
+echo
 echo "Devices keep their registrations fresh; Ctrl-C stops everything."
 wait "${pids[0]}"
