@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using PeerGate.Device;
 using PeerGate.Device.Platform;
 using PeerGate.VirtualDevice.Adapters;

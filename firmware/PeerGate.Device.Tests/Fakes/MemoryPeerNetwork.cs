@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using PeerGate.Device.Platform;
 using PeerGate.Protocol.Peer;
 
@@ -117,28 +116,4 @@ public sealed class PipeConnection(BytePipe incoming, BytePipe outgoing, string 
         outgoing.End();
         incoming.End();
     }
-}
-
-/// <summary>IPeerCrypto over System.Security.Cryptography, as the virtual device's adapter does it.</summary>
-public sealed class TestPeerCrypto : IPeerCrypto
-{
-    public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-    {
-        using var aes = Aes.Create();
-        aes.Key = key;
-        aes.EncryptCbc(input.AsSpan(offset, count), iv, output.AsSpan(outputOffset, count), PaddingMode.None);
-    }
-
-    public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-    {
-        using var aes = Aes.Create();
-        aes.Key = key;
-        aes.DecryptCbc(input.AsSpan(offset, count), iv, output.AsSpan(outputOffset, count), PaddingMode.None);
-    }
-
-    public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count) =>
-        HMACSHA256.HashData(key, data.AsSpan(offset, count));
-
-    public void RandomBytes(byte[] buffer, int offset, int count) =>
-        RandomNumberGenerator.Fill(buffer.AsSpan(offset, count));
 }

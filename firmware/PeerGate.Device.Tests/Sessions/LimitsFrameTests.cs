@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using System.Text.Json;
 using PeerGate.Device.Tests.Fakes;
 using PeerGate.Protocol;
@@ -23,7 +24,7 @@ public sealed class LimitsFrameTests
 
         Assert.AreEqual(root.GetProperty("payload").GetString(), Hex.Encode(payload, 0, payload.Length));
         var frame = Hex.Decode(root.GetProperty("frame").GetString()!);
-        var codec = new FrameCodec(new TestPeerCrypto(), key, isCaller: false);
+        var codec = new FrameCodec(new HostPeerCrypto(), key, isCaller: false);
         var opened = new byte[FrameFormat.MaxPayload];
         var length = codec.Open(frame, 0, frame.Length, out var type, opened, 0);
         Assert.AreEqual(FrameTypes.Limits, type);

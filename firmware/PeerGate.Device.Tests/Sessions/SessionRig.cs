@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using PeerGate.Device.Api;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Sessions;
@@ -18,7 +19,7 @@ public sealed class SessionRig
     public const int WaitMillis = 5000;
 
     private readonly MemoryPeerNetwork _network = new();
-    private readonly TestPeerCrypto _crypto = new();
+    private readonly HostPeerCrypto _crypto = new();
 
     public SessionRig(long endsAt, long byteLimit)
     {

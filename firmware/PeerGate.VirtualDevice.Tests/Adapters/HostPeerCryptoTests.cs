@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using System.Text.Json;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;

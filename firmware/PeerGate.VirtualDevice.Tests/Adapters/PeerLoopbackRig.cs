@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using System.Collections.Concurrent;
 using System.Net;
 using PeerGate.Device.Peer;

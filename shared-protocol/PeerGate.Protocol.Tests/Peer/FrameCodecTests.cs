@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Peer;
 
 namespace PeerGate.Protocol.Tests.Peer;
@@ -7,7 +8,7 @@ public sealed class FrameCodecTests
 {
     private static readonly byte[] SessionKey = Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray();
 
-    private readonly SystemPeerCrypto _crypto = new();
+    private readonly HostPeerCrypto _crypto = new();
     private readonly byte[] _payload = new byte[FrameFormat.MaxPayload];
 
     [TestMethod]

@@ -1,3 +1,4 @@
+using PeerGate.Protocol.Host;
 using System.Text.Json;
 using PeerGate.Protocol.Peer;
 
@@ -18,7 +19,7 @@ public sealed class FrameVectorTests
     {
         using var vector = Load("frames.json");
         var sessionKey = Hex.Decode(vector.RootElement.GetProperty("sessionKey").GetString()!);
-        var crypto = new SystemPeerCrypto();
+        var crypto = new HostPeerCrypto();
 
         foreach (var direction in new[] { FrameKeys.CallerToCallee, FrameKeys.CalleeToCaller })
         {
@@ -60,7 +61,7 @@ public sealed class FrameVectorTests
         {
             // The receiving side of caller-to-callee frames is the callee, and the other way round.
             var frames = FramesOf(vector, isCaller ? FrameKeys.CalleeToCaller : FrameKeys.CallerToCallee);
-            var codec = new FrameCodec(new SystemPeerCrypto(), sessionKey, isCaller);
+            var codec = new FrameCodec(new HostPeerCrypto(), sessionKey, isCaller);
             var payload = new byte[FrameFormat.MaxPayload];
 
             foreach (var frame in frames)
@@ -93,7 +94,7 @@ public sealed class FrameVectorTests
         Assert.AreEqual(Field("sessionId"), read.SessionId);
         CollectionAssert.AreEqual(password, read.Password);
 
-        Assert.AreEqual(Field("acceptProof"), HexOf(AcceptProof.Compute(new SystemPeerCrypto(), password, Field("sessionId"))));
+        Assert.AreEqual(Field("acceptProof"), HexOf(AcceptProof.Compute(new HostPeerCrypto(), password, Field("sessionId"))));
     }
 
     [TestMethod]
