@@ -37,13 +37,15 @@ public static class TriggersApi
             return ApiProblem.Create(StatusCodes.Status409Conflict, ErrorCodes.CursorAhead, "The cursor is past every trigger this server issued; poll again with after=0.");
         }
 
+        // The poll's deadline starts before the poll is visible as "connected", so a clock that moves
+        // once the device is seen polling always counts against this poll.
+        using var timeout = new CancellationTokenSource(pollTimeout, time);
         var line = hub.Line(terminalId);
         var poller = line.BeginPoll();
         try
         {
             store.Acknowledge(terminalId, cursor, Now(time));
 
-            using var timeout = new CancellationTokenSource(pollTimeout, time);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted);
             while (true)
             {
