@@ -29,11 +29,11 @@ public sealed class ConnectionScenarioTests
         var callee = await lab.AddDeviceAsync(listens: true, Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await TerminalIdOfAsync(caller);
-        Assert.AreEqual(0, RunCli(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(0, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         Assert.Contains("complete: 1 entries", permitted);
 
-        var exit = RunCli(["connect", calleeAgent.TerminalId!, "--message", "hello, callee", .. caller.CliOptions], out var message);
+        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "hello, callee", .. caller.CliOptions], out var message);
 
         Assert.AreEqual(Cli.Ok, exit, message + callee.Log);
         Assert.Contains($"authenticate: terminal {callerId}", message);
@@ -51,7 +51,7 @@ public sealed class ConnectionScenarioTests
         new Random(seed).NextBytes(content);
         await File.WriteAllBytesAsync(file, content, Cancel);
 
-        exit = RunCli(["connect", calleeAgent.TerminalId!, "--file", file, .. caller.CliOptions], out var sent);
+        exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, .. caller.CliOptions], out var sent);
 
         Assert.AreEqual(Cli.Ok, exit, sent + callee.Log);
         Assert.Contains("sent 100000 bytes", sent);
@@ -118,7 +118,7 @@ public sealed class ConnectionScenarioTests
         var stranger = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
 
-        var exit = RunCli(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var denied);
+        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var denied);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: permission_denied", denied);
@@ -126,8 +126,8 @@ public sealed class ConnectionScenarioTests
         Assert.DoesNotContain($":{callee.Config.ListenPort}", denied + stranger.Log, "no address of the callee");
 
         // With uniform denial the stranger cannot even tell the callee exists.
-        Assert.AreEqual(0, RunCli(["permit", "policy", "--uniform-denial", "on", .. callee.CliOptions], out var policy), policy);
-        RunCli(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var uniform);
+        Assert.AreEqual(0, LabCli.Run(["permit", "policy", "--uniform-denial", "on", .. callee.CliOptions], out var policy), policy);
+        LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var uniform);
         Assert.Contains("denied: callee_not_found", uniform);
 
         Assert.AreEqual(0, calleeAgent.Poller.Cursor, "no trigger ever reached the callee");
@@ -142,7 +142,7 @@ public sealed class ConnectionScenarioTests
         await using var lab = await ConnectionLab.StartAsync(Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
 
-        var exit = RunCli(["connect", "T-NOSUCHTERMINAL", "--message", "anyone?", .. caller.CliOptions], out var output);
+        var exit = LabCli.Run(["connect", "T-NOSUCHTERMINAL", "--message", "anyone?", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: callee_not_found", output);
@@ -170,10 +170,10 @@ public sealed class ConnectionScenarioTests
         var callee = await lab.AddDeviceAsync(listens: true, Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel, forceBusy: true);
-        var callerId = await TerminalIdOfAsync(caller);
+        var callerId = await caller.TerminalIdAsync();
         calleeAgent.Permits.Apply(new PermitRequest { Operations = [new PermitOperation { Op = PermitOps.Add, Entries = [new PermitEntry { Kind = PermitKinds.Terminal, Value = callerId }] }] });
 
-        var exit = RunCli(["connect", calleeAgent.TerminalId!, "--message", "busy?", .. caller.CliOptions], out var output);
+        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "busy?", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: callee_busy (reason forced, retry after 60 s)", output);
@@ -229,13 +229,6 @@ public sealed class ConnectionScenarioTests
         return (callee, callerAgent);
     }
 
-    private static async Task<string> TerminalIdOfAsync(LabDevice device)
-    {
-        var agent = device.Device.Boot(device.Config, out _);
-        Assert.IsTrue(await Task.Run(agent.AuthenticateOnce), device.Log);
-        return agent.TerminalId!;
-    }
-
     private static string? DenialOf(Action request)
     {
         try
@@ -247,14 +240,5 @@ public sealed class ConnectionScenarioTests
         {
             return e.Code;
         }
-    }
-
-    private static int RunCli(string[] args, out string output)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = Cli.Run(args, stdout, stderr);
-        output = stdout + stderr.ToString();
-        return exit;
     }
 }

@@ -28,10 +28,10 @@ public sealed class SessionScenarioTests
         var callee = await lab.AddDeviceAsync(listens: true, Cancel, $"Name={name}\n");
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await TerminalIdOfAsync(caller);
-        Assert.AreEqual(Cli.Ok, RunCli(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
 
-        var exit = RunCli(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
+        var exit = LabCli.Run(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
         Assert.Contains($"query: name {name}", output);
@@ -53,18 +53,18 @@ public sealed class SessionScenarioTests
         await using var lab = await ConnectionLab.StartAsync(Cancel);
         var denied = await lab.AddDeviceAsync(listens: false, Cancel);
         var permitted = await lab.AddDeviceAsync(listens: false, Cancel);
-        var deniedId = await TerminalIdOfAsync(denied);
-        var permittedId = await TerminalIdOfAsync(permitted);
+        var deniedId = await denied.TerminalIdAsync();
+        var permittedId = await permitted.TerminalIdAsync();
         var callee = await lab.AddDeviceAsync(
             listens: true,
             Cancel,
             $"DevicePermits=terminal:{deniedId},terminal:{permittedId}\nDeviceDenies=terminal:{deniedId}\n");
         var calleeAgent = await callee.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, RunCli(["permit", "policy", "--device-held", "on", .. callee.CliOptions], out var policy), policy);
+        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "policy", "--device-held", "on", .. callee.CliOptions], out var policy), policy);
         Assert.Contains("device-held permits on", policy);
 
-        var refused = RunCli(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. denied.CliOptions], out var refusal);
-        var allowed = RunCli(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. permitted.CliOptions], out var welcome);
+        var refused = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. denied.CliOptions], out var refusal);
+        var allowed = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. permitted.CliOptions], out var welcome);
 
         Assert.AreEqual(Cli.Failure, refused, refusal);
         Assert.Contains($"denied: {ErrorCodes.PermissionDenied}", refusal);
@@ -82,7 +82,7 @@ public sealed class SessionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerAgent = await caller.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, RunCli(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
         var grant = callerAgent.Connections.Request(calleeAgent.TerminalId!, 0);
         var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
         using var transferring = new ManualResetEventSlim();
@@ -113,13 +113,13 @@ public sealed class SessionScenarioTests
         var callee = await lab.AddDeviceAsync(listens: true, Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await TerminalIdOfAsync(caller);
-        Assert.AreEqual(Cli.Ok, RunCli(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         await lab.Server.Admin.SetSessionPolicyAsync(callerId, 0, 6000, Cancel);
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[10_000], Cancel);
 
-        var exit = RunCli(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "6000", .. caller.CliOptions], out var output);
+        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "6000", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit, output);
         Assert.Contains("byte limit 6000", output);
@@ -140,12 +140,12 @@ public sealed class SessionScenarioTests
         var callee = await lab.AddDeviceAsync(listens: true, Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await TerminalIdOfAsync(caller);
-        Assert.AreEqual(Cli.Ok, RunCli(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[15_000], Cancel);
 
-        var exit = RunCli(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "20000", .. caller.CliOptions], out var output);
+        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "20000", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
         Assert.Contains("bytes match", output);
@@ -206,21 +206,5 @@ public sealed class SessionScenarioTests
 
         Assert.IsNotNull(found, "the session with both end notices");
         return found;
-    }
-
-    private static async Task<string> TerminalIdOfAsync(LabDevice device)
-    {
-        var agent = device.Device.Boot(device.Config, out _);
-        Assert.IsTrue(await Task.Run(agent.AuthenticateOnce), device.Log);
-        return agent.TerminalId!;
-    }
-
-    private static int RunCli(string[] args, out string output)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = Cli.Run(args, stdout, stderr);
-        output = stdout + stderr.ToString();
-        return exit;
     }
 }

@@ -124,6 +124,14 @@ public sealed class LabDevice : IDisposable
 
     public DeviceConfig Config { get; }
 
+    /// <summary>Authenticates a fresh agent of this device (without registering) and returns its Terminal ID.</summary>
+    public async Task<string> TerminalIdAsync()
+    {
+        var agent = Device.Boot(Config, out _);
+        Assert.IsTrue(await Task.Run(agent.AuthenticateOnce), Log);
+        return agent.TerminalId!;
+    }
+
     public DeviceAgent? Agent { get; private set; }
 
     public string Log => Device.Log;
@@ -158,5 +166,18 @@ public sealed class LabDevice : IDisposable
         Stop();
         _stop?.Dispose();
         Device.Dispose();
+    }
+}
+
+/// <summary>Runs the virtual-device CLI in-process, as a person would from a shell.</summary>
+public static class LabCli
+{
+    public static int Run(string[] args, out string output)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = PeerGate.VirtualDevice.Commands.Cli.Run(args, stdout, stderr);
+        output = stdout + stderr.ToString();
+        return exit;
     }
 }
