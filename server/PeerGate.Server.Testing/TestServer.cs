@@ -55,6 +55,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The server's services, for tests that need to look inside (e.g. its database).</summary>
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>True while <paramref name="terminalId"/> has a trigger poll open here.</summary>
+    public bool IsPolling(string terminalId) => _app.Services.GetRequiredService<PeerGate.Server.Triggers.TriggerHub>().IsPolling(terminalId);
+
     public static async Task<TestServer> StartAsync(TestServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new TestServerOptions();

@@ -102,7 +102,7 @@ internal static class Eventually
 
     /// <summary>Until the terminal's long-poll is waiting on the server.</summary>
     public static Task PollingAsync(TestServer server, string terminalId) =>
-        TrueAsync(() => server.Services.GetRequiredService<TriggerHub>().IsPolling(terminalId), $"{terminalId} polls");
+        TrueAsync(() => server.IsPolling(terminalId), $"{terminalId} polls");
 
     /// <summary>A task that must finish within 10 s of real time.</summary>
     public static Task<T> Within<T>(Task<T> task) => task.WaitAsync(TimeSpan.FromSeconds(10));

@@ -97,6 +97,24 @@ public sealed class TriggerChannelTests
     }
 
     [TestMethod]
+    public async Task StoppingServerAnswersAnOpenPollAtOnce()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+        var poll = TestDevice.PollTriggersAsync(http, device.Certificate, 0);
+        await Eventually.PollingAsync(server, device.TerminalId);
+
+        // The fake clock never moves: only the shutdown can answer the poll, and without that answer
+        // the host would abort it when its stop timeout runs out.
+        await server.StopAsync();
+
+        using var response = await Eventually.Within(poll);
+        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+        Assert.IsEmpty((await TestDevice.ReadAsync<TriggerBatch>(response)).Triggers);
+    }
+
+    [TestMethod]
     public async Task PollAskingForAShorterWaitAnswersAtThatWait()
     {
         await using var server = await TestServer.StartAsync();

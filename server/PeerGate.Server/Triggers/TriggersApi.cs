@@ -23,9 +23,17 @@ public static class TriggersApi
     /// Acknowledges everything up to <c>after</c>, then answers what is queued beyond it: at once when
     /// there is something, else when a wake-up brings something or the poll times out. The queue is
     /// read again after every wake-up and at the timeout, so only the queue decides what is delivered.
+    /// A server that stops answers its open polls at once, so shutdown does not wait out the timeout.
     /// </summary>
     private static async Task<Results<Ok<TriggerBatch>, ProblemHttpResult, EmptyHttpResult>> Poll(
-        HttpContext context, CertifiedCaller caller, TriggerStore store, TriggerHub hub, ServerOptions options, TimeProvider time, ServerMetrics metrics)
+        HttpContext context,
+        CertifiedCaller caller,
+        TriggerStore store,
+        TriggerHub hub,
+        ServerOptions options,
+        TimeProvider time,
+        ServerMetrics metrics,
+        IHostApplicationLifetime lifetime)
     {
         var cursor = ReadCursor(context.Request.Query["after"]);
         var pollTimeout = ReadWait(context.Request.Query["wait"], options.TriggerPollTimeout);
@@ -46,7 +54,7 @@ public static class TriggersApi
         {
             store.Acknowledge(terminalId, cursor, Now(time));
 
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted, lifetime.ApplicationStopping);
             while (true)
             {
                 if (poller.Superseded.IsCancellationRequested)
@@ -55,7 +63,7 @@ public static class TriggersApi
                 }
 
                 var pending = store.Pending(terminalId, cursor, Now(time));
-                if (pending.Length > 0 || timeout.IsCancellationRequested)
+                if (pending.Length > 0 || timeout.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
                 {
                     metrics.CountTriggersDelivered(pending);
                     return TypedResults.Ok(new TriggerBatch { Triggers = pending });
@@ -72,7 +80,7 @@ public static class TriggersApi
                 }
                 catch (OperationCanceledException)
                 {
-                    // Timed out or superseded: the loop answers which.
+                    // Timed out, superseded or stopping: the loop answers which.
                 }
             }
         }
