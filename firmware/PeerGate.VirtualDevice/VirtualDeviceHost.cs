@@ -13,6 +13,7 @@ public static class VirtualDeviceHost
     /// <param name="network">Replaces the network view (tests move the address); null to use the host's route.</param>
     /// <param name="peerNetwork">Replaces direct TCP (tests listen on loopback only); null to listen on every interface.</param>
     /// <param name="forceBusy">Answer every status query Busy (<c>run --force-busy</c>).</param>
+    /// <param name="wallClock">Replaces the host's wall clock (tests share one with the server); null for the real one.</param>
     public static DeviceAgent CreateAgent(
         EfuseImage image,
         DeviceConfig config,
@@ -21,7 +22,8 @@ public static class VirtualDeviceHost
         IHttpTransport? http = null,
         INetworkInfo? network = null,
         IPeerNetwork? peerNetwork = null,
-        bool forceBusy = false)
+        bool forceBusy = false,
+        TimeProvider? wallClock = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(config);
@@ -29,13 +31,13 @@ public static class VirtualDeviceHost
         var settings = new FileSettingsStore(stateFolder);
         var log = new ConsoleLog(logWriter, image.DeviceId);
         var platform = new DevicePlatform(
-            new SystemClock(),
+            new SystemClock(wallClock),
             image,
             image.CreateSigner(),
             http ?? new HostHttpTransport(),
             new WireJsonCodec(),
             settings,
-            network ?? new HostNetworkInfo(new Uri(config.ServiceUrl)),
+            network ?? new HostNetworkInfo(new Uri(config.ServiceUrl), listenPort: config.ListenPort),
             log,
             new HostRandom(),
             peerNetwork ?? new HostPeerNetwork(),

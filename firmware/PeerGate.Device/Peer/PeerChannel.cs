@@ -168,6 +168,7 @@ namespace PeerGate.Device.Peer
 
             lock (_receiveLock)
             {
+                long deadline = _clock.UptimeMillis + timeoutMillis;
                 while (_pendingCount == 0)
                 {
                     if (_closed)
@@ -181,12 +182,20 @@ namespace PeerGate.Device.Peer
                         return 0;
                     }
 
-                    // A time-limited session wakes at its end even when the peer is quiet.
-                    int wait = _session == null ? timeoutMillis : _session.MillisLeft(timeoutMillis);
-                    if (wait < PeerSession.LimitPollMillis && timeoutMillis > PeerSession.LimitPollMillis)
+                    long left = deadline - _clock.UptimeMillis;
+                    if (left <= 0)
+                    {
+                        return -1;
+                    }
+
+                    // A time-limited session wakes at its end even when the peer is quiet; the whole
+                    // call still ends within its own timeout.
+                    int budget = (int)left;
+                    int wait = _session == null ? budget : _session.MillisLeft(budget);
+                    if (wait < PeerSession.LimitPollMillis)
                     {
                         // Past the end time while new limits may still come: look again shortly, never spin.
-                        wait = PeerSession.LimitPollMillis;
+                        wait = budget < PeerSession.LimitPollMillis ? budget : PeerSession.LimitPollMillis;
                     }
 
                     int type;
@@ -208,12 +217,13 @@ namespace PeerGate.Device.Peer
 
                     if (length < 0)
                     {
-                        if (wait < timeoutMillis)
+                        if (wait >= budget)
                         {
-                            continue;
+                            return -1;
                         }
 
-                        return -1;
+                        // Woken early for the session's end time: limits and the deadline are looked at again.
+                        continue;
                     }
 
                     if (type == FrameTypes.Close)

@@ -278,6 +278,12 @@ namespace PeerGate.Device.Sessions
 
         private int Reserve(int count, bool send)
         {
+            if (count <= 0)
+            {
+                // Nothing to move: never wait at a limit for it.
+                return 0;
+            }
+
             while (true)
             {
                 lock (_gate)

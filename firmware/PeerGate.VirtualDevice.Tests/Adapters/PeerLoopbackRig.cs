@@ -6,6 +6,7 @@ using PeerGate.Device.Platform;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 using PeerGate.VirtualDevice.Adapters;
+using PeerGate.VirtualDevice.Tests.Support;
 
 namespace PeerGate.VirtualDevice.Tests.Adapters;
 
@@ -21,6 +22,7 @@ public sealed class PeerLoopbackRig : IDisposable
 
     public PeerLoopbackRig(string sessionId = "S0001")
     {
+        Clock = new SystemClock(Time);
         Listener = Network.Listen(0);
         Offers = new OfferBook(Clock, 64);
         Acceptor = new PeerAcceptor(Offers, Crypto, Clock, CalleeLog, TimeoutMillis);
@@ -46,7 +48,10 @@ public sealed class PeerLoopbackRig : IDisposable
 
     public HostPeerCrypto Crypto { get; } = new();
 
-    public WallClock Clock { get; } = new();
+    /// <summary>The wall clock both sides share: real time a test can step forward (offer expiry without sleeping).</summary>
+    public SteppedClock Time { get; } = new();
+
+    public SystemClock Clock { get; }
 
     public LineLog CallerLog { get; } = new();
 
@@ -112,20 +117,6 @@ public sealed class PeerLoopbackRig : IDisposable
         Random.Shared.NextBytes(bytes);
         return bytes;
     }
-}
-
-/// <summary>Real monotonic time; wall-clock seconds the test can move (offer expiry without sleeping).</summary>
-public sealed class WallClock : IClock
-{
-    private long _offsetSeconds;
-
-    public long UtcNowSeconds => DateTimeOffset.UtcNow.ToUnixTimeSeconds() + Interlocked.Read(ref _offsetSeconds);
-
-    public long UptimeMillis => Environment.TickCount64;
-
-    public void AdvanceSeconds(long seconds) => Interlocked.Add(ref _offsetSeconds, seconds);
-
-    public bool Sleep(int millis, WaitHandle cancel) => cancel?.WaitOne(millis) ?? false;
 }
 
 public sealed class LineLog : IDeviceLog

@@ -76,6 +76,23 @@ public sealed class PeerLoopbackTests
     }
 
     [TestMethod]
+    public async Task ReceiveAtATimeLimitWaitingForNewLimitsStillEndsAtItsOwnTimeout()
+    {
+        using var rig = new PeerLoopbackRig();
+        var accepting = rig.AcceptOne();
+        var caller = rig.Dialer.Dial(rig.GrantWith(g => g.SessionEndsAt = rig.Clock.UtcNowSeconds + 1), PeerLoopbackRig.CallerId);
+        await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Past the end the session waits up to 60 s for new limits; the quiet receive gives up long before.
+        caller.Session.LimitGraceMillis = 60_000;
+        rig.Time.Step(TimeSpan.FromSeconds(2));
+        var n = caller.Receive(new byte[8], 0, 8, 300);
+
+        Assert.AreEqual(-1, n, "a timeout, not the end of the session");
+        Assert.IsNull(caller.Session.EndReason);
+    }
+
+    [TestMethod]
     public async Task ReplayedRequestIsRefused()
     {
         using var rig = new PeerLoopbackRig();
@@ -123,7 +140,7 @@ public sealed class PeerLoopbackTests
     public async Task ExpiredOfferIsRefused()
     {
         using var rig = new PeerLoopbackRig();
-        rig.Clock.AdvanceSeconds(61);
+        rig.Time.Step(TimeSpan.FromSeconds(61));
 
         var accepting = rig.AcceptOne();
         var callerSide = Assert.Throws<PeerException>(() => rig.Dialer.Dial(rig.Grant, PeerLoopbackRig.CallerId));

@@ -30,10 +30,10 @@ public sealed class ConnectionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(0, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(0, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         Assert.Contains("complete: 1 entries", permitted);
 
-        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "hello, callee", .. caller.CliOptions], out var message);
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "hello, callee", .. caller.CliOptions], out var message);
 
         Assert.AreEqual(Cli.Ok, exit, message + callee.Log);
         Assert.Contains($"authenticate: terminal {callerId}", message);
@@ -51,7 +51,7 @@ public sealed class ConnectionScenarioTests
         new Random(seed).NextBytes(content);
         await File.WriteAllBytesAsync(file, content, Cancel);
 
-        exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, .. caller.CliOptions], out var sent);
+        exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--file", file, .. caller.CliOptions], out var sent);
 
         Assert.AreEqual(Cli.Ok, exit, sent + callee.Log);
         Assert.Contains("sent 100000 bytes", sent);
@@ -118,7 +118,7 @@ public sealed class ConnectionScenarioTests
         var stranger = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
 
-        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var denied);
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var denied);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: permission_denied", denied);
@@ -126,8 +126,8 @@ public sealed class ConnectionScenarioTests
         Assert.DoesNotContain($":{callee.Config.ListenPort}", denied + stranger.Log, "no address of the callee");
 
         // With uniform denial the stranger cannot even tell the callee exists.
-        Assert.AreEqual(0, LabCli.Run(["permit", "policy", "--uniform-denial", "on", .. callee.CliOptions], out var policy), policy);
-        LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var uniform);
+        Assert.AreEqual(0, Cli.Run(["permit", "policy", "--uniform-denial", "on", .. callee.CliOptions], out var policy), policy);
+        Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. stranger.CliOptions], out var uniform);
         Assert.Contains("denied: callee_not_found", uniform);
 
         Assert.AreEqual(0, calleeAgent.Poller.Cursor, "no trigger ever reached the callee");
@@ -142,7 +142,7 @@ public sealed class ConnectionScenarioTests
         await using var lab = await ConnectionLab.StartAsync(Cancel);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
 
-        var exit = LabCli.Run(["connect", "T-NOSUCHTERMINAL", "--message", "anyone?", .. caller.CliOptions], out var output);
+        var exit = Cli.Run(["connect", "T-NOSUCHTERMINAL", "--message", "anyone?", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: callee_not_found", output);
@@ -173,7 +173,7 @@ public sealed class ConnectionScenarioTests
         var callerId = await caller.TerminalIdAsync();
         calleeAgent.Permits.Apply(new PermitRequest { Operations = [new PermitOperation { Op = PermitOps.Add, Entries = [new PermitEntry { Kind = PermitKinds.Terminal, Value = callerId }] }] });
 
-        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "busy?", .. caller.CliOptions], out var output);
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "busy?", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit);
         Assert.Contains("denied: callee_busy (reason forced, retry after 60 s)", output);

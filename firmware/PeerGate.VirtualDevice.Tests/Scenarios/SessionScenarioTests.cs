@@ -29,9 +29,9 @@ public sealed class SessionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
 
-        var exit = LabCli.Run(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
+        var exit = Cli.Run(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
         Assert.Contains($"query: name {name}", output);
@@ -60,11 +60,11 @@ public sealed class SessionScenarioTests
             Cancel,
             $"DevicePermits=terminal:{deniedId},terminal:{permittedId}\nDeviceDenies=terminal:{deniedId}\n");
         var calleeAgent = await callee.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "policy", "--device-held", "on", .. callee.CliOptions], out var policy), policy);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "policy", "--device-held", "on", .. callee.CliOptions], out var policy), policy);
         Assert.Contains("device-held permits on", policy);
 
-        var refused = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. denied.CliOptions], out var refusal);
-        var allowed = LabCli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. permitted.CliOptions], out var welcome);
+        var refused = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. denied.CliOptions], out var refusal);
+        var allowed = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "let me in", .. permitted.CliOptions], out var welcome);
 
         Assert.AreEqual(Cli.Failure, refused, refusal);
         Assert.Contains($"denied: {ErrorCodes.PermissionDenied}", refusal);
@@ -82,16 +82,15 @@ public sealed class SessionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerAgent = await caller.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
         var grant = callerAgent.Connections.Request(calleeAgent.TerminalId!, 0);
         var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
-        using var transferring = new ManualResetEventSlim();
-        var transfer = Task.Run(() => EchoUntilEnded(channel, transferring));
-        Assert.IsTrue(transferring.Wait(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
+        var transfer = EchoLoop.Start(channel);
+        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
 
         var summary = await lab.Server.Admin.TerminateSessionAsync(grant.SessionId, Cancel);
 
-        Assert.IsTrue(transfer.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer ended");
+        Assert.IsTrue(transfer.Completion.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer ended");
         Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
         Assert.AreEqual(SessionEndReasons.Terminated, channel.Session.EndReason);
         var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
@@ -101,7 +100,7 @@ public sealed class SessionScenarioTests
         Assert.AreEqual(SessionEndReasons.Terminated, session.CalleeNotice!.Reason);
         Assert.IsGreaterThan(0L, session.CallerNotice.BytesSent);
         Assert.IsGreaterThan(0L, session.CalleeNotice.BytesReceived);
-        Assert.AreEqual(transfer.Result, session.CallerNotice.BytesReceived);
+        Assert.AreEqual(transfer.Completion.Result, session.CallerNotice.BytesReceived);
         Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => calleeAgent.Load.ActiveSessions == 0, Cancel), callee.Log);
     }
 
@@ -114,12 +113,12 @@ public sealed class SessionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         await lab.Server.Admin.SetSessionPolicyAsync(callerId, 0, 6000, Cancel);
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[10_000], Cancel);
 
-        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "6000", .. caller.CliOptions], out var output);
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "6000", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Failure, exit, output);
         Assert.Contains("byte limit 6000", output);
@@ -141,11 +140,11 @@ public sealed class SessionScenarioTests
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         var calleeAgent = await callee.StartAsync(Cancel);
         var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, LabCli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[15_000], Cancel);
 
-        var exit = LabCli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "20000", .. caller.CliOptions], out var output);
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "20000", .. caller.CliOptions], out var output);
 
         Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
         Assert.Contains("bytes match", output);
@@ -156,38 +155,94 @@ public sealed class SessionScenarioTests
         Assert.IsGreaterThan(20_000L, session.ByteLimit, "the record carries the extended limit");
     }
 
-    /// <summary>Sends 1000 bytes and reads the echo, again and again, until the session ends; returns the bytes echoed.</summary>
-    private static long EchoUntilEnded(PeerChannel channel, ManualResetEventSlim transferring)
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task TimeLimitedSessionStopsAtExpiryOnBothSides()
     {
-        var chunk = new byte[1000];
-        var echo = new byte[FrameFormat.MaxPayload];
-        long received = 0;
-        try
-        {
-            while (channel.Send(chunk, 0, chunk.Length) > 0)
-            {
-                for (var got = 0; got < chunk.Length;)
-                {
-                    var n = channel.Receive(echo, 0, echo.Length, 10_000);
-                    if (n <= 0)
-                    {
-                        return received;
-                    }
+        await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
+        var (caller, callee) = await StartPairAsync(lab);
+        var (callerAgent, calleeAgent) = (caller.Agent!, callee.Agent!);
+        var grant = callerAgent.Connections.Request(new ConnectionRequest { CalleeTerminalId = calleeAgent.TerminalId, TimeLimitSeconds = 60 });
+        var startedAt = lab.Clock!.GetUtcNow().ToUnixTimeSeconds();
+        Assert.IsTrue(Math.Abs(grant.SessionEndsAt - (startedAt + 60)) <= 1, $"ends at {grant.SessionEndsAt}, started at {startedAt}");
+        var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
+        var transfer = EchoLoop.Start(channel);
+        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
+        var calleeChannel = calleeAgent.RunningSessions.Find(grant.SessionId);
+        Assert.IsNotNull(calleeChannel, "the callee runs the session");
 
-                    got += n;
-                    received += n;
-                }
+        lab.Clock.Step(TimeSpan.FromSeconds(61));
 
-                transferring.Set();
-                Thread.Sleep(20);
-            }
-        }
-        catch (PeerException)
-        {
-            // The callee's Close can race a send; the session's reason says what happened.
-        }
+        Assert.IsTrue(transfer.Completion.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer stopped at expiry");
+        Assert.AreEqual(SessionEndReasons.TimeLimit, channel.Session.EndReason);
+        Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => calleeChannel.Session.EndReason is not null, Cancel), "the callee's session ended");
+        Assert.AreEqual(SessionEndReasons.TimeLimit, calleeChannel.Session.EndReason);
+        Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
+        var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
+        Assert.AreEqual(SessionStates.Expired, session.State);
+        Assert.AreEqual(SessionEndReasons.TimeLimit, session.CallerNotice!.Reason);
+        Assert.AreEqual(SessionEndReasons.TimeLimit, session.CalleeNotice!.Reason);
+        Assert.AreEqual(session.CallerNotice.BytesSent, session.CalleeNotice.BytesReceived, "no byte was lost or sent past the end");
+        Assert.AreEqual(session.CalleeNotice.BytesSent, session.CallerNotice.BytesReceived);
+    }
 
-        return received;
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task TimeExtensionCarriesTheTransferPastTheFirstExpiryAndARefusedOneEndsIt()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
+        var (caller, callee) = await StartPairAsync(lab);
+        var (callerAgent, calleeAgent) = (caller.Agent!, callee.Agent!);
+        await lab.Server.Admin.SetSessionPolicyAsync(callerAgent.TerminalId!, 120, 0, Cancel);
+        var grant = callerAgent.Connections.Request(new ConnectionRequest { CalleeTerminalId = calleeAgent.TerminalId, TimeLimitSeconds = 60 });
+        var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
+        channel.Session.AsksForExtensions = true;
+        var transfer = EchoLoop.Start(channel, callerAgent.Extender);
+        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
+        var calleeChannel = calleeAgent.RunningSessions.Find(grant.SessionId);
+        Assert.IsNotNull(calleeChannel, "the callee runs the session");
+
+        // Past 70 % of the 60 s lifetime: the caller asks, the policy allows 120 s in all.
+        lab.Clock!.Step(TimeSpan.FromSeconds(45));
+        Assert.IsTrue(
+            await ConnectionLab.EventuallyAsync(() => channel.Session.EndsAt > grant.SessionEndsAt && calleeChannel.Session.EndsAt == channel.Session.EndsAt, Cancel),
+            $"both sides hold the extended end; caller {channel.Session.EndsAt}, callee {calleeChannel.Session.EndsAt}");
+
+        // Past the first expiry, the transfer goes on.
+        lab.Clock.Step(TimeSpan.FromSeconds(20));
+        Assert.IsTrue(transfer.WaitPast(transfer.Received, ConnectionLab.WaitLimit), "bytes move after the first expiry");
+        Assert.IsNull(channel.Session.EndReason);
+
+        // Past 70 % of the extended lifetime: the policy's last seconds, if any are left, then a refusal.
+        lab.Clock.Step(TimeSpan.FromSeconds(25));
+        Assert.IsTrue(
+            await ConnectionLab.EventuallyAsync(() => caller.Log.Contains("session.extension-refused", StringComparison.Ordinal), Cancel),
+            "an extension past the policy was refused");
+        Assert.IsNull(channel.Session.EndReason, "a refusal keeps the limits it has");
+        var finalEnd = channel.Session.EndsAt;
+        Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => calleeChannel.Session.EndsAt == finalEnd, Cancel), "the callee holds the same end");
+        lab.Clock.Step(TimeSpan.FromSeconds(finalEnd - lab.Clock.GetUtcNow().ToUnixTimeSeconds() + 1));
+
+        Assert.IsTrue(transfer.Completion.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer stopped at the extended expiry");
+        Assert.AreEqual(SessionEndReasons.ExtensionRefused, channel.Session.EndReason);
+        Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
+        var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
+        Assert.AreEqual(finalEnd, session.EndsAt, "the record carries the extended end");
+        Assert.AreEqual(session.StartedAt + 120, finalEnd, "the policy's maximum total");
+        Assert.AreEqual(SessionStates.Expired, session.State);
+        Assert.AreEqual(SessionEndReasons.ExtensionRefused, session.CallerNotice!.Reason);
+        CollectionAssert.Contains(new[] { SessionEndReasons.TimeLimit, SessionEndReasons.ExtensionRefused }, session.CalleeNotice!.Reason);
+    }
+
+    /// <summary>A listening callee that permits a caller, both running on the lab's clock.</summary>
+    private async Task<(LabDevice Caller, LabDevice Callee)> StartPairAsync(ConnectionLab lab)
+    {
+        var callee = await lab.AddDeviceAsync(listens: true, Cancel);
+        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
+        await callee.StartAsync(Cancel);
+        var callerAgent = await caller.StartAsync(Cancel);
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
+        return (caller, callee);
     }
 
     private static async Task<PeerGate.Protocol.Host.Admin.SessionSummary> EndedSessionAsync(

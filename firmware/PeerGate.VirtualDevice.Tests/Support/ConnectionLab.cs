@@ -9,8 +9,9 @@ using PeerGate.Server.Testing;
 namespace PeerGate.VirtualDevice.Tests.Support;
 
 /// <summary>
-/// A real server on 127.0.0.1 (system clock, short poll and status timeouts so scenarios run in
-/// seconds) with a one-level allocation chain, and virtual devices enrolled on it.
+/// A real server on 127.0.0.1 with a one-level allocation chain, and virtual devices enrolled on it.
+/// Poll and status timeouts are short so scenarios run in seconds; the wall clock is the host's or a
+/// <see cref="SteppedClock"/> shared by the server and every device.
 /// </summary>
 public sealed class ConnectionLab : IAsyncDisposable
 {
@@ -25,11 +26,19 @@ public sealed class ConnectionLab : IAsyncDisposable
 
     private readonly List<LabDevice> _devices = [];
 
-    private ConnectionLab(TestServer server) => Server = server;
+    private ConnectionLab(TestServer server, SteppedClock? clock)
+    {
+        Server = server;
+        Clock = clock;
+    }
 
     public TestServer Server { get; }
 
-    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel)
+    /// <summary>The wall clock the server and every device share; null when they run on the host's.</summary>
+    public SteppedClock? Clock { get; }
+
+    /// <param name="clock">A wall clock for the server and its devices, for scenarios that step time forward.</param>
+    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel, SteppedClock? clock = null)
     {
         var server = await TestServer.StartAsync(
             new TestServerOptions
@@ -40,12 +49,13 @@ public sealed class ConnectionLab : IAsyncDisposable
                     options.TriggerPollTimeout = PollTimeout;
                     options.TriggerConnectedGrace = ConnectedGrace;
                     options.StatusQueryTimeout = StatusQueryTimeout;
+                    options.TimeProvider = clock ?? TimeProvider.System;
                 },
             },
             cancel);
         await server.Admin.SetServiceEntryAsync(new AllocationHop { Role = HopRoles.Allocation, Url = server.BaseUrl, Level = 1 }, cancel);
         await server.Admin.SetAllocationEntryAsync(new AllocationEntry(1, AllocationKey, HopRoles.Authentication, server.BaseUrl, 0), cancel);
-        return new ConnectionLab(server);
+        return new ConnectionLab(server, clock);
     }
 
     /// <summary>
@@ -58,7 +68,7 @@ public sealed class ConnectionLab : IAsyncDisposable
         var key = RandomNumberGenerator.GetBytes(32);
         await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancel);
         var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={FreePort()}\n" : "") + extraConfig;
-        var device = new LabDevice(new ScenarioDevice(deviceId, key), configText);
+        var device = new LabDevice(new ScenarioDevice(deviceId, key), configText, Clock);
         _devices.Add(device);
         return device;
     }
@@ -104,11 +114,13 @@ public sealed class ConnectionLab : IAsyncDisposable
 /// <summary>One enrolled virtual device of a <see cref="ConnectionLab"/>, run on its own thread like <c>virtual-device run</c>.</summary>
 public sealed class LabDevice : IDisposable
 {
+    private readonly TimeProvider? _wallClock;
     private ManualResetEvent? _stop;
     private Thread? _thread;
 
-    public LabDevice(ScenarioDevice device, string configText)
+    public LabDevice(ScenarioDevice device, string configText, TimeProvider? wallClock = null)
     {
+        _wallClock = wallClock;
         Device = device;
         ConfigText = configText;
         ConfigPath = device.File("peergate.conf");
@@ -127,7 +139,7 @@ public sealed class LabDevice : IDisposable
     /// <summary>Authenticates a fresh agent of this device (without registering) and returns its Terminal ID.</summary>
     public async Task<string> TerminalIdAsync()
     {
-        var agent = Device.Boot(Config, out _);
+        var agent = Device.Boot(Config, out _, wallClock: _wallClock);
         Assert.IsTrue(await Task.Run(agent.AuthenticateOnce), Log);
         return agent.TerminalId!;
     }
@@ -142,7 +154,7 @@ public sealed class LabDevice : IDisposable
     /// <summary>Powers the device on and waits until it is registered with its trigger channel open.</summary>
     public async Task<DeviceAgent> StartAsync(CancellationToken cancel, bool forceBusy = false, bool answerStatusQueries = true)
     {
-        var agent = Device.Boot(Config, out _, forceBusy: forceBusy);
+        var agent = Device.Boot(Config, out _, forceBusy: forceBusy, wallClock: _wallClock);
         agent.Triggers.AnswerStatusQueries = answerStatusQueries;
         Agent = agent;
         _stop = new ManualResetEvent(false);
@@ -166,18 +178,5 @@ public sealed class LabDevice : IDisposable
         Stop();
         _stop?.Dispose();
         Device.Dispose();
-    }
-}
-
-/// <summary>Runs the virtual-device CLI in-process, as a person would from a shell.</summary>
-public static class LabCli
-{
-    public static int Run(string[] args, out string output)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = PeerGate.VirtualDevice.Commands.Cli.Run(args, stdout, stderr);
-        output = stdout + stderr.ToString();
-        return exit;
     }
 }

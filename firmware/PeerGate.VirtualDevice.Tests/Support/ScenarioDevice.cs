@@ -49,7 +49,9 @@ public sealed class ScenarioDevice : IDisposable
     public string File(string name) => _folder.File(name);
 
     /// <summary>A fresh agent, as after power-on, counting its requests on <paramref name="transport"/>.</summary>
-    public DeviceAgent Boot(DeviceConfig config, out CountingTransport transport, INetworkInfo? network = null, bool forceBusy = false)
+    /// <param name="wallClock">The device's wall clock; null for the host's.</param>
+    public DeviceAgent Boot(
+        DeviceConfig config, out CountingTransport transport, INetworkInfo? network = null, bool forceBusy = false, TimeProvider? wallClock = null)
     {
         transport = new CountingTransport(_http);
         return VirtualDeviceHost.CreateAgent(
@@ -60,7 +62,8 @@ public sealed class ScenarioDevice : IDisposable
             transport,
             network ?? new MovableNetwork("127.0.0.1", config.ListenPort == 0 ? 7000 : config.ListenPort),
             new HostPeerNetwork(IPAddress.Loopback),
-            forceBusy);
+            forceBusy,
+            wallClock);
     }
 
     public void Dispose()

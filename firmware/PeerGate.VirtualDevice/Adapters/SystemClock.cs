@@ -2,10 +2,15 @@ using PeerGate.Device.Platform;
 
 namespace PeerGate.VirtualDevice.Adapters;
 
-/// <summary>The host's wall clock and monotonic tick count.</summary>
-public sealed class SystemClock : IClock
+/// <summary>
+/// The host's wall clock and monotonic tick count. The wall clock comes from a
+/// <see cref="TimeProvider"/>, so scenarios can share one with the server and step it forward.
+/// </summary>
+public sealed class SystemClock(TimeProvider? wallClock = null) : IClock
 {
-    public long UtcNowSeconds => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly TimeProvider _wallClock = wallClock ?? TimeProvider.System;
+
+    public long UtcNowSeconds => _wallClock.GetUtcNow().ToUnixTimeSeconds();
 
     public long UptimeMillis => Environment.TickCount64;
 

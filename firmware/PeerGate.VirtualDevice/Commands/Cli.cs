@@ -29,6 +29,16 @@ public static class Cli
         [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
         """;
 
+    /// <summary>Runs one command in-process (a rig or a test driving the CLI) and returns what it printed.</summary>
+    public static int Run(string[] args, out string output)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = Run(args, stdout, stderr);
+        output = stdout + stderr.ToString();
+        return exit;
+    }
+
     /// <param name="stop">Ends a long run (Ctrl+C in the real CLI); null for one that never stops by itself.</param>
     public static int Run(string[] args, TextWriter output, TextWriter error, WaitHandle? stop = null)
     {
