@@ -22,7 +22,7 @@ public sealed class BoardSpec
 
     public string[] AllocationKeys { get; init; } = [];
 
-    /// <summary>The rig's address as the board reaches it over Wi-Fi.</summary>
+    /// <summary>The rig's address as the board reaches it over Wi-Fi; the rig server listens on it.</summary>
     public string RigAddress { get; init; } = "";
 
     public int RigPort { get; init; }

@@ -5,8 +5,9 @@ using PeerGate.Server.Testing;
 namespace PeerGate.HardwareTests.Rig;
 
 /// <summary>
-/// A PeerGate server on the rig, reachable by the board over Wi-Fi at http://RigAddress:RigPort, with
-/// an allocation chain for the board's keys that ends at itself and the board enrolled.
+/// A PeerGate server on the rig, listening at http://RigAddress:RigPort only (the address the board
+/// reaches over Wi-Fi), with an allocation chain for the board's keys that ends at itself and the
+/// board enrolled.
 /// </summary>
 public static class RigServer
 {
@@ -29,7 +30,7 @@ public static class RigServer
                 // The board checks certificate and nonce expiry against SNTP time.
                 UseSystemClock = true,
                 RegistryUrl = url,
-                Configure = options => options.Urls = $"http://0.0.0.0:{board.RigPort}",
+                Configure = options => options.Urls = url,
             },
             cancellationToken);
 

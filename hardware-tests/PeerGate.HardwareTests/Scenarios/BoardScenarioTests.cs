@@ -1,7 +1,6 @@
 using System.Text.Json;
 using PeerGate.HardwareTests.Rig;
 using PeerGate.Protocol.Host.Admin;
-using PeerGate.Server.Testing;
 
 namespace PeerGate.HardwareTests.Scenarios;
 
@@ -13,7 +12,6 @@ namespace PeerGate.HardwareTests.Scenarios;
 public sealed class BoardScenarioTests
 {
     private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan RegisterTimeout = TimeSpan.FromMinutes(3);
 
     public TestContext TestContext { get; set; } = null!;
 
@@ -63,21 +61,10 @@ public sealed class BoardScenarioTests
     [TestMethod]
     public async Task BoardBootsAuthenticatesAndRegisters()
     {
-        BoardSpec board = BoardRig.RequireBoard();
-        CancellationToken cancel = TestContext.CancellationTokenSource.Token;
-        await using TestServer server = await RigServer.StartForAsync(board, cancel);
-        using SerialConsole console = SerialConsole.Open(board);
-        console.ResetBoard();
+        await using RegisteredBoard rig = await RegisteredBoard.StartAsync(TestContext.CancellationToken);
 
-        string? registered = console.WaitForLine(
-            l => l.StartsWith("register.ok", StringComparison.Ordinal) || l.StartsWith("setup.failed", StringComparison.Ordinal),
-            RegisterTimeout);
+        DeviceSummary device = await rig.SummaryAsync(TestContext.CancellationToken);
 
-        Assert.IsNotNull(registered, $"{board} did not register within {RegisterTimeout.TotalMinutes} min");
-        Assert.IsTrue(registered.StartsWith("register.ok", StringComparison.Ordinal), $"{board}: {registered}");
-        DeviceSummary[] devices = await server.Admin.ListDevicesAsync(cancel);
-        DeviceSummary? device = devices.SingleOrDefault(d => d.DeviceId == board.DeviceId);
-        Assert.IsNotNull(device, $"the server does not list {board.DeviceId}");
         Assert.IsNotNull(device.TerminalId, "no Terminal ID was issued");
         Assert.IsNotNull(device.LocalIp, "the declared address was not stored");
         Assert.IsNotNull(device.ObservedIp, "the observed address was not stored");
