@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using PeerGate.VirtualDevice.Adapters;
 using PeerGate.VirtualDevice.Tests.Support;
+using PeerGate.Server.Testing;
 
 namespace PeerGate.VirtualDevice.Tests.Adapters;
 
@@ -43,7 +42,7 @@ public sealed class HostHttpTransportTests
     [TestMethod]
     public void RefusedConnectionIsAFailedReply()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var transport = new HostHttpTransport();
 
         var reply = transport.Send("GET", $"http://127.0.0.1:{port}/", null, null, 5000);
@@ -85,14 +84,5 @@ public sealed class HostHttpTransportTests
         var reply = transport.Send("GET", "not a url", null, null, 1000);
 
         Assert.IsTrue(reply.Failed);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

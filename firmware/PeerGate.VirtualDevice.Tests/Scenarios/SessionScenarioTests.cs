@@ -91,7 +91,7 @@ public sealed class SessionScenarioTests
         var summary = await lab.Server.Admin.TerminateSessionAsync(grant.SessionId, Cancel);
 
         Assert.IsTrue(transfer.Completion.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer ended");
-        Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
+        Assert.IsTrue(caller.Agent!.Sessions.ReportEnd(channel.Session), caller.Log);
         Assert.AreEqual(SessionEndReasons.Terminated, channel.Session.EndReason);
         var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
         Assert.AreEqual(SessionStates.Terminated, session.State, summary.State);
@@ -160,16 +160,9 @@ public sealed class SessionScenarioTests
     public async Task TimeLimitedSessionStopsAtExpiryOnBothSides()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
-        var (caller, callee) = await StartPairAsync(lab);
-        var (callerAgent, calleeAgent) = (caller.Agent!, callee.Agent!);
-        var grant = callerAgent.Connections.Request(new ConnectionRequest { CalleeTerminalId = calleeAgent.TerminalId, TimeLimitSeconds = 60 });
+        var (caller, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: false);
         var startedAt = lab.Clock!.GetUtcNow().ToUnixTimeSeconds();
         Assert.IsTrue(Math.Abs(grant.SessionEndsAt - (startedAt + 60)) <= 1, $"ends at {grant.SessionEndsAt}, started at {startedAt}");
-        var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
-        var transfer = EchoLoop.Start(channel);
-        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
-        var calleeChannel = calleeAgent.RunningSessions.Find(grant.SessionId);
-        Assert.IsNotNull(calleeChannel, "the callee runs the session");
 
         lab.Clock.Step(TimeSpan.FromSeconds(61));
 
@@ -177,7 +170,7 @@ public sealed class SessionScenarioTests
         Assert.AreEqual(SessionEndReasons.TimeLimit, channel.Session.EndReason);
         Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => calleeChannel.Session.EndReason is not null, Cancel), "the callee's session ended");
         Assert.AreEqual(SessionEndReasons.TimeLimit, calleeChannel.Session.EndReason);
-        Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
+        Assert.IsTrue(caller.Agent!.Sessions.ReportEnd(channel.Session), caller.Log);
         var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
         Assert.AreEqual(SessionStates.Expired, session.State);
         Assert.AreEqual(SessionEndReasons.TimeLimit, session.CallerNotice!.Reason);
@@ -191,16 +184,7 @@ public sealed class SessionScenarioTests
     public async Task TimeExtensionCarriesTheTransferPastTheFirstExpiryAndARefusedOneEndsIt()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
-        var (caller, callee) = await StartPairAsync(lab);
-        var (callerAgent, calleeAgent) = (caller.Agent!, callee.Agent!);
-        await lab.Server.Admin.SetSessionPolicyAsync(callerAgent.TerminalId!, 120, 0, Cancel);
-        var grant = callerAgent.Connections.Request(new ConnectionRequest { CalleeTerminalId = calleeAgent.TerminalId, TimeLimitSeconds = 60 });
-        var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
-        channel.Session.AsksForExtensions = true;
-        var transfer = EchoLoop.Start(channel, callerAgent.Extender);
-        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
-        var calleeChannel = calleeAgent.RunningSessions.Find(grant.SessionId);
-        Assert.IsNotNull(calleeChannel, "the callee runs the session");
+        var (caller, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: true, callerMaxSeconds: 120);
 
         // Past 70 % of the 60 s lifetime: the caller asks, the policy allows 120 s in all.
         lab.Clock!.Step(TimeSpan.FromSeconds(45));
@@ -225,13 +209,33 @@ public sealed class SessionScenarioTests
 
         Assert.IsTrue(transfer.Completion.Wait(ConnectionLab.WaitLimit, Cancel), "the caller's transfer stopped at the extended expiry");
         Assert.AreEqual(SessionEndReasons.ExtensionRefused, channel.Session.EndReason);
-        Assert.IsTrue(callerAgent.Sessions.ReportEnd(channel.Session), caller.Log);
+        Assert.IsTrue(caller.Agent!.Sessions.ReportEnd(channel.Session), caller.Log);
         var session = await EndedSessionAsync(lab, s => s.SessionId == grant.SessionId && s.CallerNotice is not null && s.CalleeNotice is not null);
         Assert.AreEqual(finalEnd, session.EndsAt, "the record carries the extended end");
         Assert.AreEqual(session.StartedAt + 120, finalEnd, "the policy's maximum total");
         Assert.AreEqual(SessionStates.Expired, session.State);
         Assert.AreEqual(SessionEndReasons.ExtensionRefused, session.CallerNotice!.Reason);
         CollectionAssert.Contains(new[] { SessionEndReasons.TimeLimit, SessionEndReasons.ExtensionRefused }, session.CalleeNotice!.Reason);
+    }
+
+    /// <summary>
+    /// A caller echoing through a callee, without end, in a session of 60 s on the lab's clock; with
+    /// <paramref name="askForExtensions"/> the caller asks for more at 70 %, within <paramref name="callerMaxSeconds"/>.
+    /// </summary>
+    private async Task<(LabDevice Caller, ConnectionGrant Grant, PeerChannel Channel, PeerChannel CalleeChannel, EchoLoop Transfer)> StartMinuteLongTransferAsync(
+        ConnectionLab lab, bool askForExtensions, long callerMaxSeconds = 0)
+    {
+        var (caller, callee) = await StartPairAsync(lab);
+        var callerAgent = caller.Agent!;
+        await lab.Server.Admin.SetSessionPolicyAsync(callerAgent.TerminalId!, callerMaxSeconds, 0, Cancel);
+        var grant = callerAgent.Connections.Request(new ConnectionRequest { CalleeTerminalId = callee.Agent!.TerminalId, TimeLimitSeconds = 60 });
+        var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
+        channel.Session.AsksForExtensions = askForExtensions;
+        var transfer = EchoLoop.Start(channel, askForExtensions ? callerAgent.Extender : null);
+        Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
+        var calleeChannel = callee.Agent.RunningSessions.Find(grant.SessionId);
+        Assert.IsNotNull(calleeChannel, "the callee runs the session");
+        return (caller, grant, channel, calleeChannel, transfer);
     }
 
     /// <summary>A listening callee that permits a caller, both running on the lab's clock.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using PeerGate.Device;
 using PeerGate.Protocol;
@@ -67,7 +65,7 @@ public sealed class ConnectionLab : IAsyncDisposable
         var deviceId = TestDevice.NewDeviceId();
         var key = RandomNumberGenerator.GetBytes(32);
         await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancel);
-        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={FreePort()}\n" : "") + extraConfig;
+        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={LoopbackPorts.Free()}\n" : "") + extraConfig;
         var device = new LabDevice(new ScenarioDevice(deviceId, key), configText, Clock);
         _devices.Add(device);
         return device;
@@ -100,15 +98,6 @@ public sealed class ConnectionLab : IAsyncDisposable
         return true;
     }
 
-    /// <summary>A port that was free a moment ago (the device must register it before it listens).</summary>
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 }
 
 /// <summary>One enrolled virtual device of a <see cref="ConnectionLab"/>, run on its own thread like <c>virtual-device run</c>.</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using PeerGate.Device;
 using PeerGate.Protocol;
@@ -41,7 +40,7 @@ public sealed class RigCallerTests
                 DeviceKeyFile = keyFile,
                 AllocationKeys = ["acme"],
                 RigAddress = "127.0.0.1",
-                RigPort = FreePort(),
+                RigPort = LoopbackPorts.Free(),
             };
             await using TestServer server = await RigServer.StartForAsync(board, cancel);
             using var stop = new ManualResetEvent(false);
@@ -72,7 +71,7 @@ public sealed class RigCallerTests
     private static DeviceAgent StartStandIn(TestServer server, BoardSpec board, byte[] key, string folder, WaitHandle stop)
     {
         EfuseImage image = EfuseImage.Burn(Path.Combine(folder, "standin.efuse"), board.DeviceId, key, null);
-        var config = DeviceConfig.Parse($"ServiceUrl=http://127.0.0.1:{board.RigPort}\nAllocationKeys=acme\nListenPort={FreePort()}\n");
+        var config = DeviceConfig.Parse($"ServiceUrl=http://127.0.0.1:{board.RigPort}\nAllocationKeys=acme\nListenPort={LoopbackPorts.Free()}\n");
         DeviceAgent agent = VirtualDeviceHost.CreateAgent(
             image, config, Path.Combine(folder, "standin.state"), TextWriter.Null, peerNetwork: new HostPeerNetwork(IPAddress.Loopback));
         new Thread(() => agent.Run(stop)) { IsBackground = true }.Start();
@@ -84,14 +83,5 @@ public sealed class RigCallerTests
         }
 
         return agent;
-    }
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }

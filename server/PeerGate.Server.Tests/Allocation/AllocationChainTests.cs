@@ -94,7 +94,7 @@ public sealed class AllocationChainTests
 
         // A hop pointing at a port nobody listens on.
         await using var lonely = await TestServer.StartAsync();
-        var deadUrl = "http://127.0.0.1:" + FreePort();
+        var deadUrl = "http://127.0.0.1:" + LoopbackPorts.Free();
         await lonely.Admin.SetServiceEntryAsync(new AllocationHop { Role = HopRoles.Allocation, Url = deadUrl, Level = 1 });
         using var unreachable = await s_http.PostAsJsonAsync(lonely.BaseUrl + Routes.ServiceResolve, new DelegatedAllocationRequest { Keys = ["acme"] }, WireJson.Options);
         await ProblemAssert.IsProblemAsync(unreachable, HttpStatusCode.BadGateway, ErrorCodes.AllocationChainBroken);
@@ -150,12 +150,5 @@ public sealed class AllocationChainTests
     {
         using var response = await s_http.PostAsJsonAsync(url + Routes.AllocationResolve, new AllocationRequest { Level = level, Key = key }, WireJson.Options);
         return await TestDevice.ReadAsync<AllocationHop>(response);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -227,9 +227,9 @@ public sealed class ConnectionQueryTests
     }
 
     /// <summary>A registered callee and a registered caller; with <paramref name="permit"/> the callee's table names the caller.</summary>
-    internal static async Task<(CertificateResponse Callee, CertificateResponse Caller)> PairAsync(TestServer server, HttpClient http, bool permit)
+    internal static async Task<(CertificateResponse Callee, CertificateResponse Caller)> PairAsync(TestServer server, HttpClient http, bool permit, string[]? calleeGroups = null)
     {
-        var callee = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+        var callee = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server, calleeGroups ?? []));
         var caller = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
         if (permit)
         {

@@ -35,11 +35,14 @@ internal sealed class SessionPair : IAsyncDisposable
 
     public string SessionId => Grant.SessionId;
 
-    /// <summary>Pairs two devices (the callee permits the caller) and connects with <paramref name="limits"/>'s TimeLimitSeconds and ByteLimit.</summary>
-    public static async Task<SessionPair> ConnectAsync(TestServer server, ConnectionRequest? limits = null)
+    /// <summary>
+    /// Pairs two devices (the callee permits the caller; it joins <paramref name="calleeGroups"/>) and
+    /// connects with <paramref name="limits"/>'s TimeLimitSeconds and ByteLimit.
+    /// </summary>
+    public static async Task<SessionPair> ConnectAsync(TestServer server, ConnectionRequest? limits = null, string[]? calleeGroups = null)
     {
         var http = server.CreateClient();
-        var (callee, caller) = await ConnectionQueryTests.PairAsync(server, http, permit: true);
+        var (callee, caller) = await ConnectionQueryTests.PairAsync(server, http, permit: true, calleeGroups);
         var calleeLine = new TriggerResponder(http, callee.Certificate);
         var callerLine = new TriggerResponder(http, caller.Certificate);
         await Eventually.PollingAsync(server, callee.TerminalId);

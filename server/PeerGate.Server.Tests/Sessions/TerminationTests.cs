@@ -2,6 +2,7 @@ using System.Net;
 using PeerGate.Operator.Cli;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Sessions;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Sessions;
@@ -41,6 +42,56 @@ public sealed class TerminationTests
         Assert.AreEqual("operator", session.EndedBy);
         Assert.AreEqual(SessionEndReasons.Terminated, session.CallerNotice!.Reason);
         Assert.AreEqual(500, session.CalleeNotice!.BytesReceived);
+    }
+
+    [TestMethod]
+    [DataRow("disable")]
+    [DataRow("revoke")]
+    [DataRow("revoke-group")]
+    public async Task DeviceThatMayNoLongerConnectLosesItsActiveSessionsByPolicy(string action)
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var pair = await SessionPair.ConnectAsync(server, calleeGroups: ["cell-7"]);
+        await using var other = await SessionPair.ConnectAsync(server);
+        var calleeDevice = (await server.Admin.ListDevicesAsync()).Single(d => d.TerminalId == pair.Callee.TerminalId).DeviceId;
+
+        await (action switch
+        {
+            "disable" => server.Admin.DisableDeviceAsync(calleeDevice),
+            "revoke" => server.Admin.RevokeDeviceAsync(calleeDevice),
+            _ => server.Admin.RevokeGroupAsync("cell-7"),
+        });
+
+        // The caller still polls (its own certificate is fine) and gets the end command.
+        var toCaller = await Eventually.Within(pair.CallerLine.SessionEvents.ReadAsync().AsTask());
+        Assert.AreEqual(TriggerKinds.SessionEnd, toCaller.Kind);
+        Assert.AreEqual(pair.SessionId, toCaller.SessionId);
+
+        // The callee gets it too while its certificate still polls (disabled), else it waits in its queue (revoked).
+        Trigger? toCallee = null;
+        await Eventually.TrueAsync(
+            () => pair.CalleeLine.SessionEvents.TryRead(out toCallee)
+                || Db.Count(server, $"SELECT count(*) FROM triggers WHERE kind = 'session-end' AND terminal_id = '{pair.Callee.TerminalId}'") == 1,
+            "the callee's session-end");
+        Assert.IsTrue(toCallee is null || toCallee.SessionId == pair.SessionId);
+        var sessions = await server.Admin.ListSessionsAsync();
+        var ended = sessions.Single(s => s.SessionId == pair.SessionId);
+        Assert.AreEqual(SessionStates.Terminated, ended.State);
+        Assert.AreEqual(SessionStore.ByPolicy, ended.EndedBy);
+        Assert.AreEqual(SessionStates.Active, sessions.Single(s => s.SessionId == other.SessionId).State, "other devices' sessions run on");
+    }
+
+    [TestMethod]
+    public async Task EnablingADeviceEndsNothing()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var pair = await SessionPair.ConnectAsync(server);
+        var calleeDevice = (await server.Admin.ListDevicesAsync()).Single(d => d.TerminalId == pair.Callee.TerminalId).DeviceId;
+
+        await server.Admin.EnableDeviceAsync(calleeDevice);
+
+        Assert.AreEqual(SessionStates.Active, (await server.Admin.ListSessionsAsync()).Single().State);
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE kind = 'session-end'"));
     }
 
     [TestMethod]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Storage;
 
@@ -21,7 +20,7 @@ internal sealed class ServerProcess : IDisposable
     {
         var serverDll = Path.Combine(AppContext.BaseDirectory, "peergate-server.dll");
         Assert.IsTrue(File.Exists(serverDll), $"{serverDll} was not built next to the tests");
-        var baseUrl = "http://127.0.0.1:" + FreePort();
+        var baseUrl = "http://127.0.0.1:" + LoopbackPorts.Free();
 
         var start = new ProcessStartInfo("dotnet")
         {
@@ -93,12 +92,5 @@ internal sealed class ServerProcess : IDisposable
         }
 
         Assert.Fail($"the server at {BaseUrl} did not become healthy within {timeout}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -64,9 +64,9 @@ public static class AdminApi
         return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key));
     }
 
-    private static NoContent DisableDevice(string deviceId, AdminStore store)
+    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEnds ends)
     {
-        store.SetDeviceDisabled(deviceId, disabled: true);
+        ends.Announce(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled");
         return TypedResults.NoContent();
     }
 
@@ -76,15 +76,15 @@ public static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeDevice(string deviceId, AdminStore store)
+    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEnds ends)
     {
-        store.RevokeDevice(deviceId);
+        ends.Announce(store.RevokeDevice(deviceId), "device revoked");
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeGroup(string groupId, AdminStore store)
+    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEnds ends)
     {
-        store.RevokeGroup(groupId);
+        ends.Announce(store.RevokeGroup(groupId), "group revoked");
         return TypedResults.NoContent();
     }
 
@@ -141,7 +141,7 @@ public static class AdminApi
     }
 
     /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
-    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, ILogger<SessionStore> logger)
+    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEnds ends, TimeProvider time)
     {
         var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
         if (terminated is null)
@@ -149,11 +149,7 @@ public static class AdminApi
             return ApiProblem.NotFound(ErrorCodes.SessionNotFound, "No session with that ID.");
         }
 
-        metrics.CountTriggerQueued(TriggerKinds.SessionEnd);
-        metrics.CountTriggerQueued(TriggerKinds.SessionEnd);
-        hub.Wake(terminated.Caller);
-        hub.Wake(terminated.Callee);
-        logger.LogInformation("Session {SessionId} terminated by the operator", sessionId);
+        ends.Announce(terminated.SessionId, terminated.Caller, terminated.Callee, "the operator");
         return TypedResults.Ok(terminated);
     }
 

@@ -4,6 +4,7 @@ using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Http;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Admin;
@@ -61,24 +62,30 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         return new EnrolledGroup(groupId, Convert.ToHexString(key));
     }
 
-    public void SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
-        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device"));
-
-    /// <summary>Disables the device and revokes all its certificates, in one transaction.</summary>
-    public void RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
+    /// <summary>Disabling also terminates the device's active sessions (returned), in the same transaction.</summary>
+    public SessionInfo[] SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
     {
-        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
-        return connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE device_id = $device;", ("$device", deviceId));
+        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device");
+        return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : [];
     });
 
-    /// <summary>Refuses the group's members from now on and revokes the certificates they hold.</summary>
-    public void RevokeGroup(string groupId) => database.Write((connection, transaction) =>
+    /// <summary>Disables the device, revokes all its certificates and terminates its active sessions (returned), in one transaction.</summary>
+    public SessionInfo[] RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
+    {
+        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
+        connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE device_id = $device;", ("$device", deviceId));
+        return EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId));
+    });
+
+    /// <summary>Refuses the group's members from now on, revokes the certificates they hold and terminates their active sessions (returned).</summary>
+    public SessionInfo[] RevokeGroup(string groupId) => database.Write((connection, transaction) =>
     {
         RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
-        return connection.Execute(
+        connection.Execute(
             transaction,
             "UPDATE certificates SET revoked = 1 WHERE device_id IN (SELECT device_id FROM group_members WHERE group_id = $group);",
             ("$group", groupId));
+        return EndSessions(connection, transaction, GroupTerminals, ("$group", groupId));
     });
 
     public void RevokeCertificate(string serial) => database.Write((connection, transaction) =>
@@ -141,4 +148,25 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
 
     private static int RequireOne(int rows, string what) =>
         rows == 1 ? rows : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No such {what}.");
+
+    private const string DeviceTerminal = "SELECT terminal_id FROM devices WHERE device_id = $device AND terminal_id IS NOT NULL;";
+
+    private const string GroupTerminals =
+        "SELECT d.terminal_id FROM devices d JOIN group_members m ON m.device_id = d.device_id WHERE m.group_id = $group AND d.terminal_id IS NOT NULL;";
+
+    /// <summary>A device that may no longer connect keeps no session either (F26, ended by policy).</summary>
+    private SessionInfo[] EndSessions(SqliteConnection connection, SqliteTransaction transaction, string terminalsSql, (string Name, object? Value) parameter)
+    {
+        var terminals = new List<string>();
+        using (var command = connection.Command(transaction, terminalsSql, parameter))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                terminals.Add(reader.GetString(0));
+            }
+        }
+
+        return SessionStore.TerminateAllOf(connection, transaction, terminals, time.GetUtcNow().ToUnixTimeSeconds());
+    }
 }

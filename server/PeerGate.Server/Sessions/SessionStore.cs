@@ -19,6 +19,9 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
     public const string ByOperator = "operator";
     public const string ByExpiry = "expiry";
 
+    /// <summary>Ended because one of its devices was disabled or revoked (F26, "or policy").</summary>
+    public const string ByPolicy = "policy";
+
     private const string SelectSession =
         "SELECT session_id, caller, callee, state, created_at, ends_at, byte_limit, ended_by, ended_at FROM sessions ";
 
@@ -110,15 +113,49 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
             throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.SessionEnded, "The session has ended already.");
         }
 
-        End(connection, transaction, sessionId, SessionStates.Terminated, ByOperator, now);
-        foreach (var terminal in new[] { session.Caller, session.Callee })
-        {
-            var trigger = new Trigger { Kind = TriggerKinds.SessionEnd, CreatedAt = now, SessionId = sessionId, PeerTerminalId = terminal == session.Caller ? session.Callee : session.Caller };
-            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1));
-        }
-
+        TerminateAndNotify(connection, transaction, session, ByOperator, now);
         return Summaries(connection, transaction, "WHERE session_id = $session", ("$session", sessionId))[0];
     });
+
+    /// <summary>
+    /// Inside the caller's transaction (a device disabled or revoked): terminates every active session of
+    /// <paramref name="terminalIds"/>, ended by policy, with the session-end triggers to both sides.
+    /// Returns the sessions ended.
+    /// </summary>
+    public static SessionInfo[] TerminateAllOf(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyCollection<string> terminalIds, long now)
+    {
+        Sweep(connection, transaction, now);
+        var ended = new Dictionary<string, SessionRow>(StringComparer.Ordinal);
+        foreach (var terminal in terminalIds)
+        {
+            var active = Query(
+                connection,
+                transaction,
+                SelectSession + "WHERE state = $active AND (caller = $terminal OR callee = $terminal);",
+                ("$active", SessionStates.Active),
+                ("$terminal", terminal));
+            foreach (var session in active)
+            {
+                if (ended.TryAdd(session.SessionId, session))
+                {
+                    TerminateAndNotify(connection, transaction, session, ByPolicy, now);
+                }
+            }
+        }
+
+        return ended.Values.Select(session => ToInfo(session with { State = SessionStates.Terminated, EndedBy = ByPolicy })).ToArray();
+    }
+
+    /// <summary>State terminated, who ended it, and a session-end trigger to each side (F26).</summary>
+    private static void TerminateAndNotify(SqliteConnection connection, SqliteTransaction transaction, SessionRow session, string endedBy, long now)
+    {
+        End(connection, transaction, session.SessionId, SessionStates.Terminated, endedBy, now);
+        foreach (var terminal in new[] { session.Caller, session.Callee })
+        {
+            var trigger = new Trigger { Kind = TriggerKinds.SessionEnd, CreatedAt = now, SessionId = session.SessionId, PeerTerminalId = terminal == session.Caller ? session.Callee : session.Caller };
+            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1));
+        }
+    }
 
     /// <summary>The most recent sessions with their notices, newest first (F33).</summary>
     public SessionSummary[] Recent(int limit, long now) => database.Write((connection, transaction) =>

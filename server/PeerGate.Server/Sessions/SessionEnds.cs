@@ -1,0 +1,32 @@
+using PeerGate.Protocol;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Triggers;
+
+namespace PeerGate.Server.Sessions;
+
+/// <summary>
+/// After a forced end is committed (F26): wakes both devices' trigger polls for their session-end
+/// triggers, counts the triggers and logs who ended the session.
+/// </summary>
+public sealed class SessionEnds(TriggerHub hub, ServerMetrics metrics, ILogger<SessionEnds> logger)
+{
+    public void Announce(string sessionId, string caller, string callee, string endedBy)
+    {
+        foreach (var terminal in new[] { caller, callee })
+        {
+            metrics.CountTriggerQueued(TriggerKinds.SessionEnd);
+            hub.Wake(terminal);
+        }
+
+        logger.LogInformation("Session {SessionId} terminated by {EndedBy}", sessionId, endedBy);
+    }
+
+    /// <summary>Sessions a policy ended (a device disabled or revoked), with the <paramref name="cause"/>.</summary>
+    public void Announce(IEnumerable<SessionInfo> ended, string cause)
+    {
+        foreach (var session in ended)
+        {
+            Announce(session.SessionId, session.CallerTerminalId, session.CalleeTerminalId, "policy: " + cause);
+        }
+    }
+}
