@@ -55,6 +55,7 @@ namespace PeerGate.Device
         private readonly object _certificateGate = new object();
 
         private DeviceState _state;
+        private int _retryAfterMillis;
         private CertificateResponse _certificate;
         private CertificateResponse _refusedCertificate;
 
@@ -294,6 +295,7 @@ namespace PeerGate.Device
             catch (ApiException e)
             {
                 LastErrorCode = e.Code;
+                _retryAfterMillis = e.RetryAfterSeconds > 0 ? (e.RetryAfterSeconds < BackoffCeilingMillis / 1000 ? e.RetryAfterSeconds * 1000 : BackoffCeilingMillis) : 0;
                 return false;
             }
         }
@@ -379,6 +381,13 @@ namespace PeerGate.Device
         {
             SetState(DeviceState.BackingOff);
             int delay = _backoff.NextDelayMillis();
+            if (delay < _retryAfterMillis)
+            {
+                // The server said when to ask again (rate_limited): no sooner.
+                delay = _retryAfterMillis;
+            }
+
+            _retryAfterMillis = 0;
             _platform.Log.Event("backoff", LastErrorCode + ", retry in " + delay.ToString() + " ms");
             return _platform.Clock.Sleep(delay, stop);
         }

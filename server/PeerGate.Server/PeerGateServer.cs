@@ -80,10 +80,12 @@ public static class PeerGateServer
         builder.Services.ConfigureHttpJsonOptions(json => UseWireNames(json.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
+        builder.Services.AddUnauthenticatedRateLimit(options);
 
         var app = builder.Build();
         app.UseResponseCounting();
         app.UseApiProblems();
+        app.UseRateLimiter();
 
         app.MapOpenApi();
         app.MapOperations();
@@ -113,6 +115,7 @@ public static class PeerGateServer
         options.RegistryUrl ??= NullIfEmpty(section["RegistryUrl"]);
         options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
+        options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

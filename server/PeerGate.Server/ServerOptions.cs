@@ -48,6 +48,12 @@ public sealed class ServerOptions
     /// <summary>How long a trusted issuer's public key and revocation list are reused before fetching again.</summary>
     public TimeSpan TrustedIssuerCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Challenges, proofs and allocation lookups one client address may make per minute, in a burst or
+    /// spread out; 0 turns the limit off. Configuration: PeerGate:UnauthenticatedRequestsPerMinute.
+    /// </summary>
+    public int UnauthenticatedRequestsPerMinute { get; set; } = 600;
+
     /// <summary>Timeout of each hop when this instance walks the allocation chain for a device (F8).</summary>
     public TimeSpan AllocationHopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

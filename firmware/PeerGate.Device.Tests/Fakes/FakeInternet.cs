@@ -51,6 +51,10 @@ public sealed class FakeInternet : IHttpTransport
     public static HttpReply Problem(HttpStatusCode status, string code) =>
         new((int)status, JsonSerializer.Serialize(new { type = "about:blank", title = code, status = (int)status, code }));
 
+    /// <summary>A refusal that says when to ask again (rate_limited, callee_busy).</summary>
+    public static HttpReply Problem(HttpStatusCode status, string code, int retryAfter) =>
+        new((int)status, JsonSerializer.Serialize(new { type = "about:blank", title = code, status = (int)status, code, retryAfter }));
+
     public static T Read<T>(SentRequest request) => JsonSerializer.Deserialize<T>(request.Body!, WireJson.Options)!;
 }
 
@@ -117,6 +121,9 @@ public sealed class FakeAuthServer(string deviceId, byte[] deviceKey, string reg
     /// <summary>When set, every challenge is refused with this code.</summary>
     public string? RefuseWith { get; set; }
 
+    /// <summary>With <see cref="RefuseWith"/>: the refusal is a 429 that says to ask again after this many seconds.</summary>
+    public int RefuseRetryAfter { get; set; }
+
     public List<string> IssuedCertificates { get; } = [];
 
     public List<string> IssuedNonces { get; } = [];
@@ -133,7 +140,9 @@ public sealed class FakeAuthServer(string deviceId, byte[] deviceKey, string reg
             var challenge = FakeInternet.Read<ChallengeRequest>(request);
             if (RefuseWith is not null)
             {
-                return FakeInternet.Problem(HttpStatusCode.Forbidden, RefuseWith);
+                return RefuseRetryAfter > 0
+                    ? FakeInternet.Problem(HttpStatusCode.TooManyRequests, RefuseWith, RefuseRetryAfter)
+                    : FakeInternet.Problem(HttpStatusCode.Forbidden, RefuseWith);
             }
 
             if (challenge.DeviceId != deviceId)

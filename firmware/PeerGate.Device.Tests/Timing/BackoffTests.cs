@@ -1,5 +1,6 @@
 using PeerGate.Device.Tests.Fakes;
 using PeerGate.Device.Timing;
+using PeerGate.Protocol;
 
 namespace PeerGate.Device.Tests.Timing;
 
@@ -73,6 +74,23 @@ public sealed class BackoffTests
         Assert.IsGreaterThanOrEqualTo(DeviceAgent.BackoffCeilingMillis / 2, sleeps[^1]);
         Assert.AreEqual("connection_failed", agent.LastErrorCode);
         Assert.AreEqual(sleeps.Count, rig.Internet.CountTo(DeviceRig.ServiceUrl));
+    }
+
+    [TestMethod]
+    public void RateLimitedAgentWaitsAtLeastAsLongAsTheServerSaid()
+    {
+        var rig = DeviceRig.WithChain(1);
+        rig.Auth.RefuseWith = ErrorCodes.RateLimited;
+        rig.Auth.RefuseRetryAfter = 40;
+        rig.Clock.StopAtMillis = 600_000;
+
+        var agent = rig.NewAgent();
+        agent.Run(new ManualResetEvent(false));
+
+        var sleeps = rig.Clock.Sleeps;
+        Assert.IsGreaterThan(3, sleeps.Count);
+        Assert.IsTrue(sleeps.All(s => s >= 40_000), string.Join(", ", sleeps));
+        Assert.AreEqual(ErrorCodes.RateLimited, agent.LastErrorCode);
     }
 
     [TestMethod]

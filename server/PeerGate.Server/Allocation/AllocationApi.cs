@@ -10,8 +10,8 @@ public static class AllocationApi
     public static IEndpointRouteBuilder MapAllocation(this IEndpointRouteBuilder routes)
     {
         routes.MapGet(Routes.ServiceEntry, GetServiceEntry).WithName("ServiceEntry");
-        routes.MapPost(Routes.ServiceResolve, ResolveForDevice).WithName("ServiceResolve").Accepts<DelegatedAllocationRequest>(RequestBody.JsonType);
-        routes.MapPost(Routes.AllocationResolve, ResolveHop).WithName("AllocationResolve").Accepts<AllocationRequest>(RequestBody.JsonType);
+        routes.MapPost(Routes.ServiceResolve, ResolveForDevice).WithName("ServiceResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<DelegatedAllocationRequest>(RequestBody.JsonType);
+        routes.MapPost(Routes.AllocationResolve, ResolveHop).WithName("AllocationResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<AllocationRequest>(RequestBody.JsonType);
         return routes;
     }
 

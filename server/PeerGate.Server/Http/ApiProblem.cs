@@ -57,6 +57,7 @@ public static class ApiProblem
         ErrorCodes.UnsupportedVersion => "Unsupported API version",
         ErrorCodes.RouteNotFound => "No such route",
         ErrorCodes.MethodNotAllowed => "Method not allowed",
+        ErrorCodes.RateLimited => "Too many requests",
         ErrorCodes.UnknownDevice => "Unknown device",
         ErrorCodes.WrongKey => "Proof does not match the device key",
         ErrorCodes.DeviceDisabled => "Device disabled",

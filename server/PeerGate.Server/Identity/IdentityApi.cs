@@ -10,8 +10,8 @@ public static class IdentityApi
 {
     public static IEndpointRouteBuilder MapIdentity(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost(Routes.AuthChallenge, IssueChallenge).WithName("AuthChallenge").Accepts<ChallengeRequest>(RequestBody.JsonType);
-        routes.MapPost(Routes.AuthProof, CheckProof).WithName("AuthProof").Accepts<ProofRequest>(RequestBody.JsonType);
+        routes.MapPost(Routes.AuthChallenge, IssueChallenge).WithName("AuthChallenge").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ChallengeRequest>(RequestBody.JsonType);
+        routes.MapPost(Routes.AuthProof, CheckProof).WithName("AuthProof").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ProofRequest>(RequestBody.JsonType);
         routes.MapGet(Routes.AuthPublicKey, GetPublicKey).WithName("AuthPublicKey");
         routes.MapGet(Routes.AuthRevocations, GetRevocations).WithName("AuthRevocations");
         return routes;
