@@ -1,5 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Protocol;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Registry;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Registry;
@@ -127,6 +130,31 @@ public sealed class InquiryTests
         using var match = await TestDevice.PostWithCertificateAsync(http, asker.Certificate, Routes.Match, new MatchRequest { Kind = "sensor" });
 
         Assert.AreEqual(recent.TerminalId, (await TestDevice.ReadAsync<TerminalAddress>(match)).TerminalId);
+    }
+
+    [TestMethod]
+    public async Task MatchingFindsTheOneFittingVisibleDeviceBehindHundredsThatAreNot()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var fitting = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server), discoverable: true, capabilities: ["camera"]);
+        var asker = await (await Devices.EnrollAsync(server)).AuthenticateAsync(http);
+
+        // Seen more recently, so read first: 400 the asker may not see, 400 without the capability.
+        server.Time!.Advance(TimeSpan.FromSeconds(10));
+        var store = server.Services.GetRequiredService<RegistryStore>();
+        var now = server.Time.GetUtcNow().ToUnixTimeSeconds();
+        for (var i = 0; i < 800; i++)
+        {
+            var terminal = $"TBULK{i:D6}";
+            var certificate = new CertificatePayload(terminal, $"BULK{i:D8}", "test-auth", now, now + 3600, $"S{i}", []);
+            var registration = Devices.Registration(terminal, discoverable: i % 2 == 0, capabilities: i % 2 == 0 ? ["temperature"] : ["camera"]);
+            Assert.IsTrue(store.Register(certificate, registration, "127.0.0.1", 7000, now, now + 300));
+        }
+
+        using var match = await TestDevice.PostWithCertificateAsync(http, asker.Certificate, Routes.Match, new MatchRequest { Kind = "sensor", Capabilities = ["camera"] });
+
+        Assert.AreEqual(fitting.TerminalId, (await TestDevice.ReadAsync<TerminalAddress>(match)).TerminalId);
     }
 
     private static string Strip(string problem) =>

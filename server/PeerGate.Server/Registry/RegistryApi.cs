@@ -10,8 +10,6 @@ namespace PeerGate.Server.Registry;
 /// <summary>The registry role: registration (F10), inquiry by terminal (F11) and group (F12), matching (F13).</summary>
 public static class RegistryApi
 {
-    private const int MatchCandidates = 500;
-
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder routes)
     {
         var registry = routes.MapGroup("/v1/registry").RequireCertificate();
@@ -101,11 +99,7 @@ public static class RegistryApi
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var visible = gate.For(caller.Certificate, now);
-        var match = store.OnlineOfKind(request.Kind, now, MatchCandidates)
-            .FirstOrDefault(candidate =>
-                (request.Capabilities ?? []).All(c => candidate.Capabilities.Contains(c, StringComparer.Ordinal))
-                && (request.Attributes ?? []).All(a => candidate.Attributes.Contains(a, StringComparer.Ordinal))
-                && visible(candidate));
+        var match = store.FirstOnlineMatch(request.Kind, request.Capabilities ?? [], request.Attributes ?? [], now, visible);
 
         return match is not null
             ? TypedResults.Ok(ToAddress(match))

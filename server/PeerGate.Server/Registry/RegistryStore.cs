@@ -77,11 +77,38 @@ public sealed class RegistryStore(Database database)
             SelectRegistration + "WHERE expires_at > $now AND EXISTS (SELECT 1 FROM registration_groups g WHERE g.terminal_id = r.terminal_id AND g.group_id = $group) ORDER BY terminal_id;",
             ("$now", now), ("$group", groupId));
 
-    /// <summary>Online registrations of a kind (any kind when null), most recently seen first.</summary>
-    public Registration[] OnlineOfKind(string? kind, long now, int limit) =>
-        Query(
-            SelectRegistration + "WHERE expires_at > $now AND ($kind IS NULL OR kind = $kind) ORDER BY last_seen DESC, terminal_id LIMIT $limit;",
-            ("$now", now), ("$kind", kind), ("$limit", limit));
+    /// <summary>
+    /// The most recently seen online registration of a kind (any kind when null) that has every
+    /// capability and attribute asked for and that <paramref name="accept"/> takes. SQLite filters by
+    /// kind, capabilities and attributes; the rows are read one at a time, from one snapshot, until one
+    /// is accepted, so no fitting terminal is ever cut off by a candidate limit.
+    /// </summary>
+    public Registration? FirstOnlineMatch(string? kind, IEnumerable<string> capabilities, IEnumerable<string> attributes, long now, Func<Registration, bool> accept) =>
+        database.Read(connection =>
+        {
+            using var command = connection.Command(
+                null,
+                SelectRegistration +
+                "WHERE expires_at > $now AND ($kind IS NULL OR kind = $kind) " +
+                "AND (SELECT count(DISTINCT value) FROM json_each(r.capabilities) WHERE value IN (SELECT value FROM json_each($capabilities))) = json_array_length($capabilities) " +
+                "AND (SELECT count(DISTINCT value) FROM json_each(r.attributes) WHERE value IN (SELECT value FROM json_each($attributes))) = json_array_length($attributes) " +
+                "ORDER BY last_seen DESC, terminal_id;",
+                ("$now", now),
+                ("$kind", kind),
+                ("$capabilities", JsonSerializer.Serialize(capabilities.Distinct(StringComparer.Ordinal))),
+                ("$attributes", JsonSerializer.Serialize(attributes.Distinct(StringComparer.Ordinal))));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var candidate = Read(reader);
+                if (accept(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            return null;
+        });
 
     public Registration[] All() => Query(SelectRegistration + "ORDER BY terminal_id;");
 
