@@ -67,32 +67,20 @@ public static class ConnectionBenchmark
             await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        var latencies = new List<long>[callers.Length];
-        var failures = 0L;
-        var clock = Stopwatch.StartNew();
-        var duration = TimeSpan.FromSeconds(seconds);
-        var workers = Enumerable.Range(0, callers.Length).Select(worker => Task.Run(async () =>
+        return await LatencySample.MeasureAsync(callers.Length, TimeSpan.FromSeconds(seconds), async (worker, _) =>
         {
-            var mine = latencies[worker] = [];
-            while (clock.Elapsed < duration)
+            var started = Stopwatch.GetTimestamp();
+            using var response = await TestDevice.RequestConnectionAsync(http, callers[worker].Certificate, callee.TerminalId);
+            if (!response.IsSuccessStatusCode)
             {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await TestDevice.RequestConnectionAsync(http, callers[worker].Certificate, callee.TerminalId);
-                if (!response.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref failures);
-                    continue;
-                }
-
-                var grant = await TestDevice.ReadAsync<ConnectionGrant>(response);
-                var granted = Stopwatch.GetTimestamp();
-                var offerArrived = await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
-                mine.Add(Math.Max(granted, offerArrived) - started);
+                return null;
             }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        var elapsed = clock.Elapsed;
-        return LatencySample.From(latencies.SelectMany(l => l).ToList(), failures, elapsed);
+
+            var grant = await TestDevice.ReadAsync<ConnectionGrant>(response);
+            var granted = Stopwatch.GetTimestamp();
+            var offerArrived = await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
+            return Math.Max(granted, offerArrived) - started;
+        });
     }
 
     /// <summary>One poller; each round a trigger is queued (committed, then the wake-up) while it waits.</summary>

@@ -16,6 +16,38 @@ public sealed record LatencySample(long Count, long Failures, double PerSecond, 
             Percentile(latencyTicks, 0.99));
     }
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> on <paramref name="workers"/> concurrent loops for
+    /// <paramref name="duration"/>. Each call gets its worker and round, and returns its latency in
+    /// Stopwatch ticks, or null for a failure.
+    /// </summary>
+    public static async Task<LatencySample> MeasureAsync(int workers, TimeSpan duration, Func<int, int, Task<long?>> operation)
+    {
+        var latencies = new List<long>[workers];
+        var failures = 0L;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
+        {
+            var mine = latencies[worker] = [];
+            for (var round = 0; clock.Elapsed < duration; round++)
+            {
+                if (await operation(worker, round) is { } ticks)
+                {
+                    mine.Add(ticks);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        })));
+        var elapsed = clock.Elapsed;
+        return From(latencies.SelectMany(l => l).ToList(), failures, elapsed);
+    }
+
+    /// <summary>Stopwatch ticks since <paramref name="started"/> when <paramref name="succeeded"/>, else null.</summary>
+    public static long? Since(long started, bool succeeded) => succeeded ? Stopwatch.GetTimestamp() - started : null;
+
     private static double Percentile(List<long> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)] * 1000.0 / Stopwatch.Frequency;
 }

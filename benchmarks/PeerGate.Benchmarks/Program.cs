@@ -10,6 +10,7 @@ if (settings is null)
 
 var registrations = await RegistrationBenchmark.RunAsync(settings);
 var (connections, triggers) = await ConnectionBenchmark.RunAsync(settings);
+var (matches, inquiries, online) = await MatchBenchmark.RunAsync(settings);
 var disk = DiskSyncBenchmark.Run(settings.DataRoot, settings.Seconds / 2);
 var dd = DiskSyncBenchmark.RunDd(settings.DataRoot, settings.Smoke ? 200 : 2000);
 var sqlite = SqliteCommitBenchmark.Run(settings.DataRoot, settings.Seconds / 2);
@@ -19,9 +20,11 @@ Console.WriteLine($"PeerGate benchmark ({(settings.Smoke ? "smoke run" : "full r
 Console.WriteLine($"  durable registrations    {registrations.PerSecond,10:F0} /s   p50 {registrations.P50Ms,6:F2} ms   p99 {registrations.P99Ms,6:F2} ms   ({registrations.Count} answered, {registrations.Failures} failed, {settings.Concurrency} clients, {settings.Devices} devices)");
 Console.WriteLine($"  connection setups        {connections.PerSecond,10:F0} /s   p50 {connections.P50Ms,6:F2} ms   p99 {connections.P99Ms,6:F2} ms   ({connections.Count} granted, {connections.Failures} refused, {settings.Concurrency} callers, one callee; query to both sides notified)");
 Console.WriteLine($"  trigger delivery         {triggers.PerSecond,10:F0} /s   p50 {triggers.P50Ms,6:F2} ms   p99 {triggers.P99Ms,6:F2} ms   ({triggers.Count} delivered, {triggers.Failures} missed; queued until the waiting poller has it)");
+Console.WriteLine($"  match, worst case        {matches.PerSecond,10:F0} /s   p50 {matches.P50Ms,6:F2} ms   p99 {matches.P99Ms,6:F2} ms   ({matches.Count} found, {matches.Failures} failed; {online} online of the kind, only the oldest fits)");
+Console.WriteLine($"  inquiry by Terminal ID   {inquiries.PerSecond,10:F0} /s   p50 {inquiries.P50Ms,6:F2} ms   p99 {inquiries.P99Ms,6:F2} ms   ({inquiries.Count} answered, {inquiries.Failures} failed; primary-key read, same HTTP path)");
 Console.WriteLine($"  raw SQLite commit        {sqlite.PerSecond,10:F0} /s   p50 {sqlite.P50Ms,6:F2} ms   p99 {sqlite.P99Ms,6:F2} ms   (same pragmas, one connection, no HTTP)");
 Console.WriteLine($"  disk write+fsync         {disk.PerSecond,10:F0} /s   p50 {disk.P50Ms,6:F2} ms   p99 {disk.P99Ms,6:F2} ms   (4 KiB, same file system, same run)");
 Console.WriteLine(dd is null
     ? "  dd oflag=dsync                 n/a   (dd not found)"
     : $"  dd oflag=dsync           {dd.Value,10:F0} /s   (coreutils dd, 4 KiB blocks)");
-return registrations.Count > 0 && connections.Count > 0 && triggers.Count > 0 ? 0 : 1;
+return registrations.Count > 0 && connections.Count > 0 && triggers.Count > 0 && matches.Count > 0 && matches.Failures == 0 ? 0 : 1;

@@ -28,33 +28,14 @@ public static class RegistrationBenchmark
                 warm.EnsureSuccessStatusCode();
             }
 
-            var latencies = new List<long>[settings.Concurrency];
-            var failures = 0L;
-            var deadline = Stopwatch.StartNew();
-            var duration = TimeSpan.FromSeconds(settings.Seconds);
-            var workers = Enumerable.Range(0, settings.Concurrency).Select(worker => Task.Run(async () =>
+            return await LatencySample.MeasureAsync(settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds), async (worker, round) =>
             {
-                var mine = latencies[worker] = new List<long>();
-                for (var i = worker; deadline.Elapsed < duration; i += settings.Concurrency)
-                {
-                    var (terminalId, certificate) = certificates[i % certificates.Length];
-                    var request = Registration(terminalId, i);
-                    var started = Stopwatch.GetTimestamp();
-                    using var response = await TestDevice.SendRegistrationAsync(http, certificate, request);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        mine.Add(Stopwatch.GetTimestamp() - started);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref failures);
-                    }
-                }
-            })).ToArray();
-            await Task.WhenAll(workers);
-            var elapsed = deadline.Elapsed;
-
-            return LatencySample.From(latencies.SelectMany(l => l).ToList(), failures, elapsed);
+                var i = (round * settings.Concurrency) + worker;
+                var (terminalId, certificate) = certificates[i % certificates.Length];
+                var started = Stopwatch.GetTimestamp();
+                using var response = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, i));
+                return LatencySample.Since(started, response.IsSuccessStatusCode);
+            });
         }
         finally
         {
