@@ -67,7 +67,7 @@ public static class PeerGateServer
 
         // Sessions: limits, extensions, end notices, forced termination (F23-F26).
         builder.Services.AddSingleton<SessionStore>();
-        builder.Services.AddSingleton<SessionEnds>();
+        builder.Services.AddSingleton<SessionEndAnnouncer>();
         builder.Services.AddSingleton<SessionPolicy>();
 
         // Operator API.

@@ -25,11 +25,8 @@ public sealed class SessionScenarioTests
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel);
         var name = "TERM-" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel, $"Name={name}\n");
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var (callee, caller, _) = await PermittedPairAsync(lab, $"Name={name}\n");
+        var calleeAgent = callee.Agent!;
 
         var exit = Cli.Run(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
 
@@ -78,11 +75,8 @@ public sealed class SessionScenarioTests
     public async Task OperatorTerminationEndsAnActiveTransferOnBothDevicesAndBothNoticesAreLogged()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel);
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel);
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel);
-        var callerAgent = await caller.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
+        var (caller, callee) = await StartPairAsync(lab);
+        var (callerAgent, calleeAgent) = (caller.Agent!, callee.Agent!);
         var grant = callerAgent.Connections.Request(calleeAgent.TerminalId!, 0);
         var channel = callerAgent.Dialer.Dial(grant, callerAgent.TerminalId!);
         var transfer = EchoLoop.Start(channel);
@@ -109,11 +103,8 @@ public sealed class SessionScenarioTests
     public async Task RefusedExtensionStopsBothSidesAtExactlyTheByteLimit()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel);
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel);
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var (callee, caller, callerId) = await PermittedPairAsync(lab);
+        var calleeAgent = callee.Agent!;
         await lab.Server.Admin.SetSessionPolicyAsync(callerId, 0, 6000, Cancel);
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[10_000], Cancel);
@@ -136,11 +127,8 @@ public sealed class SessionScenarioTests
     public async Task ExtensionGrantedAtSeventyPercentLetsTheTransferFinish()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel);
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel);
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel);
-        var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        var (callee, caller, _) = await PermittedPairAsync(lab);
+        var calleeAgent = callee.Agent!;
         var file = caller.Device.File("big.bin");
         await File.WriteAllBytesAsync(file, new byte[15_000], Cancel);
 
@@ -241,12 +229,23 @@ public sealed class SessionScenarioTests
     /// <summary>A listening callee that permits a caller, both running on the lab's clock.</summary>
     private async Task<(LabDevice Caller, LabDevice Callee)> StartPairAsync(ConnectionLab lab)
     {
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel);
+        var (callee, caller, _) = await PermittedPairAsync(lab);
+        await caller.StartAsync(Cancel);
+        return (caller, callee);
+    }
+
+    /// <summary>
+    /// A listening callee (with <paramref name="calleeConfig"/>), running, that permits a caller; the
+    /// caller is enrolled but not started (the CLI drives it).
+    /// </summary>
+    private async Task<(LabDevice Callee, LabDevice Caller, string CallerId)> PermittedPairAsync(ConnectionLab lab, string calleeConfig = "")
+    {
+        var callee = await lab.AddDeviceAsync(listens: true, Cancel, calleeConfig);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         await callee.StartAsync(Cancel);
-        var callerAgent = await caller.StartAsync(Cancel);
-        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerAgent.TerminalId, .. callee.CliOptions], out var permitted), permitted);
-        return (caller, callee);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        return (callee, caller, callerId);
     }
 
     private static async Task<PeerGate.Protocol.Host.Admin.SessionSummary> EndedSessionAsync(

@@ -64,9 +64,9 @@ public static class AdminApi
         return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key));
     }
 
-    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEnds ends)
+    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer)
     {
-        ends.Announce(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled");
+        announcer.Announce(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled");
         return TypedResults.NoContent();
     }
 
@@ -76,15 +76,15 @@ public static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEnds ends)
+    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer)
     {
-        ends.Announce(store.RevokeDevice(deviceId), "device revoked");
+        announcer.Announce(store.RevokeDevice(deviceId), "device revoked");
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEnds ends)
+    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer)
     {
-        ends.Announce(store.RevokeGroup(groupId), "group revoked");
+        announcer.Announce(store.RevokeGroup(groupId), "group revoked");
         return TypedResults.NoContent();
     }
 
@@ -141,7 +141,7 @@ public static class AdminApi
     }
 
     /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
-    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEnds ends, TimeProvider time)
+    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time)
     {
         var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
         if (terminated is null)
@@ -149,7 +149,7 @@ public static class AdminApi
             return ApiProblem.NotFound(ErrorCodes.SessionNotFound, "No session with that ID.");
         }
 
-        ends.Announce(terminated.SessionId, terminated.Caller, terminated.Callee, "the operator");
+        announcer.Announce(terminated.SessionId, terminated.Caller, terminated.Callee, "the operator");
         return TypedResults.Ok(terminated);
     }
 

@@ -8,7 +8,7 @@ namespace PeerGate.Server.Sessions;
 /// After a forced end is committed (F26): wakes both devices' trigger polls for their session-end
 /// triggers, counts the triggers and logs who ended the session.
 /// </summary>
-public sealed class SessionEnds(TriggerHub hub, ServerMetrics metrics, ILogger<SessionEnds> logger)
+public sealed class SessionEndAnnouncer(TriggerHub hub, ServerMetrics metrics, ILogger<SessionEndAnnouncer> logger)
 {
     public void Announce(string sessionId, string caller, string callee, string endedBy)
     {
