@@ -20,8 +20,11 @@ namespace System.Net.Http
         protected virtual void Dispose(bool disposing) { }
     }
 
+    // Send is left out, so our code cannot derive from it.
     public abstract class HttpMessageHandler : IDisposable
     {
+        internal HttpMessageHandler() { }
+
         public void Dispose() { }
 
         protected virtual void Dispose(bool disposing) { }

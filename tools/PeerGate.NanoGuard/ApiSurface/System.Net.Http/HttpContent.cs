@@ -8,7 +8,8 @@ namespace System.Net.Http
 {
     public abstract class HttpContent : IDisposable
     {
-        protected HttpContent() { }
+        // SerializeToStream/TryComputeLength are left out, so our code cannot derive from it.
+        internal HttpContent() { }
 
         public byte[] ReadAsByteArray() { throw null; }
 

@@ -12,7 +12,7 @@ namespace nanoFramework.Networking
         TokenExpiredWaitingIPAddress,
         TokenExpiredWaitingDateTime,
         ErrorConnetingToWiFiWhileScanning,
-        Reconnecting,
-        ExceptionOccurred,
+        ExceptionOccurred = 7,
+        Reconnecting = 8,
     }
 }

@@ -7,8 +7,10 @@ namespace System.Net
 {
     using System.Net.Sockets;
 
+    // Serialize/Create are left out, so our code cannot derive from it (the real one requires them).
     public abstract class EndPoint
     {
+        internal EndPoint() { }
     }
 
     public class IPAddress

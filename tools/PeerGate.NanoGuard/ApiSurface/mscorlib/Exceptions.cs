@@ -138,13 +138,13 @@ namespace System
         public FormatException(string message, Exception innerException) { }
     }
 
-    public class ObjectDisposedException : InvalidOperationException
+    public class ObjectDisposedException : SystemException
     {
         public ObjectDisposedException() { }
 
-        public ObjectDisposedException(string objectName) { }
+        public ObjectDisposedException(string message) { }
 
-        public ObjectDisposedException(string objectName, string message) { }
+        public ObjectDisposedException(string message, Exception innerException) { }
     }
 
     public class OutOfMemoryException : SystemException

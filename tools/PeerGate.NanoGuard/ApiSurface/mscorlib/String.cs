@@ -47,11 +47,7 @@ namespace System
 
         public string Trim(params char[] trimChars) { throw null; }
 
-        public string TrimStart() { throw null; }
-
         public string TrimStart(params char[] trimChars) { throw null; }
-
-        public string TrimEnd() { throw null; }
 
         public string TrimEnd(params char[] trimChars) { throw null; }
 

@@ -5,7 +5,6 @@ namespace System
 {
     public enum DateTimeKind
     {
-        Unspecified = 0,
         Utc = 1,
         Local = 2,
     }

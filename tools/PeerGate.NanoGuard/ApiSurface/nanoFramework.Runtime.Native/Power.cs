@@ -11,8 +11,17 @@ namespace nanoFramework.Runtime.Native
     {
         public static event RebootEventHandler OnRebootEvent;
 
-        public static void RebootDevice() { }
+        public static void RebootDevice(RebootOption rebootOption = RebootOption.NormalReboot) { }
 
-        public static void RebootDevice(int exeConstraintTimeout) { }
+        public static void RebootDevice(int exeConstraintTimeout, RebootOption rebootOption = RebootOption.NormalReboot) { }
+    }
+
+    [System.Flags]
+    public enum RebootOption
+    {
+        NormalReboot = 0,
+        EnterNanoBooter = 1,
+        ClrOnly = 2,
+        EnterProprietaryBooter = 8,
     }
 }

@@ -39,8 +39,6 @@ namespace System.Collections
 
         bool IsFixedSize { get; }
 
-        new IDictionaryEnumerator GetEnumerator();
-
         void Remove(object key);
     }
 
@@ -80,15 +78,11 @@ namespace System.Collections
 
         public bool Contains(object key) { throw null; }
 
-        public bool ContainsKey(object key) { throw null; }
-
         public void CopyTo(Array array, int index) { }
 
         public void Remove(object key) { }
 
-        public IDictionaryEnumerator GetEnumerator() { throw null; }
-
-        IEnumerator IEnumerable.GetEnumerator() { throw null; }
+        public IEnumerator GetEnumerator() { throw null; }
     }
 
     public class Queue : ICollection, ICloneable

@@ -3,8 +3,10 @@
 
 namespace System.Text
 {
+    // Convert is left out, so our code cannot derive from it (the real one requires it).
     public abstract class Decoder
     {
+        internal Decoder() { }
     }
 
     public abstract class Encoding

@@ -39,10 +39,8 @@ namespace System.Threading
 
         public void Dispose() { }
     }
-}
 
-namespace System
-{
+    // In System.Threading (namespace and assembly) on 1.x, not in System.
     public class OperationCanceledException : SystemException
     {
         public OperationCanceledException() { }
