@@ -14,8 +14,8 @@ public sealed class SurfaceMatchesRealLibraryTests
     [TestMethod]
     public void EveryDeclarationMatchesTheRealLibrary()
     {
-        NanoToolchain toolchain = Toolchain.Require();
-        string root = Toolchain.RepoRoot();
+        NanoToolchain toolchain = RealToolchain.Require();
+        string root = RealToolchain.RepoRoot();
 
         IReadOnlyList<SurfaceMismatch> mismatches = SurfaceComparer.Compare(
             ApiSurface.Compiled(), RealLibrary.Load(toolchain), NfProject.Load(root));

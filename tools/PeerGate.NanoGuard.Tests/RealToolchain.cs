@@ -3,7 +3,7 @@ using PeerGate.NanoGuard.Toolchain;
 namespace PeerGate.NanoGuard.Tests;
 
 /// <summary>The real nanoFramework toolchain beside the repository, or "skipped" through Assert.Inconclusive: never a false pass.</summary>
-internal static class Toolchain
+internal static class RealToolchain
 {
     public static string RepoRoot() =>
         NanoToolchain.FindRepoRoot(AppContext.BaseDirectory)
