@@ -22,4 +22,20 @@ public sealed class SurfaceMatchesRealLibraryTests
 
         Assert.AreEqual(0, mismatches.Count, Environment.NewLine + string.Join(Environment.NewLine, mismatches.Select(m => "tools/PeerGate.NanoGuard/" + m)));
     }
+
+    [TestMethod]
+    public void EveryDeclarationFileNamesTheSourceAndVersionItMirrors()
+    {
+        NfProject project = NfProject.Load(RealToolchain.RepoRoot())!;
+        string[] unnamed =
+        [
+            .. ApiSurface.Load([])
+                .Where(f => !f.Text.StartsWith("// Mirrors nanoframework/", StringComparison.Ordinal)
+                    || project.Find(f.Folder) is not { } reference
+                    || !f.Text[..Math.Min(f.Text.Length, 600)].Contains(reference.Version, StringComparison.Ordinal))
+                .Select(f => f.Path),
+        ];
+
+        Assert.AreEqual(0, unnamed.Length, "no \"// Mirrors nanoframework/<repo> <path>\" header with the .nfproj's package version: " + string.Join(", ", unnamed));
+    }
 }

@@ -15,6 +15,9 @@ namespace PeerGate.NanoGuard;
 /// </summary>
 public static class NanoGuard
 {
+    /// <summary>An assembly the .nfproj references has no reference assembly in the toolchain.</summary>
+    public const string MissingReferenceAssembly = "NG2001";
+
     /// <summary>Checks files on disk; findings carry the paths as given.</summary>
     /// <param name="extraSurfaceDirs">Folders laid out like ApiSurface/ whose assembly folders are added to the embedded surface.</param>
     /// <param name="options">What else to compile against; by default the toolchain and project found from the current directory.</param>
@@ -49,7 +52,7 @@ public static class NanoGuard
                 string? path = toolchain.ReferencePath(reference.AssemblyName);
                 if (path is null)
                 {
-                    findings.Add(new GuardFinding("NG2001", $"{reference.AssemblyName}, referenced by {NfProject.RelativePath}, has no reference assembly in {toolchain.RefDir}", "(compilation)", 0));
+                    findings.Add(new GuardFinding(MissingReferenceAssembly, $"{reference.AssemblyName}, referenced by {NfProject.RelativePath}, has no reference assembly in {toolchain.RefDir}", "(compilation)", 0));
                     continue;
                 }
 
@@ -60,17 +63,16 @@ public static class NanoGuard
             AddErrors(real, explain, findings);
             checkedAgainst.Add($"the real reference assemblies {NfProject.RelativePath} references ({references.Count} from {toolchain.RefDir})");
         }
-        else
-        {
-            checkedAgainst.Add($"not the real reference assemblies: no nanoFramework toolchain ({options.NoToolchainReason})");
-        }
 
         foreach (SyntaxTree tree in trees)
         {
             new SubsetWalker(compilation.GetSemanticModel(tree), tree.FilePath, findings).Visit(tree.GetRoot());
         }
 
-        return new GuardReport(findings, trees.Length, checkedAgainst);
+        string? skipped = options.Toolchain is null || options.Project is null
+            ? $"no nanoFramework toolchain ({options.NoToolchainReason ?? "none given"})"
+            : null;
+        return new GuardReport(findings, trees.Length, checkedAgainst, skipped);
     }
 
     private static readonly Lazy<GuardOptions> DefaultOptions = new(() => GuardOptions.Locate());

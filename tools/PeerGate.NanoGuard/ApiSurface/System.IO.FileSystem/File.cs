@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.IO.FileSystem System.IO.FileSystem/{File,Directory,DirectoryInfo,FileSystemInfo}.cs
-// (NuGet nanoFramework.System.IO.FileSystem 1.1, main branch). FileStream/StreamReader typed members are left out.
+// (NuGet nanoFramework.System.IO.FileSystem 1.1.93). FileStream/StreamReader typed members are left out.
 
 namespace System.IO
 {

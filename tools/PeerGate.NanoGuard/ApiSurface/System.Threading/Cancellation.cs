@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Threading nanoFramework.System.Threading/Threading/{CancellationToken,
-// CancellationTokenSource,OperationCanceledException}.cs (NuGet nanoFramework.System.Threading 1.1, main branch).
+// CancellationTokenSource,OperationCanceledException}.cs (NuGet nanoFramework.System.Threading 1.1.52).
 // The repository also holds Task and ThreadPool files, but the 1.x project does not compile them.
 
 namespace System.Threading

@@ -2,7 +2,7 @@
 // FlagsAttribute,ObsoleteAttribute,SerializableAttribute,NonSerializedAttribute,ParamArrayAttribute,CLSCompliantAttribute}.cs,
 // System/Diagnostics/ConditionalAttribute.cs, System/Reflection/DefaultMemberAttribute.cs and
 // System/Runtime/CompilerServices/{ExtensionAttribute,IndexerNameAttribute,InternalsVisibleToAttribute,
-// IsExternalInit,RuntimeHelpers}.cs (CoreLibrary 1.17).
+// IsExternalInit,RuntimeHelpers}.cs (CoreLibrary 1.17.11).
 // These are what the compiler needs for params, extension methods, indexers, init accessors and array initializers.
 
 namespace System

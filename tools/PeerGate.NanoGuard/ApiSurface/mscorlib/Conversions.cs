@@ -1,4 +1,4 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Convert,BitConverter,Guid,Random}.cs (CoreLibrary 1.17).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Convert,BitConverter,Guid,Random}.cs (CoreLibrary 1.17.11).
 // Convert has no ToHexString and no FromHexString on 1.x; Guid has no == or != (use Equals).
 
 namespace System

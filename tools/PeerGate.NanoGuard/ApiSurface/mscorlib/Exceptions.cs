@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/*Exception.cs and System/IO/IOException.cs
-// (CoreLibrary 1.17). Only the constructors and properties those files declare publicly.
+// (CoreLibrary 1.17.11). Only the constructors and properties those files declare publicly.
 
 namespace System
 {

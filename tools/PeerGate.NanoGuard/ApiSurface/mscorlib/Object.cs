@@ -1,6 +1,6 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Object,ValueType,Enum,Void,IDisposable,
 // ICloneable,IComparable,IFormatProvider,EventArgs,EventHandler,MarshalByRefObject,Action,AsyncCallback,IAsyncResult}.cs
-// (CoreLibrary 1.17, reflection flavour). Public surface only; bodies are placeholders.
+// (CoreLibrary 1.17.11, reflection flavour). Public surface only; bodies are placeholders.
 
 namespace System
 {

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Type.cs and System/Reflection/MemberInfo.cs
-// (CoreLibrary 1.17, reflection flavour). typeof() needs Type.GetTypeFromHandle.
+// (CoreLibrary 1.17.11, reflection flavour). typeof() needs Type.GetTypeFromHandle.
 
 namespace System.Reflection
 {

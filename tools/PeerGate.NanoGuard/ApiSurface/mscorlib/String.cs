@@ -1,4 +1,4 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/String.cs (CoreLibrary 1.17, main).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/String.cs (CoreLibrary 1.17.11).
 // Not there on 1.x, so deliberately absent: Join, Replace, Insert, Remove, IsNullOrWhiteSpace, Equals(..., StringComparison).
 
 using System.Collections;

@@ -1,4 +1,4 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{DateTime,TimeSpan,DayOfWeek}.cs (CoreLibrary 1.17).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{DateTime,TimeSpan,DayOfWeek}.cs (CoreLibrary 1.17.11).
 // Everything is UTC on the board; DateTime.Now does not exist, UtcNow does.
 
 namespace System

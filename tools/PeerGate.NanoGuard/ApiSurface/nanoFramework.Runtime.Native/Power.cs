@@ -1,7 +1,6 @@
-// Mirrors nanoframework/nanoFramework.Runtime.Native nanoFramework.Runtime.Native/Power.cs
-// (NuGet nanoFramework.Runtime.Native 1.7, main branch). Same assembly as ../nanoFramework.Runtime.Native; kept in
-// its own folder by the ESP32 application's owner so the two can be merged by that folder's owner. The loader
-// compiles every non-mscorlib folder into one assembly, so the split changes nothing.
+// Mirrors nanoframework/nanoFramework.Runtime.Native nanoFramework.Runtime.Native/{Power,RebootOption}.cs
+// (NuGet nanoFramework.Runtime.Native 1.7.11). Same assembly as Native.cs. RebootDevice takes a RebootOption
+// (NormalReboot by default).
 
 namespace nanoFramework.Runtime.Native
 {

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Collections nanoFramework.System.Collections/Collections/{Hashtable,IDictionary,
-// IDictionaryEnumerator,DictionaryEntry,Queue,Stack}.cs (NuGet nanoFramework.System.Collections 1.5, main branch).
+// IDictionaryEnumerator,DictionaryEntry,Queue,Stack}.cs (NuGet nanoFramework.System.Collections 1.5.75).
 // The Generic/ folder of that repository (List<T>, Dictionary<,>) exists only on the 2.0-preview line.
 
 namespace System.Collections
