@@ -121,6 +121,29 @@ public sealed class AbsentMemberTests
     }
 
     [TestMethod]
+    public void MathIsRefusedAsALibraryTheProjectDoesNotReference()
+    {
+        NanoToolchain toolchain = RealToolchain.Require();
+        const string code = """
+            using System;
+
+            public static class Uses
+            {
+                public static long Run(long a, long b)
+                {
+                    return Math.Max(a, b);
+                }
+            }
+            """;
+
+        GuardReport report = Check(code, new GuardOptions { Toolchain = toolchain, Project = NfProject.Load(RealToolchain.RepoRoot()) });
+
+        Assert.AreEqual(
+            "Sample.cs(7): CS0103 Math is not available on the board: System.Math is in the System.Math library, which firmware/PeerGate.Device.Esp32/PeerGate.Device.Esp32.nfproj does not reference",
+            report.Findings.Single().ToString());
+    }
+
+    [TestMethod]
     public void RealReferenceAssembliesCatchWhatADriftedDeclarationWouldMiss()
     {
         // A declaration the real library lacks (the kind of drift the comparison test refuses) lets the call compile

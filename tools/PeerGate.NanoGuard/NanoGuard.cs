@@ -41,7 +41,7 @@ public static class NanoGuard
 
         var findings = new List<GuardFinding>();
         var checkedAgainst = new List<string> { "the declarations in ApiSurface/" };
-        var explain = new AbsentMemberMessages(surface, options.Project);
+        var explain = new AbsentMemberMessages(surface, options.Project, options.Toolchain);
         AddErrors(compilation, explain, findings);
 
         if (options.Toolchain is { } toolchain && options.Project is { } project)

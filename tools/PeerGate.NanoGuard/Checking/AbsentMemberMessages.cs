@@ -9,12 +9,24 @@ namespace PeerGate.NanoGuard.Checking;
 /// Says in plain words that a call names a member the board's library lacks:
 /// "Hashtable.ContainsKey does not exist in nanoFramework 1.x (nanoFramework.System.Collections 1.5.75)".
 /// </summary>
-internal sealed class AbsentMemberMessages(SurfaceBuild surface, NfProject? project)
+internal sealed class AbsentMemberMessages(SurfaceBuild surface, NfProject? project, NanoToolchain? toolchain)
 {
+    private static readonly Dictionary<string, RealLibrary> Libraries = new(StringComparer.Ordinal);
+
     /// <summary>The message for a missing-member error (CS0117, CS1061), or null to keep the compiler's.</summary>
     public string? For(Diagnostic error, Compilation compilation)
     {
-        if (error.Id is not ("CS0117" or "CS1061") || !error.Location.IsInSource)
+        if (!error.Location.IsInSource)
+        {
+            return null;
+        }
+
+        if (error.Id is "CS0103" or "CS0246" or "CS0234")
+        {
+            return ForUnreferencedType(error);
+        }
+
+        if (error.Id is not ("CS0117" or "CS1061"))
         {
             return null;
         }
@@ -58,6 +70,46 @@ internal sealed class AbsentMemberMessages(SurfaceBuild surface, NfProject? proj
 
         string where = project?.Find(assembly)?.Describe() ?? assembly;
         return $"{type.Name}.{member} does not exist in nanoFramework 1.x ({where})";
+    }
+
+    /// <summary>
+    /// A name the sources cannot find that is a type of a real nanoFramework library the ESP32 project does not
+    /// reference (System.Math): "Math is in System.Math, which ... does not reference".
+    /// </summary>
+    private string? ForUnreferencedType(Diagnostic error)
+    {
+        if (toolchain is null || project is null)
+        {
+            return null;
+        }
+
+        SyntaxNode? node = error.Location.SourceTree!.GetRoot().FindNode(error.Location.SourceSpan, getInnermostNodeForTie: true);
+        SimpleNameSyntax? name = node as SimpleNameSyntax ?? node.DescendantNodesAndSelf().OfType<SimpleNameSyntax>().FirstOrDefault();
+        if (name is null)
+        {
+            return null;
+        }
+
+        RealLibrary library;
+        lock (Libraries)
+        {
+            if (!Libraries.TryGetValue(toolchain.RefDir, out library!))
+            {
+                library = RealLibrary.Load(toolchain);
+                Libraries[toolchain.RefDir] = library;
+            }
+        }
+
+        string simple = name.Identifier.ValueText;
+        foreach (string assembly in library.AssemblyNames.Where(a => project.Find(a) is null).Order(StringComparer.Ordinal))
+        {
+            if (library.FindBySimpleName(assembly, simple) is { } type)
+            {
+                return $"{simple} is not available on the board: {type} is in the {assembly} library, which {NfProject.RelativePath} does not reference";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The nanoFramework assembly a type comes from: its surface folder, or the real assembly's name.</summary>

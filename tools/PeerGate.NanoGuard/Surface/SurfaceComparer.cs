@@ -109,24 +109,11 @@ public static class SurfaceComparer
 
     private static string? SameNameElsewhere(RealLibrary real, string simpleName) =>
         real.AssemblyNames
-            .SelectMany(a => new[] { a })
-            .Select(a => (a, type: FindBySimpleName(real, a, simpleName)))
+            .Order(StringComparer.Ordinal)
+            .Select(a => (a, type: real.FindBySimpleName(a, simpleName)))
             .Where(x => x.type is not null)
             .Select(x => $"{x.type} in {x.a}")
             .FirstOrDefault();
-
-    private static string? FindBySimpleName(RealLibrary real, string assembly, string simpleName)
-    {
-        foreach (string ns in new[] { "System", "System.Threading", "System.IO", "System.Collections", "System.Net", "System.Text", "nanoFramework.Runtime.Native", "nanoFramework.Networking" })
-        {
-            if (real.Find(assembly, ns + "." + simpleName) is { Visibility: not Visibility.None } type)
-            {
-                return type.FullName;
-            }
-        }
-
-        return null;
-    }
 
     private static void CompareTypeShape(INamedTypeSymbol stub, RealType actual, RealLibrary real, Place at, List<SurfaceMismatch> mismatches)
     {
@@ -141,11 +128,6 @@ public static class SurfaceComparer
         if (kind != actual.Kind && actual.FullName is not ("System.Enum" or "System.ValueType" or "System.Delegate" or "System.MulticastDelegate"))
         {
             at.Add(mismatches, $"{actual.FullName} is declared as {Lower(kind)}; the real one is {Lower(actual.Kind)}");
-            return;
-        }
-
-        if (stub.DeclaredAccessibility != Accessibility.Public && actual.Visibility == Visibility.Public)
-        {
             return;
         }
 

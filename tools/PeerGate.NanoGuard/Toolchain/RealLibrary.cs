@@ -115,6 +115,16 @@ public sealed class RealLibrary
     public IEnumerable<string> WhereIs(string fullName) =>
         _assemblies.Where(a => a.Value.TryGetValue(fullName, out RealType? t) && t.Visibility != Visibility.None).Select(a => a.Key);
 
+    /// <summary>A public top-level type of the assembly with that simple name, e.g. "Math" gives "System.Math".</summary>
+    public string? FindBySimpleName(string assemblyName, string simpleName) =>
+        _assemblies.TryGetValue(assemblyName, out Dictionary<string, RealType>? types)
+            ? types.Values
+                .Where(t => t.Visibility == Visibility.Public && !t.FullName.Contains('/') && t.FullName.EndsWith("." + simpleName, StringComparison.Ordinal))
+                .Select(t => t.FullName)
+                .Order(StringComparer.Ordinal)
+                .FirstOrDefault()
+            : null;
+
     /// <summary>The type in whichever assembly holds it (the first by name when several do).</summary>
     public RealType? FindAnywhere(string fullName) =>
         _assemblies.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => a.Value.GetValueOrDefault(fullName)).FirstOrDefault(t => t is not null);
