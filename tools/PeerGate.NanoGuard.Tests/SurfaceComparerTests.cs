@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using PeerGate.NanoGuard.Surface;
 using PeerGate.NanoGuard.Toolchain;
 
@@ -95,6 +96,26 @@ public sealed class SurfaceComparerTests
         Assert.AreEqual("1.17.11", project.Find("mscorlib")!.Version);
         Assert.IsNull(project.Find("System.Math"));
         Assert.IsFalse(project.References.Any(r => r.Version == "?"), string.Join(", ", project.References));
+
+        // packages.config restores what the HintPaths point at: the same package ids and versions.
+        XDocument packages = XDocument.Load(Path.Combine(Path.GetDirectoryName(project.Path)!, "packages.config"));
+        var restored = packages.Root!.Elements("package").ToDictionary(p => (string)p.Attribute("id")!, p => (string)p.Attribute("version")!);
+        foreach (NfReference reference in project.References)
+        {
+            Assert.IsTrue(restored.TryGetValue(reference.PackageId, out string? version), $"{reference.PackageId} is not in packages.config");
+            Assert.AreEqual(reference.Version, version, reference.PackageId);
+        }
+    }
+
+    [TestMethod]
+    public void EveryEsp32ProjectReferenceHasARealReferenceAssembly()
+    {
+        NanoToolchain toolchain = RealToolchain.Require();
+        NfProject project = NfProject.Load(RealToolchain.RepoRoot())!;
+
+        string[] missing = [.. project.References.Where(r => toolchain.ReferencePath(r.AssemblyName) is null).Select(r => r.AssemblyName)];
+
+        Assert.AreEqual(0, missing.Length, "no ref/*.dll for " + string.Join(", ", missing));
     }
 
     /// <summary>The embedded mscorlib declarations plus test files, each in the folder named.</summary>
