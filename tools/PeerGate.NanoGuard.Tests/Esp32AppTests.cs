@@ -1,11 +1,12 @@
 using PeerGate.NanoGuard.Checking;
+using PeerGate.NanoGuard.Toolchain;
 
 namespace PeerGate.NanoGuard.Tests;
 
 /// <summary>
 /// The ESP32 application compiles, together with the device core and the shared protocol, against the
-/// board's API surface: every nanoFramework member its adapters call is declared in ApiSurface/ exactly as
-/// the package has it, and nothing outside the 1.x subset slipped in.
+/// board's API surface (declared in ApiSurface/ as the packages have it, see SurfaceMatchesRealLibraryTests) and
+/// against the real reference assemblies the .nfproj references, and nothing outside the 1.x subset slipped in.
 /// </summary>
 [TestClass]
 public sealed class Esp32AppTests
@@ -27,6 +28,27 @@ public sealed class Esp32AppTests
         GuardReport report = NanoGuard.Check(files);
 
         Assert.AreEqual(files.Length, report.FileCount);
+        Assert.IsTrue(
+            report.IsClean,
+            string.Join(Environment.NewLine, report.Findings.Select(f => f with { Path = Path.GetRelativePath(root, f.Path) })));
+    }
+
+    [TestMethod]
+    public void Esp32ApplicationCompilesAgainstTheRealReferenceAssemblies()
+    {
+        // What the board build does: only the assemblies the .nfproj references, from the real toolchain.
+        NanoToolchain toolchain = RealToolchain.Require();
+        string root = RepoRoot();
+        string[] files =
+        [
+            .. SourceSet.Find(Path.Combine(root, "firmware", "PeerGate.Device.Esp32")),
+            .. SourceSet.Find(Path.Combine(root, "firmware", "PeerGate.Device")),
+            .. SourceSet.Find(Path.Combine(root, "shared-protocol", "PeerGate.Protocol"), "Host"),
+        ];
+
+        GuardReport report = NanoGuard.Check(files, options: new GuardOptions { Toolchain = toolchain, Project = NfProject.Load(root) });
+
+        Assert.IsTrue(report.CheckedAgainst.Any(c => c.StartsWith("the real reference assemblies", StringComparison.Ordinal)), string.Join("; ", report.CheckedAgainst));
         Assert.IsTrue(
             report.IsClean,
             string.Join(Environment.NewLine, report.Findings.Select(f => f with { Path = Path.GetRelativePath(root, f.Path) })));

@@ -56,6 +56,16 @@ foreach (GuardFinding finding in report.Findings)
     Console.WriteLine(finding);
 }
 
+foreach (string against in report.CheckedAgainst)
+{
+    Console.Error.WriteLine($"nano-guard: compiled against {against}");
+}
+
+if (report.NotCheckedAgainstReal is { } reason)
+{
+    Console.Error.WriteLine($"nano-guard: declarations only, not compiled against the real reference assemblies: {reason}");
+}
+
 Console.Error.WriteLine(report.IsClean
     ? $"nano-guard: {report.FileCount} files inside the nanoFramework 1.x subset"
     : $"nano-guard: {report.Findings.Count} findings in {report.FileCount} files");

@@ -17,16 +17,24 @@ public static class ApiSurface
 
     private const string ResourcePrefix = "ApiSurface/";
 
-    private static readonly ConcurrentDictionary<string, Lazy<IReadOnlyList<MetadataReference>>> Cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<SurfaceBuild>> Cache = new(StringComparer.Ordinal);
 
     /// <summary>References for the embedded surface plus the folders found under each of <paramref name="extraSurfaceDirs"/>.</summary>
     /// <exception cref="InvalidOperationException">A surface declaration does not compile; the message lists the errors.</exception>
-    public static IReadOnlyList<MetadataReference> References(IEnumerable<string>? extraSurfaceDirs = null)
+    public static IReadOnlyList<MetadataReference> References(IEnumerable<string>? extraSurfaceDirs = null) =>
+        Compiled(extraSurfaceDirs).References;
+
+    /// <summary>The compiled surface: its compilations (to inspect the declarations) and the references built from them.</summary>
+    public static SurfaceBuild Compiled(IEnumerable<string>? extraSurfaceDirs = null)
     {
         string[] extras = (extraSurfaceDirs ?? []).Select(Path.GetFullPath).Order(StringComparer.Ordinal).ToArray();
         string key = string.Join('|', extras);
-        return Cache.GetOrAdd(key, _ => new Lazy<IReadOnlyList<MetadataReference>>(() => Build(extras))).Value;
+        return Cache.GetOrAdd(key, _ => new Lazy<SurfaceBuild>(() => Build(Load(extras)))).Value;
     }
+
+    /// <summary>The surface folder a declaration file belongs to, from its path (ApiSurface/&lt;folder&gt;/... or &lt;dir&gt;/&lt;folder&gt;/...).</summary>
+    public static string? FolderOf(SyntaxTree tree, SurfaceBuild build) =>
+        build.Files.FirstOrDefault(f => string.Equals(f.Path, tree.FilePath, StringComparison.Ordinal))?.Folder;
 
     /// <summary>The assembly folders and their files, embedded ones first, as (folder, file name, text).</summary>
     public static IReadOnlyList<SurfaceFile> Load(IEnumerable<string> extraSurfaceDirs)
@@ -55,9 +63,9 @@ public static class ApiSurface
         return files;
     }
 
-    private static IReadOnlyList<MetadataReference> Build(string[] extraSurfaceDirs)
+    /// <summary>Compiles surface files laid out as ApiSurface/ is (mscorlib alone, then every other folder together).</summary>
+    public static SurfaceBuild Build(IReadOnlyList<SurfaceFile> files)
     {
-        IReadOnlyList<SurfaceFile> files = Load(extraSurfaceDirs);
         SurfaceFile[] core = files.Where(f => f.Folder == CoreLibraryFolder).ToArray();
         SurfaceFile[] rest = files.Where(f => f.Folder != CoreLibraryFolder).ToArray();
         if (core.Length == 0)
@@ -65,17 +73,18 @@ public static class ApiSurface
             throw new InvalidOperationException("the API surface has no mscorlib folder");
         }
 
-        MetadataReference coreLibrary = Compile(CoreLibraryFolder, core, []);
+        CSharpCompilation coreLibrary = Compile(CoreLibraryFolder, core, []);
         if (rest.Length == 0)
         {
-            return [coreLibrary];
+            return new SurfaceBuild(files, [coreLibrary], [coreLibrary.ToMetadataReference()]);
         }
 
-        MetadataReference packages = Compile("nanoFramework.Packages", rest, [coreLibrary]);
-        return [coreLibrary, packages];
+        MetadataReference coreReference = coreLibrary.ToMetadataReference();
+        CSharpCompilation packages = Compile("nanoFramework.Packages", rest, [coreReference]);
+        return new SurfaceBuild(files, [coreLibrary, packages], [coreReference, packages.ToMetadataReference()]);
     }
 
-    private static MetadataReference Compile(string assemblyName, SurfaceFile[] files, MetadataReference[] references)
+    private static CSharpCompilation Compile(string assemblyName, SurfaceFile[] files, MetadataReference[] references)
     {
         CSharpParseOptions parseOptions = GuardCompilation.ParseOptions;
         SyntaxTree[] trees = files.Select(f => CSharpSyntaxTree.ParseText(f.Text, parseOptions, f.Path)).ToArray();
@@ -88,9 +97,12 @@ public static class ApiSurface
                 $"the API surface for {assemblyName} does not compile:{Environment.NewLine}" + string.Join(Environment.NewLine, errors.Select(e => e.ToString())));
         }
 
-        return compilation.ToMetadataReference();
+        return compilation;
     }
 }
+
+/// <summary>The surface compiled: mscorlib's compilation first, then the packages' one (when there are other folders).</summary>
+public sealed record SurfaceBuild(IReadOnlyList<SurfaceFile> Files, IReadOnlyList<CSharpCompilation> Compilations, IReadOnlyList<MetadataReference> References);
 
 /// <summary>One declaration file of the API surface.</summary>
 /// <param name="Folder">The nanoFramework assembly it belongs to, e.g. "mscorlib".</param>

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Device.Wifi System.Device.Wifi/{NetworkHelper/WifiNetworkHelper,
-// WifiReconnectionKind}.cs (NuGet nanoFramework.System.Device.Wifi 1.5, main branch). The IPConfiguration and
+// WifiReconnectionKind}.cs (NuGet nanoFramework.System.Device.Wifi 1.5.149). The IPConfiguration and
 // WifiAdapter typed members are left out.
 
 using System;

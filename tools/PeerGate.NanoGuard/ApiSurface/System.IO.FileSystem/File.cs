@@ -1,5 +1,5 @@
-// Mirrors nanoframework/System.IO.FileSystem System.IO.FileSystem/{File,Directory}.cs
-// (NuGet nanoFramework.System.IO.FileSystem 1.1, main branch). FileStream/StreamReader typed members are left out.
+// Mirrors nanoframework/System.IO.FileSystem System.IO.FileSystem/{File,Directory,DirectoryInfo,FileSystemInfo}.cs
+// (NuGet nanoFramework.System.IO.FileSystem 1.1.93). FileStream/StreamReader typed members are left out.
 
 namespace System.IO
 {
@@ -13,8 +13,6 @@ namespace System.IO
 
         public static bool Exists(string path) { throw null; }
 
-        public static DateTime GetLastWriteTime(string path) { throw null; }
-
         public static void Move(string sourceFileName, string destFileName) { }
 
         public static byte[] ReadAllBytes(string path) { throw null; }
@@ -26,11 +24,23 @@ namespace System.IO
         public static void WriteAllText(string path, string contents) { }
     }
 
+    public abstract class FileSystemInfo : MarshalByRefObject
+    {
+        internal FileSystemInfo() { }
+
+        public string FullName => throw null;
+    }
+
+    public sealed class DirectoryInfo : FileSystemInfo
+    {
+        public DirectoryInfo(string path) { }
+    }
+
     public static class Directory
     {
-        public static void CreateDirectory(string path) { }
+        public static DirectoryInfo CreateDirectory(string path) { throw null; }
 
-        public static void Delete(string path, bool recursive = false) { }
+        public static void Delete(string path, bool recursive) { }
 
         public static bool Exists(string path) { throw null; }
 
@@ -39,7 +49,5 @@ namespace System.IO
         public static string[] GetFiles(string path) { throw null; }
 
         public static string[] GetDirectories(string path) { throw null; }
-
-        public static DateTime GetLastWriteTime(string path) { throw null; }
     }
 }

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/Headers/{HttpHeaders,
-// HttpRequestHeaders}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5, main branch).
+// HttpRequestHeaders}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210).
 
 namespace System.Net.Http.Headers
 {

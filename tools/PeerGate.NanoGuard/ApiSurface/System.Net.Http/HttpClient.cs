@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/{HttpClient,HttpMessageInvoker,
-// HttpCompletionOption}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5, main branch). Synchronous only.
+// HttpCompletionOption}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210). Synchronous only.
 // HttpClient.SslProtocols is left out: its enum lives in System.Net's NetworkSecurity.cs, unused here.
 
 using System.Net.Http.Headers;
@@ -20,8 +20,11 @@ namespace System.Net.Http
         protected virtual void Dispose(bool disposing) { }
     }
 
+    // Send is left out, so our code cannot derive from it.
     public abstract class HttpMessageHandler : IDisposable
     {
+        internal HttpMessageHandler() { }
+
         public void Dispose() { }
 
         protected virtual void Dispose(bool disposing) { }

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/{HttpContent,ByteArrayContent,
-// StringContent}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5, main branch). Stream-typed and protected
+// StringContent}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210). Stream-typed and protected
 // members are left out (System.IO.Stream is not part of this surface).
 
 using System.Text;
@@ -8,7 +8,8 @@ namespace System.Net.Http
 {
     public abstract class HttpContent : IDisposable
     {
-        protected HttpContent() { }
+        // SerializeToStream/TryComputeLength are left out, so our code cannot derive from it.
+        internal HttpContent() { }
 
         public byte[] ReadAsByteArray() { throw null; }
 

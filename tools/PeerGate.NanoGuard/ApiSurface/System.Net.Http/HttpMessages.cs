@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/{HttpRequestMessage,HttpResponseMessage,
-// HttpMethod,HttpRequestException}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5, main branch).
+// HttpMethod,HttpRequestException}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210).
 // Version and Uri typed members are left out.
 
 using System.Net.Http.Headers;

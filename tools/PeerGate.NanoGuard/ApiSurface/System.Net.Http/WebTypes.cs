@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/{System.Net.WebException,
-// System.Net.HttpStatusCode}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5, main branch). These System.Net
+// System.Net.HttpStatusCode}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210). These System.Net
 // types ship in the System.Net.Http assembly. WebException's status/response members are left out.
 
 namespace System.Net

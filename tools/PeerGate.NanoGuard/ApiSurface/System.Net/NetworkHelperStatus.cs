@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/NetworkHelper/NetworkHelperStatus.cs
-// (NuGet nanoFramework.System.Net 1.11, main branch). Returned by WifiNetworkHelper.Status.
+// (NuGet nanoFramework.System.Net 1.11.60). Returned by WifiNetworkHelper.Status.
 
 namespace nanoFramework.Networking
 {
@@ -12,7 +12,7 @@ namespace nanoFramework.Networking
         TokenExpiredWaitingIPAddress,
         TokenExpiredWaitingDateTime,
         ErrorConnetingToWiFiWhileScanning,
-        Reconnecting,
-        ExceptionOccurred,
+        ExceptionOccurred = 7,
+        Reconnecting = 8,
     }
 }

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/NetworkInformation/{NetworkInterface,NetworkInterfaceType}.cs
-// (NuGet nanoFramework.System.Net 1.11, main branch). Public members the ESP32 application uses, plus neighbours.
+// (NuGet nanoFramework.System.Net 1.11.60). Public members the ESP32 application uses, plus neighbours.
 
 namespace System.Net.NetworkInformation
 {

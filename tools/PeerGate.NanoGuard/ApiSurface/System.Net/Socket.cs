@@ -1,14 +1,16 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/{EndPoint,IPAddress,IPEndPoint}.cs and
 // Sockets/{Socket,AddressFamily,SocketType,ProtocolType,SelectMode,SocketFlags}.cs (NuGet nanoFramework.System.Net
-// 1.11, main branch). The members the peer network adapter uses. Connect blocks (it polls with -1 inside),
+// 1.11.60). The members the peer network adapter uses. Connect blocks (it polls with -1 inside),
 // so a connect timeout has to come from outside; Poll takes microseconds.
 
 namespace System.Net
 {
     using System.Net.Sockets;
 
+    // Serialize/Create are left out, so our code cannot derive from it (the real one requires them).
     public abstract class EndPoint
     {
+        internal EndPoint() { }
     }
 
     public class IPAddress

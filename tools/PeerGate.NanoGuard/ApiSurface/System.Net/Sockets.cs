@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/{SocketException,Sockets/SocketErrors}.cs
-// (NuGet nanoFramework.System.Net 1.11, main branch). HTTP failures surface as SocketException.
+// (NuGet nanoFramework.System.Net 1.11.60). HTTP failures surface as SocketException.
 
 namespace System.Net.Sockets
 {

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/X509Certificates/X509Certificate.cs
-// (NuGet nanoFramework.System.Net 1.11, main branch). DER or PEM; the string constructor is nanoFramework's own.
+// (NuGet nanoFramework.System.Net 1.11.60). DER or PEM; the string constructor is nanoFramework's own.
 
 namespace System.Security.Cryptography.X509Certificates
 {

@@ -1,4 +1,4 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Array.cs (CoreLibrary 1.17, reflection flavour).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Array.cs (CoreLibrary 1.17.11, reflection flavour).
 // Not there on 1.x: Resize, Sort, Reverse, Fill, Empty<T>.
 
 using System.Collections;

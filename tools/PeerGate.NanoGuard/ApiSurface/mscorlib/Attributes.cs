@@ -2,7 +2,7 @@
 // FlagsAttribute,ObsoleteAttribute,SerializableAttribute,NonSerializedAttribute,ParamArrayAttribute,CLSCompliantAttribute}.cs,
 // System/Diagnostics/ConditionalAttribute.cs, System/Reflection/DefaultMemberAttribute.cs and
 // System/Runtime/CompilerServices/{ExtensionAttribute,IndexerNameAttribute,InternalsVisibleToAttribute,
-// CompilerGeneratedAttribute,IsExternalInit,RuntimeHelpers}.cs (CoreLibrary 1.17).
+// IsExternalInit,RuntimeHelpers}.cs (CoreLibrary 1.17.11).
 // These are what the compiler needs for params, extension methods, indexers, init accessors and array initializers.
 
 namespace System
@@ -29,8 +29,7 @@ namespace System
         Parameter = 0x0800,
         Delegate = 0x1000,
         ReturnValue = 0x2000,
-        GenericParameter = 0x4000,
-        All = Assembly | Module | Class | Struct | Enum | Constructor | Method | Property | Field | Event | Interface | Parameter | Delegate | ReturnValue | GenericParameter,
+        All = Assembly | Module | Class | Struct | Enum | Constructor | Method | Property | Field | Event | Interface | Parameter | Delegate | ReturnValue,
     }
 
     [AttributeUsage(AttributeTargets.Class, Inherited = true)]
@@ -134,11 +133,6 @@ namespace System.Runtime.CompilerServices
         public InternalsVisibleToAttribute(string assemblyName) { }
 
         public string AssemblyName => throw null;
-    }
-
-    [AttributeUsage(AttributeTargets.All, Inherited = true)]
-    public sealed class CompilerGeneratedAttribute : Attribute
-    {
     }
 
     public static class IsExternalInit

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Collections/{ArrayList,ICollection,IComparer,
-// IEnumerable,IEnumerator,IEqualityComparer,IList}.cs (CoreLibrary 1.17). No System.Collections.Generic on 1.x.
+// IEnumerable,IEnumerator,IEqualityComparer,IList}.cs (CoreLibrary 1.17.11). No System.Collections.Generic on 1.x.
 
 namespace System.Collections
 {

@@ -1,5 +1,5 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Convert,BitConverter,Guid,Random}.cs (CoreLibrary 1.17).
-// Convert has no ToHexString and no FromHexString on 1.x.
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Convert,BitConverter,Guid,Random}.cs (CoreLibrary 1.17.11).
+// Convert has no ToHexString and no FromHexString on 1.x; Guid has no == or != (use Equals).
 
 namespace System
 {
@@ -123,10 +123,6 @@ namespace System
         public override bool Equals(object o) { throw null; }
 
         public override int GetHashCode() { throw null; }
-
-        public static bool operator ==(Guid a, Guid b) { throw null; }
-
-        public static bool operator !=(Guid a, Guid b) { throw null; }
     }
 
     public class Random

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Diagnostics/{Debug,Debugger}.cs and System/GC.cs
-// (CoreLibrary 1.17). There is no Stopwatch and no Trace; System.GC has no Collect or GetTotalMemory
+// (CoreLibrary 1.17.11). There is no Stopwatch and no Trace; System.GC has no Collect or GetTotalMemory
 // (use nanoFramework.Runtime.Native.GC.Run).
 
 namespace System.Diagnostics

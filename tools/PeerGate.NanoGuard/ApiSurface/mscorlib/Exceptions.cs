@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/*Exception.cs and System/IO/IOException.cs
-// (CoreLibrary 1.17). Only the constructors and properties those files declare publicly.
+// (CoreLibrary 1.17.11). Only the constructors and properties those files declare publicly.
 
 namespace System
 {
@@ -138,13 +138,13 @@ namespace System
         public FormatException(string message, Exception innerException) { }
     }
 
-    public class ObjectDisposedException : InvalidOperationException
+    public class ObjectDisposedException : SystemException
     {
         public ObjectDisposedException() { }
 
-        public ObjectDisposedException(string objectName) { }
+        public ObjectDisposedException(string message) { }
 
-        public ObjectDisposedException(string objectName, string message) { }
+        public ObjectDisposedException(string message, Exception innerException) { }
     }
 
     public class OutOfMemoryException : SystemException

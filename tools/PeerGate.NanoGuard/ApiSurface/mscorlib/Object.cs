@@ -1,6 +1,6 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Object,ValueType,Enum,Void,IDisposable,
 // ICloneable,IComparable,IFormatProvider,EventArgs,EventHandler,MarshalByRefObject,Action,AsyncCallback,IAsyncResult}.cs
-// (CoreLibrary 1.17, reflection flavour). Public surface only; bodies are placeholders.
+// (CoreLibrary 1.17.11, reflection flavour). Public surface only; bodies are placeholders.
 
 namespace System
 {
@@ -26,10 +26,6 @@ namespace System
     public abstract class ValueType
     {
         public override bool Equals(object obj) { throw null; }
-
-        public override int GetHashCode() { throw null; }
-
-        public override string ToString() { throw null; }
     }
 
     // ToString() really exists, but gives the number, not the name: the guard flags every use (NG1016).
@@ -64,15 +60,9 @@ namespace System
         object GetFormat(Type formatType);
     }
 
+    // Empty on 1.x: the CoreLibrary declares no member on it.
     public interface IAsyncResult
     {
-        object AsyncState { get; }
-
-        Threading.WaitHandle AsyncWaitHandle { get; }
-
-        bool CompletedSynchronously { get; }
-
-        bool IsCompleted { get; }
     }
 
     public delegate void AsyncCallback(IAsyncResult ar);
@@ -101,8 +91,6 @@ namespace System
 
         public override bool Equals(object obj) { throw null; }
 
-        public override int GetHashCode() { throw null; }
-
         public static bool operator ==(Delegate d1, Delegate d2) { throw null; }
 
         public static bool operator !=(Delegate d1, Delegate d2) { throw null; }
@@ -115,8 +103,6 @@ namespace System
         public static bool operator !=(MulticastDelegate d1, MulticastDelegate d2) { throw null; }
 
         public override bool Equals(object obj) { throw null; }
-
-        public override int GetHashCode() { throw null; }
     }
 
     public struct RuntimeTypeHandle

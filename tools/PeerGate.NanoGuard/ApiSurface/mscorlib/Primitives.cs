@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{Boolean,Char,SByte,Byte,Int16,UInt16,Int32,
-// UInt32,Int64,UInt64,Single,Double}.cs (CoreLibrary 1.17). Note: the primitives implement no interfaces on 1.x
+// UInt32,Int64,UInt64,Single,Double}.cs (CoreLibrary 1.17.11). Note: the primitives implement no interfaces on 1.x
 // (no IComparable, no IFormattable), and only standard numeric format strings work.
 
 namespace System

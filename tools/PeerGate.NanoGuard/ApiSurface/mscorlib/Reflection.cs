@@ -1,10 +1,13 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Type.cs and System/Reflection/MemberInfo.cs
-// (CoreLibrary 1.17, reflection flavour). typeof() needs Type.GetTypeFromHandle.
+// (CoreLibrary 1.17.11, reflection flavour). typeof() needs Type.GetTypeFromHandle.
 
 namespace System.Reflection
 {
+    // Abstract members are left out, so our code cannot derive from MemberInfo or Type.
     public abstract class MemberInfo
     {
+        internal MemberInfo() { }
+
         public abstract string Name { get; }
 
         public abstract Type DeclaringType { get; }
@@ -15,6 +18,8 @@ namespace System
 {
     public abstract class Type : Reflection.MemberInfo
     {
+        internal Type() { }
+
         public abstract string FullName { get; }
 
         public abstract Type BaseType { get; }

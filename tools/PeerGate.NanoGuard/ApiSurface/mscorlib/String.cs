@@ -1,4 +1,4 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/String.cs (CoreLibrary 1.17, main).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/String.cs (CoreLibrary 1.17.11).
 // Not there on 1.x, so deliberately absent: Join, Replace, Insert, Remove, IsNullOrWhiteSpace, Equals(..., StringComparison).
 
 using System.Collections;
@@ -47,11 +47,7 @@ namespace System
 
         public string Trim(params char[] trimChars) { throw null; }
 
-        public string TrimStart() { throw null; }
-
         public string TrimStart(params char[] trimChars) { throw null; }
-
-        public string TrimEnd() { throw null; }
 
         public string TrimEnd(params char[] trimChars) { throw null; }
 

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Threading/{Thread,ThreadStart,ThreadPriority,
-// ThreadState,Monitor,Interlocked,WaitHandle,AutoResetEvent,ManualResetEvent,Timer,Timeout}.cs (CoreLibrary 1.17).
+// ThreadState,Monitor,Interlocked,WaitHandle,AutoResetEvent,ManualResetEvent,Timer,Timeout}.cs (CoreLibrary 1.17.11).
 // There is no ThreadPool, Task, SemaphoreSlim or Volatile on 1.x. Monitor has only Enter/Exit, which is all `lock` needs.
 
 namespace System.Threading

@@ -1,11 +1,10 @@
-// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{DateTime,TimeSpan,DayOfWeek}.cs (CoreLibrary 1.17).
+// Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/{DateTime,TimeSpan,DayOfWeek}.cs (CoreLibrary 1.17.11).
 // Everything is UTC on the board; DateTime.Now does not exist, UtcNow does.
 
 namespace System
 {
     public enum DateTimeKind
     {
-        Unspecified = 0,
         Utc = 1,
         Local = 2,
     }

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/nanoFramework.Hardware.Esp32 nanoFramework.Hardware.Esp32/NativeMemory.cs
-// (NuGet nanoFramework.Hardware.Esp32 1.6, main branch). MemoryType is nested in NativeMemory there too.
+// (NuGet nanoFramework.Hardware.Esp32 1.6.40). MemoryType is nested in NativeMemory there too.
 
 namespace nanoFramework.Hardware.Esp32
 {

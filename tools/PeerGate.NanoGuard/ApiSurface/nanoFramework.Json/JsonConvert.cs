@@ -1,5 +1,5 @@
 // Mirrors nanoframework/nanoFramework.Json nanoFramework.Json/{JsonConvert,JsonSerializerOptions}.cs
-// (NuGet nanoFramework.Json 2.2, main branch). Stream overloads and the IMemberResolver property are left out.
+// (NuGet nanoFramework.Json 2.2.213). Stream overloads and the IMemberResolver property are left out.
 
 using System;
 

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/nanoFramework.Runtime.Native nanoFramework.Runtime.Native/{GC,System/Environment}.cs
-// (NuGet nanoFramework.Runtime.Native 1.7, main branch). Environment has TickCount64 only: no TickCount.
+// (NuGet nanoFramework.Runtime.Native 1.7.11). Environment has TickCount64 only: no TickCount.
 
 namespace nanoFramework.Runtime.Native
 {

@@ -1,7 +1,6 @@
-// Mirrors nanoframework/nanoFramework.Runtime.Native nanoFramework.Runtime.Native/Power.cs
-// (NuGet nanoFramework.Runtime.Native 1.7, main branch). Same assembly as ../nanoFramework.Runtime.Native; kept in
-// its own folder by the ESP32 application's owner so the two can be merged by that folder's owner. The loader
-// compiles every non-mscorlib folder into one assembly, so the split changes nothing.
+// Mirrors nanoframework/nanoFramework.Runtime.Native nanoFramework.Runtime.Native/{Power,RebootOption}.cs
+// (NuGet nanoFramework.Runtime.Native 1.7.11). Same assembly as Native.cs. RebootDevice takes a RebootOption
+// (NormalReboot by default).
 
 namespace nanoFramework.Runtime.Native
 {
@@ -11,8 +10,17 @@ namespace nanoFramework.Runtime.Native
     {
         public static event RebootEventHandler OnRebootEvent;
 
-        public static void RebootDevice() { }
+        public static void RebootDevice(RebootOption rebootOption = RebootOption.NormalReboot) { }
 
-        public static void RebootDevice(int exeConstraintTimeout) { }
+        public static void RebootDevice(int exeConstraintTimeout, RebootOption rebootOption = RebootOption.NormalReboot) { }
+    }
+
+    [System.Flags]
+    public enum RebootOption
+    {
+        NormalReboot = 0,
+        EnterNanoBooter = 1,
+        ClrOnly = 2,
+        EnterProprietaryBooter = 8,
     }
 }

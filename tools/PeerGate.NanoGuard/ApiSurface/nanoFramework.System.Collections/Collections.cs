@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Collections nanoFramework.System.Collections/Collections/{Hashtable,IDictionary,
-// IDictionaryEnumerator,DictionaryEntry,Queue,Stack}.cs (NuGet nanoFramework.System.Collections 1.5, main branch).
+// IDictionaryEnumerator,DictionaryEntry,Queue,Stack}.cs (NuGet nanoFramework.System.Collections 1.5.75).
 // The Generic/ folder of that repository (List<T>, Dictionary<,>) exists only on the 2.0-preview line.
 
 namespace System.Collections
@@ -38,8 +38,6 @@ namespace System.Collections
         bool IsReadOnly { get; }
 
         bool IsFixedSize { get; }
-
-        new IDictionaryEnumerator GetEnumerator();
 
         void Remove(object key);
     }
@@ -80,15 +78,11 @@ namespace System.Collections
 
         public bool Contains(object key) { throw null; }
 
-        public bool ContainsKey(object key) { throw null; }
-
         public void CopyTo(Array array, int index) { }
 
         public void Remove(object key) { }
 
-        public IDictionaryEnumerator GetEnumerator() { throw null; }
-
-        IEnumerator IEnumerable.GetEnumerator() { throw null; }
+        public IEnumerator GetEnumerator() { throw null; }
     }
 
     public class Queue : ICollection, ICloneable

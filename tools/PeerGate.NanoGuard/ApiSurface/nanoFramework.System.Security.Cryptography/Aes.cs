@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Security.Cryptography System.Security.Cryptography/{Aes,CipherMode}.cs
-// (NuGet nanoFramework.System.Security.Cryptography 1.0, main branch). ECB and CBC only, no padding modes:
+// (NuGet nanoFramework.System.Security.Cryptography 1.0.38). ECB and CBC only, no padding modes:
 // Encrypt/Decrypt take whole blocks and return a new array.
 
 namespace System.Security.Cryptography

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Security.Cryptography System.Security.Cryptography/HMACSHA256.cs
-// (NuGet nanoFramework.System.Security.Cryptography 1.0, main branch). Note: the byte[] constructor keeps the
+// (NuGet nanoFramework.System.Security.Cryptography 1.0.38). Note: the byte[] constructor keeps the
 // caller's array and Dispose clears it.
 
 namespace System.Security.Cryptography

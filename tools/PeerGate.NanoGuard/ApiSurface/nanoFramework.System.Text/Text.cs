@@ -1,10 +1,12 @@
 // Mirrors nanoframework/System.Text nanoFramework.System.Text/Text/{Encoding,Decoder,UTF8Encoding,StringBuilder}.cs
-// (NuGet nanoFramework.System.Text 1.3, main branch; Encoding follows the NETMF subset it was ported from).
+// (NuGet nanoFramework.System.Text 1.3.42; Encoding follows the NETMF subset it was ported from).
 
 namespace System.Text
 {
+    // Convert is left out, so our code cannot derive from it (the real one requires it).
     public abstract class Decoder
     {
+        internal Decoder() { }
     }
 
     public abstract class Encoding

@@ -1,5 +1,5 @@
 // Mirrors nanoframework/System.Threading nanoFramework.System.Threading/Threading/{CancellationToken,
-// CancellationTokenSource,OperationCanceledException}.cs (NuGet nanoFramework.System.Threading 1.1, main branch).
+// CancellationTokenSource,OperationCanceledException}.cs (NuGet nanoFramework.System.Threading 1.1.52).
 // The repository also holds Task and ThreadPool files, but the 1.x project does not compile them.
 
 namespace System.Threading
@@ -39,10 +39,8 @@ namespace System.Threading
 
         public void Dispose() { }
     }
-}
 
-namespace System
-{
+    // In System.Threading (namespace and assembly) on 1.x, not in System.
     public class OperationCanceledException : SystemException
     {
         public OperationCanceledException() { }
