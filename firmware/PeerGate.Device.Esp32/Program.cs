@@ -8,6 +8,7 @@ using PeerGate.Device.Esp32.Diagnostics;
 using PeerGate.Device.Esp32.Identity;
 using PeerGate.Device.Esp32.Networking;
 using PeerGate.Device.Esp32.Platform;
+using PeerGate.Device.Api;
 using PeerGate.Device.Connections;
 using PeerGate.Device.Esp32.Security;
 using PeerGate.Device.Platform;
@@ -27,6 +28,13 @@ namespace PeerGate.Device.Esp32
         private const int WifiTimeoutMillis = 60000;
         private const int WifiRetryMillis = 10000;
         private const int WifiAttemptsBeforeReboot = 10;
+
+        /// <summary>
+        /// The longest one trigger poll holds the board's one HTTP lane (its HTTP timeout): the server
+        /// is asked to answer an empty poll 5 s sooner, so an extension request, an end notice or a
+        /// registration refresh waits about 10 s and at most this long behind a poll.
+        /// </summary>
+        public const int PollHoldMillis = 15000;
 
         public static void Main()
         {
@@ -50,12 +58,14 @@ namespace PeerGate.Device.Esp32
             DevicePlatform platform;
             try
             {
+                // One HttpClient, so one TLS session at a time; the lane lets every other call go before
+                // the trigger poll and keeps each poll within PollHoldMillis.
+                HttpLane lane = new HttpLane(new NanoHttpTransport(ReadPinnedCa(board, config, log)), clock, PollHoldMillis);
                 platform = new DevicePlatform(
                     clock,
                     CreateIdentity(board),
                     FlashKeySigner.FromFile(board.KeyFile),
-                    // One HttpClient, one timeout for every request: long enough for a trigger long-poll.
-                    new NanoHttpTransport(LongerOf(config.HttpTimeoutMillis, config.TriggerPollTimeoutMillis), ReadPinnedCa(board, config, log)),
+                    lane.Calls,
                     new NanoJsonCodec(),
                     new FlashSettingsStore(FlashSettingsStore.DefaultDirectory),
                     new WifiNetworkInfo(config.ListenPort),
@@ -64,6 +74,7 @@ namespace PeerGate.Device.Esp32
                     new SocketPeerNetwork(),
                     new NanoPeerCrypto(),
                     load);
+                platform.ShareOneLane(lane);
             }
             catch (Exception ex)
             {
@@ -79,11 +90,6 @@ namespace PeerGate.Device.Esp32
             // Accepted peers get an echo, so the hardware tests can check bytes both ways.
             agent.PeerServer.Application = new EchoApplication(log);
             new AgentSupervisor(agent, clock, log).Run();
-        }
-
-        private static int LongerOf(int a, int b)
-        {
-            return a > b ? a : b;
         }
 
         private static bool TryReadConfig(IDeviceLog log, out BoardConfig board, out DeviceConfig config)

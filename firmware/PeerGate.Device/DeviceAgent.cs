@@ -83,7 +83,7 @@ namespace PeerGate.Device
             Triggers.Sessions = RunningSessions;
             Triggers.DevicePermits = config.DevicePermits;
             Triggers.DeviceDenies = config.DeviceDenies;
-            ApiClient pollApi = new ApiClient(platform.Http, platform.Json, config.TriggerPollTimeoutMillis);
+            ApiClient pollApi = new ApiClient(platform.PollHttp, platform.Json, PollTimeoutMillis(platform, config));
             Poller = new TriggerPoller(pollApi, this, Triggers, platform.Settings, platform.Clock, platform.Random, platform.Log);
 
             Offers = new OfferBook(platform.Clock, OfferCapacity);
@@ -95,6 +95,17 @@ namespace PeerGate.Device
             // One worker more than the session limit, so a caller beyond it hears a refusal instead of silence.
             PeerServer = new PeerServer(platform.PeerNetwork, acceptor, Load, platform.Log, config.SessionLimit + 1);
             PeerServer.Sessions = Sessions;
+        }
+
+        /// <summary>
+        /// The HTTP timeout of one trigger poll: the configured one, cut to what the platform allows
+        /// a poll (a board with one HTTP lane keeps polls short so other calls do not wait behind them).
+        /// </summary>
+        public static int PollTimeoutMillis(DevicePlatform platform, DeviceConfig config)
+        {
+            int configured = config.TriggerPollTimeoutMillis;
+            int cap = platform.MaxPollMillis;
+            return cap > 0 && cap < configured ? cap : configured;
         }
 
         /// <summary>Raised on the agent's thread whenever <see cref="State"/> changes.</summary>

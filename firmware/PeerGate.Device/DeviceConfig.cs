@@ -80,7 +80,10 @@ namespace PeerGate.Device
         /// </summary>
         public bool TriggerChannel { get; set; }
 
-        /// <summary>HTTP timeout of one trigger long-poll (F21); must exceed the server's poll timeout.</summary>
+        /// <summary>
+        /// HTTP timeout of one trigger long-poll (F21); the server is asked to answer 5 s sooner. A
+        /// platform with one HTTP lane cuts it further (DevicePlatform.MaxPollMillis).
+        /// </summary>
         public int TriggerPollTimeoutMillis { get; set; }
 
         /// <summary>Peer sessions the device runs at once before it answers Busy (F17).</summary>

@@ -1,4 +1,5 @@
 using System;
+using PeerGate.Device.Api;
 using PeerGate.Device.Platform;
 using PeerGate.Protocol.Peer;
 
@@ -36,6 +37,7 @@ namespace PeerGate.Device
             PeerNetwork = peerNetwork ?? throw new ArgumentNullException(nameof(peerNetwork));
             PeerCrypto = peerCrypto ?? throw new ArgumentNullException(nameof(peerCrypto));
             Load = load ?? throw new ArgumentNullException(nameof(load));
+            PollHttp = Http;
         }
 
         public IClock Clock { get; }
@@ -45,6 +47,12 @@ namespace PeerGate.Device
         public IDeviceSigner Signer { get; }
 
         public IHttpTransport Http { get; }
+
+        /// <summary>The transport of the trigger long-poll (F21): <see cref="Http"/> unless the platform shares one lane.</summary>
+        public IHttpTransport PollHttp { get; private set; }
+
+        /// <summary>The longest one trigger poll may take, its HTTP timeout; 0: no limit below the configured one.</summary>
+        public int MaxPollMillis { get; private set; }
 
         public IJsonCodec Json { get; }
 
@@ -64,5 +72,26 @@ namespace PeerGate.Device
 
         /// <summary>Load readings behind the Accept/Busy answer (F17).</summary>
         public ILoadSource Load { get; }
+
+        /// <summary>
+        /// Sends the trigger poll through <paramref name="lane"/>'s poll entrance and keeps each poll
+        /// within the lane's hold, so no other call waits long behind it. <see cref="Http"/> must be
+        /// the lane's <see cref="HttpLane.Calls"/>.
+        /// </summary>
+        public void ShareOneLane(HttpLane lane)
+        {
+            if (lane == null)
+            {
+                throw new ArgumentNullException(nameof(lane));
+            }
+
+            if (Http != lane.Calls)
+            {
+                throw new ArgumentException("the platform's Http must be the lane's Calls", nameof(lane));
+            }
+
+            PollHttp = lane.Polls;
+            MaxPollMillis = lane.PollHoldMillis;
+        }
     }
 }

@@ -138,7 +138,7 @@ public sealed class AllowedConstructTests
                     }
                     catch (Exception e) when (e is FormatException || e is ArgumentException)
                     {
-                        Debug.WriteLine("bad number");
+                        Debugger.Break();
                         value = 0;
                         return false;
                     }

@@ -421,6 +421,51 @@ public sealed class ForbiddenConstructTests
     }
 
     [TestMethod]
+    public void DebugWriteLineIsReported()
+    {
+        const string code = """
+            using System.Diagnostics;
+            class Sample
+            {
+                void Log(string line)
+                {
+                    Debug.WriteLine("PG " + line);
+                }
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.ConditionalCall, 6);
+        StringAssert.Contains(GuardAssert.CheckSample(code).ToString(), "vanishes in Release builds");
+    }
+
+    [TestMethod]
+    public void DebugAssertIsReported()
+    {
+        const string code = """
+            class Sample
+            {
+                void Check(int length) { System.Diagnostics.Debug.Assert(length > 0, "empty"); }
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.ConditionalCall, 3);
+    }
+
+    [TestMethod]
+    public void OwnConditionalMethodIsReported()
+    {
+        const string code = """
+            using System.Diagnostics;
+            class Sample
+            {
+                [Conditional("TRACE_WIRE")]
+                static void Trace(string line) { }
+
+                void Run() { Trace("frame"); }
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.ConditionalCall, 7);
+    }
+
+    [TestMethod]
     public void FindingsCarryFileAndLine()
     {
         var report = NanoGuard.Check([("A.cs", "class A { }"), ("B.cs", "class B\n{\n    decimal _d;\n}")]);

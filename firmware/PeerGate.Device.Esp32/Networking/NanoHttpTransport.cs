@@ -13,10 +13,13 @@ namespace PeerGate.Device.Esp32.Networking
     /// </summary>
     /// <remarks>
     /// <para>One client for the whole application: every TLS session costs about 33 KB of native heap,
-    /// so the board never holds two.</para>
-    /// <para>The client's Timeout must be set before its first request and then holds for every
-    /// request (the constructor leaves it infinite), so it is fixed here at the configured HTTP timeout;
-    /// a caller asking for a longer wait than that is cut off at it.</para>
+    /// so the board never holds two. <see cref="PeerGate.Device.Api.HttpLane"/> in front of it decides
+    /// who goes next (the trigger poll yields to every other call); the lock here only keeps the
+    /// client's per-request settings and its exchange together.</para>
+    /// <para>Each request gets its own timeout: HttpClient reads Timeout at every Send and hands it to
+    /// the web request. Its setter refuses changes once an operation has started, but in
+    /// System.Net.Http 1.5.210 nothing ever sets that flag (SetOperationStarted has no caller), so
+    /// setting it before each Send holds. The constructor leaves it infinite, so it is always set.</para>
     /// <para>Every response is disposed: undisposed responses exhaust the heap after about 16 requests.</para>
     /// </remarks>
     public class NanoHttpTransport : IHttpTransport
@@ -27,22 +30,15 @@ namespace PeerGate.Device.Esp32.Networking
 
         private readonly object _lock = new object();
 
-        /// <param name="timeoutMillis">The one timeout of every request.</param>
         /// <param name="pinnedCa">The private CA that signed the server's certificate, or null to use the device's stored CA bundle.</param>
-        public NanoHttpTransport(int timeoutMillis, X509Certificate pinnedCa)
+        public NanoHttpTransport(X509Certificate pinnedCa)
         {
-            if (timeoutMillis <= 0)
-            {
-                throw new ArgumentOutOfRangeException(nameof(timeoutMillis));
-            }
-
             if (s_client != null)
             {
                 throw new InvalidOperationException("only one NanoHttpTransport per application");
             }
 
             HttpClient client = new HttpClient();
-            client.Timeout = TimeSpan.FromMilliseconds(timeoutMillis);
             if (pinnedCa != null)
             {
                 // Only this CA is trusted for HTTPS: nanoFramework has no validation callback, so
@@ -60,7 +56,13 @@ namespace PeerGate.Device.Esp32.Networking
                 throw new ArgumentNullException(method == null ? nameof(method) : nameof(url));
             }
 
-            // One exchange at a time: the TLS heap budget allows a single session.
+            if (timeoutMillis <= 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(timeoutMillis));
+            }
+
+            // One exchange at a time: the TLS heap budget allows a single session, and the client's
+            // Timeout belongs to the request in flight.
             lock (_lock)
             {
                 HttpRequestMessage request = null;
@@ -79,6 +81,7 @@ namespace PeerGate.Device.Esp32.Networking
                     }
 
                     // The two-argument Send is HttpClient's own: it applies Timeout and the pinned CA.
+                    s_client.Timeout = TimeSpan.FromMilliseconds(timeoutMillis);
                     response = s_client.Send(request, HttpCompletionOption.ResponseContentRead);
                     string body = response.Content == null ? string.Empty : response.Content.ReadAsString();
                     return new HttpReply((int)response.StatusCode, body);

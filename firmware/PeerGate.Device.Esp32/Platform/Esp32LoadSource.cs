@@ -10,7 +10,7 @@ namespace PeerGate.Device.Esp32.Platform
     /// The board's load for the Accept/Busy answer (F17). nanoFramework has no CPU-load API, so a
     /// lowest-priority thread counts loop iterations: the fewer it manages per second compared with a
     /// calibration at boot, the busier the CPU. Free managed heap comes from GC.Run(false) and the
-    /// largest free native block (where TLS and lwIP allocate) from NativeMemory.GetMemoryInfo.
+    /// largest free block of internal native RAM (where TLS and lwIP allocate) from NativeMemory.GetMemoryInfo.
     /// </summary>
     /// <remarks>
     /// GC.Run forces a collection, so its figure is cached for <see cref="HeapRefreshMillis"/>. Create
@@ -111,8 +111,9 @@ namespace PeerGate.Device.Esp32.Platform
                 uint free;
                 uint largest;
 
-                // All: the default malloc capabilities, where mbedTLS and lwIP take their buffers.
-                NativeMemory.GetMemoryInfo(NativeMemory.MemoryType.All, out total, out free, out largest);
+                // Internal RAM only: mbedTLS and lwIP take their buffers there. All would add PSRAM, whose
+                // large free blocks would hide an internal heap too fragmented for a TLS handshake.
+                NativeMemory.GetMemoryInfo(NativeMemory.MemoryType.Internal, out total, out free, out largest);
                 return ClampToInt(largest);
             }
         }

@@ -1,4 +1,3 @@
-using System;
 using System.IO;
 using PeerGate.Device.Platform;
 
@@ -9,123 +8,66 @@ namespace PeerGate.Device.Esp32.Platform
     /// survives reboots and firmware updates (not nanoff --masserase).
     /// </summary>
     /// <remarks>
-    /// A write goes to "name.new" first, then replaces "name". Every file ends with a terminator
-    /// line, so a file torn by a power cut is recognised and ignored: a reader sees either the old
-    /// value or the new one, never half of one.
+    /// The write and recovery sequence, and what each power-cut point leaves, is the device core's
+    /// <see cref="ReplacingSettingsStore"/>; this class only hands it nanoFramework's System.IO.File,
+    /// whose Move throws when the target exists and whose Delete of a missing file does nothing.
     /// </remarks>
     public class FlashSettingsStore : ISettingsStore
     {
         public const string DefaultDirectory = "I:\\peergate";
 
-        private const string Terminator = "\n#end\n";
-        private const string PendingSuffix = ".new";
-        private const int MaxNameLength = 48;
-
-        private readonly string _directory;
-        private readonly object _lock = new object();
+        private readonly ReplacingSettingsStore _store;
 
         public FlashSettingsStore(string directory)
         {
-            if (directory == null || directory.Length == 0)
+            _store = new ReplacingSettingsStore(new FlashFiles(), directory);
+            if (!Directory.Exists(directory))
             {
-                throw new ArgumentException("directory is required", nameof(directory));
-            }
-
-            _directory = directory;
-            if (!Directory.Exists(_directory))
-            {
-                Directory.CreateDirectory(_directory);
+                Directory.CreateDirectory(directory);
             }
         }
 
         public string Read(string name)
         {
-            string path = PathOf(name);
-            lock (_lock)
-            {
-                string value = ReadComplete(path);
-                if (value != null)
-                {
-                    return value;
-                }
-
-                // A power cut between deleting the old file and the rename leaves only the new one.
-                string pending = path + PendingSuffix;
-                value = ReadComplete(pending);
-                if (value != null)
-                {
-                    File.Move(pending, path);
-                }
-
-                return value;
-            }
+            return _store.Read(name);
         }
 
         public void Write(string name, string value)
         {
-            if (value == null)
-            {
-                throw new ArgumentNullException(nameof(value));
-            }
-
-            string path = PathOf(name);
-            string pending = path + PendingSuffix;
-            lock (_lock)
-            {
-                File.WriteAllText(pending, value + Terminator);
-                if (File.Exists(path))
-                {
-                    File.Delete(path);
-                }
-
-                File.Move(pending, path);
-            }
+            _store.Write(name, value);
         }
 
         public void Delete(string name)
         {
-            string path = PathOf(name);
-            lock (_lock)
+            _store.Delete(name);
+        }
+
+        private class FlashFiles : ISettingsFiles
+        {
+            public bool Exists(string path)
             {
-                File.Delete(path + PendingSuffix);
+                return File.Exists(path);
+            }
+
+            public string ReadAllText(string path)
+            {
+                return File.ReadAllText(path);
+            }
+
+            public void WriteAllText(string path, string text)
+            {
+                File.WriteAllText(path, text);
+            }
+
+            public void Delete(string path)
+            {
                 File.Delete(path);
             }
-        }
 
-        private static string ReadComplete(string path)
-        {
-            if (!File.Exists(path))
+            public void Move(string from, string to)
             {
-                return null;
+                File.Move(from, to);
             }
-
-            string text = File.ReadAllText(path);
-            if (!text.EndsWith(Terminator))
-            {
-                return null;
-            }
-
-            return text.Substring(0, text.Length - Terminator.Length);
-        }
-
-        private string PathOf(string name)
-        {
-            if (name == null || name.Length == 0 || name.Length > MaxNameLength)
-            {
-                throw new ArgumentException("setting name must be 1 to 48 characters", nameof(name));
-            }
-
-            for (int i = 0; i < name.Length; i++)
-            {
-                char c = name[i];
-                bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-                if (!allowed)
-                {
-                    throw new ArgumentException("setting name may hold only letters, digits, '-' and '_'", nameof(name));
-                }
-            }
-
-            return _directory + "\\" + name;
         }
     }
 }

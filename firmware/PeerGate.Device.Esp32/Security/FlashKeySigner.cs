@@ -15,7 +15,7 @@ namespace PeerGate.Device.Esp32.Security
     /// </summary>
     /// <remarks>
     /// nanoFramework's HMACSHA256(byte[] key) keeps the caller's array and clears it on Dispose, so
-    /// every signature gets its own copy of the key and the copy is wiped with the HMAC.
+    /// every signature gets its own copy of the key, and the copy is wiped in a finally whatever throws.
     /// </remarks>
     public class FlashKeySigner : IDeviceSigner
     {
@@ -58,9 +58,17 @@ namespace PeerGate.Device.Esp32.Security
             {
                 byte[] keyCopy = new byte[_key.Length];
                 Array.Copy(_key, 0, keyCopy, 0, _key.Length);
-                using (HMACSHA256 hmac = new HMACSHA256(keyCopy))
+                try
                 {
-                    return hmac.ComputeHash(message);
+                    using (HMACSHA256 hmac = new HMACSHA256(keyCopy))
+                    {
+                        return hmac.ComputeHash(message);
+                    }
+                }
+                finally
+                {
+                    // Dispose has cleared it already, unless the constructor threw first.
+                    Array.Clear(keyCopy, 0, keyCopy.Length);
                 }
             }
         }

@@ -11,9 +11,10 @@ namespace PeerGate.Device.Esp32.Security
     /// <remarks>
     /// <para>The package's Aes and HMACSHA256 take whole arrays and return new ones, so each call copies
     /// its range in and out; that is the only per-frame allocation on the board.</para>
-    /// <para>HMACSHA256 keeps the key array it is given and clears it on Dispose, and mbedTLS may update
-    /// the IV array in place: both get copies. Older package builds had an IV setter that wrote the key
-    /// field; the version in nf.props has the fix.</para>
+    /// <para>HMACSHA256 keeps the key array it is given and clears it on Dispose; Aes keeps its Key and
+    /// IV arrays as given and has no Dispose, and mbedTLS may update the IV in place. So each call works
+    /// on copies and clears them in a finally, also when the cipher throws. Older package builds had an
+    /// IV setter that wrote the key field; the version in nf.props (1.0.38) has the fix.</para>
     /// </remarks>
     public class NanoPeerCrypto : IPeerCrypto
     {
@@ -33,9 +34,18 @@ namespace PeerGate.Device.Esp32.Security
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
         {
             byte[] message = Slice(data, offset, count);
-            using (HMACSHA256 hmac = new HMACSHA256(Copy(key)))
+            byte[] keyCopy = Copy(key);
+            try
             {
-                return hmac.ComputeHash(message);
+                // Dispose clears keyCopy; the finally covers a constructor or hash that throws first.
+                using (HMACSHA256 hmac = new HMACSHA256(keyCopy))
+                {
+                    return hmac.ComputeHash(message);
+                }
+            }
+            finally
+            {
+                Array.Clear(keyCopy, 0, keyCopy.Length);
             }
         }
 
@@ -48,6 +58,9 @@ namespace PeerGate.Device.Esp32.Security
             }
 
             Array.Copy(random, 0, buffer, offset, count);
+
+            // The caller may use these bytes as a nonce or key material: no second copy lingers.
+            Array.Clear(random, 0, random.Length);
         }
 
         private static void Transform(bool encrypt, byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
@@ -57,15 +70,35 @@ namespace PeerGate.Device.Esp32.Security
                 throw new ArgumentException("CBC without padding needs whole blocks", nameof(count));
             }
 
-            Aes aes = new Aes(CipherMode.CBC);
-            aes.Key = Copy(key);
-            aes.IV = Copy(iv);
-            byte[] data = Slice(input, offset, count);
-            byte[] result = encrypt ? aes.Encrypt(data) : aes.Decrypt(data);
-            Array.Copy(result, 0, output, outputOffset, count);
-            Array.Clear(result, 0, result.Length);
-            Array.Clear(data, 0, data.Length);
-            Array.Clear(aes.Key, 0, aes.Key.Length);
+            byte[] keyCopy = Copy(key);
+            byte[] ivCopy = Copy(iv);
+            byte[] data = null;
+            byte[] result = null;
+            try
+            {
+                // Aes keeps the arrays it is given and has no Dispose: the copies are ours to clear,
+                // whether the cipher succeeds or throws.
+                Aes aes = new Aes(CipherMode.CBC);
+                aes.Key = keyCopy;
+                aes.IV = ivCopy;
+                data = Slice(input, offset, count);
+                result = encrypt ? aes.Encrypt(data) : aes.Decrypt(data);
+                Array.Copy(result, 0, output, outputOffset, count);
+            }
+            finally
+            {
+                Array.Clear(keyCopy, 0, keyCopy.Length);
+                Array.Clear(ivCopy, 0, ivCopy.Length);
+                if (data != null)
+                {
+                    Array.Clear(data, 0, data.Length);
+                }
+
+                if (result != null)
+                {
+                    Array.Clear(result, 0, result.Length);
+                }
+            }
         }
 
         private static byte[] Copy(byte[] source)

@@ -28,8 +28,9 @@ namespace PeerGate.Device.Triggers
         public const int CertificateWaitMillis = 1000;
 
         /// <summary>
-        /// How much sooner than the HTTP timeout the server is asked to answer a poll ("wait"), so an
-        /// empty answer arrives before the client gives up: the board's HttpClient has one fixed timeout.
+        /// How much sooner than the poll's HTTP timeout the server is asked to answer it ("wait"), so an
+        /// empty answer arrives before the client gives up, however short the platform keeps its polls
+        /// (a board with one HTTP lane keeps them short, see <see cref="HttpLane"/>).
         /// </summary>
         public const int PollAnswerMarginMillis = 5000;
 
@@ -50,7 +51,7 @@ namespace PeerGate.Device.Triggers
         private CertificateResponse _refused;
         private Thread _thread;
 
-        /// <param name="api">A client whose timeout exceeds the server's poll timeout (<see cref="DeviceConfig.TriggerPollTimeoutMillis"/>).</param>
+        /// <param name="api">A client whose timeout is the poll's HTTP timeout; the server is asked to answer <see cref="PollAnswerMarginMillis"/> sooner.</param>
         public TriggerPoller(ApiClient api, ICertificateHolder holder, ITriggerHandler handler, ISettingsStore settings, IClock clock, IRandomSource random, IDeviceLog log)
         {
             _api = api ?? throw new ArgumentNullException(nameof(api));

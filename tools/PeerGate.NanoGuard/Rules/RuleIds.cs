@@ -23,4 +23,5 @@ public static class RuleIds
     public const string LinqQuery = "NG1015";
     public const string EnumToString = "NG1016";
     public const string EnumReflection = "NG1017";
+    public const string ConditionalCall = "NG1018";
 }

@@ -7,7 +7,8 @@ namespace PeerGate.NanoGuard.Rules;
 
 /// <summary>
 /// Flags constructs that either compile against the board's API and then fail on the device (own
-/// generics, generic delegates, default interface members, enum names) or that we want named plainly
+/// generics, generic delegates, default interface members, enum names, calls that a Release build
+/// drops because they are [Conditional]) or that we want named plainly
 /// rather than as a compiler error about a missing type (async, tuples, records, ...).
 /// </summary>
 public sealed class SubsetWalker : CSharpSyntaxWalker
@@ -114,6 +115,7 @@ public sealed class SubsetWalker : CSharpSyntaxWalker
     {
         CheckInferredGenericCall(node);
         CheckEnumCalls(node);
+        CheckConditionalCall(node);
         base.VisitInvocationExpression(node);
     }
 
@@ -297,6 +299,41 @@ public sealed class SubsetWalker : CSharpSyntaxWalker
         {
             Report(node, RuleIds.EnumReflection, $"Enum.{name}: nanoFramework 1.x has no enum reflection; parse with a switch");
         }
+    }
+
+    private void CheckConditionalCall(InvocationExpressionSyntax node)
+    {
+        // The compiler drops a call to a [Conditional("X")] method unless X is defined, and the board
+        // is built in Release: Debug.WriteLine prints nothing there, and Debug.Assert checks nothing.
+        if (_model.GetSymbolInfo(node).Symbol is not IMethodSymbol method)
+        {
+            return;
+        }
+
+        string? condition = ConditionOf(method);
+        if (condition is not null)
+        {
+            string owner = method.ContainingType is null ? string.Empty : method.ContainingType.Name + ".";
+            Report(node, RuleIds.ConditionalCall, $"{owner}{method.Name} is [Conditional(\"{condition}\")]: the call vanishes in Release builds; log with Console.WriteLine");
+        }
+    }
+
+    private static string? ConditionOf(IMethodSymbol method)
+    {
+        // [Conditional] on a virtual method also governs its overrides.
+        for (IMethodSymbol? current = method; current is not null; current = current.OverriddenMethod)
+        {
+            foreach (AttributeData attribute in current.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ConditionalAttribute" } type
+                    && type.ContainingNamespace?.ToDisplayString() == "System.Diagnostics")
+                {
+                    return attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string name ? name : "?";
+                }
+            }
+        }
+
+        return null;
     }
 
     private void CheckEnumAsText(ExpressionSyntax expression)
