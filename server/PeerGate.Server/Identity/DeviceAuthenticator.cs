@@ -163,16 +163,13 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     private static byte[]? Derive(byte[]? groupKey, string deviceId) =>
         groupKey is null ? null : HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
 
+    /// <summary>Refused as every certificate route refuses it, or its group named for a first authentication is disabled or revoked.</summary>
     private static bool IsDisabled(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? enrollmentGroup)
     {
         var disabled = connection.Scalar(
             transaction,
-            """
-            SELECT EXISTS (SELECT 1 FROM devices WHERE device_id = $device AND disabled = 1)
-                OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND revoked = 1)
-                OR EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.group_id = m.group_id
-                           WHERE m.device_id = $device AND g.revoked = 1);
-            """,
+            "SELECT " + DeviceStanding.RefusedSql("$device") +
+            " OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND (disabled = 1 OR revoked = 1));",
             ("$device", deviceId), ("$group", enrollmentGroup));
         return Convert.ToInt64(disabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
