@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Http;
+using PeerGate.Server.Identity;
 using PeerGate.Server.Registry;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
@@ -118,7 +119,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         {
             using var command = connection.Command(
                 null,
-                "SELECT d.device_id, d.terminal_id, d.disabled, (SELECT json_group_array(group_id) FROM group_members m WHERE m.device_id = d.device_id) " +
+                // Disabled as every route sees it: the device itself, or a group it belongs to.
+                "SELECT d.device_id, d.terminal_id, " + DeviceStanding.RefusedSql("d.device_id") + ", (SELECT json_group_array(group_id) FROM group_members m WHERE m.device_id = d.device_id) " +
                 "FROM devices d ORDER BY d.device_id;");
             using var reader = command.ExecuteReader();
             var rows = new List<(string DeviceId, string? TerminalId, bool Disabled, string[] Groups)>();
