@@ -249,7 +249,7 @@ public sealed class DisabledDeviceTests
     }
 
     [TestMethod]
-    public async Task RegistryOnAnotherHostRefusesACertificateOfADisabledDeviceUntilEnabled()
+    public async Task RegistryOnAnotherHostRefusesAndHidesADisabledDeviceUntilEnabled()
     {
         await using var issuer = await TestServer.StartAsync(new TestServerOptions { IssuerName = "auth-a" });
         await using var registry = await TestServer.StartAsync(new TestServerOptions
@@ -262,14 +262,24 @@ public sealed class DisabledDeviceTests
         using var issuerHttp = issuer.CreateClient();
         var device = await Devices.EnrollAsync(issuer);
         var certificate = await device.AuthenticateAsync(issuerHttp);
-        var registration = Devices.Registration(certificate.TerminalId);
+        var asker = await (await Devices.EnrollAsync(issuer)).AuthenticateAsync(issuerHttp);
+        var registration = Devices.Registration(certificate.TerminalId, discoverable: true);
         using (var accepted = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, registration))
         {
             Assert.AreEqual(HttpStatusCode.OK, accepted.StatusCode);
         }
 
+        Assert.AreEqual(certificate.TerminalId, (await FindAsync(http, asker.Certificate, certificate.TerminalId)).TerminalId);
+
+        // The issuer lists the disabled device's certificate; the registry reads the list within its 30 s cache.
         await issuer.Admin.DisableDeviceAsync(device.DeviceId);
+        CollectionAssert.Contains((await TestDevice.ReadAsync<RevocationList>(await issuerHttp.GetAsync(Routes.AuthRevocations))).Serials, certificate.Serial);
         issuer.Time!.Advance(TimeSpan.FromSeconds(31));
+        using (var hidden = await TestDevice.GetWithCertificateAsync(http, asker.Certificate, Routes.Terminals + certificate.TerminalId))
+        {
+            await ProblemAssert.IsProblemAsync(hidden, HttpStatusCode.NotFound, ErrorCodes.TerminalNotFound);
+        }
+
         using (var refused = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, registration))
         {
             await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Unauthorized, ErrorCodes.CertificateRevoked);
@@ -279,6 +289,7 @@ public sealed class DisabledDeviceTests
         issuer.Time.Advance(TimeSpan.FromSeconds(31));
         using var restored = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, registration);
         Assert.AreEqual(HttpStatusCode.OK, restored.StatusCode, await restored.Content.ReadAsStringAsync());
+        Assert.AreEqual(certificate.TerminalId, (await FindAsync(http, asker.Certificate, certificate.TerminalId)).TerminalId);
     }
 
     private static async Task AssertEveryRouteServedAsync(Scene scene, string when)

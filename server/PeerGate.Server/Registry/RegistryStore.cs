@@ -8,14 +8,15 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Registry;
 
 /// <summary>Registrations (F10) and the queries behind inquiry, group listing and matching (F11-F13).</summary>
-public sealed class RegistryStore(Database database, SigningKey signingKey)
+public sealed class RegistryStore(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers)
 {
-    // Column 15 says whether this instance refuses the registered device (disabled, or its certificate revoked).
+    // Column 15 says whether this instance refuses the registered device (disabled, or its certificate
+    // revoked); column 16 is the serial, checked against the revocation list of another issuer.
     private static readonly string SelectRegistration =
         "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
         "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id), " +
         "(SELECT name FROM terminal_names n WHERE n.terminal_id = r.terminal_id), " +
-        DeviceStanding.RegistrationRefusedSql + " FROM registrations r ";
+        DeviceStanding.RegistrationRefusedSql + ", serial FROM registrations r ";
 
     /// <summary>
     /// Stores the registration and its device name and commits them (synchronous=FULL) before returning.
@@ -152,7 +153,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey)
         return rows.ToArray();
     });
 
-    private static Registration Read(SqliteDataReader reader) => new(
+    private Registration Read(SqliteDataReader reader) => new(
         TerminalId: reader.GetString(0),
         Issuer: reader.GetString(1),
         DeviceId: reader.GetString(2),
@@ -168,5 +169,5 @@ public sealed class RegistryStore(Database database, SigningKey signingKey)
         LastSeen: reader.GetInt64(11),
         ExpiresAt: reader.GetInt64(12),
         Name: reader.GetStringOrNull(14),
-        Refused: reader.GetInt64(15) != 0);
+        Refused: reader.GetInt64(15) != 0 || trustedIssuers.IsListedRevoked(reader.GetString(1), reader.GetString(16)));
 }
