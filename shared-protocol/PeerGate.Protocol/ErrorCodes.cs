@@ -80,5 +80,10 @@ namespace PeerGate.Protocol
         public const string AdminUnauthorized = "admin_unauthorized";
         public const string AlreadyExists = "already_exists";
         public const string NotFound = "not_found";
+
+        // Authentication (F2, F3): the one answer for a proof that does not authenticate the device
+        // here, whether the device is unknown, its group is unknown or the key is wrong, so that the
+        // answer never tells who is enrolled. The operator sees the reason in the log and metrics.
+        public const string AuthenticationFailed = "authentication_failed";
     }
 }

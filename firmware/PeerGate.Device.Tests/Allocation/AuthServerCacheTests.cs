@@ -33,6 +33,7 @@ public sealed class AuthServerCacheTests
         ["not a PeerGate server", new FixedReplyServer(200, "<html>welcome</html>")],
         ["unexpected JSON", new FixedReplyServer(200, """{"Hello":"world"}""")],
         ["device unknown there", new FixedReplyServer(404, """{"status":404,"code":"unknown_device"}""")],
+        ["device not authenticated there", new FixedReplyServer(401, """{"status":401,"code":"authentication_failed"}""")],
     ];
 
     [TestMethod]
@@ -80,9 +81,26 @@ public sealed class AuthServerCacheTests
         var agent = rig.NewAgent();
         Assert.IsFalse(agent.RunOnce());
 
-        Assert.AreEqual(ErrorCodes.WrongKey, agent.LastErrorCode);
+        Assert.AreEqual(ErrorCodes.AuthenticationFailed, agent.LastErrorCode);
         Assert.AreEqual(OldAuthUrl, rig.Settings.Read("auth-server"));
         Assert.IsNull(agent.AuthServerUrl);
+    }
+
+    [TestMethod]
+    public void KeyRefusedEverywhereWalksOnceAndIsSurfaced()
+    {
+        var rig = DeviceRig.WithChain(2);
+        rig.Settings.Write("auth-server", DeviceRig.AuthUrl);
+        rig.SigningKey = new byte[32];
+
+        var agent = rig.NewAgent();
+        Assert.IsFalse(agent.RunOnce());
+
+        // The cached server's answer could mean "moved elsewhere": one walk, then its server's answer stands.
+        Assert.AreEqual(ErrorCodes.AuthenticationFailed, agent.LastErrorCode);
+        Assert.AreEqual(3, rig.ChainRequests());
+        Assert.AreEqual(2, rig.Auth.Challenges);
+        Assert.AreEqual(DeviceRig.AuthUrl, rig.Settings.Read("auth-server"));
     }
 
     [TestMethod]

@@ -7,6 +7,7 @@ namespace PeerGate.Device.Tests.Authentication;
 public sealed class AuthenticatorTests
 {
     [TestMethod]
+    [DataRow(ErrorCodes.AuthenticationFailed)]
     [DataRow(ErrorCodes.WrongKey)]
     [DataRow(ErrorCodes.DeviceDisabled)]
     [DataRow(ErrorCodes.NonceExpired)]
@@ -34,11 +35,11 @@ public sealed class AuthenticatorTests
 
         Assert.IsFalse(agent.RunOnce());
 
-        Assert.AreEqual(ErrorCodes.WrongKey, agent.LastErrorCode);
+        Assert.AreEqual(ErrorCodes.AuthenticationFailed, agent.LastErrorCode);
     }
 
     [TestMethod]
-    public void UnknownDeviceFromTheChainsServerIsSurfaced()
+    public void DeviceUnknownToTheChainsServerIsSurfaced()
     {
         var rig = DeviceRig.WithChain(1);
         rig.Internet.Add(DeviceRig.AuthUrl, new FakeAuthServer("FFFFFFFFFFFF", DeviceRig.DeviceKey, DeviceRig.RegistryUrl));
@@ -46,7 +47,8 @@ public sealed class AuthenticatorTests
 
         Assert.IsFalse(agent.RunOnce());
 
-        Assert.AreEqual(ErrorCodes.UnknownDevice, agent.LastErrorCode);
+        Assert.AreEqual(ErrorCodes.AuthenticationFailed, agent.LastErrorCode);
+        Assert.IsNull(agent.TerminalId);
     }
 
     [TestMethod]

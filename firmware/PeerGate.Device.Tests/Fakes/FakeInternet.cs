@@ -145,11 +145,6 @@ public sealed class FakeAuthServer(string deviceId, byte[] deviceKey, string reg
                     : FakeInternet.Problem(HttpStatusCode.Forbidden, RefuseWith);
             }
 
-            if (challenge.DeviceId != deviceId)
-            {
-                return FakeInternet.Problem(HttpStatusCode.NotFound, ErrorCodes.UnknownDevice);
-            }
-
             var nonce = new byte[AuthProofs.NonceLength];
             Random.Shared.NextBytes(nonce);
             var nonceId = "n" + _nonces.Count;
@@ -167,10 +162,11 @@ public sealed class FakeAuthServer(string deviceId, byte[] deviceKey, string reg
                 return FakeInternet.Problem(HttpStatusCode.Unauthorized, ErrorCodes.NonceUsed);
             }
 
+            // As the real server: a nonce for anyone, and one answer for an unknown device and a wrong key.
             var expected = System.Security.Cryptography.HMACSHA256.HashData(deviceKey, AuthProofs.Message(nonce, deviceId));
-            if (!AuthProofs.FixedTimeEquals(expected, Convert.FromBase64String(proof.Proof)))
+            if (proof.DeviceId != deviceId || !AuthProofs.FixedTimeEquals(expected, Convert.FromBase64String(proof.Proof)))
             {
-                return FakeInternet.Problem(HttpStatusCode.Unauthorized, ErrorCodes.WrongKey);
+                return FakeInternet.Problem(HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
             }
 
             var certificate = "cert." + TerminalId + "." + Guid.NewGuid().ToString("N");

@@ -80,13 +80,18 @@ namespace PeerGate.Device.Allocation
         }
 
         /// <summary>
-        /// A cached server that does not answer, answers 5xx or 404, answers nonsense, or no longer
-        /// knows the device (the operator moved it) is replaced by a fresh walk. Other refusals
-        /// (wrong key, disabled device) are the device's own problem and would repeat anywhere.
+        /// A cached server that does not answer, answers 5xx or 404, answers nonsense, or may no longer
+        /// know the device (the operator moved it) is replaced by a fresh walk. A server does not say
+        /// whether it does not know the device or the key is wrong (authentication_failed covers both),
+        /// so that answer walks again too: at most once per pass, and a key that is wrong everywhere is
+        /// then refused by the server the walk found. Older servers still say unknown_device. Other
+        /// refusals (disabled device, nonce, rate limit) would repeat anywhere.
         /// </summary>
         public static bool ShouldWalkAgain(ApiException failure)
         {
-            return !failure.IsRefusal || failure.Code == ErrorCodes.UnknownDevice;
+            return !failure.IsRefusal
+                || failure.Code == ErrorCodes.AuthenticationFailed
+                || failure.Code == ErrorCodes.UnknownDevice;
         }
 
         private string ReadCache()

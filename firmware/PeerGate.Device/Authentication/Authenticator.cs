@@ -8,8 +8,8 @@ namespace PeerGate.Device.Authentication
     /// <summary>
     /// Challenge-response with one authentication server (F2, F4): ask for a nonce, sign
     /// <see cref="AuthProofs.Message"/> with the Device Key, trade the proof for a certificate.
-    /// Refusals (wrong_key, unknown_device, device_disabled, nonce_*) surface as
-    /// <see cref="ApiException"/> carrying the server's code.
+    /// Refusals (authentication_failed for an unknown device or a wrong key, device_disabled, nonce_*;
+    /// older servers: wrong_key, unknown_device) surface as <see cref="ApiException"/> carrying the server's code.
     /// </summary>
     public class Authenticator
     {

@@ -12,8 +12,10 @@ public sealed class Commands(AdminClient admin, TextWriter output)
 
           enroll device <DeviceId> [--key HEX] [--group G]...   enroll a device (key generated when omitted, shown once)
           enroll group <GroupId> [--key HEX]                    enroll a group whose key derives member keys
-          disable device <DeviceId>                             refuse its authentication until enabled
+          disable device <DeviceId>                             refuse it on every route at once, until enabled
           enable device <DeviceId>
+          disable group <GroupId>                               refuse every member on every route, until enabled
+          enable group <GroupId>
           revoke cert <Serial>                                  revoke one certificate
           revoke device <DeviceId>                              disable the device and revoke its certificates
           revoke group <GroupId>                                refuse the group's members
@@ -41,6 +43,8 @@ public sealed class Commands(AdminClient admin, TextWriter output)
             case "enroll group": await EnrollGroupAsync(args); break;
             case "disable device": await OnDeviceAsync(args, admin.DisableDeviceAsync, "disabled"); break;
             case "enable device": await OnDeviceAsync(args, admin.EnableDeviceAsync, "enabled"); break;
+            case "disable group": await OnNamedAsync(args, "group ID", admin.DisableGroupAsync, "disabled group"); break;
+            case "enable group": await OnNamedAsync(args, "group ID", admin.EnableGroupAsync, "enabled group"); break;
             case "revoke cert": await OnNamedAsync(args, "serial", admin.RevokeCertificateAsync, "revoked certificate"); break;
             case "revoke device": await OnDeviceAsync(args, admin.RevokeDeviceAsync, "revoked"); break;
             case "revoke group": await OnNamedAsync(args, "group ID", admin.RevokeGroupAsync, "revoked group"); break;

@@ -68,10 +68,14 @@ public sealed class AdminApiTests
 
         var device = await Assert.ThrowsExactlyAsync<AdminApiException>(() => server.Admin.DisableDeviceAsync("24A160C3D4E5"));
         var group = await Assert.ThrowsExactlyAsync<AdminApiException>(() => server.Admin.RevokeGroupAsync("nobody"));
+        var disabledGroup = await Assert.ThrowsExactlyAsync<AdminApiException>(() => server.Admin.DisableGroupAsync("nobody"));
+        var enabledGroup = await Assert.ThrowsExactlyAsync<AdminApiException>(() => server.Admin.EnableGroupAsync("nobody"));
         var certificate = await Assert.ThrowsExactlyAsync<AdminApiException>(() => server.Admin.RevokeCertificateAsync("ABCDEF"));
 
         Assert.AreEqual(ErrorCodes.NotFound, device.Code);
         Assert.AreEqual(ErrorCodes.NotFound, group.Code);
+        Assert.AreEqual(ErrorCodes.NotFound, disabledGroup.Code);
+        Assert.AreEqual(ErrorCodes.NotFound, enabledGroup.Code);
         Assert.AreEqual(ErrorCodes.NotFound, certificate.Code);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;
 
@@ -70,7 +71,7 @@ public sealed class AuthenticationTests
         var challenge = await impostor.ChallengeAsync(http);
         using var response = await impostor.SendProofAsync(http, challenge);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.WrongKey);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
         Assert.AreEqual(before, Db.Snapshot(server));
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM devices WHERE terminal_id IS NOT NULL"));
     }
@@ -86,7 +87,7 @@ public sealed class AuthenticationTests
         using var wrong = await device.SendProofAsync(http, challenge, Convert.ToBase64String(new byte[32]));
         using var right = await device.SendProofAsync(http, challenge);
 
-        await ProblemAssert.IsProblemAsync(wrong, HttpStatusCode.Unauthorized, ErrorCodes.WrongKey);
+        await ProblemAssert.IsProblemAsync(wrong, HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
         await ProblemAssert.IsProblemAsync(right, HttpStatusCode.Unauthorized, ErrorCodes.NonceUsed);
     }
 
@@ -102,8 +103,83 @@ public sealed class AuthenticationTests
         var challenge = await stranger.ChallengeAsync(http);
         using var response = await stranger.SendProofAsync(http, challenge);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.UnknownDevice);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
         Assert.AreEqual(before, Db.Snapshot(server));
+    }
+
+    [TestMethod]
+    public async Task EveryProofThatDoesNotAuthenticateGetsTheSameAnswerAndTheOperatorTheReason()
+    {
+        using var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(new TestServerOptions
+        {
+            Configure = options =>
+            {
+                options.Quiet = false;
+                options.ConfigureLogging = logging =>
+                {
+                    logging.SetMinimumLevel(LogLevel.Information);
+                    logging.AddProvider(logs);
+                };
+            },
+        });
+        using var http = server.CreateClient();
+        await server.Admin.EnrollGroupAsync("factory-7");
+        var enrolled = await Devices.EnrollAsync(server);
+        var disabled = await Devices.EnrollAsync(server);
+        await server.Admin.DisableDeviceAsync(disabled.DeviceId);
+        var garbage = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var unknownGroupId = TestDevice.NewDeviceId();
+        var cases = new (string Reason, TestDevice Device)[]
+        {
+            ("unknown_device", new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(32))),
+            ("wrong_key", new TestDevice(enrolled.DeviceId, RandomNumberGenerator.GetBytes(32))),
+            ("unknown_group", new TestDevice(unknownGroupId, RandomNumberGenerator.GetBytes(32), "no-such-group")),
+            ("wrong_key", new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(32), "factory-7")),
+            ("wrong_key", new TestDevice(disabled.DeviceId, RandomNumberGenerator.GetBytes(32))),
+        };
+        var before = Db.Snapshot(server);
+
+        var answers = new List<(HttpStatusCode Status, string Headers, string Body)>();
+        foreach (var (_, device) in cases)
+        {
+            using var response = await device.SendProofAsync(http, await device.ChallengeAsync(http), garbage);
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
+            var headers = string.Join("\n", response.Headers.Concat(response.Content.Headers)
+                .Where(h => h.Key != "Date")
+                .Select(h => h.Key + ": " + string.Join(",", h.Value))
+                .Order(StringComparer.Ordinal));
+            answers.Add((response.StatusCode, headers, StripTraceId(await response.Content.ReadAsStringAsync())));
+        }
+
+        // Byte for byte the same answer, apart from the trace ID.
+        foreach (var answer in answers.Skip(1))
+        {
+            Assert.AreEqual(answers[0].Status, answer.Status);
+            Assert.AreEqual(answers[0].Headers, answer.Headers);
+            Assert.AreEqual(answers[0].Body, answer.Body);
+        }
+
+        Assert.DoesNotContain(enrolled.DeviceId, answers[1].Body);
+        Assert.AreEqual(before, Db.Snapshot(server));
+
+        // The operator sees the real reason: counted by reason, and logged with the Device ID, never the proof.
+        var metrics = await http.GetStringAsync("/metrics");
+        StringAssert.Contains(metrics, "peergate_authentications_total{outcome=\"unknown_device\"} 1");
+        StringAssert.Contains(metrics, "peergate_authentications_total{outcome=\"unknown_group\"} 1");
+        StringAssert.Contains(metrics, "peergate_authentications_total{outcome=\"wrong_key\"} 3");
+        var text = logs.Text;
+        foreach (var (reason, device) in cases)
+        {
+            StringAssert.Contains(text, $"Authentication of device {device.DeviceId} refused: {reason}");
+        }
+
+        Assert.DoesNotContain(garbage, text);
+
+        // The disabled device that proves its key is told why: it has shown it is the device.
+        using var proven = await disabled.SendProofAsync(http, await disabled.ChallengeAsync(http));
+        await ProblemAssert.IsProblemAsync(proven, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
+        StringAssert.Contains(await http.GetStringAsync("/metrics"), "peergate_authentications_total{outcome=\"device_disabled\"} 1");
     }
 
     [TestMethod]
@@ -221,7 +297,7 @@ public sealed class AuthenticationTests
 
         using var response = await device.SendProofAsync(http, await device.ChallengeAsync(http));
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.WrongKey);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, ErrorCodes.AuthenticationFailed);
         Assert.AreEqual(before, Db.Snapshot(server));
     }
 
@@ -264,4 +340,6 @@ public sealed class AuthenticationTests
         Assert.AreEqual("test-auth", list.Issuer);
         CollectionAssert.DoesNotContain(list.Serials, kept.Serial);
     }
+
+    private static string StripTraceId(string problem) => System.Text.RegularExpressions.Regex.Replace(problem, "\"traceId\":\"[^\"]*\"", string.Empty);
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using PeerGate.Operator.Cli;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
@@ -49,6 +50,27 @@ public sealed class OperatorCliTests
         StringAssert.Contains(disabled, "disabled");
         Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM certificates WHERE revoked = 1"));
         Assert.IsTrue((await server.Admin.ListDevicesAsync()).Single().Disabled);
+    }
+
+    [TestMethod]
+    public async Task DisablingAGroupRefusesItsMembersUntilEnabled()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.EnrollAsync(server, "lab");
+        var certificate = await device.AuthenticateAsync(http);
+
+        var said = await RunAsync(server, "disable", "group", "lab");
+        var listed = await RunAsync(server, "devices");
+        using var refused = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Devices.Registration(certificate.TerminalId));
+        await RunAsync(server, "enable", "group", "lab");
+        using var accepted = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Devices.Registration(certificate.TerminalId));
+
+        StringAssert.Contains(said, "disabled group lab");
+        StringAssert.Contains(listed, "disabled");
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
+        Assert.AreEqual(HttpStatusCode.OK, accepted.StatusCode, await accepted.Content.ReadAsStringAsync());
+        Assert.IsFalse((await server.Admin.ListDevicesAsync()).Single().Disabled);
     }
 
     [TestMethod]

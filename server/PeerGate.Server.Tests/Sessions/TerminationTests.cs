@@ -67,7 +67,7 @@ public sealed class TerminationTests
         Assert.AreEqual(TriggerKinds.SessionEnd, toCaller.Kind);
         Assert.AreEqual(pair.SessionId, toCaller.SessionId);
 
-        // The callee gets it too while its certificate still polls (disabled), else it waits in its queue (revoked).
+        // The callee's poll is cut by the refusal, so the end command waits in its queue for when it may poll again.
         Trigger? toCallee = null;
         await Eventually.TrueAsync(
             () => pair.CalleeLine.SessionEvents.TryRead(out toCallee)

@@ -26,6 +26,8 @@ public static class AdminApi
         admin.MapPost("/devices/{deviceId}/enable", EnableDevice);
         admin.MapPost("/devices/{deviceId}/revoke", RevokeDevice);
         admin.MapPost("/groups", EnrollGroup).Accepts<EnrollGroupRequest>(RequestBody.JsonType);
+        admin.MapPost("/groups/{groupId}/disable", DisableGroup);
+        admin.MapPost("/groups/{groupId}/enable", EnableGroup);
         admin.MapPost("/groups/{groupId}/revoke", RevokeGroup);
         admin.MapPost("/certificates/{serial}/revoke", RevokeCertificate);
         admin.MapGet("/allocation", GetAllocationTable);
@@ -64,11 +66,8 @@ public static class AdminApi
         return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key));
     }
 
-    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer)
-    {
-        announcer.Announce(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled");
-        return TypedResults.NoContent();
-    }
+    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled", announcer, hub);
 
     private static NoContent EnableDevice(string deviceId, AdminStore store)
     {
@@ -76,21 +75,36 @@ public static class AdminApi
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer)
+    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(store.RevokeDevice(deviceId), "device revoked", announcer, hub);
+
+    private static NoContent DisableGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(store.SetGroupDisabled(groupId, disabled: true), "group disabled", announcer, hub);
+
+    private static NoContent EnableGroup(string groupId, AdminStore store)
     {
-        announcer.Announce(store.RevokeDevice(deviceId), "device revoked");
+        store.SetGroupDisabled(groupId, disabled: false);
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer)
-    {
-        announcer.Announce(store.RevokeGroup(groupId), "group revoked");
-        return TypedResults.NoContent();
-    }
+    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(store.RevokeGroup(groupId), "group revoked", announcer, hub);
 
-    private static NoContent RevokeCertificate(string serial, AdminStore store)
+    private static NoContent RevokeCertificate(string serial, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(store.RevokeCertificate(serial), "certificate revoked", announcer, hub);
+
+    /// <summary>
+    /// After the refusal is committed: announces the sessions it ended and wakes the refused
+    /// terminals' trigger polls, which check their certificate again and answer the refusal at once.
+    /// </summary>
+    private static NoContent Refused(Refusal refusal, string cause, SessionEndAnnouncer announcer, TriggerHub hub)
     {
-        store.RevokeCertificate(serial);
+        announcer.Announce(refusal.EndedSessions, cause);
+        foreach (var terminal in refusal.Terminals)
+        {
+            hub.Wake(terminal);
+        }
+
         return TypedResults.NoContent();
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Http;
+using PeerGate.Server.Identity;
 using PeerGate.Server.Registry;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
@@ -62,23 +63,36 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         return new EnrolledGroup(groupId, Convert.ToHexString(key));
     }
 
-    /// <summary>Disabling also terminates the device's active sessions (returned), in the same transaction.</summary>
-    public SessionInfo[] SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
+    /// <summary>
+    /// Disabling refuses the device on every certificate route from this commit on and terminates its
+    /// active sessions, in the same transaction; enabling restores it and ends nothing.
+    /// </summary>
+    public Refusal SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
     {
         RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device");
-        return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : [];
+        return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : Refusal.None;
     });
 
-    /// <summary>Disables the device, revokes all its certificates and terminates its active sessions (returned), in one transaction.</summary>
-    public SessionInfo[] RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
+    /// <summary>Disables the device, revokes all its certificates and terminates its active sessions, in one transaction.</summary>
+    public Refusal RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
     {
         RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
         connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE device_id = $device;", ("$device", deviceId));
         return EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId));
     });
 
-    /// <summary>Refuses the group's members from now on, revokes the certificates they hold and terminates their active sessions (returned).</summary>
-    public SessionInfo[] RevokeGroup(string groupId) => database.Write((connection, transaction) =>
+    /// <summary>
+    /// Disabling a group refuses every member as disabling each would, until the group is enabled
+    /// again; it revokes nothing. Disabling terminates the members' active sessions in the same transaction.
+    /// </summary>
+    public Refusal SetGroupDisabled(string groupId, bool disabled) => database.Write((connection, transaction) =>
+    {
+        RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = $disabled WHERE group_id = $group;", ("$disabled", disabled ? 1 : 0), ("$group", groupId)), "group");
+        return disabled ? EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)) : Refusal.None;
+    });
+
+    /// <summary>Refuses the group's members from now on, revokes the certificates they hold and terminates their active sessions.</summary>
+    public Refusal RevokeGroup(string groupId) => database.Write((connection, transaction) =>
     {
         RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
         connection.Execute(
@@ -88,8 +102,13 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         return EndSessions(connection, transaction, GroupTerminals, ("$group", groupId));
     });
 
-    public void RevokeCertificate(string serial) => database.Write((connection, transaction) =>
-        RequireOne(connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE serial = $serial;", ("$serial", serial)), "certificate"));
+    /// <summary>Revokes one certificate; the refusal names its terminal, whose open poll must end.</summary>
+    public Refusal RevokeCertificate(string serial) => database.Write((connection, transaction) =>
+    {
+        RequireOne(connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE serial = $serial;", ("$serial", serial)), "certificate");
+        var terminal = (string)connection.Scalar(transaction, "SELECT terminal_id FROM certificates WHERE serial = $serial;", ("$serial", serial))!;
+        return new Refusal([terminal], []);
+    });
 
     /// <summary>Every enrolled device, plus terminals registered here under another issuer's certificate.</summary>
     public DeviceSummary[] ListDevices()
@@ -100,7 +119,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         {
             using var command = connection.Command(
                 null,
-                "SELECT d.device_id, d.terminal_id, d.disabled, (SELECT json_group_array(group_id) FROM group_members m WHERE m.device_id = d.device_id) " +
+                // Disabled as every route sees it: the device itself, or a group it belongs to.
+                "SELECT d.device_id, d.terminal_id, " + DeviceStanding.RefusedSql("d.device_id") + ", (SELECT json_group_array(group_id) FROM group_members m WHERE m.device_id = d.device_id) " +
                 "FROM devices d ORDER BY d.device_id;");
             using var reader = command.ExecuteReader();
             var rows = new List<(string DeviceId, string? TerminalId, bool Disabled, string[] Groups)>();
@@ -155,7 +175,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
         "SELECT d.terminal_id FROM devices d JOIN group_members m ON m.device_id = d.device_id WHERE m.group_id = $group AND d.terminal_id IS NOT NULL;";
 
     /// <summary>A device that may no longer connect keeps no session either (F26, ended by policy).</summary>
-    private SessionInfo[] EndSessions(SqliteConnection connection, SqliteTransaction transaction, string terminalsSql, (string Name, object? Value) parameter)
+    private Refusal EndSessions(SqliteConnection connection, SqliteTransaction transaction, string terminalsSql, (string Name, object? Value) parameter)
     {
         var terminals = new List<string>();
         using (var command = connection.Command(transaction, terminalsSql, parameter))
@@ -167,6 +187,12 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
             }
         }
 
-        return SessionStore.TerminateAllOf(connection, transaction, terminals, time.GetUtcNow().ToUnixTimeSeconds());
+        return new Refusal([.. terminals], SessionStore.TerminateAllOf(connection, transaction, terminals, time.GetUtcNow().ToUnixTimeSeconds()));
     }
+}
+
+/// <summary>What an operator's refusal changed: the terminals refused from now on, and the sessions it ended.</summary>
+public sealed record Refusal(string[] Terminals, SessionInfo[] EndedSessions)
+{
+    public static readonly Refusal None = new([], []);
 }

@@ -96,7 +96,7 @@ public sealed class ConnectionBroker(
         if (permits.DeviceHeld(calleeId))
         {
             // The callee decides from its own lists (F15), so it must be reachable before anything is known.
-            if (!callee.IsOnline(now) || !hub.IsConnected(calleeId))
+            if (!Reachable(callee, now))
             {
                 return uniformDenial ? NotFound : NotConnected;
             }
@@ -124,7 +124,7 @@ public sealed class ConnectionBroker(
         }
 
         attempt.Stage = AttemptStages.Permitted;
-        if (!callee.IsOnline(now) || !hub.IsConnected(calleeId))
+        if (!Reachable(callee, now))
         {
             return NotConnected;
         }
@@ -146,6 +146,13 @@ public sealed class ConnectionBroker(
         var (seconds, bytes) = sessionPolicy.Issue(caller.TerminalId, calleeId, request.TimeLimitSeconds, request.ByteLimit);
         return Offer(caller, request.CallerPort, callerObservedIp, callee, seconds, bytes, attempt);
     }
+
+    /// <summary>
+    /// Online, on the trigger channel and not refused here. A disabled callee answers as one that is
+    /// offline, so a caller cannot tell that the operator disabled it.
+    /// </summary>
+    private bool Reachable(Registration callee, long now) =>
+        !callee.Refused && callee.IsOnline(now) && hub.IsConnected(callee.TerminalId);
 
     /// <summary>True when the callee is named by device name; exactly one of CalleeTerminalId and CalleeName must be given.</summary>
     private static bool RequireOneCallee(ConnectionRequest request)
@@ -231,7 +238,17 @@ public sealed class ConnectionBroker(
 
         attempt.Stage = AttemptStages.Granted;
         attempt.SessionId = sessionId;
-        store.Offer(sessionId, caller.TerminalId, callee.TerminalId, offer, attempt);
+        var refused = store.Offer(sessionId, caller, callee.TerminalId, offer, attempt);
+        if (refused is not null)
+        {
+            // The operator refused one side while the callee was being asked: no session, and the stage it had reached.
+            attempt.Stage = AttemptStages.Accepted;
+            attempt.SessionId = null;
+            return refused == ConnectionStore.CallerRefused
+                ? Deny(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.")
+                : NotConnected;
+        }
+
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);
         hub.Wake(callee.TerminalId);

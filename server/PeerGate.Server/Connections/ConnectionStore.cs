@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Identity;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 using PeerGate.Server.Triggers;
@@ -8,23 +9,52 @@ using PeerGate.Server.Triggers;
 namespace PeerGate.Server.Connections;
 
 /// <summary>Issued sessions and the connection-attempt log (F18, F33).</summary>
-public sealed class ConnectionStore(Database database)
+public sealed class ConnectionStore(Database database, SigningKey signingKey)
 {
+    public const string CallerRefused = "caller";
+    public const string CalleeRefused = "callee";
+
     /// <summary>Records a query that ended without a session.</summary>
     public void RecordAttempt(ConnectionAttempt attempt) =>
         database.Write((connection, transaction) => Insert(connection, transaction, attempt));
 
     /// <summary>
     /// Commits the session, the callee's session offer and the attempt's record together: once the
-    /// caller holds the grant, the callee's queue holds the same password and key. Returns the offer's seq.
+    /// caller holds the grant, the callee's queue holds the same password and key. Both sides' standing
+    /// is checked again in the same transaction, so an operator's disable commits either before (no
+    /// session: <see cref="CallerRefused"/> or <see cref="CalleeRefused"/> is returned and nothing is
+    /// written) or after (and ends the session). Null when the session was committed.
     /// </summary>
-    public long Offer(string sessionId, string caller, string callee, Trigger offer, ConnectionAttempt attempt) =>
-        database.Write((connection, transaction) =>
+    public string? Offer(string sessionId, CertificatePayload caller, string callee, Trigger offer, ConnectionAttempt attempt) =>
+        database.Write<string?>((connection, transaction) =>
         {
-            SessionStore.Insert(connection, transaction, sessionId, caller, callee, offer);
-            var seq = TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt);
+            using (var command = connection.Command(
+                transaction,
+                "SELECT $callerOwn AND (NOT EXISTS (SELECT 1 FROM certificates WHERE serial = $serial AND revoked = 0) OR " + DeviceStanding.RefusedSql("$callerDevice") + "), " +
+                "(SELECT " + DeviceStanding.RegistrationRefusedSql + " FROM registrations r WHERE r.terminal_id = $callee);",
+                ("$callerOwn", caller.Issuer == signingKey.Issuer ? 1 : 0),
+                ("$serial", caller.Serial),
+                ("$callerDevice", caller.DeviceId),
+                ("$callee", callee),
+                ("$self", signingKey.Issuer)))
+            using (var reader = command.ExecuteReader())
+            {
+                reader.Read();
+                if (reader.GetInt64(0) != 0)
+                {
+                    return CallerRefused;
+                }
+
+                if (reader.IsDBNull(1) || reader.GetInt64(1) != 0)
+                {
+                    return CalleeRefused;
+                }
+            }
+
+            SessionStore.Insert(connection, transaction, sessionId, caller.TerminalId, callee, offer);
+            TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt);
             Insert(connection, transaction, attempt);
-            return seq;
+            return null;
         });
 
     /// <summary>The most recent attempts, newest first.</summary>

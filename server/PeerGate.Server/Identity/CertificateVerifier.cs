@@ -6,10 +6,19 @@ namespace PeerGate.Server.Identity;
 
 /// <summary>
 /// Decides whether a bearer certificate may be used here: a well-formed token, signed by this
-/// instance or a trusted issuer, not expired, not revoked. Checked in that order, each with its code.
+/// instance or a trusted issuer, not expired, not revoked, and held by a device that is not
+/// disabled. Checked in that order, each with its code. Every certificate route goes through
+/// <see cref="VerifyAsync"/>, so this is the one place where a disabled device is stopped.
 /// </summary>
 public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TimeProvider time)
 {
+    private enum Standing
+    {
+        Good,
+        Revoked,
+        Disabled,
+    }
+
     public async Task<CertificatePayload> VerifyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var token = BearerToken.From(request)
@@ -20,30 +29,10 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate is not well-formed.");
         }
 
-        bool revoked;
-        if (payload.Issuer == signingKey.Issuer)
+        var publicKey = payload.Issuer == signingKey.Issuer ? signingKey.Key : (await IssuerAsync(payload.Issuer, cancellationToken)).PublicKey;
+        if (!CertificateToken.Verify(signedBytes, signature, publicKey))
         {
-            if (!CertificateToken.Verify(signedBytes, signature, signingKey.Key))
-            {
-                throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's signature does not verify.");
-            }
-
-            // A serial this instance never stored is treated as revoked: its database was replaced.
-            revoked = database.Read(connection =>
-                connection.Scalar(null, "SELECT revoked FROM certificates WHERE serial = $serial;", ("$serial", payload.Serial)) is not long flag || flag != 0);
-        }
-        else
-        {
-            var issuer = trustedIssuers.IsTrusted(payload.Issuer)
-                ? await trustedIssuers.GetAsync(payload.Issuer, cancellationToken)
-                    ?? throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer cannot be reached to check it.")
-                : throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer is not trusted here.");
-            if (!CertificateToken.Verify(signedBytes, signature, issuer.PublicKey))
-            {
-                throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's signature does not verify.");
-            }
-
-            revoked = issuer.RevokedSerials.Contains(payload.Serial);
+            throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's signature does not verify.");
         }
 
         if (payload.ExpiresAt <= time.GetUtcNow().ToUnixTimeSeconds())
@@ -51,12 +40,64 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             throw Unauthorized(ErrorCodes.CertificateExpired, "The certificate has expired; authenticate again.");
         }
 
-        if (revoked)
+        Require(await StandingAsync(payload, cancellationToken));
+        return payload;
+    }
+
+    /// <summary>
+    /// Checks again that a certificate verified earlier in this request is neither revoked nor held by
+    /// a disabled device: a long request (the trigger poll) does this whenever it wakes, so the
+    /// operator's refusal ends it at once. Expiry is not checked again: the certificate was in date
+    /// when the request began.
+    /// </summary>
+    public async Task RecheckAsync(CertificatePayload payload, CancellationToken cancellationToken) =>
+        Require(await StandingAsync(payload, cancellationToken));
+
+    private async Task<Standing> StandingAsync(CertificatePayload payload, CancellationToken cancellationToken)
+    {
+        if (payload.Issuer != signingKey.Issuer)
+        {
+            // Another issuer lists the certificates of the devices it refuses among its revocations.
+            var issuer = await IssuerAsync(payload.Issuer, cancellationToken);
+            return issuer.RevokedSerials.Contains(payload.Serial) ? Standing.Revoked : Standing.Good;
+        }
+
+        // One read by primary key, plus the device's groups by index. A serial this instance never
+        // stored is treated as revoked: its database was replaced.
+        return database.Read(connection =>
+        {
+            using var command = connection.Command(
+                null,
+                "SELECT revoked, " + DeviceStanding.RefusedSql("$device") + " FROM certificates WHERE serial = $serial;",
+                ("$serial", payload.Serial),
+                ("$device", payload.DeviceId));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read() || reader.GetInt64(0) != 0)
+            {
+                return Standing.Revoked;
+            }
+
+            return reader.GetInt64(1) != 0 ? Standing.Disabled : Standing.Good;
+        });
+    }
+
+    private async Task<IssuerSnapshot> IssuerAsync(string issuer, CancellationToken cancellationToken) =>
+        trustedIssuers.IsTrusted(issuer)
+            ? await trustedIssuers.GetAsync(issuer, cancellationToken)
+                ?? throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer cannot be reached to check it.")
+            : throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer is not trusted here.");
+
+    private static void Require(Standing standing)
+    {
+        if (standing == Standing.Revoked)
         {
             throw Unauthorized(ErrorCodes.CertificateRevoked, "The certificate has been revoked.");
         }
 
-        return payload;
+        if (standing == Standing.Disabled)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.");
+        }
     }
 
     private static ApiProblemException Unauthorized(string code, string detail) =>

@@ -9,11 +9,22 @@ namespace PeerGate.Server.Identity;
 
 /// <summary>
 /// Challenge-response (F2) against individually or group-enrolled keys (F3), then the Terminal ID
-/// (F5) and a signed certificate (F4). Every refusal throws its own <see cref="ApiProblemException"/>
+/// (F5) and a signed certificate (F4). Every refusal throws an <see cref="ApiProblemException"/>
 /// and leaves the database as it was, except that a named nonce is spent even by a wrong proof.
+/// A proof that does not authenticate the device (unknown device, unknown group, wrong key) is
+/// answered the same way whatever the reason, so the answer does not tell who is enrolled; the
+/// reason goes to the log and the metrics. Only a device that proved its key learns that it is disabled.
 /// </summary>
-public sealed class DeviceAuthenticator(Database database, SigningKey signingKey, ServerOptions options, TimeProvider time, ServerMetrics metrics)
+public sealed class DeviceAuthenticator(Database database, SigningKey signingKey, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<DeviceAuthenticator> logger)
 {
+    // Why a proof did not authenticate; for the operator only (log and metrics), never in an answer.
+    private const string UnknownDeviceReason = ErrorCodes.UnknownDevice;
+    private const string UnknownGroupReason = "unknown_group";
+    private const string WrongKeyReason = ErrorCodes.WrongKey;
+
+    // A device or group with no key here is checked against this one, so its refusal costs the same work as a wrong key's.
+    private static readonly byte[] DecoyKey = RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
+
     /// <summary>
     /// Issues a nonce for any well-formed Device ID, enrolled or not: group-enrolled devices have no
     /// row until their first success, and answering the same way for everyone keeps this step from
@@ -49,15 +60,18 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         // not at all, and an operator's disable cannot slip in between the check and the issue.
         var payload = database.Write((connection, transaction) =>
         {
-            var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup);
+            var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup, out var missing);
             var expected = HMACSHA256.HashData(deviceKey, AuthProofs.Message(nonce.Value, deviceId));
-            if (!CryptographicOperations.FixedTimeEquals(expected, proof))
+            var matches = CryptographicOperations.FixedTimeEquals(expected, proof);
+            if (missing is not null || !matches)
             {
-                throw Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.WrongKey, "The proof does not match the device key.");
+                throw NotAuthenticated(deviceId, missing ?? WrongKeyReason);
             }
 
+            // Past this point the device has proved it holds the key: telling it why it is refused is safe.
             if (IsDisabled(connection, transaction, deviceId, enrollmentGroup))
             {
+                logger.LogInformation("Authentication of device {DeviceId} refused: {Reason}", deviceId, ErrorCodes.DeviceDisabled);
                 throw Refuse(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.");
             }
 
@@ -131,9 +145,14 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         return consumed;
     }
 
-    private byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup)
+    /// <summary>
+    /// The key the device should hold. When there is none (<paramref name="missing"/> says why: an
+    /// unknown device, or a group that is unknown or holds no key) the decoy key stands in for it.
+    /// </summary>
+    private static byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup, out string? missing)
     {
         isNewGroupMember = false;
+        missing = null;
         using (var command = connection.Command(
             transaction,
             "SELECT d.device_key, d.enrollment_group, g.group_key FROM devices d LEFT JOIN groups g ON g.group_id = d.enrollment_group WHERE d.device_id = $device;",
@@ -144,7 +163,8 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             {
                 enrollmentGroup = reader.GetStringOrNull(1);
                 var stored = reader.GetBytesOrNull(0) ?? Derive(reader.GetBytesOrNull(2), deviceId);
-                return stored ?? throw UnknownDevice();
+                missing = stored is null ? UnknownGroupReason : null;
+                return stored ?? DecoyKey;
             }
         }
 
@@ -152,27 +172,27 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         enrollmentGroup = challengedGroup;
         if (challengedGroup is null)
         {
-            throw UnknownDevice();
+            missing = UnknownDeviceReason;
+            return DecoyKey;
         }
 
         var groupKey = connection.Scalar(transaction, "SELECT group_key FROM groups WHERE group_id = $group;", ("$group", challengedGroup)) as byte[];
         isNewGroupMember = true;
-        return Derive(groupKey, deviceId) ?? throw UnknownDevice();
+        var derived = Derive(groupKey, deviceId);
+        missing = derived is null ? UnknownGroupReason : null;
+        return derived ?? DecoyKey;
     }
 
     private static byte[]? Derive(byte[]? groupKey, string deviceId) =>
         groupKey is null ? null : HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
 
+    /// <summary>Refused as every certificate route refuses it, or its group named for a first authentication is disabled or revoked.</summary>
     private static bool IsDisabled(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? enrollmentGroup)
     {
         var disabled = connection.Scalar(
             transaction,
-            """
-            SELECT EXISTS (SELECT 1 FROM devices WHERE device_id = $device AND disabled = 1)
-                OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND revoked = 1)
-                OR EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.group_id = m.group_id
-                           WHERE m.device_id = $device AND g.revoked = 1);
-            """,
+            "SELECT " + DeviceStanding.RefusedSql("$device") +
+            " OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND (disabled = 1 OR revoked = 1));",
             ("$device", deviceId), ("$group", enrollmentGroup));
         return Convert.ToInt64(disabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
@@ -216,8 +236,16 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         return [.. groups];
     }
 
-    private ApiProblemException UnknownDevice() =>
-        Refuse(StatusCodes.Status401Unauthorized, ErrorCodes.UnknownDevice, "This device is not enrolled here.");
+    /// <summary>
+    /// The one answer to a proof that does not authenticate the device, the same status, code and
+    /// words for every reason; the reason is logged (no key, nonce or proof) and counted.
+    /// </summary>
+    private ApiProblemException NotAuthenticated(string deviceId, string reason)
+    {
+        logger.LogInformation("Authentication of device {DeviceId} refused: {Reason}", deviceId, reason);
+        metrics.CountAuthentication(reason);
+        return ApiProblem.Exception(StatusCodes.Status401Unauthorized, ErrorCodes.AuthenticationFailed, "The proof does not authenticate this device here.");
+    }
 
     private ApiProblemException Refuse(int status, string code, string detail)
     {

@@ -51,10 +51,15 @@ public static class IdentityApi
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
 
-        // Expired certificates are refused anyway, so the list carries only those still in date.
+        // Expired certificates are refused anyway, so the list carries only those still in date. The
+        // certificates of a device refused now (disabled, or in a disabled group) are listed too, so a
+        // registry on another host refuses them as well; they leave the list when the device is enabled.
         var serials = database.Read(connection =>
         {
-            using var command = connection.Command(null, "SELECT serial FROM certificates WHERE revoked = 1 AND expires_at > $now ORDER BY serial;", ("$now", now));
+            using var command = connection.Command(
+                null,
+                "SELECT serial FROM certificates c WHERE expires_at > $now AND (revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") ORDER BY serial;",
+                ("$now", now));
             using var reader = command.ExecuteReader();
             var list = new List<string>();
             while (reader.Read())

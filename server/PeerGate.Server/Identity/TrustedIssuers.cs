@@ -48,6 +48,14 @@ public sealed class TrustedIssuers(ServerOptions options, TimeProvider time, IHt
         }
     }
 
+    /// <summary>
+    /// True when the issuer's list as last fetched names <paramref name="serial"/>, without fetching:
+    /// for judging registrations made earlier with its certificates. The list is refreshed whenever a
+    /// certificate of that issuer is checked after <see cref="ServerOptions.TrustedIssuerCacheLifetime"/>.
+    /// </summary>
+    public bool IsListedRevoked(string issuer, string serial) =>
+        _snapshots.TryGetValue(issuer, out var snapshot) && snapshot.RevokedSerials.Contains(serial);
+
     private TrustedIssuer? Find(string issuer) =>
         options.TrustedIssuers.FirstOrDefault(t => string.Equals(t.Name, issuer, StringComparison.Ordinal));
 

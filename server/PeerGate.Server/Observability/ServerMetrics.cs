@@ -16,7 +16,10 @@ public sealed class ServerMetrics
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
 
-    /// <summary><paramref name="outcome"/> is "ok" or an error code.</summary>
+    /// <summary>
+    /// <paramref name="outcome"/> is "ok", a refusal code, or why a proof did not authenticate
+    /// (unknown_device, unknown_group, wrong_key): the reason the device's answer does not carry.
+    /// </summary>
     public void CountAuthentication(string outcome) => _authentications.AddOrUpdate(outcome, 1, (_, count) => count + 1);
 
     public void CountRegistration() => Interlocked.Increment(ref _registrations);
@@ -46,7 +49,7 @@ public sealed class ServerMetrics
             text.Append(CultureInfo.InvariantCulture, $"peergate_http_responses_total{{status=\"{status}\"}} {count}\n");
         }
 
-        text.Append("# HELP peergate_authentications_total Proof checks by outcome (ok or the refusal code).\n");
+        text.Append("# HELP peergate_authentications_total Proof checks by outcome (ok, the refusal code, or why a proof did not authenticate: unknown_device, unknown_group, wrong_key).\n");
         text.Append("# TYPE peergate_authentications_total counter\n");
         foreach (var (outcome, count) in _authentications.OrderBy(pair => pair.Key, StringComparer.Ordinal))
         {

@@ -18,7 +18,7 @@ public sealed class CertifiedCaller
     /// <summary>Lets handlers take the caller as a parameter.</summary>
     public static async ValueTask<CertifiedCaller?> BindAsync(HttpContext context, ParameterInfo parameter) => await FromAsync(context);
 
-    /// <summary>The verified caller, or an <see cref="Http.ApiProblemException"/> (401 certificate_*).</summary>
+    /// <summary>The verified caller, or an <see cref="Http.ApiProblemException"/> (401 certificate_*, 403 device_disabled).</summary>
     public static async ValueTask<CertifiedCaller> FromAsync(HttpContext context)
     {
         if (context.Items[ItemKey] is CertifiedCaller verified)
@@ -33,11 +33,25 @@ public sealed class CertifiedCaller
     }
 }
 
+/// <summary>Marks an endpoint that only a device with a verified certificate reaches; tests find the certificate routes by it.</summary>
+public sealed class CertificateRequired
+{
+    public static readonly CertificateRequired Instance = new();
+
+    private CertificateRequired()
+    {
+    }
+}
+
 public static class CertificateFilter
 {
-    /// <summary>Refuses every route of the group unless the bearer certificate verifies, whatever the handler binds.</summary>
+    /// <summary>
+    /// Refuses every route of the group unless the bearer certificate verifies (signature, expiry,
+    /// revocation, and a device not disabled), whatever the handler binds.
+    /// </summary>
     public static RouteGroupBuilder RequireCertificate(this RouteGroupBuilder group)
     {
+        group.WithMetadata(CertificateRequired.Instance);
         group.AddEndpointFilter(async (invocation, next) =>
         {
             await CertifiedCaller.FromAsync(invocation.HttpContext);

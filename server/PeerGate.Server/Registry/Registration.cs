@@ -1,6 +1,10 @@
 namespace PeerGate.Server.Registry;
 
-/// <summary>A terminal's stored registration: what it declared, what we observed, its certificate's facts and its device name (F22).</summary>
+/// <summary>
+/// A terminal's stored registration: what it declared, what we observed, its certificate's facts and
+/// its device name (F22). <see cref="Refused"/>: this instance refuses the device now (disabled, or its
+/// certificate revoked), so nobody may see or reach it, whatever its expiry says.
+/// </summary>
 public sealed record Registration(
     string TerminalId,
     string Issuer,
@@ -16,7 +20,8 @@ public sealed record Registration(
     string[] Groups,
     long LastSeen,
     long ExpiresAt,
-    string? Name = null)
+    string? Name = null,
+    bool Refused = false)
 {
     public bool IsOnline(long now) => ExpiresAt > now;
 }

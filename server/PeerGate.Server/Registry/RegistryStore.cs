@@ -8,12 +8,15 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Registry;
 
 /// <summary>Registrations (F10) and the queries behind inquiry, group listing and matching (F11-F13).</summary>
-public sealed class RegistryStore(Database database)
+public sealed class RegistryStore(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers)
 {
-    private const string SelectRegistration =
+    // Column 15 says whether this instance refuses the registered device (disabled, or its certificate
+    // revoked); column 16 is the serial, checked against the revocation list of another issuer.
+    private static readonly string SelectRegistration =
         "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
         "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id), " +
-        "(SELECT name FROM terminal_names n WHERE n.terminal_id = r.terminal_id) FROM registrations r ";
+        "(SELECT name FROM terminal_names n WHERE n.terminal_id = r.terminal_id), " +
+        DeviceStanding.RegistrationRefusedSql + ", serial FROM registrations r ";
 
     /// <summary>
     /// Stores the registration and its device name and commits them (synchronous=FULL) before returning.
@@ -96,7 +99,8 @@ public sealed class RegistryStore(Database database)
                 ("$now", now),
                 ("$kind", kind),
                 ("$capabilities", JsonSerializer.Serialize(capabilities.Distinct(StringComparer.Ordinal))),
-                ("$attributes", JsonSerializer.Serialize(attributes.Distinct(StringComparer.Ordinal))));
+                ("$attributes", JsonSerializer.Serialize(attributes.Distinct(StringComparer.Ordinal))),
+                ("$self", signingKey.Issuer));
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -138,7 +142,7 @@ public sealed class RegistryStore(Database database)
 
     private Registration[] Query(string sql, params (string Name, object? Value)[] parameters) => database.Read(connection =>
     {
-        using var command = connection.Command(null, sql, parameters);
+        using var command = connection.Command(null, sql, [.. parameters, ("$self", signingKey.Issuer)]);
         using var reader = command.ExecuteReader();
         var rows = new List<Registration>();
         while (reader.Read())
@@ -149,7 +153,7 @@ public sealed class RegistryStore(Database database)
         return rows.ToArray();
     });
 
-    private static Registration Read(SqliteDataReader reader) => new(
+    private Registration Read(SqliteDataReader reader) => new(
         TerminalId: reader.GetString(0),
         Issuer: reader.GetString(1),
         DeviceId: reader.GetString(2),
@@ -164,5 +168,6 @@ public sealed class RegistryStore(Database database)
         Groups: JsonSerializer.Deserialize<string[]>(reader.GetString(13)) ?? [],
         LastSeen: reader.GetInt64(11),
         ExpiresAt: reader.GetInt64(12),
-        Name: reader.GetStringOrNull(14));
+        Name: reader.GetStringOrNull(14),
+        Refused: reader.GetInt64(15) != 0 || trustedIssuers.IsListedRevoked(reader.GetString(1), reader.GetString(16)));
 }

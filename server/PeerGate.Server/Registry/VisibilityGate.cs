@@ -21,13 +21,13 @@ public sealed class VisibilityGate(PermitStore permits)
     }
 
     /// <summary>
-    /// Online, not the asker itself, and one of: discoverable; certified by the same issuer into a
+    /// Online, not refused here (a disabled device is handed out to nobody), not the asker itself, and one of: discoverable; certified by the same issuer into a
     /// common group (a group name means something only to the issuer that assigned it); or its permit
     /// table names the asker.
     /// </summary>
     private static bool Decide(CertificatePayload asker, Registration target, long now, HashSet<string> naming)
     {
-        if (!target.IsOnline(now) || target.TerminalId == asker.TerminalId)
+        if (target.Refused || !target.IsOnline(now) || target.TerminalId == asker.TerminalId)
         {
             return false;
         }

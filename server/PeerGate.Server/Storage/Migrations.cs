@@ -196,6 +196,12 @@ public static class Migrations
             max_bytes   INTEGER NOT NULL
         );
         """,
+
+        // 4: disabling a group, and the index that finds a device's groups on every certificate check.
+        """
+        ALTER TABLE groups ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX group_members_device ON group_members (device_id);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

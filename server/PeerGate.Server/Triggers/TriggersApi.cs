@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
+using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
@@ -24,10 +25,14 @@ public static class TriggersApi
     /// there is something, else when a wake-up brings something or the poll times out. The queue is
     /// read again after every wake-up and at the timeout, so only the queue decides what is delivered.
     /// A server that stops answers its open polls at once, so shutdown does not wait out the timeout.
+    /// After every wake-up the certificate's standing is checked again, and the operator wakes the
+    /// terminal when it refuses it: a poll of a device disabled or revoked meanwhile is answered with
+    /// that refusal at once.
     /// </summary>
     private static async Task<Results<Ok<TriggerBatch>, ProblemHttpResult, EmptyHttpResult>> Poll(
         HttpContext context,
         CertifiedCaller caller,
+        CertificateVerifier verifier,
         TriggerStore store,
         TriggerHub hub,
         ServerOptions options,
@@ -55,11 +60,18 @@ public static class TriggersApi
             store.Acknowledge(terminalId, cursor, Now(time));
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted, lifetime.ApplicationStopping);
+            var woken = false;
             while (true)
             {
                 if (poller.Superseded.IsCancellationRequested)
                 {
                     return Superseded();
+                }
+
+                if (woken)
+                {
+                    // The certificate filter admitted this poll; a refusal since then throws its problem here.
+                    await verifier.RecheckAsync(caller.Certificate, context.RequestAborted);
                 }
 
                 var pending = store.Pending(terminalId, cursor, Now(time));
@@ -69,6 +81,7 @@ public static class TriggersApi
                     return TypedResults.Ok(new TriggerBatch { Triggers = pending });
                 }
 
+                woken = true;
                 try
                 {
                     await line.WaitForWakeAsync(wait.Token);

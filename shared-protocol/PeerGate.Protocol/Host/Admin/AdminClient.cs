@@ -43,6 +43,13 @@ public sealed class AdminClient : IDisposable
     public Task RevokeDeviceAsync(string deviceId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, AdminPaths.Device(deviceId) + "/revoke", null, cancellationToken);
 
+    /// <summary>Refuses every member of the group on every route, as disabling each would, until enabled again.</summary>
+    public Task DisableGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, AdminPaths.Group(groupId) + "/disable", null, cancellationToken);
+
+    public Task EnableGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, AdminPaths.Group(groupId) + "/enable", null, cancellationToken);
+
     /// <summary>Refuses every further authentication of the group's members.</summary>
     public Task RevokeGroupAsync(string groupId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, AdminPaths.Group(groupId) + "/revoke", null, cancellationToken);
