@@ -36,7 +36,7 @@ public static class PeerGateServer
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
         var database = new Database(options.DatabasePath ?? data.File("peergate.db"));
-        database.Initialize();
+        var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.TimeProvider!);
         builder.Services.AddSingleton(data);
@@ -98,7 +98,7 @@ public static class PeerGateServer
         app.MapSessions();
         app.MapAdmin();
 
-        LogStartup(app, options, data);
+        LogStartup(app, options, data, tightened);
         return app;
     }
 
@@ -143,10 +143,15 @@ public static class PeerGateServer
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data)
+    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data, IReadOnlyList<string> tightened)
     {
         // Paths and names only: the token and keys stay in their files.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server");
+        foreach (var path in tightened)
+        {
+            logger.LogWarning("{Path} was readable by other users; it is owner-only now", path);
+        }
+
         logger.LogInformation(
             "PeerGate issuer {Issuer}, data in {DataDirectory}, {TrustedCount} trusted issuer(s); admin token {TokenSource}",
             options.IssuerName,

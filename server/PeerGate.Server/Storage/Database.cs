@@ -40,13 +40,30 @@ public sealed class Database
 
     public string Path { get; }
 
-    /// <summary>Creates the file if needed and applies every migration not yet applied.</summary>
-    public void Initialize()
+    /// <summary>
+    /// Creates the file if needed and applies every migration not yet applied. Returns the files of
+    /// the database that were readable by others and now are not.
+    /// </summary>
+    public IReadOnlyList<string> Initialize()
     {
-        using var connection = Open();
-        connection.Execute("PRAGMA journal_mode = WAL;");
-        Migrations.Apply(connection);
+        // SQLite gives -wal, -shm and -journal the database file's mode, so a database created
+        // private keeps every file of it private; one made by an older version is tightened here.
+        OwnerOnly.CreateFile(Path);
+        var tightened = RestrictFiles();
+        using (var connection = Open())
+        {
+            connection.Execute("PRAGMA journal_mode = WAL;");
+            Migrations.Apply(connection);
+        }
+
+        tightened.AddRange(RestrictFiles());
+        return tightened;
     }
+
+    /// <summary>The database file and every file SQLite keeps beside it.</summary>
+    public IEnumerable<string> Files => [Path, Path + "-wal", Path + "-shm", Path + "-journal"];
+
+    private List<string> RestrictFiles() => Files.Where(OwnerOnly.Restrict).ToList();
 
     /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction and commits it durably.</summary>
     public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
