@@ -35,12 +35,13 @@ public static class PeerGateServer
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
-        var database = new Database(options.DatabasePath ?? data.File("peergate.db"));
+        var database = new Database(options.DatabasePath ?? data.File("peergate.db"), options.BusyTimeout);
         var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.TimeProvider!);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton<StorageHealth>();
 
         // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
@@ -116,6 +117,7 @@ public static class PeerGateServer
         options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
+        options.BusyTimeout = TimeSpan.FromMilliseconds(section.GetValue("BusyTimeoutMilliseconds", options.BusyTimeout.TotalMilliseconds));
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -80,5 +80,11 @@ namespace PeerGate.Protocol
         public const string AdminUnauthorized = "admin_unauthorized";
         public const string AlreadyExists = "already_exists";
         public const string NotFound = "not_found";
+
+        // Server faults: the database cannot be used now (503 with Retry-After; nothing was stored).
+        public const string StorageFull = "storage_full";
+        public const string StorageReadOnly = "storage_read_only";
+        public const string StorageBusy = "storage_busy";
+        public const string StorageUnavailable = "storage_unavailable";
     }
 }

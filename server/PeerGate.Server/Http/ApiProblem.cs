@@ -93,8 +93,22 @@ public static class ApiProblem
         ErrorCodes.NotFound => "Not found",
         ErrorCodes.InternalError => "Internal server error",
         ErrorCodes.CursorAhead => "Trigger cursor ahead of the server",
+        ErrorCodes.StorageFull => "Storage full",
+        ErrorCodes.StorageReadOnly => "Storage read-only",
+        ErrorCodes.StorageBusy => "Storage busy",
+        ErrorCodes.StorageUnavailable => "Storage unavailable",
         _ => "Request refused",
     };
+}
+
+/// <summary>A storage fault as an answer: 503, its code, and when to try again (header and member).</summary>
+public static class StorageProblem
+{
+    public static IResult Answer(HttpContext context, PeerGate.Server.Storage.StorageFault fault)
+    {
+        context.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, fault.Code, fault.Detail, ("retryAfter", fault.RetryAfterSeconds));
+    }
 }
 
 /// <summary>A refusal raised below a handler; the problem middleware writes it as problem+json.</summary>

@@ -196,6 +196,14 @@ public static class Migrations
             max_bytes   INTEGER NOT NULL
         );
         """,
+
+        // 7: the row readiness (/health/ready) rewrites to prove the database takes writes.
+        """
+        CREATE TABLE write_probe (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
