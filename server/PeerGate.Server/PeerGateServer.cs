@@ -24,6 +24,9 @@ public static class PeerGateServer
         var builder = WebApplication.CreateBuilder(options.Args);
         ApplyConfiguration(options, builder.Configuration);
         builder.WebHost.UseUrls(options.Urls!);
+
+        // Kestrel's own refusals (before any middleware) get a problem+json body too.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelProblems()));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         if (options.Quiet)

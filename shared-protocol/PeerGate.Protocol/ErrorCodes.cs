@@ -86,5 +86,12 @@ namespace PeerGate.Protocol
         public const string StorageReadOnly = "storage_read_only";
         public const string StorageBusy = "storage_busy";
         public const string StorageUnavailable = "storage_unavailable";
+
+        // Requests the HTTP server refuses before reading them: not HTTP/1.1 as it must be.
+        public const string BadRequest = "bad_request";
+        public const string UriTooLong = "uri_too_long";
+        public const string HeadersTooLarge = "headers_too_large";
+        public const string HttpVersionNotSupported = "http_version_not_supported";
+        public const string RequestTimeout = "request_timeout";
     }
 }

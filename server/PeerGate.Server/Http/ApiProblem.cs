@@ -47,7 +47,7 @@ public static class ApiProblem
     /// <summary>Thrown where a handler cannot return early (deep in a helper); turned into the problem it carries.</summary>
     public static ApiProblemException Exception(int status, string code, string detail) => new(status, code, detail);
 
-    private static string TitleOf(string code) => code switch
+    internal static string TitleOf(string code) => code switch
     {
         ErrorCodes.MalformedJson => "Malformed JSON",
         ErrorCodes.BodyTooLarge => "Request body too large",
@@ -97,6 +97,11 @@ public static class ApiProblem
         ErrorCodes.StorageReadOnly => "Storage read-only",
         ErrorCodes.StorageBusy => "Storage busy",
         ErrorCodes.StorageUnavailable => "Storage unavailable",
+        ErrorCodes.BadRequest => "Bad request",
+        ErrorCodes.UriTooLong => "Request line too long",
+        ErrorCodes.HeadersTooLarge => "Request headers too large",
+        ErrorCodes.HttpVersionNotSupported => "HTTP version not supported",
+        ErrorCodes.RequestTimeout => "Request timeout",
         _ => "Request refused",
     };
 }

@@ -24,8 +24,14 @@ public static class ProblemMiddleware
             }
             catch (BadHttpRequestException badRequest) when (!context.Response.HasStarted)
             {
-                // Kestrel's own refusals (body over its limit, truncated body): still a client error.
-                var code = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.BodyTooLarge : ErrorCodes.MalformedJson;
+                // Kestrel's own refusals while the body is read (over its limit, too slow, truncated or
+                // badly chunked): still a client error.
+                var code = badRequest.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => ErrorCodes.BodyTooLarge,
+                    StatusCodes.Status408RequestTimeout => ErrorCodes.RequestTimeout,
+                    _ => ErrorCodes.BadRequest,
+                };
                 await ApiProblem.Create(badRequest.StatusCode, code, "The request could not be read.").ExecuteAsync(context);
             }
             catch (Exception exception) when (!context.Response.HasStarted && StorageFault.Of(exception) is { } fault)
