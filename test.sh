@@ -12,6 +12,7 @@ fi
 # Debian packages some tests use; installed only when missing and when we may.
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

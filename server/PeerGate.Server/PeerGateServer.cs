@@ -24,6 +24,9 @@ public static class PeerGateServer
         var builder = WebApplication.CreateBuilder(options.Args);
         ApplyConfiguration(options, builder.Configuration);
         builder.WebHost.UseUrls(options.Urls!);
+
+        // Kestrel's own refusals (before any middleware) get a problem+json body too.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelProblems()));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         if (options.Quiet)
@@ -35,12 +38,13 @@ public static class PeerGateServer
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
-        var database = new Database(options.DatabasePath ?? data.File("peergate.db"));
-        database.Initialize();
+        var database = new Database(options.DatabasePath ?? data.File("peergate.db"), options.BusyTimeout);
+        var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(options.TimeProvider!);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton<StorageHealth>();
 
         // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
@@ -98,7 +102,7 @@ public static class PeerGateServer
         app.MapSessions();
         app.MapAdmin();
 
-        LogStartup(app, options, data);
+        LogStartup(app, options, data, tightened);
         return app;
     }
 
@@ -116,6 +120,7 @@ public static class PeerGateServer
         options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
+        options.BusyTimeout = TimeSpan.FromMilliseconds(section.GetValue("BusyTimeoutMilliseconds", options.BusyTimeout.TotalMilliseconds));
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
@@ -143,10 +148,15 @@ public static class PeerGateServer
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data)
+    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data, IReadOnlyList<string> tightened)
     {
         // Paths and names only: the token and keys stay in their files.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server");
+        foreach (var path in tightened)
+        {
+            logger.LogWarning("{Path} was readable by other users; it is owner-only now", path);
+        }
+
         logger.LogInformation(
             "PeerGate issuer {Issuer}, data in {DataDirectory}, {TrustedCount} trusted issuer(s); admin token {TokenSource}",
             options.IssuerName,

@@ -95,6 +95,12 @@ public sealed class ServerOptions
 
     /// <summary>Largest request body accepted; device messages are a few hundred bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// How long a write waits for a database locked by another process before answering 503
+    /// storage_busy. Configuration: PeerGate:BusyTimeoutMilliseconds.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

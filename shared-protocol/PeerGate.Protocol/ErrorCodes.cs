@@ -85,5 +85,18 @@ namespace PeerGate.Protocol
         // here, whether the device is unknown, its group is unknown or the key is wrong, so that the
         // answer never tells who is enrolled. The operator sees the reason in the log and metrics.
         public const string AuthenticationFailed = "authentication_failed";
+
+        // Server faults: the database cannot be used now (503 with Retry-After; nothing was stored).
+        public const string StorageFull = "storage_full";
+        public const string StorageReadOnly = "storage_read_only";
+        public const string StorageBusy = "storage_busy";
+        public const string StorageUnavailable = "storage_unavailable";
+
+        // Requests the HTTP server refuses before reading them: not HTTP/1.1 as it must be.
+        public const string BadRequest = "bad_request";
+        public const string UriTooLong = "uri_too_long";
+        public const string HeadersTooLarge = "headers_too_large";
+        public const string HttpVersionNotSupported = "http_version_not_supported";
+        public const string RequestTimeout = "request_timeout";
     }
 }

@@ -54,6 +54,10 @@ public sealed class BadInputTests
         [Routes.ServiceResolve, "{\"Keys\":\"acme\"}", HttpStatusCode.BadRequest, ErrorCodes.InvalidField],
         [Routes.ServiceResolve, "{\"Keys\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}", HttpStatusCode.BadRequest, ErrorCodes.InvalidField],
         [Routes.AuthChallenge, new string('[', 100) + new string(']', 100), HttpStatusCode.BadRequest, ErrorCodes.MalformedJson],
+        [Routes.AuthChallenge, "{\"DeviceI\\ud800\":\"x\"}", HttpStatusCode.BadRequest, ErrorCodes.MalformedJson],
+        [Routes.AuthChallenge, "{\"DeviceId\":\"24A160C3D4E\\udc00\"}", HttpStatusCode.BadRequest, ErrorCodes.MalformedJson],
+        [Routes.AuthProof, "{\"DeviceId\":\"24A160C3D4E5\",\"NonceI\\udbff\":\"n-1\",\"Proof\":\"AAAA\"}", HttpStatusCode.BadRequest, ErrorCodes.MalformedJson],
+        [Routes.ServiceResolve, "{\"Keys\":[\"acme\",\"\\ud800\\ud800\"]}", HttpStatusCode.BadRequest, ErrorCodes.MalformedJson],
     ];
 
     [TestMethod]

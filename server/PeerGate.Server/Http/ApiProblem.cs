@@ -47,7 +47,7 @@ public static class ApiProblem
     /// <summary>Thrown where a handler cannot return early (deep in a helper); turned into the problem it carries.</summary>
     public static ApiProblemException Exception(int status, string code, string detail) => new(status, code, detail);
 
-    private static string TitleOf(string code) => code switch
+    internal static string TitleOf(string code) => code switch
     {
         ErrorCodes.MalformedJson => "Malformed JSON",
         ErrorCodes.BodyTooLarge => "Request body too large",
@@ -94,8 +94,27 @@ public static class ApiProblem
         ErrorCodes.InternalError => "Internal server error",
         ErrorCodes.CursorAhead => "Trigger cursor ahead of the server",
         ErrorCodes.AuthenticationFailed => "Authentication failed",
+        ErrorCodes.StorageFull => "Storage full",
+        ErrorCodes.StorageReadOnly => "Storage read-only",
+        ErrorCodes.StorageBusy => "Storage busy",
+        ErrorCodes.StorageUnavailable => "Storage unavailable",
+        ErrorCodes.BadRequest => "Bad request",
+        ErrorCodes.UriTooLong => "Request line too long",
+        ErrorCodes.HeadersTooLarge => "Request headers too large",
+        ErrorCodes.HttpVersionNotSupported => "HTTP version not supported",
+        ErrorCodes.RequestTimeout => "Request timeout",
         _ => "Request refused",
     };
+}
+
+/// <summary>A storage fault as an answer: 503, its code, and when to try again (header and member).</summary>
+public static class StorageProblem
+{
+    public static IResult Answer(HttpContext context, PeerGate.Server.Storage.StorageFault fault)
+    {
+        context.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, fault.Code, fault.Detail, ("retryAfter", fault.RetryAfterSeconds));
+    }
 }
 
 /// <summary>A refusal raised below a handler; the problem middleware writes it as problem+json.</summary>

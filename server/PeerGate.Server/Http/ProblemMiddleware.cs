@@ -1,10 +1,12 @@
 using PeerGate.Protocol;
+using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Http;
 
 /// <summary>
 /// Makes every error problem+json: refusals thrown below handlers, empty 404/405 answers from
-/// routing, and anything unexpected (500, logged without request data, which may hold secrets).
+/// routing, storage faults (503 with Retry-After), and anything unexpected (500, logged without
+/// request data, which may hold secrets).
 /// </summary>
 public static class ProblemMiddleware
 {
@@ -22,9 +24,22 @@ public static class ProblemMiddleware
             }
             catch (BadHttpRequestException badRequest) when (!context.Response.HasStarted)
             {
-                // Kestrel's own refusals (body over its limit, truncated body): still a client error.
-                var code = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.BodyTooLarge : ErrorCodes.MalformedJson;
+                // Kestrel's own refusals while the body is read (over its limit, too slow, truncated or
+                // badly chunked): still a client error.
+                var code = badRequest.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => ErrorCodes.BodyTooLarge,
+                    StatusCodes.Status408RequestTimeout => ErrorCodes.RequestTimeout,
+                    _ => ErrorCodes.BadRequest,
+                };
                 await ApiProblem.Create(badRequest.StatusCode, code, "The request could not be read.").ExecuteAsync(context);
+            }
+            catch (Exception exception) when (!context.Response.HasStarted && StorageFault.Of(exception) is { } fault)
+            {
+                // The disk, not the request: 503 and when to retry; logged with the fault, not the request's data.
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server.Storage");
+                logger.LogWarning("Storage fault {Code} on {Method} {Path}: {Message}", fault.Code, context.Request.Method, context.Request.Path, exception.Message);
+                await StorageProblem.Answer(context, fault).ExecuteAsync(context);
             }
             catch (Exception exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {

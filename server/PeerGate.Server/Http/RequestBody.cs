@@ -116,15 +116,53 @@ public static class RequestBody
 
     private static JsonDocument Parse(byte[] body)
     {
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = WireJson.Options.MaxDepth });
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = WireJson.Options.MaxDepth });
         }
         catch (JsonException)
         {
-            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, "The body is not well-formed JSON.");
+            throw Malformed();
         }
+
+        if (!EveryStringIsText(body))
+        {
+            document.Dispose();
+            throw Malformed();
+        }
+
+        return document;
     }
+
+    /// <summary>
+    /// False when a name or string escapes a lone surrogate (<c>"\ud800"</c>): the JSON grammar lets it
+    /// through, but it is no text, and System.Text.Json throws (not JsonException) wherever it has to
+    /// unescape one: comparing a name, reading a value. Refused here, before anything looks at names.
+    /// </summary>
+    private static bool EveryStringIsText(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = WireJson.Options.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.PropertyName or JsonTokenType.String && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    _ = reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static ApiProblemException Malformed() =>
+        ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MalformedJson, "The body is not well-formed JSON.");
 
     private static ApiProblemException TooLarge(int limit) =>
         ApiProblem.Exception(StatusCodes.Status413PayloadTooLarge, ErrorCodes.BodyTooLarge, $"Bodies are limited to {limit} bytes.");

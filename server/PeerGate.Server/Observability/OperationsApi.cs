@@ -1,3 +1,4 @@
+using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Observability;
@@ -5,9 +6,16 @@ namespace PeerGate.Server.Observability;
 /// <summary>Health and metrics for whoever runs the VM (F36).</summary>
 public static class OperationsApi
 {
+    /// <summary>GET and HEAD: load balancers probe with either.</summary>
+    private static readonly string[] ProbeMethods = [HttpMethods.Get, HttpMethods.Head];
+
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/health", CheckHealth).WithName("Health");
+        // Liveness answers while the process serves HTTP (a restart would not mend a full disk);
+        // readiness also needs the database to take a write. /health stays, as liveness.
+        routes.MapMethods("/health/live", ProbeMethods, Live).WithName("Liveness");
+        routes.MapMethods("/health", ProbeMethods, Live).WithName("Health");
+        routes.MapMethods("/health/ready", ProbeMethods, Ready).WithName("Readiness");
         routes.MapGet("/metrics", RenderMetrics).WithName("Metrics").ExcludeFromDescription();
         return routes;
     }
@@ -26,11 +34,16 @@ public static class OperationsApi
             }
         });
 
-    private static IResult CheckHealth(Database database)
+    private static IResult Live() => TypedResults.Ok(new { status = "ok" });
+
+    private static IResult Ready(HttpContext context, StorageHealth storage)
     {
-        // A read through the same connection settings as every request: the file is there and readable.
-        database.Read(connection => connection.Scalar(null, "SELECT count(*) FROM service_entry;"));
-        return TypedResults.Ok(new { status = "ok" });
+        if (storage.Check() is { } fault)
+        {
+            return StorageProblem.Answer(context, fault);
+        }
+
+        return TypedResults.Ok(new { status = "ready" });
     }
 
     private static IResult RenderMetrics(ServerMetrics metrics) =>

@@ -2,17 +2,31 @@ namespace PeerGate.Server.Storage;
 
 /// <summary>
 /// The instance's data directory: the database plus the few secrets made at first start
-/// (signing key, admin token), written owner-only (600) and never logged.
+/// (signing key, admin token), never logged. The directory is owner-only (700) and so is every
+/// file in it (600), from the first start on: one found looser is tightened, and <see cref="Tightened"/>
+/// names it for the startup log.
 /// </summary>
 public sealed class DataDirectory
 {
     public DataDirectory(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(Path);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Path);
+        }
+        else
+        {
+            Directory.CreateDirectory(Path, OwnerOnly.DirectoryMode);
+        }
+
+        Tightened = OwnerOnly.RestrictTree(Path);
     }
 
     public string Path { get; }
+
+    /// <summary>The paths that were readable by others when the server started, and no longer are.</summary>
+    public IReadOnlyList<string> Tightened { get; }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

@@ -202,6 +202,14 @@ public static class Migrations
         ALTER TABLE groups ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX group_members_device ON group_members (device_id);
         """,
+
+        // 5: the row readiness (/health/ready) rewrites to prove the database takes writes.
+        """
+        CREATE TABLE write_probe (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -1,0 +1,51 @@
+using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
+
+namespace PeerGate.Server.Storage;
+
+/// <summary>
+/// The faults of the storage underneath, not of the request: a full disk, a read-only or locked
+/// database, an I/O error. Each is answered 503 with its own code and a Retry-After, and readiness
+/// reports it; the server recovers by itself once the fault clears.
+/// </summary>
+public sealed record StorageFault(string Code, int RetryAfterSeconds, string Detail)
+{
+    // A lock is held by another process (a backup, an operator's sqlite3): usually short.
+    private const int BusyRetrySeconds = 2;
+
+    // Disk full, read-only, I/O errors: an operator has to act; devices should not press meanwhile.
+    private const int OutageRetrySeconds = 30;
+
+    public static readonly StorageFault Full = new(ErrorCodes.StorageFull, OutageRetrySeconds, "The server's disk is full; try again later.");
+
+    public static readonly StorageFault ReadOnly = new(ErrorCodes.StorageReadOnly, OutageRetrySeconds, "The server's database is read-only; try again later.");
+
+    public static readonly StorageFault Busy = new(ErrorCodes.StorageBusy, BusyRetrySeconds, "The server's database is locked; try again shortly.");
+
+    public static readonly StorageFault Unavailable = new(ErrorCodes.StorageUnavailable, OutageRetrySeconds, "The server cannot reach its database; try again later.");
+
+    /// <summary>The storage fault <paramref name="exception"/> stands for, or null when it is none.</summary>
+    public static StorageFault? Of(Exception exception) => exception switch
+    {
+        // Primary result codes; the extended ones (e.g. SQLITE_IOERR_WRITE) carry them in the low byte.
+        SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) switch
+        {
+            13 => Full,                 // SQLITE_FULL
+            8 => ReadOnly,              // SQLITE_READONLY
+            5 or 6 => Busy,             // SQLITE_BUSY, SQLITE_LOCKED
+            10 or 14 => Unavailable,    // SQLITE_IOERR, SQLITE_CANTOPEN
+            _ => null,
+        },
+        IOException io when IsDiskFull(io) => Full,
+
+        // A fault reaching us wrapped (a task, a type initializer) is still the same fault.
+        { InnerException: { } inner } => Of(inner),
+        _ => null,
+    };
+
+    /// <summary>ENOSPC on Unix (the errno is the HResult); ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
+    private static bool IsDiskFull(IOException exception) =>
+        OperatingSystem.IsWindows()
+            ? (exception.HResult & 0xFFFF) is 0x70 or 0x27
+            : exception.HResult == 28;
+}

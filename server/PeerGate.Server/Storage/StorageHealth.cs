@@ -1,0 +1,46 @@
+namespace PeerGate.Server.Storage;
+
+/// <summary>
+/// Whether the database takes writes now, for readiness: a real write, reused for
+/// <see cref="ProbeLifetime"/> on the server's clock so a load balancer's polling costs at most one
+/// fsync per period, and redone at once when a request's write failed or succeeded since.
+/// </summary>
+public sealed class StorageHealth(Database database, TimeProvider time)
+{
+    public static readonly TimeSpan ProbeLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _lock = new();
+    private DateTimeOffset _probedAt = DateTimeOffset.MinValue;
+    private long _probedChanges = -1;
+    private StorageFault? _fault;
+
+    /// <summary>Null when a write succeeds; else the fault that stops it.</summary>
+    public StorageFault? Check()
+    {
+        // One probe at a time; who waits for it gets its answer.
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            var changes = database.FaultChanges;
+            if (changes == _probedChanges && now >= _probedAt && now - _probedAt < ProbeLifetime)
+            {
+                return _fault;
+            }
+
+            try
+            {
+                database.ProbeWrite(now.ToUnixTimeSeconds());
+                _fault = null;
+            }
+            catch (Exception exception)
+            {
+                // Any failure to write (a corrupt file too) means not ready.
+                _fault = StorageFault.Of(exception) ?? StorageFault.Unavailable;
+            }
+
+            _probedAt = now;
+            _probedChanges = database.FaultChanges;
+            return _fault;
+        }
+    }
+}
