@@ -32,7 +32,6 @@ public static class RegistryApi
         }
 
         Fields.RequireIp(request.LocalIp, nameof(RegistrationRequest.LocalIp));
-        Fields.RequireRange(request.LocalPort, 0, 65535, nameof(RegistrationRequest.LocalPort));
         if (request.Kind is not null)
         {
             Fields.RequireLabels([request.Kind], 1, 64, nameof(RegistrationRequest.Kind));

@@ -76,10 +76,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
         }
 
         var maxima = policy.Maxima(connection, transaction, session.Caller, session.Callee);
-        var endsAt = Math.Max(session.EndsAt, Math.Min(session.EndsAt + request.AddSeconds, session.StartedAt + maxima.Seconds));
-        var byteLimit = session.ByteLimit == 0 ? 0
-            : maxima.Bytes == 0 ? session.ByteLimit + request.AddBytes
-            : Math.Max(session.ByteLimit, Math.Min(session.ByteLimit + request.AddBytes, maxima.Bytes));
+        var (endsAt, byteLimit) = SessionPolicy.Extend(session.StartedAt, session.EndsAt, session.ByteLimit, request.AddSeconds, request.AddBytes, maxima);
         if (endsAt == session.EndsAt && byteLimit == session.ByteLimit)
         {
             throw ApiProblem.Exception(StatusCodes.Status403Forbidden, ErrorCodes.ExtensionRefused, "The session is at the most its policy allows.");

@@ -37,9 +37,9 @@ public static class SessionsApi
     {
         var request = await RequestBody.ReadAsync<ExtensionRequest>(context);
         RequireSessionId(sessionId);
-        if (request.AddSeconds < 0 || request.AddBytes < 0 || (request.AddSeconds == 0 && request.AddBytes == 0))
+        if (request.AddSeconds == 0 && request.AddBytes == 0)
         {
-            throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "and AddBytes must not be negative, and one must be more than 0");
+            throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "or AddBytes must be more than 0");
         }
 
         var (limits, other) = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
@@ -57,11 +57,6 @@ public static class SessionsApi
         if (!Reasons.Contains(notice.Reason, StringComparer.Ordinal))
         {
             throw Fields.Invalid(nameof(SessionEndNotice.Reason), "must be one of " + string.Join(", ", Reasons));
-        }
-
-        if (notice.BytesSent < 0 || notice.BytesReceived < 0)
-        {
-            throw Fields.Invalid(nameof(SessionEndNotice.BytesSent), "and BytesReceived must not be negative");
         }
 
         if (!string.IsNullOrEmpty(notice.Detail))
