@@ -116,6 +116,7 @@ public static class PeerGateServer
         options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
+        options.MaxQueuedTriggersPerDevice = section.GetValue("MaxQueuedTriggersPerDevice", options.MaxQueuedTriggersPerDevice);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -95,6 +95,13 @@ public sealed class ServerOptions
 
     /// <summary>Largest request body accepted; device messages are a few hundred bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Most undelivered triggers one device's queue holds (F21); past it, what would queue one more is
+    /// refused with 503 trigger_queue_full. A device that polls holds a handful; this is room for
+    /// bursts of callers. Configuration: PeerGate:MaxQueuedTriggersPerDevice.
+    /// </summary>
+    public int MaxQueuedTriggersPerDevice { get; set; } = 256;
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

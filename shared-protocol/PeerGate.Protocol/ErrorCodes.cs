@@ -80,5 +80,13 @@ namespace PeerGate.Protocol
         public const string AdminUnauthorized = "admin_unauthorized";
         public const string AlreadyExists = "already_exists";
         public const string NotFound = "not_found";
+
+        // Bounds: what one device can make the server keep (queues, rows, write rates).
+
+        /// <summary>
+        /// 503: the other device's trigger queue holds as many undelivered triggers as it may; nothing was
+        /// stored or announced. Try again once that device has caught up.
+        /// </summary>
+        public const string TriggerQueueFull = "trigger_queue_full";
     }
 }

@@ -8,7 +8,7 @@ using PeerGate.Server.Triggers;
 namespace PeerGate.Server.Connections;
 
 /// <summary>Issued sessions and the connection-attempt log (F18, F33).</summary>
-public sealed class ConnectionStore(Database database)
+public sealed class ConnectionStore(Database database, ServerOptions options)
 {
     /// <summary>Records a query that ended without a session.</summary>
     public void RecordAttempt(ConnectionAttempt attempt) =>
@@ -22,7 +22,7 @@ public sealed class ConnectionStore(Database database)
         database.Write((connection, transaction) =>
         {
             SessionStore.Insert(connection, transaction, sessionId, caller, callee, offer);
-            var seq = TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt);
+            var seq = TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt, options.MaxQueuedTriggersPerDevice);
             Insert(connection, transaction, attempt);
             return seq;
         });

@@ -93,6 +93,7 @@ public static class ApiProblem
         ErrorCodes.NotFound => "Not found",
         ErrorCodes.InternalError => "Internal server error",
         ErrorCodes.CursorAhead => "Trigger cursor ahead of the server",
+        ErrorCodes.TriggerQueueFull => "Trigger queue full",
         _ => "Request refused",
     };
 }

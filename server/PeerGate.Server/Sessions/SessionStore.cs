@@ -12,7 +12,7 @@ namespace PeerGate.Server.Sessions;
 /// commits before it is answered, together with the triggers that announce it. Sessions past their
 /// EndsAt become expired when next touched, so a vanished device's session ends on its own without a timer.
 /// </summary>
-public sealed class SessionStore(Database database, SessionPolicy policy)
+public sealed class SessionStore(Database database, SessionPolicy policy, ServerOptions options)
 {
     public const string CallerSide = "caller";
     public const string CalleeSide = "callee";
@@ -88,7 +88,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
             ("$ends", endsAt), ("$bytes", byteLimit), ("$session", sessionId));
         var other = session.Caller == terminalId ? session.Callee : session.Caller;
         var trigger = new Trigger { Kind = TriggerKinds.SessionLimits, CreatedAt = now, SessionId = sessionId, SessionEndsAt = endsAt, SessionByteLimit = byteLimit };
-        TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt);
+        TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt, options.MaxQueuedTriggersPerDevice);
         return (new SessionLimits { SessionId = sessionId, EndsAt = endsAt, ByteLimit = byteLimit }, other);
     });
 
@@ -150,7 +150,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
         foreach (var terminal in new[] { session.Caller, session.Callee })
         {
             var trigger = new Trigger { Kind = TriggerKinds.SessionEnd, CreatedAt = now, SessionId = session.SessionId, PeerTerminalId = terminal == session.Caller ? session.Callee : session.Caller };
-            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1));
+            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1), int.MaxValue);
         }
     }
 
