@@ -81,6 +81,7 @@ public static class PeerGateServer
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddUnauthenticatedRateLimit(options);
+        builder.Services.AddSingleton<DeviceWriteLimiter>();
 
         var app = builder.Build();
         app.UseResponseCounting();
@@ -117,6 +118,7 @@ public static class PeerGateServer
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
         options.MaxQueuedTriggersPerDevice = section.GetValue("MaxQueuedTriggersPerDevice", options.MaxQueuedTriggersPerDevice);
+        options.DeviceWritesPerMinute = section.GetValue("DeviceWritesPerMinute", options.DeviceWritesPerMinute);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -102,6 +102,13 @@ public sealed class ServerOptions
     /// bursts of callers. Configuration: PeerGate:MaxQueuedTriggersPerDevice.
     /// </summary>
     public int MaxQueuedTriggersPerDevice { get; set; } = 256;
+
+    /// <summary>
+    /// Writes one authenticated device may make per minute, in a burst or spread out: registrations,
+    /// permit changes, connection queries, extensions, end notices, trigger replies (not polls or other
+    /// reads). A device makes a few a minute; 0 turns the limit off. Configuration: PeerGate:DeviceWritesPerMinute.
+    /// </summary>
+    public int DeviceWritesPerMinute { get; set; } = 300;
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

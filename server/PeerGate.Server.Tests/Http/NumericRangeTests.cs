@@ -115,7 +115,6 @@ public sealed class NumericRangeTests
     {
         await using var server = await TestServer.StartAsync();
         await using var pair = await SessionPair.ConnectAsync(server, new ConnectionRequest { ByteLimit = 1000 });
-        var triggers = Db.Count(server, "SELECT count(*) FROM triggers");
 
         using var response = await PostAsync(
             pair.Http,
@@ -125,7 +124,7 @@ public sealed class NumericRangeTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, ErrorCodes.InvalidField);
         Assert.AreEqual(1000, Db.Count(server, "SELECT byte_limit FROM sessions"));
-        Assert.AreEqual(triggers, Db.Count(server, "SELECT count(*) FROM triggers"), "nothing was sent to the peer");
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE kind = 'session-limits'"), "nothing was sent to the peer");
         Assert.IsFalse(pair.CalleeLine.SessionEvents.TryRead(out _));
     }
 

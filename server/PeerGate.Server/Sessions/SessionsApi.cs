@@ -24,8 +24,8 @@ public static class SessionsApi
         var sessions = routes.MapGroup(Routes.Sessions).RequireCertificate();
 
         sessions.MapGet(string.Empty, List).WithName("ListSessions");
-        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").Accepts<ExtensionRequest>(RequestBody.JsonType);
-        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").Accepts<SessionEndNotice>(RequestBody.JsonType);
+        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").RequireDeviceWriteLimit().Accepts<ExtensionRequest>(RequestBody.JsonType);
+        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").RequireDeviceWriteLimit().Accepts<SessionEndNotice>(RequestBody.JsonType);
         return routes;
     }
 

@@ -15,7 +15,7 @@ public static class TriggersApi
         var triggers = routes.MapGroup(Routes.Triggers).RequireCertificate();
 
         triggers.MapGet(string.Empty, Poll).WithName("PollTriggers");
-        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").Accepts<TriggerReply>(RequestBody.JsonType);
+        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").RequireDeviceWriteLimit().Accepts<TriggerReply>(RequestBody.JsonType);
         return routes;
     }
 
