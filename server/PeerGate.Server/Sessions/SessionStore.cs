@@ -162,7 +162,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     });
 
     /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt.</summary>
-    private static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now) => connection.Execute(
+    public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now) => connection.Execute(
         transaction,
         "UPDATE sessions SET state = $expired, ended_by = $expiry, ended_at = ends_at WHERE state = $active AND ends_at <= $now;",
         ("$expired", SessionStates.Expired), ("$expiry", ByExpiry), ("$active", SessionStates.Active), ("$now", now));
