@@ -49,5 +49,16 @@ namespace PeerGate.Protocol
 
         /// <summary>The poll's wait=S: 1 to this (seconds); the server answers by its own poll timeout when that is shorter.</summary>
         public const int MaxPollWaitSeconds = 3600;
+
+        /// <summary><paramref name="value"/> brought into [<paramref name="min"/>, <paramref name="max"/>], for a device's readings before it sends them.</summary>
+        public static int Clamp(int value, int min, int max)
+        {
+            if (value < min)
+            {
+                return min;
+            }
+
+            return value > max ? max : value;
+        }
     }
 }
