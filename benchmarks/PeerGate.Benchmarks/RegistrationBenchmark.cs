@@ -15,7 +15,8 @@ public static class RegistrationBenchmark
     public static async Task<LatencySample> RunAsync(BenchSettings settings)
     {
         var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-" + Guid.NewGuid().ToString("N"));
-        await using var server = await TestServer.StartAsync(new TestServerOptions { UseSystemClock = true, DataDirectory = dataDirectory });
+        // No per-device write limit: a few devices writing as fast as they can is the measurement.
+        await using var server = await TestServer.StartAsync(new TestServerOptions { UseSystemClock = true, DataDirectory = dataDirectory, Configure = o => o.DeviceWritesPerMinute = 0 });
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };

@@ -20,6 +20,7 @@ public sealed class TriggerResponder : IAsyncDisposable
     private readonly Task _loop;
     private int _statusQueries;
     private int _permitQueries;
+    private int _disposed;
 
     /// <param name="answer">The reply to a status query; null leaves it unanswered (a callee that never answers).</param>
     public TriggerResponder(HttpClient http, string certificate, Func<Trigger, TriggerReply?>? answer = null)
@@ -53,8 +54,14 @@ public sealed class TriggerResponder : IAsyncDisposable
     /// <summary>Why the loop ended early (superseded, refused), or null while it runs or after a clean stop.</summary>
     public string? StoppedBecause { get; private set; }
 
+    /// <summary>Stops the loop (a device going away); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stop.Cancel();
         try
         {

@@ -45,6 +45,8 @@ public static class PeerGateServer
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton<StorageHealth>();
+        builder.Services.AddSingleton<Retention>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Retention>());
 
         // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
@@ -85,6 +87,7 @@ public static class PeerGateServer
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddUnauthenticatedRateLimit(options);
+        builder.Services.AddSingleton<DeviceWriteLimiter>();
 
         var app = builder.Build();
         app.UseResponseCounting();
@@ -121,6 +124,13 @@ public static class PeerGateServer
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
         options.BusyTimeout = TimeSpan.FromMilliseconds(section.GetValue("BusyTimeoutMilliseconds", options.BusyTimeout.TotalMilliseconds));
+        options.MaxQueuedTriggersPerDevice = section.GetValue("MaxQueuedTriggersPerDevice", options.MaxQueuedTriggersPerDevice);
+        options.DeviceWritesPerMinute = section.GetValue("DeviceWritesPerMinute", options.DeviceWritesPerMinute);
+        options.ConnectionAttemptRetention = Days(section, "ConnectionAttemptRetentionDays", options.ConnectionAttemptRetention);
+        options.MaxConnectionAttempts = section.GetValue("MaxConnectionAttempts", options.MaxConnectionAttempts);
+        options.MaxConnectionAttemptsPerCaller = section.GetValue("MaxConnectionAttemptsPerCaller", options.MaxConnectionAttemptsPerCaller);
+        options.ExpiredCertificateRetention = Days(section, "ExpiredCertificateRetentionDays", options.ExpiredCertificateRetention);
+        options.EndedSessionRetention = Days(section, "EndedSessionRetentionDays", options.EndedSessionRetention);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
@@ -145,6 +155,9 @@ public static class PeerGateServer
     }
 
     private static string NewAdminToken() => Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    private static TimeSpan Days(IConfiguration section, string key, TimeSpan fallback) =>
+        section.GetValue<double?>(key) is { } days ? TimeSpan.FromDays(days) : fallback;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 

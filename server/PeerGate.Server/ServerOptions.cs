@@ -101,6 +101,50 @@ public sealed class ServerOptions
     /// storage_busy. Configuration: PeerGate:BusyTimeoutMilliseconds.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most undelivered triggers one device's queue holds (F21); past it, what would queue one more is
+    /// refused with 503 trigger_queue_full. A device that polls holds a handful; this is room for
+    /// bursts of callers. Configuration: PeerGate:MaxQueuedTriggersPerDevice.
+    /// </summary>
+    public int MaxQueuedTriggersPerDevice { get; set; } = 256;
+
+    /// <summary>
+    /// Writes one authenticated device may make per minute, in a burst or spread out: registrations,
+    /// permit changes, connection queries, extensions, end notices, trigger replies (not polls or other
+    /// reads). A device makes a few a minute; 0 turns the limit off. Configuration: PeerGate:DeviceWritesPerMinute.
+    /// </summary>
+    public int DeviceWritesPerMinute { get; set; } = 300;
+
+    /// <summary>How often the retention pass runs (on <see cref="TimeProvider"/>); each pass deletes in small batches.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Most rows one retention batch deletes, each batch its own short transaction, so a pass never holds the write lock long.</summary>
+    public int RetentionBatchSize { get; set; } = 500;
+
+    /// <summary>How long the connection-attempt log keeps an entry. Configuration: PeerGate:ConnectionAttemptRetentionDays.</summary>
+    public TimeSpan ConnectionAttemptRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Most entries the connection-attempt log holds; the oldest go first, as each new one is written.
+    /// Configuration: PeerGate:MaxConnectionAttempts.
+    /// </summary>
+    public int MaxConnectionAttempts { get; set; } = 100_000;
+
+    /// <summary>
+    /// Most entries of one caller the log holds, so one device's queries cannot push out everyone
+    /// else's history. Configuration: PeerGate:MaxConnectionAttemptsPerCaller.
+    /// </summary>
+    public int MaxConnectionAttemptsPerCaller { get; set; } = 1_000;
+
+    /// <summary>
+    /// How long past its expiry a certificate's row is kept; only expired rows are deleted, since an
+    /// unknown serial counts as revoked. Configuration: PeerGate:ExpiredCertificateRetentionDays.
+    /// </summary>
+    public TimeSpan ExpiredCertificateRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long an ended session and its end notices are kept after it ended. Configuration: PeerGate:EndedSessionRetentionDays.</summary>
+    public TimeSpan EndedSessionRetention { get; set; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

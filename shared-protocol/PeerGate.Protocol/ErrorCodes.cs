@@ -98,5 +98,13 @@ namespace PeerGate.Protocol
         public const string HeadersTooLarge = "headers_too_large";
         public const string HttpVersionNotSupported = "http_version_not_supported";
         public const string RequestTimeout = "request_timeout";
+
+        // Bounds: what one device can make the server keep (queues, rows, write rates).
+
+        /// <summary>
+        /// 503: the other device's trigger queue holds as many undelivered triggers as it may; nothing was
+        /// stored or announced. Try again once that device has caught up.
+        /// </summary>
+        public const string TriggerQueueFull = "trigger_queue_full";
     }
 }

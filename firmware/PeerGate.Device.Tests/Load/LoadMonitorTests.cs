@@ -24,6 +24,20 @@ public sealed class LoadMonitorTests
     }
 
     [TestMethod]
+    public void ReadingsOutsideTheProtocolRangesAreSentClamped()
+    {
+        _source.CpuLoadPercent = 250;
+        _source.FreeHeapBytes = -5;
+        _source.LargestFreeBlockBytes = -1;
+
+        var reply = Monitor().Assess(1);
+
+        Assert.AreEqual(FieldRanges.MaxPercent, reply.CpuLoadPercent);
+        Assert.AreEqual(0, reply.FreeHeapBytes);
+        Assert.AreEqual(0, reply.LargestFreeBlockBytes);
+    }
+
+    [TestMethod]
     public void ForcedBusyWinsOverEverything()
     {
         _source.ForcedBusy = true;

@@ -60,11 +60,12 @@ namespace PeerGate.Device.Load
         {
             TriggerReply reply = new TriggerReply();
             reply.Seq = seq;
-            reply.CpuLoadPercent = _source.CpuLoadPercent;
-            reply.FreeHeapBytes = _source.FreeHeapBytes;
-            reply.LargestFreeBlockBytes = _source.LargestFreeBlockBytes;
-            reply.ActiveSessions = _activeSessions;
-            reply.SessionLimit = _config.SessionLimit;
+            // Readings stay inside the ranges the server accepts, whatever a platform reports.
+            reply.CpuLoadPercent = FieldRanges.Clamp(_source.CpuLoadPercent, 0, FieldRanges.MaxPercent);
+            reply.FreeHeapBytes = FieldRanges.Clamp(_source.FreeHeapBytes, 0, FieldRanges.MaxMemoryBytes);
+            reply.LargestFreeBlockBytes = FieldRanges.Clamp(_source.LargestFreeBlockBytes, 0, FieldRanges.MaxMemoryBytes);
+            reply.ActiveSessions = FieldRanges.Clamp(_activeSessions, 0, FieldRanges.MaxSessionCount);
+            reply.SessionLimit = FieldRanges.Clamp(_config.SessionLimit, 0, FieldRanges.MaxSessionCount);
 
             if (_source.ForcedBusy)
             {

@@ -122,7 +122,6 @@ public static class AdminApi
     private static async Task<NoContent> SetAllocationEntry(HttpContext context, AllocationStore store)
     {
         var entry = await RequestBody.ReadAsync<AllocationEntry>(context);
-        Fields.RequireRange(entry.Level, 1, ChainWalker.MaxLevels, nameof(AllocationEntry.Level));
         Fields.RequireName(entry.Key, nameof(AllocationEntry.Key));
         RequireHop(entry.Role, entry.Url, entry.NextLevel, nameof(AllocationEntry.NextLevel));
         store.SetEntry(entry);
@@ -171,11 +170,6 @@ public static class AdminApi
     {
         var request = await RequestBody.ReadAsync<SessionPolicyRequest>(context);
         Fields.RequireName(terminalId, nameof(terminalId));
-        if (request.MaxSeconds < 0 || request.MaxSeconds > int.MaxValue || request.MaxBytes < 0)
-        {
-            throw Fields.Invalid(nameof(SessionPolicyRequest.MaxSeconds), "and MaxBytes must be 0 (the server's maximum) or more");
-        }
-
         policy.Set(terminalId, request.MaxSeconds, request.MaxBytes);
         return TypedResults.NoContent();
     }

@@ -23,7 +23,6 @@ public static class AllocationApi
     private static async Task<Results<Ok<AllocationHop>, ProblemHttpResult>> ResolveHop(HttpContext context, AllocationStore store)
     {
         var request = await RequestBody.ReadAsync<AllocationRequest>(context);
-        Fields.RequireRange(request.Level, 1, ChainWalker.MaxLevels, nameof(AllocationRequest.Level));
         Fields.RequireName(request.Key, nameof(AllocationRequest.Key));
 
         return store.Resolve(request.Level, request.Key) is { } hop

@@ -16,7 +16,7 @@ namespace PeerGate.Server.Allocation;
 public sealed class ChainWalker(AllocationStore store, IHttpClientFactory httpClients, ServerOptions options, ILogger<ChainWalker> logger)
 {
     public const string HttpClientName = "allocation-chain";
-    public const int MaxLevels = 4;
+    public const int MaxLevels = FieldRanges.MaxAllocationLevel;
 
     public async Task<AllocationHop> WalkAsync(string[] keys, CancellationToken cancellationToken)
     {

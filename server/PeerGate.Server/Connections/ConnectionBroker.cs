@@ -69,8 +69,6 @@ public sealed class ConnectionBroker(
 
     private async Task<ConnectionOutcome> RunAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, ConnectionAttempt attempt, long now, CancellationToken cancellationToken)
     {
-        Fields.RequireRange(request.CallerPort, 0, 65535, nameof(ConnectionRequest.CallerPort));
-        SessionPolicy.Validate(request);
         var byName = RequireOneCallee(request);
         if (!byName && request.CalleeTerminalId == caller.TerminalId)
         {

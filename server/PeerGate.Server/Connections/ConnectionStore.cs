@@ -9,14 +9,21 @@ using PeerGate.Server.Triggers;
 namespace PeerGate.Server.Connections;
 
 /// <summary>Issued sessions and the connection-attempt log (F18, F33).</summary>
-public sealed class ConnectionStore(Database database, SigningKey signingKey)
+public sealed class ConnectionStore(Database database, SigningKey signingKey, ServerOptions options)
 {
     public const string CallerRefused = "caller";
     public const string CalleeRefused = "callee";
 
+    // Entries dropped per write past a cap: more than the one written, so the log shrinks back after a lowered cap.
+    private const int CapBatch = 16;
+
     /// <summary>Records a query that ended without a session.</summary>
     public void RecordAttempt(ConnectionAttempt attempt) =>
-        database.Write((connection, transaction) => Insert(connection, transaction, attempt));
+        database.Write((connection, transaction) =>
+        {
+            Insert(connection, transaction, attempt);
+            return 0;
+        });
 
     /// <summary>
     /// Commits the session, the callee's session offer and the attempt's record together: once the
@@ -52,7 +59,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey)
             }
 
             SessionStore.Insert(connection, transaction, sessionId, caller.TerminalId, callee, offer);
-            TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt);
+            TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt, options.MaxQueuedTriggersPerDevice);
             Insert(connection, transaction, attempt);
             return null;
         });
@@ -75,10 +82,32 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey)
         return attempts.ToArray();
     });
 
-    private static int Insert(SqliteConnection connection, SqliteTransaction transaction, ConnectionAttempt attempt) => connection.Execute(
+    /// <summary>
+    /// Logs the attempt and, in the same commit, drops the oldest entries past the caps: the caller's own
+    /// (<see cref="ServerOptions.MaxConnectionAttemptsPerCaller"/>) and the log's
+    /// (<see cref="ServerOptions.MaxConnectionAttempts"/>). A few at a time: one comes in, at most a few
+    /// go, so a lowered cap is reached over the next writes and the retention pass.
+    /// </summary>
+    private void Insert(SqliteConnection connection, SqliteTransaction transaction, ConnectionAttempt attempt)
+    {
+        connection.Execute(
+            transaction,
+            "INSERT INTO connection_attempts (at, caller, callee, stage, code, session_id) VALUES ($at, $caller, $callee, $stage, $code, $session);",
+            ("$at", attempt.At), ("$caller", attempt.Caller), ("$callee", attempt.Callee), ("$stage", attempt.Stage), ("$code", attempt.Code), ("$session", attempt.SessionId));
+        connection.Execute(
+            transaction,
+            "DELETE FROM connection_attempts WHERE id IN " +
+            "(SELECT id FROM connection_attempts WHERE caller = $caller ORDER BY id DESC LIMIT $batch OFFSET $cap);",
+            ("$caller", attempt.Caller), ("$batch", CapBatch), ("$cap", Math.Max(0, options.MaxConnectionAttemptsPerCaller)));
+        TrimToCap(connection, transaction, options.MaxConnectionAttempts, CapBatch);
+    }
+
+    /// <summary>Deletes up to <paramref name="batch"/> of the oldest entries beyond the newest <paramref name="cap"/>; ids only rise, so that is one range.</summary>
+    public static int TrimToCap(SqliteConnection connection, SqliteTransaction transaction, int cap, int batch) => connection.Execute(
         transaction,
-        "INSERT INTO connection_attempts (at, caller, callee, stage, code, session_id) VALUES ($at, $caller, $callee, $stage, $code, $session);",
-        ("$at", attempt.At), ("$caller", attempt.Caller), ("$callee", attempt.Callee), ("$stage", attempt.Stage), ("$code", attempt.Code), ("$session", attempt.SessionId));
+        "DELETE FROM connection_attempts WHERE id IN (SELECT id FROM connection_attempts " +
+        "WHERE id <= (SELECT max(id) FROM connection_attempts) - $cap ORDER BY id LIMIT $batch);",
+        ("$cap", Math.Max(0, cap)), ("$batch", batch));
 }
 
 /// <summary>One connection query as it goes: the stage it reached, and at the end the code it stopped with.</summary>

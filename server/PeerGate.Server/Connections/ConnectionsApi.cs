@@ -13,7 +13,7 @@ public static class ConnectionsApi
     {
         var connections = routes.MapGroup(Routes.Connections).RequireCertificate();
 
-        connections.MapPost(string.Empty, Connect).WithName("Connect").Accepts<ConnectionRequest>(RequestBody.JsonType);
+        connections.MapPost(string.Empty, Connect).WithName("Connect").RequireDeviceWriteLimit().Accepts<ConnectionRequest>(RequestBody.JsonType);
         return routes;
     }
 

@@ -103,6 +103,7 @@ public static class ApiProblem
         ErrorCodes.HeadersTooLarge => "Request headers too large",
         ErrorCodes.HttpVersionNotSupported => "HTTP version not supported",
         ErrorCodes.RequestTimeout => "Request timeout",
+        ErrorCodes.TriggerQueueFull => "Trigger queue full",
         _ => "Request refused",
     };
 }

@@ -7,8 +7,9 @@ using PeerGate.Protocol.Host.Admin;
 namespace PeerGate.Server.Http;
 
 /// <summary>
-/// The one place request bodies are read: content type, size limit, JSON syntax, required fields
-/// and field types, in that order, each refused with its own code before any handler runs.
+/// The one place request bodies are read: content type, size limit, JSON syntax, required fields,
+/// field types and the range of every number (<see cref="NumericFields"/>), in that order, each
+/// refused with its own code before any handler runs.
 /// Names are read exactly as nanoFramework.Json writes them (<see cref="WireJson.Options"/>).
 /// </summary>
 public static class RequestBody
@@ -66,17 +67,25 @@ public static class RequestBody
             }
         }
 
+        T read;
         try
         {
-            return JsonSerializer.Deserialize<T>(body, WireJson.Options)
+            read = JsonSerializer.Deserialize<T>(body, WireJson.Options)
                 ?? throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, "The body must be a JSON object.");
         }
         catch (JsonException exception)
         {
+            // Also a number too large for its field's type (e.g. 2^31 for an int): the type is its outer range.
             var field = string.IsNullOrEmpty(exception.Path) || exception.Path == "$" ? "the body" : exception.Path.TrimStart('$', '.');
             throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField, $"{field} has the wrong type.");
         }
+
+        NumericFields.Check(read);
+        return read;
     }
+
+    /// <summary>Every body type that is read here; for the test that walks the messages.</summary>
+    public static IReadOnlyCollection<Type> BodyTypes => RequiredMembers.Keys;
 
     private static async Task<byte[]> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {

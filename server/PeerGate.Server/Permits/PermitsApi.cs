@@ -13,8 +13,8 @@ public static class PermitsApi
         var permits = routes.MapGroup(Routes.Permits).RequireCertificate();
 
         permits.MapGet(string.Empty, GetTable).WithName("GetPermits");
-        permits.MapPost(string.Empty, Register).WithName("RegisterPermits").Accepts<PermitRequest>(RequestBody.JsonType);
-        permits.MapPut("/policy", SetPolicy).WithName("SetConnectionPolicy").Accepts<ConnectionPolicy>(RequestBody.JsonType);
+        permits.MapPost(string.Empty, Register).WithName("RegisterPermits").RequireDeviceWriteLimit().Accepts<PermitRequest>(RequestBody.JsonType);
+        permits.MapPut("/policy", SetPolicy).WithName("SetConnectionPolicy").RequireDeviceWriteLimit().Accepts<ConnectionPolicy>(RequestBody.JsonType);
         return routes;
     }
 

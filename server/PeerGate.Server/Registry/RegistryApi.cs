@@ -14,7 +14,7 @@ public static class RegistryApi
     {
         var registry = routes.MapGroup("/v1/registry").RequireCertificate();
 
-        registry.MapPost("/registrations", Register).WithName("Register").Accepts<RegistrationRequest>(RequestBody.JsonType);
+        registry.MapPost("/registrations", Register).WithName("Register").RequireDeviceWriteLimit().Accepts<RegistrationRequest>(RequestBody.JsonType);
         registry.MapGet("/terminals/{terminalId}", FindTerminal).WithName("FindTerminal");
         registry.MapGet("/groups/{groupId}/members", ListGroupMembers).WithName("ListGroupMembers");
         registry.MapPost("/match", Match).WithName("Match").Accepts<MatchRequest>(RequestBody.JsonType);
@@ -32,7 +32,6 @@ public static class RegistryApi
         }
 
         Fields.RequireIp(request.LocalIp, nameof(RegistrationRequest.LocalIp));
-        Fields.RequireRange(request.LocalPort, 0, 65535, nameof(RegistrationRequest.LocalPort));
         if (request.Kind is not null)
         {
             Fields.RequireLabels([request.Kind], 1, 64, nameof(RegistrationRequest.Kind));

@@ -20,14 +20,40 @@ public sealed class SessionPolicy(Database database, ServerOptions options)
         return (seconds, bytes);
     }
 
-    /// <summary>The stricter of the two devices' maxima; bytes 0 means no cap.</summary>
+    /// <summary>
+    /// The stricter of the two devices' maxima; bytes 0 means no cap from the policy. Both stay within
+    /// <see cref="FieldRanges"/> whatever was configured, so a limit computed from them never wraps.
+    /// </summary>
     public SessionMaxima Maxima(SqliteConnection connection, SqliteTransaction? transaction, string first, string second)
     {
         var a = Of(connection, transaction, first);
         var b = Of(connection, transaction, second);
-        var bytes = a.Bytes == 0 ? b.Bytes : b.Bytes == 0 ? a.Bytes : Math.Min(a.Bytes, b.Bytes);
-        return new SessionMaxima(Math.Min(a.Seconds, b.Seconds), bytes);
+        var bytes = a.Bytes <= 0 ? b.Bytes : b.Bytes <= 0 ? a.Bytes : Math.Min(a.Bytes, b.Bytes);
+        var seconds = Math.Clamp(Math.Min(a.Seconds, b.Seconds), 0, FieldRanges.MaxSessionSeconds);
+        return new SessionMaxima(seconds, Math.Clamp(bytes, 0, FieldRanges.MaxSessionBytes));
     }
+
+    /// <summary>
+    /// The limits after an extension (F24): each grows by what was asked, up to the maxima (time counted
+    /// from the start), never shrinks, and a byte limit of 0 (none) stays 0. Sums saturate at the cap, so
+    /// no value a device sends can wrap a limit, and a non-zero byte limit never becomes 0; without a
+    /// byte cap in the policy, <see cref="FieldRanges.MaxSessionBytes"/> is the cap.
+    /// </summary>
+    public static (long EndsAt, long ByteLimit) Extend(long startedAt, long endsAt, long byteLimit, long addSeconds, long addBytes, SessionMaxima maxima)
+    {
+        var newEndsAt = Math.Max(endsAt, Math.Min(SaturatingAdd(endsAt, addSeconds), SaturatingAdd(startedAt, maxima.Seconds)));
+        if (byteLimit == 0)
+        {
+            return (newEndsAt, 0);
+        }
+
+        var byteCap = maxima.Bytes == 0 ? FieldRanges.MaxSessionBytes : maxima.Bytes;
+        return (newEndsAt, Math.Max(byteLimit, Math.Min(SaturatingAdd(byteLimit, addBytes), byteCap)));
+    }
+
+    /// <summary><paramref name="value"/> + <paramref name="add"/> (not negative), or long.MaxValue where that would overflow.</summary>
+    public static long SaturatingAdd(long value, long add) =>
+        add > 0 && value > long.MaxValue - add ? long.MaxValue : value + Math.Max(add, 0);
 
     /// <summary>Sets (or with both 0, removes) a terminal's own maxima; committed before returning.</summary>
     public void Set(string terminalId, long maxSeconds, long maxBytes) => database.Write((connection, transaction) =>
@@ -38,20 +64,6 @@ public sealed class SessionPolicy(Database database, ServerOptions options)
                 "INSERT INTO session_policies (terminal_id, max_seconds, max_bytes) VALUES ($terminal, $seconds, $bytes) " +
                 "ON CONFLICT (terminal_id) DO UPDATE SET max_seconds = excluded.max_seconds, max_bytes = excluded.max_bytes;",
                 ("$terminal", terminalId), ("$seconds", maxSeconds), ("$bytes", maxBytes)));
-
-    /// <summary>Checks what a caller asks for (F23): no negative limits.</summary>
-    public static void Validate(ConnectionRequest request)
-    {
-        if (request.TimeLimitSeconds < 0)
-        {
-            throw Fields.Invalid(nameof(ConnectionRequest.TimeLimitSeconds), "must be 0 (the server's default) or more");
-        }
-
-        if (request.ByteLimit < 0)
-        {
-            throw Fields.Invalid(nameof(ConnectionRequest.ByteLimit), "must be 0 (no byte limit) or more");
-        }
-    }
 
     private SessionMaxima Of(SqliteConnection connection, SqliteTransaction? transaction, string terminalId)
     {

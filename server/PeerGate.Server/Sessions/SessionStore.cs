@@ -12,7 +12,7 @@ namespace PeerGate.Server.Sessions;
 /// commits before it is answered, together with the triggers that announce it. Sessions past their
 /// EndsAt become expired when next touched, so a vanished device's session ends on its own without a timer.
 /// </summary>
-public sealed class SessionStore(Database database, SessionPolicy policy)
+public sealed class SessionStore(Database database, SessionPolicy policy, ServerOptions options)
 {
     public const string CallerSide = "caller";
     public const string CalleeSide = "callee";
@@ -76,10 +76,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
         }
 
         var maxima = policy.Maxima(connection, transaction, session.Caller, session.Callee);
-        var endsAt = Math.Max(session.EndsAt, Math.Min(session.EndsAt + request.AddSeconds, session.StartedAt + maxima.Seconds));
-        var byteLimit = session.ByteLimit == 0 ? 0
-            : maxima.Bytes == 0 ? session.ByteLimit + request.AddBytes
-            : Math.Max(session.ByteLimit, Math.Min(session.ByteLimit + request.AddBytes, maxima.Bytes));
+        var (endsAt, byteLimit) = SessionPolicy.Extend(session.StartedAt, session.EndsAt, session.ByteLimit, request.AddSeconds, request.AddBytes, maxima);
         if (endsAt == session.EndsAt && byteLimit == session.ByteLimit)
         {
             throw ApiProblem.Exception(StatusCodes.Status403Forbidden, ErrorCodes.ExtensionRefused, "The session is at the most its policy allows.");
@@ -91,7 +88,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
             ("$ends", endsAt), ("$bytes", byteLimit), ("$session", sessionId));
         var other = session.Caller == terminalId ? session.Callee : session.Caller;
         var trigger = new Trigger { Kind = TriggerKinds.SessionLimits, CreatedAt = now, SessionId = sessionId, SessionEndsAt = endsAt, SessionByteLimit = byteLimit };
-        TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt);
+        TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt, options.MaxQueuedTriggersPerDevice);
         return (new SessionLimits { SessionId = sessionId, EndsAt = endsAt, ByteLimit = byteLimit }, other);
     });
 
@@ -153,7 +150,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
         foreach (var terminal in new[] { session.Caller, session.Callee })
         {
             var trigger = new Trigger { Kind = TriggerKinds.SessionEnd, CreatedAt = now, SessionId = session.SessionId, PeerTerminalId = terminal == session.Caller ? session.Callee : session.Caller };
-            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1));
+            TriggerStore.Enqueue(connection, transaction, terminal, trigger, Math.Max(session.EndsAt, now + 1), int.MaxValue);
         }
     }
 
@@ -165,7 +162,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy)
     });
 
     /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt.</summary>
-    private static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now) => connection.Execute(
+    public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now) => connection.Execute(
         transaction,
         "UPDATE sessions SET state = $expired, ended_by = $expiry, ended_at = ends_at WHERE state = $active AND ends_at <= $now;",
         ("$expired", SessionStates.Expired), ("$expiry", ByExpiry), ("$active", SessionStates.Active), ("$now", now));

@@ -24,8 +24,8 @@ public static class SessionsApi
         var sessions = routes.MapGroup(Routes.Sessions).RequireCertificate();
 
         sessions.MapGet(string.Empty, List).WithName("ListSessions");
-        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").Accepts<ExtensionRequest>(RequestBody.JsonType);
-        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").Accepts<SessionEndNotice>(RequestBody.JsonType);
+        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").RequireDeviceWriteLimit().Accepts<ExtensionRequest>(RequestBody.JsonType);
+        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").RequireDeviceWriteLimit().Accepts<SessionEndNotice>(RequestBody.JsonType);
         return routes;
     }
 
@@ -37,9 +37,9 @@ public static class SessionsApi
     {
         var request = await RequestBody.ReadAsync<ExtensionRequest>(context);
         RequireSessionId(sessionId);
-        if (request.AddSeconds < 0 || request.AddBytes < 0 || (request.AddSeconds == 0 && request.AddBytes == 0))
+        if (request.AddSeconds == 0 && request.AddBytes == 0)
         {
-            throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "and AddBytes must not be negative, and one must be more than 0");
+            throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "or AddBytes must be more than 0");
         }
 
         var (limits, other) = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
@@ -57,11 +57,6 @@ public static class SessionsApi
         if (!Reasons.Contains(notice.Reason, StringComparer.Ordinal))
         {
             throw Fields.Invalid(nameof(SessionEndNotice.Reason), "must be one of " + string.Join(", ", Reasons));
-        }
-
-        if (notice.BytesSent < 0 || notice.BytesReceived < 0)
-        {
-            throw Fields.Invalid(nameof(SessionEndNotice.BytesSent), "and BytesReceived must not be negative");
         }
 
         if (!string.IsNullOrEmpty(notice.Detail))

@@ -210,6 +210,15 @@ public static class Migrations
             at INTEGER NOT NULL
         );
         """,
+
+        // 6: indexes for bounded retention: the attempt log by caller and by age, certificates and ended sessions by age, triggers by expiry.
+        """
+        CREATE INDEX connection_attempts_caller ON connection_attempts (caller, id);
+        CREATE INDEX connection_attempts_at ON connection_attempts (at);
+        CREATE INDEX certificates_expiry ON certificates (expires_at);
+        CREATE INDEX sessions_ended ON sessions (ended_at);
+        CREATE INDEX triggers_expiry ON triggers (expires_at);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

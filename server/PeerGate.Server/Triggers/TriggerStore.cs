@@ -2,34 +2,65 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host;
+using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Triggers;
 
 /// <summary>
 /// The per-terminal trigger queues (F21), the source of truth of the channel: a trigger is a row
-/// until its terminal acknowledges it with the poll cursor, or until it expires.
+/// until its terminal acknowledges it with the poll cursor, until it expires, or until a newer
+/// trigger that says everything it said replaces it. Each queue is bounded
+/// (<see cref="ServerOptions.MaxQueuedTriggersPerDevice"/>): a trigger that would pass the bound is
+/// refused to whoever caused it (503 trigger_queue_full), never made room for by dropping another.
 /// </summary>
-public sealed class TriggerStore(Database database)
+public sealed class TriggerStore(Database database, ServerOptions options)
 {
     /// <summary>Most triggers handed out in one batch; the rest follow on the next poll.</summary>
     public const int MaxBatch = 32;
 
     /// <summary>Queues <paramref name="trigger"/> for <paramref name="terminalId"/> and commits it; returns its sequence number.</summary>
     public long Enqueue(string terminalId, Trigger trigger, long expiresAt) =>
-        database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt));
+        database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice));
 
     /// <summary>
     /// Queues inside the caller's transaction, so a trigger can commit together with what it announces.
     /// Sets <see cref="Trigger.Seq"/> to the next number of the terminal and drops its expired rows
     /// (<see cref="Trigger.CreatedAt"/> is now).
+    /// <para>
+    /// Per kind: session-limits carries a session's whole current limits, so it replaces the
+    /// unacknowledged session-limits of the same session; session-end replaces both (the limits of an
+    /// ended session are moot). The replacement gets a new number, so a device that already handled
+    /// the old one still sees the new one, and one that did not sees only the newest: nothing is
+    /// handled twice or missed. Status and permit queries each have a caller waiting for their own
+    /// reply and expire with that wait, and each session offer carries its own secrets, so those are
+    /// never replaced. A queue holding <paramref name="capacity"/> triggers refuses any more with
+    /// trigger_queue_full, except session-end: an operator's or policy's end must reach the device,
+    /// and there is at most one per session.
+    /// </para>
     /// </summary>
-    public static long Enqueue(SqliteConnection connection, SqliteTransaction transaction, string terminalId, Trigger trigger, long expiresAt)
+    public static long Enqueue(SqliteConnection connection, SqliteTransaction transaction, string terminalId, Trigger trigger, long expiresAt, int capacity)
     {
         connection.Execute(
             transaction,
             "DELETE FROM triggers WHERE terminal_id = $terminal AND expires_at <= $now;",
             ("$terminal", terminalId), ("$now", trigger.CreatedAt));
+        if (trigger.Kind is TriggerKinds.SessionLimits or TriggerKinds.SessionEnd && trigger.SessionId is not null)
+        {
+            connection.Execute(
+                transaction,
+                "DELETE FROM triggers WHERE terminal_id = $terminal AND kind IN ($limits, $kind) AND json_extract(body, '$.SessionId') = $session;",
+                ("$terminal", terminalId), ("$limits", TriggerKinds.SessionLimits), ("$kind", trigger.Kind), ("$session", trigger.SessionId));
+        }
+
+        if (trigger.Kind != TriggerKinds.SessionEnd && Queued(connection, transaction, terminalId, capacity) >= capacity)
+        {
+            throw ApiProblem.Exception(
+                StatusCodes.Status503ServiceUnavailable,
+                ErrorCodes.TriggerQueueFull,
+                "The other device has as many undelivered triggers as it may hold; try again once it has caught up.");
+        }
+
         var seq = Convert.ToInt64(
             connection.Scalar(
                 transaction,
@@ -45,6 +76,14 @@ public sealed class TriggerStore(Database database)
             ("$created", trigger.CreatedAt), ("$expires", expiresAt));
         return seq;
     }
+
+    /// <summary>Rows in the terminal's queue, counted up to <paramref name="enough"/> (the count only has to reach the bound).</summary>
+    private static long Queued(SqliteConnection connection, SqliteTransaction transaction, string terminalId, int enough) => Convert.ToInt64(
+        connection.Scalar(
+            transaction,
+            "SELECT count(*) FROM (SELECT 1 FROM triggers WHERE terminal_id = $terminal LIMIT $enough);",
+            ("$terminal", terminalId), ("$enough", enough)),
+        System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Deletes everything of the terminal up to and including <paramref name="cursor"/> (the device has

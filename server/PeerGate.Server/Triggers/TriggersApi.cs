@@ -16,7 +16,7 @@ public static class TriggersApi
         var triggers = routes.MapGroup(Routes.Triggers).RequireCertificate();
 
         triggers.MapGet(string.Empty, Poll).WithName("PollTriggers");
-        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").Accepts<TriggerReply>(RequestBody.JsonType);
+        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").RequireDeviceWriteLimit().Accepts<TriggerReply>(RequestBody.JsonType);
         return routes;
     }
 
@@ -125,7 +125,6 @@ public static class TriggersApi
             Fields.RequireLabels([reply.Reason], 1, 64, nameof(TriggerReply.Reason));
         }
 
-        Fields.RequireRange(reply.RetryAfterSeconds, 0, 86400, nameof(TriggerReply.RetryAfterSeconds));
         DeviceHeldList.Validate(reply.Permits, nameof(TriggerReply.Permits));
         DeviceHeldList.Validate(reply.Denies, nameof(TriggerReply.Denies));
 
@@ -140,20 +139,8 @@ public static class TriggersApi
             : ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
     }
 
-    private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value)
-    {
-        if (value.Count == 0)
-        {
-            return 0;
-        }
-
-        if (value.Count > 1 || !long.TryParse(value[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var cursor))
-        {
-            throw Fields.Invalid("after", "must be one non-negative whole number (the last sequence number handled)");
-        }
-
-        return cursor;
-    }
+    private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value) =>
+        NumericFields.Query(value, "after", 0, FieldRanges.MaxTriggerSeq, 0);
 
     /// <summary>
     /// How long this poll may wait: the server's poll timeout, or less when the device asks with
@@ -167,13 +154,7 @@ public static class TriggersApi
             return longest;
         }
 
-        if (value.Count > 1
-            || !int.TryParse(value[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            || seconds < 1)
-        {
-            throw Fields.Invalid("wait", "must be a whole number of seconds, at least 1");
-        }
-
+        var seconds = NumericFields.Query(value, "wait", 1, FieldRanges.MaxPollWaitSeconds, 0);
         return seconds < longest.TotalSeconds ? TimeSpan.FromSeconds(seconds) : longest;
     }
 
