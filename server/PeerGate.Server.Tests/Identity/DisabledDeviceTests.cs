@@ -52,6 +52,11 @@ public sealed class DisabledDeviceTests
     private static readonly HashSet<string> OpenRoutes = new(StringComparer.Ordinal)
     {
         "GET /health",
+        "HEAD /health",
+        "GET /health/live",
+        "HEAD /health/live",
+        "GET /health/ready",
+        "HEAD /health/ready",
         "GET /metrics",
         "GET /openapi/{documentName}.json",
         "GET /v1/service/entry",
