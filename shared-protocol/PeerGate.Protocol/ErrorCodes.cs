@@ -80,5 +80,10 @@ namespace PeerGate.Protocol
         public const string AdminUnauthorized = "admin_unauthorized";
         public const string AlreadyExists = "already_exists";
         public const string NotFound = "not_found";
+
+        // Device names bound to a device (F22).
+
+        /// <summary>The name is not this device's and it may not claim it: self-claim is off, or the device holds another name.</summary>
+        public const string NameNotBound = "name_not_bound";
     }
 }
