@@ -56,6 +56,7 @@ public static class PeerGateServer
 
         // Registry, with the gate that decides who sees whom.
         builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<DeviceNameStore>();
         builder.Services.AddSingleton<VisibilityGate>();
 
         // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
@@ -116,6 +117,7 @@ public static class PeerGateServer
         options.MaxSessionSeconds = section.GetValue("MaxSessionSeconds", options.MaxSessionSeconds);
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
+        options.DeviceNameSelfClaim = section.GetValue("DeviceNameSelfClaim", options.DeviceNameSelfClaim);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -95,6 +95,13 @@ public sealed class ServerOptions
 
     /// <summary>Largest request body accepted; device messages are a few hundred bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Whether a device may claim an unbound device name by registering it (F22); off by default, so
+    /// only the operator binds names and no device can take a name a permit trusts. Configuration:
+    /// PeerGate:DeviceNameSelfClaim.
+    /// </summary>
+    public bool DeviceNameSelfClaim { get; set; }
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>
