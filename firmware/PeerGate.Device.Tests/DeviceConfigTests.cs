@@ -24,6 +24,11 @@ public sealed class DeviceConfigTests
     [TestMethod]
     [DataRow("DevicePermits=colour:red", DisplayName = "unknown kind")]
     [DataRow("DeviceDenies=terminal", DisplayName = "no value")]
+    [DataRow("DevicePermits=name:TERM1\u200b", DisplayName = "zero-width space in a name")]
+    [DataRow("DeviceDenies=name:\u0422ERM1", DisplayName = "Cyrillic look-alike name")]
+    [DataRow("Name=\u202eTERM1", DisplayName = "bidi override in the device's name")]
+    [DataRow("Name=TERM\u00001", DisplayName = "NUL in the device's name")]
+    [DataRow("Name=" + "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", DisplayName = "65-character name")]
     public void BadDeviceHeldEntryNamesTheLine(string entry)
     {
         var error = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + entry));

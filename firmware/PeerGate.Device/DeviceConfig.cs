@@ -280,6 +280,11 @@ namespace PeerGate.Device
                     break;
 
                 case "name":
+                    if (value.Length > 0 && !DeviceNames.IsValid(value))
+                    {
+                        throw LineError(lineNumber, "Name " + DeviceNames.Rule, line);
+                    }
+
                     Name = value.Length == 0 ? null : value;
                     break;
 

@@ -47,7 +47,7 @@ internal static class Db
     /// <summary>Row counts of every table that a refusal must leave alone.</summary>
     public static string Snapshot(TestServer server) => string.Join(
         ",",
-        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries", "permits", "permit_policies", "triggers", "sessions" }
+        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries", "permits", "permit_policies", "triggers", "sessions", "device_names" }
             .Select(table => table + "=" + Count(server, $"SELECT count(*) FROM {table}")));
 }
 
@@ -58,6 +58,14 @@ internal static class Devices
     {
         var deviceId = TestDevice.NewDeviceId();
         var enrolled = await server.Admin.EnrollDeviceAsync(deviceId, groups: groups);
+        return new TestDevice(deviceId, Convert.FromHexString(enrolled.KeyHex));
+    }
+
+    /// <summary>Enrolls a device with its device name bound by the operator at enrollment (F22).</summary>
+    public static async Task<TestDevice> EnrollNamedAsync(TestServer server, string name, params string[] groups)
+    {
+        var deviceId = TestDevice.NewDeviceId();
+        var enrolled = await server.Admin.EnrollDeviceAsync(deviceId, groups: groups, name: name);
         return new TestDevice(deviceId, Convert.FromHexString(enrolled.KeyHex));
     }
 

@@ -62,6 +62,7 @@ public static class PeerGateServer
 
         // Registry, with the gate that decides who sees whom.
         builder.Services.AddSingleton<RegistryStore>();
+        builder.Services.AddSingleton<DeviceNameStore>();
         builder.Services.AddSingleton<VisibilityGate>();
 
         // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
@@ -131,6 +132,7 @@ public static class PeerGateServer
         options.MaxConnectionAttemptsPerCaller = section.GetValue("MaxConnectionAttemptsPerCaller", options.MaxConnectionAttemptsPerCaller);
         options.ExpiredCertificateRetention = Days(section, "ExpiredCertificateRetentionDays", options.ExpiredCertificateRetention);
         options.EndedSessionRetention = Days(section, "EndedSessionRetentionDays", options.EndedSessionRetention);
+        options.DeviceNameSelfClaim = section.GetValue("DeviceNameSelfClaim", options.DeviceNameSelfClaim);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -145,6 +145,13 @@ public sealed class ServerOptions
 
     /// <summary>How long an ended session and its end notices are kept after it ended. Configuration: PeerGate:EndedSessionRetentionDays.</summary>
     public TimeSpan EndedSessionRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Whether a device may claim an unbound device name by registering it (F22); off by default, so
+    /// only the operator binds names and no device can take a name a permit trusts. Configuration:
+    /// PeerGate:DeviceNameSelfClaim.
+    /// </summary>
+    public bool DeviceNameSelfClaim { get; set; }
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

@@ -106,5 +106,10 @@ namespace PeerGate.Protocol
         /// stored or announced. Try again once that device has caught up.
         /// </summary>
         public const string TriggerQueueFull = "trigger_queue_full";
+
+        // Device names bound to a device (F22).
+
+        /// <summary>The name is not this device's and it may not claim it: self-claim is off, or the device holds another name.</summary>
+        public const string NameNotBound = "name_not_bound";
     }
 }

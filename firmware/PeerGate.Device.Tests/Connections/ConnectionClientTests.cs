@@ -133,6 +133,17 @@ public sealed class ConnectionClientTests
     }
 
     [TestMethod]
+    [DataRow("\u202eTERM2", DisplayName = "bidi override")]
+    [DataRow("TERM2\u200b", DisplayName = "zero-width space")]
+    [DataRow("\u0422ERM2", DisplayName = "Cyrillic Te")]
+    [DataRow("TERM\n2", DisplayName = "newline")]
+    public void MalformedCalleeNameIsNeverSent(string name)
+    {
+        Assert.Throws<ArgumentException>(() => _client.Request(new ConnectionRequest { CalleeName = name }));
+        Assert.IsEmpty(_internet.Requests);
+    }
+
+    [TestMethod]
     public void GrantByNameWithoutCalleeIdIsAnUnexpectedAnswer()
     {
         var grant = Grant();

@@ -17,7 +17,8 @@ public sealed class PermitClientTests
 
         Assert.AreEqual(PermitKinds.Terminal, entry.Kind);
         Assert.AreEqual("T-0002", entry.Value);
-        Assert.AreEqual("name:a:b", PermitEntries.Format(PermitEntries.Parse("name:a:b")));
+        Assert.AreEqual("terminal:a:b", PermitEntries.Format(PermitEntries.Parse("terminal:a:b")));
+        Assert.AreEqual("name:maintenance@example.com", PermitEntries.Format(PermitEntries.Parse("name:maintenance@example.com")));
     }
 
     [TestMethod]
@@ -30,6 +31,30 @@ public sealed class PermitClientTests
         var error = Assert.Throws<ArgumentException>(() => PermitEntries.Parse(text));
 
         Assert.Contains(text, error.Message);
+    }
+
+    [TestMethod]
+    [DataRow("name:\u202eTERM1", DisplayName = "bidi override")]
+    [DataRow("name:TERM1\u200b", DisplayName = "zero-width space")]
+    [DataRow("name:\u0422ERM1", DisplayName = "Cyrillic Te")]
+    [DataRow("name:TERM 1", DisplayName = "space")]
+    [DataRow("name:a:b", DisplayName = "colon")]
+    public void MalformedNameEntryIsRefusedWithTheRule(string text)
+    {
+        var error = Assert.Throws<ArgumentException>(() => PermitEntries.Parse(text));
+
+        Assert.Contains(DeviceNames.Rule, error.Message);
+    }
+
+    [TestMethod]
+    public void MalformedNameEntryIsNeverSent()
+    {
+        var internet = new FakeInternet();
+        var client = new PermitClient(new ApiClient(internet, new TestJsonCodec(), 5000), new FakeCertificateHolder(), new RecordingLog());
+        var entry = new PermitEntry { Kind = PermitKinds.Name, Value = "TERM1\u200b" };
+
+        Assert.Throws<ArgumentException>(() => client.Apply(new PermitRequest { Operations = [PermitClient.Operation(PermitOps.Add, [entry])] }));
+        Assert.IsEmpty(internet.Requests);
     }
 
     [TestMethod]

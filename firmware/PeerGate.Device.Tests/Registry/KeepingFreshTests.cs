@@ -31,6 +31,18 @@ public sealed class KeepingFreshTests
     }
 
     [TestMethod]
+    public void MalformedNameSetInCodeIsNeverSent()
+    {
+        var rig = DeviceRig.WithChain(1);
+        rig.Config.Name = "TERM1\u200b";
+
+        Assert.IsFalse(rig.NewAgent().RunOnce());
+
+        Assert.IsEmpty(rig.Registry.Registrations);
+        Assert.IsFalse(rig.Internet.Requests.Any(r => r.Path == Routes.Registrations));
+    }
+
+    [TestMethod]
     public void ReRegistersAtRefreshAfterAndNotBefore()
     {
         var rig = DeviceRig.WithChain(1);

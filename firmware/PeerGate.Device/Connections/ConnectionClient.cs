@@ -58,6 +58,12 @@ namespace PeerGate.Device.Connections
                 throw new ArgumentException("give either a callee Terminal ID or a callee name");
             }
 
+            // A name the server would refuse is never sent (F22): one syntax on both sides.
+            if (!IsEmpty(request.CalleeName) && !DeviceNames.IsValid(request.CalleeName))
+            {
+                throw new ArgumentException("callee name " + DeviceNames.Rule);
+            }
+
             if (request.TimeLimitSeconds < 0 || request.ByteLimit < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(request), "session limits are 0 (server default) or positive");

@@ -32,6 +32,20 @@ namespace PeerGate.Device.Permits
                 throw new ArgumentException("a permit request needs at least one operation");
             }
 
+            // An entry the server would refuse (a malformed name) is never sent.
+            for (int i = 0; i < request.Operations.Length; i++)
+            {
+                PermitEntry[] entries = request.Operations[i] == null ? null : request.Operations[i].Entries;
+                for (int j = 0; entries != null && j < entries.Length; j++)
+                {
+                    string problem = PermitEntries.Check(entries[j]);
+                    if (problem != null)
+                    {
+                        throw new ArgumentException("operation " + i.ToString() + ", entry " + j.ToString() + ": " + problem);
+                    }
+                }
+            }
+
             CertificateResponse certificate = Current();
             try
             {

@@ -29,7 +29,29 @@ namespace PeerGate.Device.Permits
             PermitEntry entry = new PermitEntry();
             entry.Kind = kind;
             entry.Value = text.Substring(colon + 1);
+            string problem = Check(entry);
+            if (problem != null)
+            {
+                throw new ArgumentException("permit entry '" + text + "': " + problem);
+            }
+
             return entry;
+        }
+
+        /// <summary>Why the server would refuse the entry, or null; a name must follow <see cref="DeviceNames"/>.</summary>
+        public static string Check(PermitEntry entry)
+        {
+            if (entry == null)
+            {
+                return "the entry is null";
+            }
+
+            if (entry.Kind == PermitKinds.Name && !DeviceNames.IsValid(entry.Value))
+            {
+                return "a device name " + DeviceNames.Rule;
+            }
+
+            return null;
         }
 
         public static string Format(PermitEntry entry)

@@ -76,6 +76,13 @@ namespace PeerGate.Device.Registry
                 throw new InvalidOperationException("no certificate to register with");
             }
 
+            // The config file refuses a bad name; one set in code is not sent either (F22).
+            if (_config.Name != null && _config.Name.Length > 0 && !DeviceNames.IsValid(_config.Name))
+            {
+                _log.Event("register.refused", "device name " + DeviceNames.Rule);
+                throw new ApiException(ApiFailure.Refused, ErrorCodes.InvalidField, 0, "device name " + DeviceNames.Rule);
+            }
+
             string localIp = _network.LocalIp;
             RegistrationRequest request = new RegistrationRequest();
             request.TerminalId = _certificate.TerminalId;

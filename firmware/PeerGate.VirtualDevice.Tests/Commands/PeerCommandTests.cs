@@ -26,6 +26,11 @@ public sealed class PeerCommandTests
     [DataRow(new[] { "permit", "policy", "--device-held", "yes" }, "on or off")]
     [DataRow(new[] { "permit", "policy", "--device-held", "on", "--uniform-denial", "on" }, "takes one of")]
     [DataRow(new[] { "permit", "policy" }, "takes one of")]
+    [DataRow(new[] { "connect", "--name", "\u202eTERM1", "--message", "hi" }, "--name must be 1 to 64 ASCII letters")]
+    [DataRow(new[] { "connect", "--name", "TERM1\u200b", "--message", "hi" }, "--name must be 1 to 64 ASCII letters")]
+    [DataRow(new[] { "connect", "--name", "\u0422ERM1", "--message", "hi" }, "--name must be 1 to 64 ASCII letters")]
+    [DataRow(new[] { "permit", "add", "name:TERM1\u200b" }, "a device name must be 1 to 64 ASCII letters")]
+    [DataRow(new[] { "permit", "add", "name:\u0422ERM1" }, "a device name must be 1 to 64 ASCII letters")]
     [DataRow(new[] { "end" }, "exactly one session ID")]
     [DataRow(new[] { "end", "S-1", "--reason", "bored" }, "--reason must be")]
     public void WrongUseExitsTwoAndSaysWhy(string[] args, string why)

@@ -21,11 +21,36 @@ public sealed class SessionScenarioTests
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task StrangerClaimingTheNameFirstIsRefusedAndTheCallerReachesTheOwner()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var name = "TERM-" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var callee = await lab.AddDeviceAsync(listens: true, Cancel, name: name);
+        var stranger = await lab.AddDeviceAsync(listens: true, Cancel, $"Name={name}\n");
+        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
+
+        // The stranger registers first, claiming the name the operator bound to the callee at enrollment.
+        var strangerAgent = stranger.Device.Boot(stranger.Config, out _);
+        Assert.IsFalse(strangerAgent.RunOnce(), stranger.Log);
+        Assert.AreEqual(ErrorCodes.NameTaken, strangerAgent.LastErrorCode);
+        await callee.StartAsync(Cancel);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+
+        var exit = Cli.Run(["connect", "--name", name.ToLowerInvariant(), "--message", "to the owner", .. caller.CliOptions], out var output);
+
+        Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
+        Assert.Contains($"callee {callee.Agent!.TerminalId}", output);
+        Assert.AreEqual(callee.Agent.TerminalId, (await lab.Server.Admin.ListNamesAsync(Cancel)).Single().TerminalId);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
     public async Task CallerConnectsByNameAndBothSidesReportTheEnd()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel);
         var name = "TERM-" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (callee, caller, _) = await PermittedPairAsync(lab, $"Name={name}\n");
+        var (callee, caller, _) = await PermittedPairAsync(lab, calleeName: name);
         var calleeAgent = callee.Agent!;
 
         var exit = Cli.Run(["connect", "--name", name, "--message", "hello by name", .. caller.CliOptions], out var output);
@@ -238,9 +263,9 @@ public sealed class SessionScenarioTests
     /// A listening callee (with <paramref name="calleeConfig"/>), running, that permits a caller; the
     /// caller is enrolled but not started (the CLI drives it).
     /// </summary>
-    private async Task<(LabDevice Callee, LabDevice Caller, string CallerId)> PermittedPairAsync(ConnectionLab lab, string calleeConfig = "")
+    private async Task<(LabDevice Callee, LabDevice Caller, string CallerId)> PermittedPairAsync(ConnectionLab lab, string calleeConfig = "", string? calleeName = null)
     {
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel, calleeConfig);
+        var callee = await lab.AddDeviceAsync(listens: true, Cancel, calleeConfig, calleeName);
         var caller = await lab.AddDeviceAsync(listens: false, Cancel);
         await callee.StartAsync(Cancel);
         var callerId = await caller.TerminalIdAsync();

@@ -58,14 +58,15 @@ public sealed class ConnectionLab : IAsyncDisposable
 
     /// <summary>
     /// Enrolls a new device; with <paramref name="listens"/> it accepts peers on a free loopback port.
-    /// <paramref name="extraConfig"/> holds more configuration lines (Name=, DevicePermits=, ...).
+    /// <paramref name="extraConfig"/> holds more configuration lines (DevicePermits=, ...). A
+    /// <paramref name="name"/> is bound to the device at enrollment, as an operator does, and put in its config.
     /// </summary>
-    public async Task<LabDevice> AddDeviceAsync(bool listens, CancellationToken cancel, string extraConfig = "")
+    public async Task<LabDevice> AddDeviceAsync(bool listens, CancellationToken cancel, string extraConfig = "", string? name = null)
     {
         var deviceId = TestDevice.NewDeviceId();
         var key = RandomNumberGenerator.GetBytes(32);
-        await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancel);
-        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={LoopbackPorts.Free()}\n" : "") + extraConfig;
+        await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), name: name, cancellationToken: cancel);
+        var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={LoopbackPorts.Free()}\n" : "") + (name is null ? "" : $"Name={name}\n") + extraConfig;
         var device = new LabDevice(new ScenarioDevice(deviceId, key), configText, Clock);
         _devices.Add(device);
         return device;

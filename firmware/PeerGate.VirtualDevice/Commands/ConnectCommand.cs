@@ -31,6 +31,11 @@ public static class ConnectCommand
             throw new UsageException("connect needs exactly one callee: a Terminal ID or --name NAME");
         }
 
+        if (name is not null && !DeviceNames.IsValid(name))
+        {
+            throw new UsageException($"--name {DeviceNames.Rule} (no spaces, control, invisible or non-ASCII characters)");
+        }
+
         var request = new ConnectionRequest
         {
             CalleeTerminalId = name is null ? line.Positionals[0] : null,

@@ -10,7 +10,9 @@ public sealed class Commands(AdminClient admin, TextWriter output)
     public const string Usage = """
         usage: peergate-op [--server URL] [--token TOKEN | --token-file PATH] COMMAND
 
-          enroll device <DeviceId> [--key HEX] [--group G]...   enroll a device (key generated when omitted, shown once)
+          enroll device <DeviceId> [--key HEX] [--group G]... [--name NAME]
+                                                                enroll a device (key generated when omitted, shown once),
+                                                                binding its device name at once
           enroll group <GroupId> [--key HEX]                    enroll a group whose key derives member keys
           disable device <DeviceId>                             refuse it on every route at once, until enabled
           enable device <DeviceId>
@@ -30,6 +32,11 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           terminate <SessionId>                                 end an active session; both devices are told through the trigger channel
           session-policy <TerminalId> --max-seconds N [--max-bytes N]
                                                                 a device's ceiling on a session's total lifetime and bytes (0: the server's)
+          names                                                 device names: owner, state, bound by the operator or claimed
+          names bind <Name> <DeviceId> [--issuer I]             the name belongs to that device (another device's name: refused)
+          names rebind <Name> <DeviceId> [--issuer I]           move the name to that device, replacing the device's other name
+          names reserve <Name>                                  no device may claim the name until it is bound
+          names release <Name>                                  free the name; permit entries naming it match nobody
 
         The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
         """;
@@ -51,10 +58,20 @@ public sealed class Commands(AdminClient admin, TextWriter output)
             case "alloc entry": await AllocationEntryAsync(args); break;
             case "alloc service-entry": await ServiceEntryAsync(args); break;
             case "alloc list": await ListAllocationAsync(args); break;
+            case "names bind": await BindNameAsync(args, rebind: false); break;
+            case "names rebind": await BindNameAsync(args, rebind: true); break;
+            case "names reserve": await ReserveNameAsync(args); break;
+            case "names release": await ReleaseNameAsync(args); break;
             default:
                 if (args.Words.Count == 1 && args.Words[0] == "devices")
                 {
                     await ListDevicesAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count == 1 && args.Words[0] == "names")
+                {
+                    await ListNamesAsync(args);
                     break;
                 }
 
@@ -97,10 +114,11 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         var deviceId = args.Word(2, "Device ID");
         var key = args.Optional("key");
         var groups = args.All("group");
+        var name = args.Optional("name");
         args.EnsureAllUsed(3);
 
-        var enrolled = await admin.EnrollDeviceAsync(deviceId, key, groups);
-        output.WriteLine($"enrolled device {enrolled.DeviceId}{(enrolled.Groups.Length > 0 ? " in " + string.Join(", ", enrolled.Groups) : string.Empty)}");
+        var enrolled = await admin.EnrollDeviceAsync(deviceId, key, groups, name);
+        output.WriteLine($"enrolled device {enrolled.DeviceId}{(enrolled.Groups.Length > 0 ? " in " + string.Join(", ", enrolled.Groups) : string.Empty)}{(name is null ? string.Empty : " as " + name)}");
         if (key is null)
         {
             output.WriteLine($"device key (shown once, write it into the device): {enrolled.KeyHex}");
@@ -201,6 +219,42 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 d.Disabled ? "disabled" : d.Online ? "online" : "offline",
                 d.Name ?? "-",
             }));
+    }
+
+    private async Task ListNamesAsync(Arguments args)
+    {
+        args.EnsureAllUsed(1);
+        var names = await admin.ListNamesAsync();
+        Table.Write(
+            output,
+            ["NAME", "STATE", "DEVICE", "ISSUER", "TERMINAL", "BOUND BY", "SINCE"],
+            names.Select(n => new[] { n.Name, n.State, n.DeviceId ?? "-", n.Issuer ?? "-", n.TerminalId ?? "-", n.BoundBy, Time(n.BoundAt) }));
+    }
+
+    private async Task BindNameAsync(Arguments args, bool rebind)
+    {
+        var name = args.Word(2, "name");
+        var deviceId = args.Word(3, "Device ID");
+        var issuer = args.Optional("issuer");
+        args.EnsureAllUsed(4);
+        var bound = await admin.BindNameAsync(name, deviceId, issuer, rebind);
+        output.WriteLine($"name {bound.Name} belongs to device {bound.DeviceId} ({bound.Issuer}){(bound.TerminalId is null ? string.Empty : ", terminal " + bound.TerminalId)}");
+    }
+
+    private async Task ReserveNameAsync(Arguments args)
+    {
+        var name = args.Word(2, "name");
+        args.EnsureAllUsed(3);
+        var reserved = await admin.ReserveNameAsync(name);
+        output.WriteLine($"name {reserved.Name} is reserved: no device may claim it");
+    }
+
+    private async Task ReleaseNameAsync(Arguments args)
+    {
+        var name = args.Word(2, "name");
+        args.EnsureAllUsed(3);
+        await admin.ReleaseNameAsync(name);
+        output.WriteLine($"name {name} released: permit entries naming it match nobody until it is bound again");
     }
 
     private async Task ShowPermitsAsync(Arguments args)

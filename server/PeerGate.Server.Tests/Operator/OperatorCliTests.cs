@@ -74,6 +74,40 @@ public sealed class OperatorCliTests
     }
 
     [TestMethod]
+    public async Task NamesAreBoundReboundReservedAndReleasedFromTheCommandLine()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+
+        var enrolled = await RunAsync(server, "enroll", "device", "24A160C3D4E5", "--name", "TERM1");
+        await RunAsync(server, "enroll", "device", "24A160C3D4E6");
+        var bound = await RunAsync(server, "names", "bind", "door@example.com", "24A160C3D4E6");
+        var refused = await Assert.ThrowsExactlyAsync<AdminApiException>(() => RunAsync(server, "names", "bind", "TERM1", "24A160C3D4E6"));
+        var rebound = await RunAsync(server, "names", "rebind", "TERM1", "24A160C3D4E6");
+        var reserved = await RunAsync(server, "names", "reserve", "lobby");
+        var badName = await Assert.ThrowsExactlyAsync<AdminApiException>(() => RunAsync(server, "names", "reserve", "\u202eTERM1"));
+        var list = await RunAsync(server, "names");
+        var released = await RunAsync(server, "names", "release", "lobby");
+        var devices = await RunAsync(server, "devices");
+
+        StringAssert.Contains(enrolled, "enrolled device 24A160C3D4E5 as TERM1");
+        StringAssert.Contains(bound, "name door@example.com belongs to device 24A160C3D4E6 (test-auth)");
+        Assert.AreEqual(ErrorCodes.NameTaken, refused.Code);
+        StringAssert.Contains(rebound, "name TERM1 belongs to device 24A160C3D4E6");
+        StringAssert.Contains(reserved, "name lobby is reserved");
+        Assert.AreEqual(ErrorCodes.InvalidField, badName.Code);
+        StringAssert.Contains(list, "lobby  reserved  -");
+        StringAssert.Contains(list, "TERM1  bound     24A160C3D4E6  test-auth  -         operator");
+        StringAssert.Contains(released, "name lobby released");
+        StringAssert.Contains(devices, "TERM1");
+
+        // The rebind replaced the device's other name; the first device holds none now.
+        var names = await server.Admin.ListNamesAsync();
+        CollectionAssert.AreEqual(new[] { "TERM1" }, names.Select(n => n.Name).ToArray());
+        Assert.IsNull((await server.Admin.ListDevicesAsync()).Single(d => d.DeviceId == "24A160C3D4E5").Name);
+    }
+
+    [TestMethod]
     public async Task MistakesAreReportedWithTheirCause()
     {
         await using var server = await TestServer.StartAsync();

@@ -130,7 +130,7 @@ public sealed class DeviceHeldPermitTests
     private static async Task<(CertificateResponse Callee, CertificateResponse Caller)> PairAsync(TestServer server, HttpClient http)
     {
         var callee = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server, "lab"));
-        var caller = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server, "lab"), name: "TERM-C");
+        var caller = await Devices.RegisterAsync(server, http, await Devices.EnrollNamedAsync(server, "TERM-C", "lab"), name: "TERM-C");
         using var policy = await TestDevice.SetPolicyAsync(http, callee.Certificate, uniformDenial: false, deviceHeld: true);
         policy.EnsureSuccessStatusCode();
         return (callee, caller);

@@ -8,6 +8,7 @@ using PeerGate.Server.Connections;
 using PeerGate.Server.Http;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
+using PeerGate.Server.Registry;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Triggers;
 
@@ -39,6 +40,10 @@ public static class AdminApi
         admin.MapGet("/sessions", ListSessions);
         admin.MapPost("/sessions/{sessionId}/terminate", TerminateSession);
         admin.MapPut("/session-policies/{terminalId}", SetSessionPolicy).Accepts<SessionPolicyRequest>(RequestBody.JsonType);
+        admin.MapGet("/names", ListNames);
+        admin.MapPost("/names/bind", BindName).Accepts<NameBindingRequest>(RequestBody.JsonType);
+        admin.MapPost("/names/reserve", ReserveName).Accepts<NameBindingRequest>(RequestBody.JsonType);
+        admin.MapPost("/names/release", ReleaseName).Accepts<NameBindingRequest>(RequestBody.JsonType);
         return routes;
     }
 
@@ -55,7 +60,12 @@ public static class AdminApi
             Fields.RequireName(group, nameof(EnrollDeviceRequest.Groups));
         }
 
-        return TypedResults.Created(AdminPaths.Device(request.DeviceId), store.EnrollDevice(request.DeviceId, key, groups));
+        if (request.Name is not null)
+        {
+            Fields.RequireDeviceName(request.Name, nameof(EnrollDeviceRequest.Name));
+        }
+
+        return TypedResults.Created(AdminPaths.Device(request.DeviceId), store.EnrollDevice(request.DeviceId, key, groups, request.Name));
     }
 
     private static async Task<Created<EnrolledGroup>> EnrollGroup(HttpContext context, AdminStore store)
@@ -172,6 +182,54 @@ public static class AdminApi
         Fields.RequireName(terminalId, nameof(terminalId));
         policy.Set(terminalId, request.MaxSeconds, request.MaxBytes);
         return TypedResults.NoContent();
+    }
+
+    private static Ok<DeviceNameSummary[]> ListNames(DeviceNameStore names) => TypedResults.Ok(names.All());
+
+    /// <summary>Binds a device name to a device (F22): by Device ID, of this instance's devices unless an issuer is named.</summary>
+    private static async Task<Ok<DeviceNameSummary>> BindName(HttpContext context, DeviceNameStore names)
+    {
+        var request = await RequestBody.ReadAsync<NameBindingRequest>(context);
+        Fields.RequireDeviceName(request.Name, nameof(NameBindingRequest.Name));
+        if (request.DeviceId is null)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "DeviceId is required.");
+        }
+
+        Fields.RequireDeviceId(request.DeviceId, nameof(NameBindingRequest.DeviceId));
+        if (request.Issuer is not null)
+        {
+            Fields.RequireName(request.Issuer, nameof(NameBindingRequest.Issuer));
+        }
+
+        return TypedResults.Ok(names.Bind(request.Name, request.Issuer ?? names.OwnIssuer, request.DeviceId, request.Rebind));
+    }
+
+    private static async Task<Ok<DeviceNameSummary>> ReserveName(HttpContext context, DeviceNameStore names)
+    {
+        var request = await RequestBody.ReadAsync<NameBindingRequest>(context);
+        Fields.RequireDeviceName(request.Name, nameof(NameBindingRequest.Name));
+        RequireNameOnly(request);
+        return TypedResults.Ok(names.Reserve(request.Name));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ReleaseName(HttpContext context, DeviceNameStore names)
+    {
+        var request = await RequestBody.ReadAsync<NameBindingRequest>(context);
+        Fields.RequireDeviceName(request.Name, nameof(NameBindingRequest.Name));
+        RequireNameOnly(request);
+        return names.Release(request.Name)
+            ? TypedResults.NoContent()
+            : ApiProblem.NotFound(ErrorCodes.NotFound, "No device, reservation or suspended entry holds that name.");
+    }
+
+    /// <summary>Reserve and release name no device: one that does is a mistake worth refusing, not ignoring.</summary>
+    private static void RequireNameOnly(NameBindingRequest request)
+    {
+        if (request.DeviceId is not null || request.Issuer is not null || request.Rebind)
+        {
+            throw Fields.Invalid(nameof(NameBindingRequest.DeviceId), "must not be given to reserve or release a name");
+        }
     }
 
     /// <summary>An allocation hop names the level it leads to (1-4); an authentication hop leads to level 0.</summary>

@@ -11,9 +11,10 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Admin;
 
 /// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
-public sealed class AdminStore(Database database, RegistryStore registry, TimeProvider time)
+public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, TimeProvider time)
 {
-    public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups)
+    /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
+    public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
     {
         key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -36,6 +37,11 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
                     "INSERT OR IGNORE INTO groups (group_id, created_at) VALUES ($group, $now);" +
                     "INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES ($group, $device);",
                     ("$group", group), ("$device", deviceId), ("$now", now));
+            }
+
+            if (name is not null)
+            {
+                DeviceNameStore.Bind(connection, transaction, name, names.OwnIssuer, deviceId, rebind: false, now);
             }
 
             return 0;
@@ -141,7 +147,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, TimePr
                 registration = found;
             }
 
-            summaries.Add(Summarize(deviceId, terminalId, groups, disabled, registration, now));
+            summaries.Add(Summarize(deviceId, terminalId, groups, disabled, registration, now) with { Name = registration?.Name ?? names.NameOf(names.OwnIssuer, deviceId) });
         }
 
         foreach (var registration in registrations.Values)

@@ -19,6 +19,7 @@ namespace PeerGate.Server.Connections;
 /// </summary>
 public sealed class ConnectionBroker(
     RegistryStore registry,
+    DeviceNameStore names,
     PermitStore permits,
     TriggerStore triggers,
     TriggerHub hub,
@@ -99,7 +100,7 @@ public sealed class ConnectionBroker(
                 return uniformDenial ? NotFound : NotConnected;
             }
 
-            var callerName = registry.NameOf(caller.TerminalId);
+            var callerName = names.NameOf(caller.Issuer, caller.DeviceId);
             var question = new Trigger { Kind = TriggerKinds.PermitQuery, PeerTerminalId = caller.TerminalId, PeerName = callerName, PeerGroups = caller.Groups };
             var lists = await AskAsync(calleeId, question, now, attempt, AttemptStages.PermitQuery, cancellationToken);
             if (lists is null)

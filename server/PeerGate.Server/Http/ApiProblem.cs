@@ -85,6 +85,7 @@ public static class ApiProblem
         ErrorCodes.CalleeUnreachable => "Callee unreachable",
         ErrorCodes.SelfConnection => "Connection to itself",
         ErrorCodes.NameTaken => "Device name taken",
+        ErrorCodes.NameNotBound => "Device name not bound to this device",
         ErrorCodes.SessionNotFound => "Session not found",
         ErrorCodes.SessionEnded => "Session ended",
         ErrorCodes.ExtensionRefused => "Extension refused",

@@ -28,17 +28,14 @@ public static class Fields
     public static bool IsName(string? value) =>
         value is { Length: > 0 and <= MaxNameLength } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-');
 
-    /// <summary>Device names (F22), e.g. "TERM1" or an e-mail address: 1-64 printable characters without spaces.</summary>
-    public static void RequireDeviceName(string value, string field)
+    /// <summary>Device names (F22), e.g. "TERM1" or an e-mail address, by the one syntax both sides share (<see cref="DeviceNames"/>).</summary>
+    public static void RequireDeviceName(string? value, string field)
     {
-        if (!IsDeviceName(value))
+        if (!DeviceNames.IsValid(value!))
         {
-            throw Invalid(field, $"must be 1 to {MaxNameLength} printable characters without spaces");
+            throw Invalid(field, DeviceNames.Rule);
         }
     }
-
-    public static bool IsDeviceName(string? value) =>
-        value is { Length: > 0 and <= MaxNameLength } && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
     public static byte[] RequireBase64(string value, int length, string field)
     {

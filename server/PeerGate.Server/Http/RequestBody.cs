@@ -36,6 +36,7 @@ public static class RequestBody
         [typeof(AllocationHop)] = [nameof(AllocationHop.Role), nameof(AllocationHop.Url)],
         [typeof(SessionPolicyRequest)] = [nameof(SessionPolicyRequest.MaxSeconds), nameof(SessionPolicyRequest.MaxBytes)],
         [typeof(AllocationEntry)] = [nameof(AllocationEntry.Level), nameof(AllocationEntry.Key), nameof(AllocationEntry.Role), nameof(AllocationEntry.Url)],
+        [typeof(NameBindingRequest)] = [nameof(NameBindingRequest.Name)],
     };
 
     /// <summary>Reads a <typeparamref name="T"/> or throws the <see cref="ApiProblemException"/> that says why not.</summary>

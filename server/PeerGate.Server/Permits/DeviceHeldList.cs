@@ -6,7 +6,8 @@ namespace PeerGate.Server.Permits;
 
 /// <summary>
 /// Decides a connection from the permit and deny lists a callee sent in answer to a permit query
-/// (F15). Entries name the caller as the server's own table does: by Terminal ID, by device name,
+/// (F15). Entries name the caller as the server's own table does: by Terminal ID, by the device name
+/// bound to the caller's device (compared ignoring case),
 /// or by group (only when caller and callee were certified by the same issuer). A deny wins.
 /// </summary>
 public static class DeviceHeldList
@@ -44,7 +45,7 @@ public static class DeviceHeldList
             var named = entry.Kind switch
             {
                 PermitKinds.Terminal => entry.Value == caller.TerminalId,
-                PermitKinds.Name => callerName is not null && entry.Value == callerName,
+                PermitKinds.Name => callerName is not null && DeviceNames.Same(entry.Value, callerName),
                 PermitKinds.Group => caller.Issuer == calleeIssuer && caller.Groups.Contains(entry.Value, StringComparer.Ordinal),
                 _ => false,
             };

@@ -14,8 +14,6 @@ public static class PermitRules
     /// <summary>Entries one table may hold; also the most one operation may carry.</summary>
     public const int MaxEntries = 256;
 
-    public const int MaxDeviceNameLength = 128;
-
     /// <summary>Checks every operation and entry; throws permit_invalid at the first that is wrong.</summary>
     public static void Validate(PermitRequest request)
     {
@@ -66,14 +64,11 @@ public static class PermitRules
         null => "the entry is null",
         { Kind: PermitKinds.Terminal or PermitKinds.Group } when !Fields.IsName(entry.Value) =>
             $"a {entry.Kind} must be 1 to {Fields.MaxNameLength} characters of letters, digits and . _ : -",
-        { Kind: PermitKinds.Name } when !IsDeviceName(entry.Value) =>
-            $"a device name must be 1 to {MaxDeviceNameLength} characters without spaces or control characters",
+        { Kind: PermitKinds.Name } when !DeviceNames.IsValid(entry.Value) =>
+            "a device name " + DeviceNames.Rule,
         { Kind: PermitKinds.Terminal or PermitKinds.Group or PermitKinds.Name } => null,
         _ => $"kind must be \"{PermitKinds.Terminal}\", \"{PermitKinds.Group}\" or \"{PermitKinds.Name}\"",
     };
-
-    private static bool IsDeviceName(string? value) =>
-        value is { Length: > 0 and <= MaxDeviceNameLength } && !value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
     /// <summary>The entry as the refusal names it, cut short: the value may be anything the device sent.</summary>
     private static string Describe(PermitEntry? entry) =>

@@ -80,7 +80,8 @@ public sealed class PermitStore(Database database)
     /// <summary>
     /// The terminals whose permit table names <paramref name="asker"/> (only <paramref name="target"/>
     /// when given): by its Terminal ID, one of its groups (only where both were certified by the same
-    /// issuer, as for group visibility), or one of its device names.
+    /// issuer, as for group visibility), or the device name bound to its device: a name entry reaches
+    /// the name's owner only, however the string was spelled or who else sent it.
     /// </summary>
     public HashSet<string> TerminalsNaming(CertificatePayload asker, string? target = null) => database.Read(connection =>
     {
@@ -90,11 +91,11 @@ public sealed class PermitStore(Database database)
             SELECT DISTINCT p.terminal_id FROM permits p
             WHERE ($target IS NULL OR p.terminal_id = $target) AND (
                 (p.kind = 'terminal' AND p.value = $terminal)
-                OR (p.kind = 'name' AND p.value IN (SELECT name FROM terminal_names WHERE terminal_id = $terminal))
+                OR (p.kind = 'name' AND lower(p.value) IN (SELECT name_key FROM device_names WHERE state = 'bound' AND issuer = $issuer AND device_id = $device))
                 OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each($groups))
                     AND EXISTS (SELECT 1 FROM registrations r WHERE r.terminal_id = p.terminal_id AND r.issuer = $issuer)));
             """,
-            ("$target", target), ("$terminal", asker.TerminalId), ("$issuer", asker.Issuer),
+            ("$target", target), ("$terminal", asker.TerminalId), ("$issuer", asker.Issuer), ("$device", asker.DeviceId),
             ("$groups", JsonSerializer.Serialize(asker.Groups)));
         using var reader = command.ExecuteReader();
         var terminals = new HashSet<string>(StringComparer.Ordinal);

@@ -52,7 +52,7 @@ public static class RegistryApi
         var observedIp = ObservedIp(context.Connection.RemoteIpAddress);
         var observedPort = context.Connection.RemotePort;
 
-        if (!store.Register(certificate, request, observedIp, observedPort, now, expiresAt))
+        if (!store.Register(certificate, request, observedIp, observedPort, now, expiresAt, options.DeviceNameSelfClaim))
         {
             return NotOwnTerminal();
         }

@@ -15,15 +15,16 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
     private static readonly string SelectRegistration =
         "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
         "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id), " +
-        "(SELECT name FROM terminal_names n WHERE n.terminal_id = r.terminal_id), " +
+        "(SELECT name FROM device_names n WHERE n.state = 'bound' AND n.issuer = r.issuer AND n.device_id = r.device_id), " +
         DeviceStanding.RegistrationRefusedSql + ", serial FROM registrations r ";
 
     /// <summary>
-    /// Stores the registration and its device name and commits them (synchronous=FULL) before returning.
-    /// False when the Terminal ID is already registered by another device or issuer; 409 name_taken
-    /// when another terminal holds the name. Nothing is changed in either case.
+    /// Stores the registration and the device's name claim and commits them (synchronous=FULL) before
+    /// returning. False when the Terminal ID is already registered by another device or issuer; a claim
+    /// <see cref="DeviceNameStore.Claim"/> refuses (name_taken, name_not_bound) rolls the registration
+    /// back too. Nothing is changed in either case.
     /// </summary>
-    public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt) =>
+    public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
         database.Write((connection, transaction) =>
         {
             var written = connection.Execute(
@@ -60,20 +61,20 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
                     ("$terminal", certificate.TerminalId), ("$group", group));
             }
 
-            SetName(connection, transaction, certificate.TerminalId, request.Name);
+            DeviceNameStore.Claim(connection, transaction, certificate, request.Name, selfClaim, now);
             return true;
         });
 
     public Registration? Find(string terminalId) =>
         Query(SelectRegistration + "WHERE terminal_id = $terminal;", ("$terminal", terminalId)).FirstOrDefault();
 
-    /// <summary>The terminal that registered <paramref name="name"/>, online or not.</summary>
+    /// <summary>The latest registration of the device that owns <paramref name="name"/>, online or not; null when the name is unbound.</summary>
     public Registration? FindByName(string name) =>
-        Query(SelectRegistration + "WHERE terminal_id = (SELECT terminal_id FROM terminal_names WHERE name = $name);", ("$name", name)).FirstOrDefault();
-
-    /// <summary>The device name of <paramref name="terminalId"/>, or null.</summary>
-    public string? NameOf(string terminalId) => database.Read(connection =>
-        connection.Scalar(null, "SELECT name FROM terminal_names WHERE terminal_id = $terminal;", ("$terminal", terminalId)) as string);
+        Query(
+            SelectRegistration +
+            "WHERE EXISTS (SELECT 1 FROM device_names n WHERE n.name_key = $key AND n.state = 'bound' AND n.issuer = r.issuer AND n.device_id = r.device_id) " +
+            "ORDER BY last_seen DESC, terminal_id LIMIT 1;",
+            ("$key", DeviceNames.Key(name))).FirstOrDefault();
 
     public Registration[] OnlineInGroup(string groupId, long now) =>
         Query(
@@ -115,30 +116,6 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         });
 
     public Registration[] All() => Query(SelectRegistration + "ORDER BY terminal_id;");
-
-    /// <summary>
-    /// A registration states the terminal's name each time: a name sets it, none (null or empty)
-    /// clears it. A name another terminal holds throws name_taken, rolling the registration back too.
-    /// </summary>
-    private static void SetName(SqliteConnection connection, SqliteTransaction transaction, string terminalId, string? name)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            connection.Execute(transaction, "DELETE FROM terminal_names WHERE terminal_id = $terminal;", ("$terminal", terminalId));
-            return;
-        }
-
-        var holder = connection.Scalar(transaction, "SELECT terminal_id FROM terminal_names WHERE name = $name;", ("$name", name)) as string;
-        if (holder is not null && holder != terminalId)
-        {
-            throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, "Another terminal has registered that device name.");
-        }
-
-        connection.Execute(
-            transaction,
-            "INSERT INTO terminal_names (terminal_id, name) VALUES ($terminal, $name) ON CONFLICT (terminal_id) DO UPDATE SET name = excluded.name;",
-            ("$terminal", terminalId), ("$name", name));
-    }
 
     private Registration[] Query(string sql, params (string Name, object? Value)[] parameters) => database.Read(connection =>
     {

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using PeerGate.Protocol;
 
 namespace PeerGate.Server.Storage;
 
@@ -219,10 +220,47 @@ public static class Migrations
         CREATE INDEX sessions_ended ON sessions (ended_at);
         CREATE INDEX triggers_expiry ON triggers (expires_at);
         """,
+
+        // 7: a device name belongs to one device, by the operator's binding or the device's own first claim (F22).
+        """
+        -- The owner is the device identity: the certificate's issuer and Device ID, which outlive
+        -- re-authentication, new certificates and lapsed registrations. state: bound (to the owner),
+        -- reserved (no owner; no device may claim it) or suspended (kept from before the name syntax,
+        -- or two terminals held it in different case: it matches no permit until the operator rebinds
+        -- or releases it). bound_by: operator or claim.
+        CREATE TABLE device_names (
+            id        INTEGER PRIMARY KEY,
+            name_key  TEXT NOT NULL,                -- the name in ASCII lower case: names compare ignoring case
+            name      TEXT NOT NULL,                -- as bound, for display
+            state     TEXT NOT NULL,
+            issuer    TEXT NULL,
+            device_id TEXT NULL,
+            bound_by  TEXT NOT NULL,
+            bound_at  INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX device_names_key ON device_names (name_key) WHERE state <> 'suspended';
+        CREATE UNIQUE INDEX device_names_owner ON device_names (issuer, device_id) WHERE state = 'bound';
+        CREATE INDEX device_names_keys ON device_names (name_key);
+
+        -- Names registered before bindings existed were first claims: they stay claims where they fit
+        -- the syntax and are unambiguous, and are suspended otherwise.
+        INSERT INTO device_names (name_key, name, state, issuer, device_id, bound_by, bound_at)
+        SELECT lower(n.name), n.name,
+               CASE WHEN peergate_device_name(n.name)
+                         AND (SELECT count(*) FROM terminal_names o WHERE lower(o.name) = lower(n.name)) = 1
+                         AND (SELECT count(*) FROM terminal_names o JOIN registrations q ON q.terminal_id = o.terminal_id
+                              WHERE q.issuer = r.issuer AND q.device_id = r.device_id) = 1
+                    THEN 'bound' ELSE 'suspended' END,
+               r.issuer, r.device_id, 'claim', r.last_seen
+        FROM terminal_names n JOIN registrations r ON r.terminal_id = n.terminal_id;
+        DROP TABLE terminal_names;
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
     {
+        // Step 6 checks stored names with the same syntax as every request (DeviceNames.IsValid).
+        connection.CreateFunction("peergate_device_name", (string? name) => DeviceNames.IsValid(name!), isDeterministic: true);
         using var transaction = connection.BeginTransaction(deferred: false);
         var applied = Convert.ToInt32(connection.Scalar(transaction, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
         for (var step = applied; step < Steps.Length; step++)

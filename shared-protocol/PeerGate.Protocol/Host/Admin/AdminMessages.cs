@@ -4,8 +4,11 @@ namespace PeerGate.Protocol.Host.Admin;
 // The operator API (/v1/admin) as the server, peergate-op and the test support see it.
 // Host-only: devices never call it, so these are plain .NET records, not nanoFramework messages.
 
-/// <summary>Enrolls one device. A null <see cref="KeyHex"/> makes the server generate the key.</summary>
-public sealed record EnrollDeviceRequest(string DeviceId, string? KeyHex, string[]? Groups);
+/// <summary>
+/// Enrolls one device. A null <see cref="KeyHex"/> makes the server generate the key; a <see cref="Name"/>
+/// binds that device name (F22) to it in the same step.
+/// </summary>
+public sealed record EnrollDeviceRequest(string DeviceId, string? KeyHex, string[]? Groups, string? Name = null);
 
 /// <summary>The enrolled device with its key in hex: shown once, never again.</summary>
 public sealed record EnrolledDevice(string DeviceId, string KeyHex, string[] Groups);
@@ -61,3 +64,16 @@ public sealed record SessionNoticeSummary(long BytesSent, long BytesReceived, st
 
 /// <summary>A terminal's own maxima for a session's total lifetime and bytes (F24); 0 falls back to the server's.</summary>
 public sealed record SessionPolicyRequest(long MaxSeconds, long MaxBytes);
+
+/// <summary>
+/// The operator's word on a device name (F22): bind it to a device (Device ID, and the issuer when the
+/// device was certified by another instance; default this one), reserve it, or release it.
+/// <see cref="Rebind"/> lets a bind move a name another device owns, and replace the device's other name.
+/// </summary>
+public sealed record NameBindingRequest(string Name, string? DeviceId = null, string? Issuer = null, bool Rebind = false);
+
+/// <summary>A device name and who owns it.</summary>
+/// <param name="State">bound, reserved (no device may claim it) or suspended (matches nothing until rebound or released).</param>
+/// <param name="TerminalId">The owner's terminal, once it has one.</param>
+/// <param name="BoundBy">operator, or claim when the device claimed it itself.</param>
+public sealed record DeviceNameSummary(string Name, string State, string? Issuer, string? DeviceId, string? TerminalId, string BoundBy, long BoundAt);

@@ -16,6 +16,10 @@ public static class AdminPaths
     public const string PermitTables = Root + "/permits";
     public const string Sessions = Root + "/sessions";
     public const string SessionPolicies = Root + "/session-policies";
+    public const string Names = Root + "/names";
+    public const string NameBind = Names + "/bind";
+    public const string NameReserve = Names + "/reserve";
+    public const string NameRelease = Names + "/release";
 
     public static string Device(string deviceId) => Devices + "/" + Uri.EscapeDataString(deviceId);
 
