@@ -44,6 +44,10 @@ public sealed class ConnectionScenarioTests
         Assert.Contains("received 13 bytes", message);
         Assert.Contains("bytes match", message);
 
+        // The callee frees its one session slot when its side of the channel has closed, a moment
+        // after the caller's command returns; until then it rightly answers Busy.
+        Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => calleeAgent.Load.ActiveSessions == 0, Cancel), "the first session ends when the caller closes");
+
         var file = caller.Device.File("payload.bin");
         var seed = Random.Shared.Next();
         Console.WriteLine($"random seed: {seed}");

@@ -23,6 +23,7 @@ public sealed class FloodTests
         await using var server = await TestServer.StartAsync(RetentionTests.Hourly(o =>
         {
             o.DeviceWritesPerMinute = 0;
+            o.DeviceNameSelfClaim = true;
             o.MaxConnectionAttemptsPerCaller = AttemptsPerCaller;
             o.MaxConnectionAttempts = Attempts;
         }));
@@ -38,7 +39,7 @@ public sealed class FloodTests
             var registration = Devices.Registration(caller.TerminalId, name: "flood-" + i);
             registration.LocalPort = i;
             return TestDevice.SendRegistrationAsync(http, caller.Certificate, registration);
-        }, HttpStatusCode.OK);
+        }, HttpStatusCode.OK, HttpStatusCode.Forbidden);
         await FloodAsync(500, i => TestDevice.SendPermitsAsync(http, caller.Certificate, TestDevice.Operation(PermitOps.Add, TestDevice.Entry(PermitKinds.Terminal, $"T{i:X16}"))), HttpStatusCode.OK, HttpStatusCode.BadRequest);
         await FloodAsync(500, i => TestDevice.SetPolicyAsync(http, caller.Certificate, uniformDenial: i % 2 == 0), HttpStatusCode.OK);
         await FloodAsync(500, i => TestDevice.ReplyToTriggerAsync(http, caller.Certificate, TestDevice.Reply(i + 1)), HttpStatusCode.NotFound);
@@ -52,7 +53,7 @@ public sealed class FloodTests
             ("connection_attempts", "SELECT count(*) FROM connection_attempts", Attempts),
             ("permits of the caller", $"SELECT count(*) FROM permits WHERE terminal_id = '{caller.TerminalId}'", PermitRules.MaxEntries),
             ("registrations", "SELECT count(*) FROM registrations", 2),
-            ("terminal_names", "SELECT count(*) FROM terminal_names", 2),
+            ("device_names", "SELECT count(*) FROM device_names", 2),
             ("permit_policies", "SELECT count(*) FROM permit_policies", 2),
             ("sessions", "SELECT count(*) FROM sessions", 1),
             ("session_notices", "SELECT count(*) FROM session_notices", 2),

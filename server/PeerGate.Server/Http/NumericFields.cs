@@ -51,6 +51,7 @@ public static class NumericFields
         // The operator's bodies, held to the same ranges where they meet the devices' numbers.
         [typeof(EnrollDeviceRequest)] = [],
         [typeof(EnrollGroupRequest)] = [],
+        [typeof(NameBindingRequest)] = [],
         [typeof(AllocationHop)] = [Of<AllocationHop>(nameof(AllocationHop.Level), r => r.Level, 0, FieldRanges.MaxAllocationLevel)],
         [typeof(SessionPolicyRequest)] =
         [

@@ -22,6 +22,16 @@ public sealed class StorageHealth(Database database, TimeProvider time)
         {
             var now = time.GetUtcNow();
             var changes = database.FaultChanges;
+            if (changes != _probedChanges && database.WriteFault is { } failed)
+            {
+                // A request's write failed since the last look: that is the answer for a probe's
+                // lifetime, since a probe may still fit in pages the file already holds (a full disk).
+                _fault = failed;
+                _probedAt = now;
+                _probedChanges = changes;
+                return _fault;
+            }
+
             if (changes == _probedChanges && now >= _probedAt && now - _probedAt < ProbeLifetime)
             {
                 return _fault;
