@@ -54,33 +54,8 @@ public sealed class NanoToolchain
         return new NanoToolchain(root);
     }
 
-    /// <summary>shared/nanoframework beside the checkout; for a git worktree, beside its main checkout when not beside the worktree.</summary>
-    private static string Beside(string repoRoot)
-    {
-        string beside = Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "nanoframework"));
-        string gitFile = Path.Combine(repoRoot, ".git");
-        if (Directory.Exists(beside) || !File.Exists(gitFile))
-        {
-            return beside;
-        }
-
-        // A worktree's .git is a file: "gitdir: <main>/.git/worktrees/<name>".
-        string line = File.ReadLines(gitFile).FirstOrDefault() ?? "";
-        const string prefix = "gitdir:";
-        if (!line.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return beside;
-        }
-
-        DirectoryInfo? gitDir = new DirectoryInfo(line[prefix.Length..].Trim()).Parent?.Parent;
-        if (gitDir is null || gitDir.Name != ".git" || gitDir.Parent is null)
-        {
-            return beside;
-        }
-
-        string main = Path.GetFullPath(Path.Combine(gitDir.Parent.FullName, "..", "shared", "nanoframework"));
-        return Directory.Exists(main) ? main : beside;
-    }
+    /// <summary>shared/nanoframework beside the checkout.</summary>
+    private static string Beside(string repoRoot) => Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "nanoframework"));
 
     /// <summary>The folder above <paramref name="start"/> (or itself) that holds PeerGate.slnx, or null.</summary>
     public static string? FindRepoRoot(string start)
