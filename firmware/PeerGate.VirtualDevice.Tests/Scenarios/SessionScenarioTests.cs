@@ -205,6 +205,27 @@ public sealed class SessionScenarioTests
 
     [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task DeviceThatOnlyCallsOutRegistersWithoutAPortAndCallersAreToldItIsUnreachable()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var callee = await lab.AddDeviceAsync(listens: false, Cancel, "ListenPort=0\n");
+        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
+        var calleeAgent = await callee.StartAsync(Cancel);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "anyone there?", .. caller.CliOptions], out var output);
+
+        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.Contains($"denied: {ErrorCodes.CalleeUnreachable}", output);
+        Assert.DoesNotContain("dial:", output, "nothing is dialled");
+        Assert.DoesNotContain("peer.listening", callee.Log);
+        var device = (await lab.Server.Admin.ListDevicesAsync(Cancel)).Single(d => d.TerminalId == calleeAgent.TerminalId);
+        Assert.AreEqual(0, device.LocalPort, "registered without a listening port");
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
     public async Task TimeLimitedSessionStopsAtExpiryOnBothSides()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
