@@ -69,8 +69,8 @@ public sealed class SessionLimitTests
         // the callee counts its echo before the caller sees it, reaches the limit first and drops the
         // rest of what the caller sent.
         var rig = new SessionRig(endsAt: 0, byteLimit: 5000);
-        var echo = Task.Run(() => Echo(rig.Callee));
-        var received = Task.Run(() => SessionRig.ReceiveAll(rig.Caller));
+        var echo = Task.Factory.StartNew(() => Echo(rig.Callee), TaskCreationOptions.LongRunning);
+        var received = Task.Factory.StartNew(() => ReceiveUntilClosed(rig.Caller), TaskCreationOptions.LongRunning);
         var payload = SessionRig.Pattern(12000);
 
         var sent = rig.Caller.Send(payload, 0, payload.Length, reserveReply: true);
@@ -214,6 +214,24 @@ public sealed class SessionLimitTests
         Assert.AreEqual(0, notice.BytesReceived);
         Assert.AreEqual(SessionEndReasons.ByteLimit, notice.Reason);
         Assert.IsTrue(rig.CallerLog.Has("session.end-reported"));
+    }
+
+    /// <summary>Every byte delivered until the channel ends (0); a quiet spell of the rig's wait fails instead.</summary>
+    private static byte[] ReceiveUntilClosed(PeerChannel channel)
+    {
+        var all = new List<byte>();
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var n = channel.Receive(buffer, 0, buffer.Length, SessionRig.WaitMillis);
+            if (n == 0)
+            {
+                return [.. all];
+            }
+
+            Assert.AreNotEqual(-1, n, "nothing arrived within the wait");
+            all.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
     }
 
     private static int Echo(PeerChannel channel)
