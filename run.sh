@@ -4,19 +4,28 @@
 # two-level allocation chain, authenticate and register, each printing what it does; then one
 # device sets its permit table, a stranger is refused and a permitted device connects to it.
 #
-#   ./run.sh [--demo] [--port N] [--data DIR]
+#   ./run.sh [--demo] [--port N] [--data DIR] [--device-port-base N] [--no-build]
+#
+# --no-build skips the build and uses the Release binaries already built (it fails if one is
+# missing). The devices of --demo listen on the three ports after --device-port-base (7400).
+# INT, TERM, EXIT or any failure stops every process the script started (devices, their log
+# filters, the server): TERM first, KILL after 10 s.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 port=5080
 data=./data
 demo=0
+build=1
+device_port_base=7400
 while [ $# -gt 0 ]; do
   case "$1" in
     --demo) demo=1 ;;
     --port) port=$2; shift ;;
     --data) data=$2; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --device-port-base) device_port_base=$2; shift ;;
+    --no-build) build=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -25,17 +34,20 @@ done
 command -v dotnet >/dev/null 2>&1 || { echo "run.sh: the .NET 10 SDK is required (https://dot.net)" >&2; exit 1; }
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-echo "Building..."
-dotnet build PeerGate.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
+for value in "$port" "$device_port_base"; do
+  [[ "$value" =~ ^[0-9]+$ ]] && [ "$value" -ge 1 ] && [ "$value" -le 65532 ] || { echo "run.sh: a port is a number from 1 to 65532 (got $value)" >&2; exit 2; }
+done
 
 out=bin/Release/net10.0
 server_dll=server/PeerGate.Server/$out/peergate-server.dll
 op_dll=server/PeerGate.Operator/$out/peergate-op.dll
 device_dll=firmware/PeerGate.VirtualDevice/$out/virtual-device.dll
 url=http://127.0.0.1:$port
-mkdir -p "$data"
 
-# GET /health over bash's /dev/tcp, so the script needs no curl.
+# Something already accepting on 127.0.0.1:PORT (bash's /dev/tcp, so the script needs no curl).
+listening() { { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1; exec 3<&-; }
+
+# GET /health on our port.
 healthy() {
   { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
   printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
@@ -45,28 +57,94 @@ healthy() {
   [[ "$status" == *" 200"* ]]
 }
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+port_taken() {
+  local what="something else listens there"
+  healthy && what="another PeerGate server answers there"
+  echo "run.sh: port $1 is in use ($what); pick another with $2" >&2
+  exit 1
 }
-trap cleanup EXIT INT TERM
 
-dotnet "$server_dll" --urls "$url" --PeerGate:DataDirectory="$data" &
+# Before anything is started: the ports must be free, or the health check would find the other server.
+listening "$port" && port_taken "$port" --port
+if [ "$demo" -eq 1 ]; then
+  for n in 1 2 3; do
+    listening $((device_port_base + n)) && port_taken $((device_port_base + n)) --device-port-base
+  done
+fi
+
+if [ "$build" -eq 1 ]; then
+  echo "Building..."
+  # No build servers stay behind once the build is done.
+  dotnet build PeerGate.slnx -c Release -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false
+fi
+for dll in "$server_dll" "$op_dll" "$device_dll"; do
+  [ -f "$dll" ] || { echo "run.sh: $dll is missing; build first (drop --no-build)" >&2; exit 1; }
+done
+
+mkdir -p "$data"
+work=$(mktemp -d "${TMPDIR:-/tmp}/peergate-run.XXXXXX")
+
+# Every process started in the background, by pid: the server, each device and its log filter.
+pids=()
+stopping=0
+cleanup() {
+  [ "$stopping" -eq 1 ] && return
+  stopping=1
+  local pid alive
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Bounded: 10 s for all of them to go, then KILL for whatever is left.
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'cleanup; trap - EXIT; exit 130' INT
+trap 'cleanup; trap - EXIT; exit 143' TERM
+
+# Errors (an unhandled exception's stack trace) go to a file; the script says what went wrong.
+dotnet "$server_dll" --urls "$url" --PeerGate:DataDirectory="$data" 2>"$work/server.err" &
 pids+=($!)
+server=${pids[0]}
 
-# Bounded wait for the server to answer.
+server_failed() {
+  if grep -qi "address already in use" "$work/server.err" 2>/dev/null; then
+    echo "run.sh: port $port is in use (taken while the server started); pick another with --port" >&2
+  else
+    echo "run.sh: the server did not start: $(head -n 1 "$work/server.err" 2>/dev/null)" >&2
+  fi
+  exit 1
+}
+
+# Bounded wait for our server to answer: a health answer only counts while our process lives.
 for _ in $(seq 1 60); do
+  kill -0 "$server" 2>/dev/null || server_failed
   if healthy; then break; fi
-  kill -0 "${pids[0]}" 2>/dev/null || { echo "run.sh: the server did not start" >&2; exit 1; }
   sleep 0.5
 done
+kill -0 "$server" 2>/dev/null || server_failed
 healthy || { echo "run.sh: the server did not answer on $url within 30 s" >&2; exit 1; }
 echo "PeerGate server on $url (data in $data; admin token in $data/admin-token)"
 
+# Interruptible waits: a trap runs at once in `wait`, only after a foreground command ends.
+pause() { sleep "$1" & local p=$!; pids+=($p); wait "$p" || true; }
+
+# The server ended by itself: say why, without its stack trace.
+server_ended() {
+  local status=0
+  wait "$server" || status=$?
+  [ "$status" -eq 0 ] && exit 0
+  echo "run.sh: the server stopped (exit $status): $(head -n 1 "$work/server.err" 2>/dev/null)" >&2
+  exit 1
+}
+
 if [ "$demo" -eq 0 ]; then
-  wait "${pids[0]}"
-  exit
+  server_ended
 fi
 
 op() { dotnet "$op_dll" --server "$url" --token-file "$data/admin-token" "$@"; }
@@ -114,12 +192,17 @@ fi
 echo
 echo "== Starting three virtual devices"
 for n in 1 2 3; do
-  device run --image "$demo_dir/device$n.efuse" --config "$demo_dir/device$n.conf" --state "$demo_dir/device$n.state" --listen-port $((7400 + n)) \
-    2>&1 | sed -u "s/^/device$n | /" &
+  # A named pipe instead of `run | sed`, so both processes are known by pid and stopped.
+  fifo=$work/device$n.log
+  mkfifo "$fifo"
+  sed -u "s/^/device$n | /" "$fifo" &
+  pids+=($!)
+  dotnet "$device_dll" run --image "$demo_dir/device$n.efuse" --config "$demo_dir/device$n.conf" --state "$demo_dir/device$n.state" \
+    --listen-port $((device_port_base + n)) >"$fifo" 2>&1 &
   pids+=($!)
 done
 
-sleep 5
+pause 5
 echo
 echo "== What the server knows (peergate-op devices)"
 op devices
@@ -147,4 +230,4 @@ echo "== Sessions with both end notices (peergate-op sessions)"
 op sessions
 echo
 echo "Devices keep their registrations fresh; Ctrl-C stops everything."
-wait "${pids[0]}"
+server_ended

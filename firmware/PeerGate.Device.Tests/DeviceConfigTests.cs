@@ -100,12 +100,22 @@ public sealed class DeviceConfigTests
 
     [TestMethod]
     [DataRow("ListenPort=65536")]
-    [DataRow("ListenPort=0")]
+    [DataRow("ListenPort=-1")]
+    [DataRow("ListenAddress=127.0.0.1 x")]
     [DataRow("MaxCpuLoadPercent=0")]
     [DataRow("TriggerChannel=maybe")]
     public void OutOfRangeTriggerLoadAndPeerValuesAreRefused(string line)
     {
         Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + line));
+    }
+
+    [TestMethod]
+    public void ListenPortZeroMeansTheDeviceOnlyCallsOut()
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nListenPort=0\nListenAddress=0.0.0.0");
+
+        Assert.AreEqual(0, config.ListenPort);
+        Assert.AreEqual("0.0.0.0", config.ListenAddress);
     }
 
     [TestMethod]

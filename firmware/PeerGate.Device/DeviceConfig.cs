@@ -75,6 +75,12 @@ namespace PeerGate.Device
         public int ListenPort { get; set; }
 
         /// <summary>
+        /// The local IP address the peer listener binds; null for the platform's default (the virtual
+        /// device: 127.0.0.1; the board: its Wi-Fi address, every interface it has).
+        /// </summary>
+        public string ListenAddress { get; set; }
+
+        /// <summary>
         /// Keep the trigger channel open once registered (F21). Without it the device can still call
         /// others but is never asked whether it can accept, so it cannot be a callee.
         /// </summary>
@@ -191,6 +197,8 @@ namespace PeerGate.Device
                     return 65536;
                 case "devicedenies":
                     return 131072;
+                case "listenaddress":
+                    return 262144;
                 default:
                     return 0;
             }
@@ -271,12 +279,22 @@ namespace PeerGate.Device
                     break;
 
                 case "listenport":
-                    ListenPort = ParsePositiveInt(value, lineNumber, line);
+                    // 0 is the documented "only call out": no listener, no port registered.
+                    ListenPort = value == "0" ? 0 : ParsePositiveInt(value, lineNumber, line);
                     if (ListenPort > 65535)
                     {
-                        throw LineError(lineNumber, "ListenPort must be 1 to 65535", line);
+                        throw LineError(lineNumber, "ListenPort must be 0 to 65535", line);
                     }
 
+                    break;
+
+                case "listenaddress":
+                    if (value.Length == 0 || value.Length > 45 || value.IndexOf(' ') >= 0)
+                    {
+                        throw LineError(lineNumber, "ListenAddress must be an IP address", line);
+                    }
+
+                    ListenAddress = value;
                     break;
 
                 case "name":

@@ -11,7 +11,7 @@ public static class VirtualDeviceHost
 {
     /// <param name="http">Replaces the HTTP transport (tests wrap it to count requests); null for a real one.</param>
     /// <param name="network">Replaces the network view (tests move the address); null to use the host's route.</param>
-    /// <param name="peerNetwork">Replaces direct TCP (tests listen on loopback only); null to listen on every interface.</param>
+    /// <param name="peerNetwork">Replaces direct TCP; null to listen on the configuration's ListenAddress (default 127.0.0.1).</param>
     /// <param name="forceBusy">Answer every status query Busy (<c>run --force-busy</c>).</param>
     /// <param name="wallClock">Replaces the host's wall clock (tests share one with the server); null for the real one.</param>
     public static DeviceAgent CreateAgent(
@@ -40,7 +40,7 @@ public static class VirtualDeviceHost
             network ?? new HostNetworkInfo(new Uri(config.ServiceUrl), listenPort: config.ListenPort),
             log,
             new HostRandom(),
-            peerNetwork ?? new HostPeerNetwork(),
+            peerNetwork ?? new HostPeerNetwork(ListenAddressOf(config)),
             new HostPeerCrypto(),
             new ProcessLoadSource(settings.Folder, forceBusy));
         var agent = new DeviceAgent(platform, config);
@@ -52,4 +52,19 @@ public static class VirtualDeviceHost
 
     /// <summary>Where run keeps its settings when --state is not given: beside the image.</summary>
     public static string DefaultStateFolder(string imagePath) => Path.GetFullPath(imagePath) + ".state";
+
+    /// <summary>The configuration's ListenAddress, or 127.0.0.1 when it names none.</summary>
+    /// <exception cref="ArgumentException">ListenAddress is not an IP address.</exception>
+    public static System.Net.IPAddress ListenAddressOf(DeviceConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.ListenAddress is null)
+        {
+            return HostPeerNetwork.DefaultListenAddress;
+        }
+
+        return System.Net.IPAddress.TryParse(config.ListenAddress, out var address)
+            ? address
+            : throw new ArgumentException($"ListenAddress {config.ListenAddress} is not an IP address");
+    }
 }

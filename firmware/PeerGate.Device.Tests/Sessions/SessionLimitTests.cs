@@ -63,6 +63,66 @@ public sealed class SessionLimitTests
     }
 
     [TestMethod]
+    public void EchoedSendReservesTheAnswerSoBothSidesEndOnTheSameBytes()
+    {
+        // The caller reads on its own thread while it sends, as the CLI does: without the reservation
+        // the callee counts its echo before the caller sees it, reaches the limit first and drops the
+        // rest of what the caller sent.
+        var rig = new SessionRig(endsAt: 0, byteLimit: 5000);
+        var echo = Task.Factory.StartNew(() => Echo(rig.Callee), TaskCreationOptions.LongRunning);
+        var received = Task.Factory.StartNew(() => ReceiveUntilClosed(rig.Caller), TaskCreationOptions.LongRunning);
+        var payload = SessionRig.Pattern(12000);
+
+        var sent = rig.Caller.Send(payload, 0, payload.Length, reserveReply: true);
+
+        Assert.IsTrue(received.Wait(SessionRig.WaitMillis));
+        Assert.IsTrue(echo.Wait(SessionRig.WaitMillis));
+        Assert.AreEqual(2500, sent);
+        CollectionAssert.AreEqual(payload[..2500], received.Result);
+        Assert.AreEqual(2500, echo.Result, "the callee echoed all it got");
+        var (caller, callee) = (rig.Caller.Session.ToEndNotice(), rig.Callee.Session.ToEndNotice());
+        Assert.AreEqual(2500, caller.BytesSent);
+        Assert.AreEqual(2500, caller.BytesReceived);
+        Assert.AreEqual(2500, callee.BytesReceived);
+        Assert.AreEqual(2500, callee.BytesSent);
+        Assert.AreEqual(SessionEndReasons.ByteLimit, caller.Reason);
+        Assert.AreEqual(SessionEndReasons.ByteLimit, callee.Reason);
+    }
+
+    [TestMethod]
+    public void BytesInFlightAtTheEndTimeAreStillDeliveredSoBothSidesCountThem()
+    {
+        var rig = new SessionRig(endsAt: FakeClock.Epoch + 10, byteLimit: 0);
+        var payload = SessionRig.Pattern(1000);
+        Assert.AreEqual(1000, rig.Caller.Send(payload, 0, payload.Length));
+
+        // The end passes while the frame is on its way; the callee waits for no new limits.
+        rig.Callee.Session.LimitGraceMillis = 0;
+        rig.Clock.Advance(10_000);
+        var received = SessionRig.ReceiveAll(rig.Callee);
+
+        CollectionAssert.AreEqual(payload, received);
+        Assert.AreEqual(1000, rig.Callee.Session.BytesReceived);
+        Assert.AreEqual(SessionEndReasons.TimeLimit, rig.Callee.Session.EndReason);
+        Assert.AreEqual(0, rig.Caller.Send(payload, 0, payload.Length), "nothing more is sent after the end");
+        Assert.AreEqual(rig.Caller.Session.BytesSent, rig.Callee.Session.BytesReceived);
+    }
+
+    [TestMethod]
+    public void ALateCopyOfOlderLimitsTakesNothingBack()
+    {
+        // The callee hears each grant twice, as a Limits frame and as a trigger, in either order.
+        var session = new PeerSession("S-1", FakeClock.Epoch + 60, 1000, new FakeClock());
+
+        Assert.IsTrue(session.Apply(new SessionLimits { SessionId = "S-1", EndsAt = FakeClock.Epoch + 120, ByteLimit = 4000 }));
+        Assert.IsFalse(session.Apply(new SessionLimits { SessionId = "S-1", EndsAt = FakeClock.Epoch + 90, ByteLimit = 2000 }));
+        Assert.IsFalse(session.Apply(new SessionLimits { SessionId = "S-1", EndsAt = FakeClock.Epoch + 120, ByteLimit = 4000 }));
+
+        Assert.AreEqual(4000, session.ByteLimit);
+        Assert.AreEqual(FakeClock.Epoch + 120, session.EndsAt);
+    }
+
+    [TestMethod]
     public void TimeLimitStopsTheTransferAtExpiry()
     {
         var rig = new SessionRig(endsAt: FakeClock.Epoch + 10, byteLimit: 0);
@@ -154,6 +214,24 @@ public sealed class SessionLimitTests
         Assert.AreEqual(0, notice.BytesReceived);
         Assert.AreEqual(SessionEndReasons.ByteLimit, notice.Reason);
         Assert.IsTrue(rig.CallerLog.Has("session.end-reported"));
+    }
+
+    /// <summary>Every byte delivered until the channel ends (0); a quiet spell of the rig's wait fails instead.</summary>
+    private static byte[] ReceiveUntilClosed(PeerChannel channel)
+    {
+        var all = new List<byte>();
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var n = channel.Receive(buffer, 0, buffer.Length, SessionRig.WaitMillis);
+            if (n == 0)
+            {
+                return [.. all];
+            }
+
+            Assert.AreNotEqual(-1, n, "nothing arrived within the wait");
+            all.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
     }
 
     private static int Echo(PeerChannel channel)

@@ -100,6 +100,13 @@ namespace PeerGate.Device.Connections
                 throw;
             }
 
+            if (grant != null && grant.CalleeLocalPort == 0 && !IsEmpty(grant.SessionId))
+            {
+                // The callee registered no listening port (ListenPort=0): it only calls out and is never a callee.
+                _log.Event("connect.denied", ErrorCodes.CalleeUnreachable + " for " + callee + ": it accepts no peers (no listening port)");
+                throw new ApiException(ApiFailure.Refused, ErrorCodes.CalleeUnreachable, 200, "the callee accepts no peers: it registered no listening port");
+            }
+
             if (!IsUsable(grant, request.CalleeTerminalId))
             {
                 _log.Event("connect.failed", FailureCodes.UnexpectedAnswer + ": incomplete grant for " + callee);

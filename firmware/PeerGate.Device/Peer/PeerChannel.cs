@@ -14,18 +14,22 @@ namespace PeerGate.Device.Peer
     /// </summary>
     /// <remarks>
     /// <para>With a <see cref="PeerSession"/> every byte is reserved in it before it is sent or delivered:
-    /// at the byte limit the last frame is cut to fit and at the end time nothing more moves. The side
-    /// that sees the session end sends a Close frame with the reason, then reads (and drops) what the
-    /// peer still had in flight until the peer's Close or end of stream, so neither side's last bytes
-    /// are lost to a reset.</para>
+    /// at the byte limit the last frame is cut to fit and at the end time nothing more is sent. The side
+    /// that sees the session end sends a Close frame with the reason, then still delivers what the peer
+    /// had in flight (within the byte limit) until the peer's Close, end of stream or
+    /// <see cref="DrainMillis"/> of silence, so every byte one side counts as sent is one the other
+    /// counts as received, and neither side's last bytes are lost to a reset.</para>
     /// <para>One thread may send while another receives. Buffers are allocated once per channel (two
     /// frames plus the codec's scratch, about 17 KB); sending and receiving allocate nothing per frame
     /// beyond the 32-byte tag IPeerCrypto returns.</para>
     /// </remarks>
     public class PeerChannel
     {
-        /// <summary>Longest wait, after this side's Close, for the peer to answer before the connection is shut.</summary>
+        /// <summary>Longest silence, after this side's Close, before the connection is shut without the peer's answer.</summary>
         public const int DrainMillis = 2000;
+
+        /// <summary>Longest time, after this side's Close, that the peer's last frames are still taken.</summary>
+        public const int DrainMaxMillis = 30000;
 
         private readonly IPeerConnection _connection;
         private readonly FrameCodec _codec;
@@ -37,12 +41,15 @@ namespace PeerGate.Device.Peer
         private readonly byte[] _limits = new byte[LimitsPayload.Length];
         private readonly object _sendLock = new object();
         private readonly object _receiveLock = new object();
+        private readonly System.Threading.ManualResetEvent _never = new System.Threading.ManualResetEvent(false);
 
         private int _pendingOffset;
         private int _pendingCount;
         private bool _closed;
         private bool _closeSent;
         private string _closeReason;
+        private long _closeSentAt;
+        private long _drainUntil;
         private long _bytesSent;
         private long _bytesReceived;
         private PeerSession _session;
@@ -94,10 +101,21 @@ namespace PeerGate.Device.Peer
         /// <summary>
         /// Sends the bytes, split into frames of at most <see cref="FrameFormat.MaxPayload"/>. Returns how
         /// many were sent: fewer than <paramref name="count"/> when the session ended on the way (its
-        /// <see cref="PeerSession.EndReason"/> says why; the peer has been told).
+        /// <see cref="PeerSession.EndReason"/> says why; the peer has been told), or when the 70 % mark
+        /// was crossed (<see cref="PeerSession.ExtensionDue"/>: ask, then send on).
         /// </summary>
         /// <exception cref="PeerException">The channel is closed or the connection is gone.</exception>
         public int Send(byte[] buffer, int offset, int count)
+        {
+            return Send(buffer, offset, count, false);
+        }
+
+        /// <summary>
+        /// As <see cref="Send(byte[], int, int)"/>; with <paramref name="reserveReply"/> the peer answers
+        /// every byte with one (an echo) and room for the answer is reserved in the session with the send,
+        /// so the answer always fits the limit and both sides count the same bytes.
+        /// </summary>
+        public int Send(byte[] buffer, int offset, int count, bool reserveReply)
         {
             if (buffer == null)
             {
@@ -110,39 +128,65 @@ namespace PeerGate.Device.Peer
             }
 
             int sent = 0;
-            lock (_sendLock)
+            while (sent < count)
             {
-                while (sent < count)
+                int chunk = count - sent > FrameFormat.MaxPayload ? FrameFormat.MaxPayload : count - sent;
+                lock (_sendLock)
                 {
                     if (_closeSent)
                     {
                         break;
                     }
 
-                    int chunk = count - sent > FrameFormat.MaxPayload ? FrameFormat.MaxPayload : count - sent;
                     if (_session != null)
                     {
-                        chunk = _session.ReserveSend(chunk);
-                        if (chunk == 0)
-                        {
-                            break;
-                        }
+                        chunk = _session.ReserveSend(chunk, reserveReply);
                     }
 
-                    SendFrame(FrameTypes.Data, buffer, offset + sent, chunk);
-                    _bytesSent += chunk;
-                    sent += chunk;
-                    if (_session != null && _session.ExtensionDue)
+                    if (chunk > 0)
                     {
-                        // Back to the application, which asks for the extension before sending on.
-                        break;
+                        try
+                        {
+                            SendFrame(FrameTypes.Data, buffer, offset + sent, chunk);
+                        }
+                        catch (PeerException)
+                        {
+                            if (_session != null)
+                            {
+                                _session.ReturnSend(chunk, reserveReply);
+                            }
+
+                            throw;
+                        }
+
+                        _bytesSent += chunk;
+                        sent += chunk;
                     }
                 }
 
-                if (_session != null && _session.IsOver)
+                if (chunk == 0)
                 {
-                    SayClose(_session.EndReason);
+                    break;
                 }
+
+                if (chunk < 0)
+                {
+                    // At a limit new limits may still lift: wait without the send lock, which the Limits
+                    // frame announcing them needs (ApplyLimits).
+                    _clock.Sleep(PeerSession.LimitPollMillis, _never);
+                    continue;
+                }
+
+                if (_session != null && _session.ExtensionDue)
+                {
+                    // Back to the application, which asks for the extension before sending on.
+                    break;
+                }
+            }
+
+            if (_session != null && _session.IsOver)
+            {
+                SayCloseLocked(_session.EndReason);
             }
 
             return sent;
@@ -169,20 +213,68 @@ namespace PeerGate.Device.Peer
             lock (_receiveLock)
             {
                 long deadline = _clock.UptimeMillis + timeoutMillis;
-                while (_pendingCount == 0)
+                while (true)
                 {
+                    if (_pendingCount > 0)
+                    {
+                        int delivered = count < _pendingCount ? count : _pendingCount;
+                        if (_session != null)
+                        {
+                            delivered = _session.ReserveReceive(delivered);
+                            if (delivered == 0)
+                            {
+                                // The rest of the frame lies beyond the limit: it is never delivered.
+                                _pendingCount = 0;
+                                SayCloseLocked(_session.EndReason);
+                                continue;
+                            }
+                        }
+
+                        Array.Copy(_receiveFrame, _pendingOffset, buffer, offset, delivered);
+                        _pendingOffset += delivered;
+                        _pendingCount -= delivered;
+                        _bytesReceived += delivered;
+                        if (_session != null && _session.IsOver)
+                        {
+                            SayCloseLocked(_session.EndReason);
+                        }
+
+                        return delivered;
+                    }
+
                     if (_closed)
                     {
                         return 0;
                     }
 
-                    if (_closeSent || (_session != null && _session.IsOver))
+                    if (!_closeSent && _session != null && _session.IsOver)
                     {
-                        Drain(timeoutMillis);
-                        return 0;
+                        SayCloseLocked(_session.EndReason);
                     }
 
-                    long left = deadline - _clock.UptimeMillis;
+                    long now = _clock.UptimeMillis;
+                    long until = deadline;
+                    if (_closeSent)
+                    {
+                        // After this side's Close the peer's last frames are still taken, until its Close,
+                        // end of stream or DrainMillis of silence: it sent them before it heard of the end.
+                        if (_drainUntil < until)
+                        {
+                            until = _drainUntil;
+                        }
+
+                        if (until <= now)
+                        {
+                            lock (_sendLock)
+                            {
+                                Shut(_closeReason);
+                            }
+
+                            return 0;
+                        }
+                    }
+
+                    long left = until - now;
                     if (left <= 0)
                     {
                         return -1;
@@ -190,8 +282,8 @@ namespace PeerGate.Device.Peer
 
                     // A time-limited session wakes at its end even when the peer is quiet; the whole
                     // call still ends within its own timeout.
-                    int budget = (int)left;
-                    int wait = _session == null ? budget : _session.MillisLeft(budget);
+                    int budget = left > int.MaxValue ? int.MaxValue : (int)left;
+                    int wait = _session == null || _closeSent ? budget : _session.MillisLeft(budget);
                     if (wait < PeerSession.LimitPollMillis)
                     {
                         // Past the end time while new limits may still come: look again shortly, never spin.
@@ -202,13 +294,13 @@ namespace PeerGate.Device.Peer
                     int length;
                     try
                     {
-                        length = ReadFrame(_clock.UptimeMillis + wait, true, out type);
+                        length = ReadFrame(now + wait, true, out type);
                     }
                     catch (PeerException)
                     {
                         if (_closeSent)
                         {
-                            // Ended from this side meanwhile (EndSession): the peer hung up as asked.
+                            // Ended from this side: the peer hung up as asked.
                             return 0;
                         }
 
@@ -217,13 +309,24 @@ namespace PeerGate.Device.Peer
 
                     if (length < 0)
                     {
-                        if (wait >= budget)
+                        if (wait < budget)
+                        {
+                            // Woken early for the session's end time: limits and the deadline are looked at again.
+                            continue;
+                        }
+
+                        if (!_closeSent)
                         {
                             return -1;
                         }
 
-                        // Woken early for the session's end time: limits and the deadline are looked at again.
-                        continue;
+                        // The peer's last frames are in, or it is silent: the connection is shut.
+                        lock (_sendLock)
+                        {
+                            Shut(_closeReason);
+                        }
+
+                        return 0;
                     }
 
                     if (type == FrameTypes.Close)
@@ -245,33 +348,13 @@ namespace PeerGate.Device.Peer
 
                     _pendingOffset = 0;
                     _pendingCount = length;
-                }
-
-                int delivered = count < _pendingCount ? count : _pendingCount;
-                if (_session != null)
-                {
-                    delivered = _session.ReserveReceive(delivered);
-                    if (delivered == 0)
+                    if (_closeSent)
                     {
-                        // The rest of the frame lies beyond the limit: it is never delivered.
-                        _pendingCount = 0;
-                        SayCloseLocked(_session.EndReason);
-                        Drain(timeoutMillis);
-                        return 0;
+                        long next = _clock.UptimeMillis + DrainMillis;
+                        long last = _closeSentAt + DrainMaxMillis;
+                        _drainUntil = next < last ? next : last;
                     }
                 }
-
-                Array.Copy(_receiveFrame, _pendingOffset, buffer, offset, delivered);
-                _pendingOffset += delivered;
-                _pendingCount -= delivered;
-                _bytesReceived += delivered;
-                if (_session != null && _session.IsOver)
-                {
-                    _pendingCount = 0;
-                    SayCloseLocked(_session.EndReason);
-                }
-
-                return delivered;
             }
         }
 
@@ -315,6 +398,27 @@ namespace PeerGate.Device.Peer
                 }
 
                 Shut(reasonCode);
+            }
+        }
+
+        /// <summary>
+        /// Applies new limits to the session (F24) and tells the peer in a Limits frame, both under the
+        /// send lock: no Data frame that uses the new limits can reach the peer before it knows them. True
+        /// when a limit grew. Call it from the thread that sends (a send in progress holds the lock while
+        /// it writes).
+        /// </summary>
+        /// <exception cref="PeerException">The limits applied, but the connection is gone.</exception>
+        public bool ApplyLimits(SessionLimits limits)
+        {
+            lock (_sendLock)
+            {
+                if (_session == null || !_session.Apply(limits))
+                {
+                    return false;
+                }
+
+                SendLimits(limits.EndsAt, limits.ByteLimit);
+                return true;
             }
         }
 
@@ -381,6 +485,8 @@ namespace PeerGate.Device.Peer
 
             _closeSent = true;
             _closeReason = reason;
+            _closeSentAt = _clock.UptimeMillis;
+            _drainUntil = _closeSentAt + DrainMillis;
             FrameBytes.WriteAscii(reason, _reason, 0);
             if (!TrySendFrame(FrameTypes.Close, _reason, 0, reason.Length))
             {
@@ -388,37 +494,6 @@ namespace PeerGate.Device.Peer
             }
 
             _log.Event("peer.session-over", "session " + SessionId + ": " + reason);
-        }
-
-        /// <summary>
-        /// After this side's Close: drop what the peer still sends until its Close, end of stream or the
-        /// timeout, then shut. Reading it first keeps the connection from ending in a reset that could
-        /// cost the peer the last bytes this side sent.
-        /// </summary>
-        private void Drain(int timeoutMillis)
-        {
-            long deadline = _clock.UptimeMillis + (timeoutMillis < DrainMillis ? timeoutMillis : DrainMillis);
-            try
-            {
-                while (!_closed)
-                {
-                    int type;
-                    int length = ReadFrame(deadline, true, out type);
-                    if (length < 0 || type == FrameTypes.Close)
-                    {
-                        break;
-                    }
-                }
-            }
-            catch (PeerException)
-            {
-                // The peer is gone or broke off: either way the session is already over.
-            }
-
-            lock (_sendLock)
-            {
-                Shut(_closeReason);
-            }
         }
 
         internal void SendFrame(int type, byte[] payload, int offset, int count)

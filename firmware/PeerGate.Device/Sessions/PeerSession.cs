@@ -10,8 +10,15 @@ namespace PeerGate.Device.Sessions
     /// bytes here before it sends or delivers them, so no byte beyond the limit ever moves.
     /// </summary>
     /// <remarks>
-    /// Reserving takes one lock and allocates nothing. The first end reason sticks; limits that change
-    /// later (F24, F26) do not reopen an ended session.
+    /// <para>Both sides count both directions, but each sees the other's bytes only when they arrive. A
+    /// sender whose peer answers what it sends (an echo) therefore reserves the answer with the send
+    /// (<see cref="ReserveSend"/> with reserveReply): the peer's answer then always fits, both sides
+    /// reach the limit on the same bytes, and nothing either side sent is refused by the other.</para>
+    /// <para>Only sending stops at the end time or waits at a limit for new limits; received bytes are
+    /// delivered while they fit the byte limit, also after the end, since the peer sent them before it
+    /// heard of it (the channel bounds how long). Reserving takes one lock and allocates nothing. The
+    /// first end reason sticks; limits that change later (F24, F26) do not reopen an ended session, and
+    /// limits only grow (a late copy of older limits changes nothing).</para>
     /// </remarks>
     public class PeerSession
     {
@@ -26,12 +33,12 @@ namespace PeerGate.Device.Sessions
 
         private readonly IClock _clock;
         private readonly object _gate = new object();
-        private readonly System.Threading.ManualResetEvent _never = new System.Threading.ManualResetEvent(false);
 
         private long _endsAt;
         private long _byteLimit;
         private long _bytesSent;
         private long _bytesReceived;
+        private long _replyReserved;
         private string _endReason;
         private string _endDetail;
         private bool _extensionAsked;
@@ -99,6 +106,12 @@ namespace PeerGate.Device.Sessions
             get { lock (_gate) { return _bytesReceived; } }
         }
 
+        /// <summary>Bytes of the byte limit set aside for the peer's answer to what this side sent and not yet received.</summary>
+        public long ReplyReserved
+        {
+            get { lock (_gate) { return _replyReserved; } }
+        }
+
         /// <summary>One of <see cref="SessionEndReasons"/> once ended; null while it runs.</summary>
         public string EndReason
         {
@@ -118,7 +131,7 @@ namespace PeerGate.Device.Sessions
             {
                 lock (_gate)
                 {
-                    return CheckLimits();
+                    return CheckLimits(1);
                 }
             }
         }
@@ -136,11 +149,58 @@ namespace PeerGate.Device.Sessions
             return left <= 0 ? 0 : (left < cap ? (int)left : cap);
         }
 
-        /// <summary>Up to <paramref name="count"/> bytes this side may send now; 0 when the session is over.</summary>
-        /// <remarks>At a limit that may still be extended it waits (bounded) for the new limits first.</remarks>
-        public int ReserveSend(int count)
+        /// <summary>
+        /// Up to <paramref name="count"/> bytes this side may send now; 0 when the session is over; -1 at a
+        /// limit that new limits may still lift (a pending extension of ours, the grace for the peer's):
+        /// look again after <see cref="LimitPollMillis"/>, holding no lock the new limits need.
+        /// </summary>
+        /// <param name="reserveReply">
+        /// The peer answers every byte with one (an echo): room for the answer is reserved too, so the
+        /// send takes two bytes of the limit per byte and the answer is always delivered.
+        /// </param>
+        public int ReserveSend(int count, bool reserveReply)
         {
-            return Reserve(count, true);
+            if (count <= 0)
+            {
+                // Nothing to move: never wait at a limit for it.
+                return 0;
+            }
+
+            lock (_gate)
+            {
+                if (CheckLimits(reserveReply ? 2 : 1))
+                {
+                    return 0;
+                }
+
+                int allowed = AllowedSend(count, reserveReply);
+                if (allowed <= 0)
+                {
+                    return -1;
+                }
+
+                _bytesSent += allowed;
+                if (reserveReply)
+                {
+                    _replyReserved += allowed;
+                }
+
+                MarkThreshold();
+                return allowed;
+            }
+        }
+
+        /// <summary>Gives back a reservation whose bytes never left (the connection failed while writing them).</summary>
+        public void ReturnSend(int count, bool reserveReply)
+        {
+            lock (_gate)
+            {
+                _bytesSent -= count;
+                if (reserveReply)
+                {
+                    _replyReserved -= count < _replyReserved ? count : _replyReserved;
+                }
+            }
         }
 
         /// <summary>
@@ -158,10 +218,43 @@ namespace PeerGate.Device.Sessions
             }
         }
 
-        /// <summary>Up to <paramref name="count"/> received bytes this side may deliver; 0 when the session is over.</summary>
+        /// <summary>
+        /// Up to <paramref name="count"/> received bytes this side may deliver: as many as fit the byte
+        /// limit (what this side reserved for the answer first), also after the end. Fewer than asked means
+        /// the peer went past the limit: the rest is never delivered and the session ends at it.
+        /// </summary>
         public int ReserveReceive(int count)
         {
-            return Reserve(count, false);
+            if (count <= 0)
+            {
+                return 0;
+            }
+
+            lock (_gate)
+            {
+                int allowed = count;
+                if (_byteLimit > 0)
+                {
+                    long room = _byteLimit - _bytesSent - _bytesReceived;
+                    if (room < count)
+                    {
+                        allowed = room <= 0 ? 0 : (int)room;
+                        if (_endReason == null)
+                        {
+                            _endReason = _extensionRefused ? SessionEndReasons.ExtensionRefused : SessionEndReasons.ByteLimit;
+                        }
+                    }
+                }
+
+                _bytesReceived += allowed;
+                _replyReserved -= allowed < _replyReserved ? allowed : _replyReserved;
+                if (_endReason == null)
+                {
+                    MarkThreshold();
+                }
+
+                return allowed;
+            }
         }
 
         /// <summary>Ends the session with <paramref name="reason"/> unless it already ended; true when this call ended it.</summary>
@@ -182,7 +275,12 @@ namespace PeerGate.Device.Sessions
             }
         }
 
-        /// <summary>New limits from the server or the peer (F24); ignored once ended or when they are not for this session.</summary>
+        /// <summary>
+        /// New limits from the server or the peer (F24): true when a limit grew. Ignored once ended, when
+        /// not for this session, and when no limit grows: the same grant reaches the callee twice (Limits
+        /// frame and trigger) in either order, and a late older one must not take bytes back. A limit of 0
+        /// (none) stays none.
+        /// </summary>
         public bool Apply(SessionLimits limits)
         {
             if (limits == null || limits.SessionId != SessionId || limits.EndsAt < 0 || limits.ByteLimit < 0)
@@ -197,8 +295,15 @@ namespace PeerGate.Device.Sessions
                     return false;
                 }
 
-                _endsAt = limits.EndsAt;
-                _byteLimit = limits.ByteLimit;
+                long endsAt = _endsAt != 0 && limits.EndsAt > _endsAt ? limits.EndsAt : _endsAt;
+                long byteLimit = _byteLimit != 0 && limits.ByteLimit > _byteLimit ? limits.ByteLimit : _byteLimit;
+                if (endsAt == _endsAt && byteLimit == _byteLimit)
+                {
+                    return false;
+                }
+
+                _endsAt = endsAt;
+                _byteLimit = byteLimit;
                 _extensionAsked = false;
                 _extensionPending = false;
                 _extensionRefused = false;
@@ -276,56 +381,26 @@ namespace PeerGate.Device.Sessions
             }
         }
 
-        private int Reserve(int count, bool send)
+        /// <summary>Under the gate: once the 70 % mark is crossed by a side that asks, a limit reached first waits for the request.</summary>
+        private void MarkThreshold()
         {
-            if (count <= 0)
+            if (AsksForExtensions && !_extensionAsked && ThresholdCrossed())
             {
-                // Nothing to move: never wait at a limit for it.
-                return 0;
-            }
-
-            while (true)
-            {
-                lock (_gate)
-                {
-                    if (!CheckLimits())
-                    {
-                        int allowed = Allowed(count);
-                        if (allowed > 0)
-                        {
-                            if (send)
-                            {
-                                _bytesSent += allowed;
-                            }
-                            else
-                            {
-                                _bytesReceived += allowed;
-                            }
-
-                            if (AsksForExtensions && !_extensionAsked && ThresholdCrossed())
-                            {
-                                // The request follows from the application's thread; a limit reached first waits for it.
-                                _extensionPending = true;
-                            }
-
-                            return allowed;
-                        }
-                    }
-                    else
-                    {
-                        return 0;
-                    }
-                }
-
-                // At a limit that may still grow: look again shortly (the fake clock makes this free in tests).
-                _clock.Sleep(LimitPollMillis, _never);
+                // The request follows from the application's thread.
+                _extensionPending = true;
             }
         }
 
-        /// <summary>Under the gate, with the session running: the bytes left of <paramref name="count"/>, 0 at a limit.</summary>
-        private int Allowed(int count)
+        /// <summary>Under the gate: every byte of the limit taken or promised (sent, received, reserved for the answer).</summary>
+        private long Used()
         {
-            if (LimitReached() != null)
+            return _bytesSent + _bytesReceived + _replyReserved;
+        }
+
+        /// <summary>Under the gate, with the session running: the bytes of <paramref name="count"/> that may go now, 0 at a limit.</summary>
+        private int AllowedSend(int count, bool reserveReply)
+        {
+            if (LimitReached(reserveReply ? 2 : 1) != null)
             {
                 return 0;
             }
@@ -335,32 +410,49 @@ namespace PeerGate.Device.Sessions
                 return count;
             }
 
-            long used = _bytesSent + _bytesReceived;
-            long left = _byteLimit - used;
+            long used = Used();
+            long room = _byteLimit - used;
+            if (reserveReply)
+            {
+                room = room / 2;
+            }
+
             if (AsksForExtensions && !_extensionAsked)
             {
                 // Stop at the 70 % mark, so the application asks for an extension there and not only
                 // after one large frame has carried the session from below the mark to its limit.
                 long threshold = ((_byteLimit * ExtensionThresholdPercent) + 99) / 100;
-                if (used < threshold && threshold - used < left)
+                if (used < threshold)
                 {
-                    left = threshold - used;
+                    long toMark = threshold - used;
+                    long markRoom = reserveReply ? (toMark + 1) / 2 : toMark;
+                    if (markRoom < room)
+                    {
+                        room = markRoom;
+                    }
                 }
             }
 
-            return left < count ? (int)left : count;
+            return room < count ? (int)room : count;
         }
 
         private bool ThresholdCrossed()
         {
-            bool bytesDue = _byteLimit > 0 && (_bytesSent + _bytesReceived) * 100 >= _byteLimit * ExtensionThresholdPercent;
+            bool bytesDue = BytesThresholdCrossed();
             bool timeDue = _endsAt > StartedAt && (_clock.UtcNowSeconds - StartedAt) * 100 >= (_endsAt - StartedAt) * ExtensionThresholdPercent;
             return bytesDue || timeDue;
         }
 
-        private string LimitReached()
+        /// <summary>Under the gate: 70 % of the byte limit is taken or promised.</summary>
+        private bool BytesThresholdCrossed()
         {
-            if (_byteLimit > 0 && _bytesSent + _bytesReceived >= _byteLimit)
+            return _byteLimit > 0 && Used() * 100 >= _byteLimit * ExtensionThresholdPercent;
+        }
+
+        /// <summary>Under the gate: the limit that stops a send needing <paramref name="need"/> bytes of the limit, or null.</summary>
+        private string LimitReached(int need)
+        {
+            if (_byteLimit > 0 && _byteLimit - Used() < need)
             {
                 return SessionEndReasons.ByteLimit;
             }
@@ -374,17 +466,18 @@ namespace PeerGate.Device.Sessions
         }
 
         /// <summary>
-        /// Under the gate: true when over. At a limit the session ends, unless new limits may still come
-        /// (an extension of ours is pending, or the grace for the peer's is running).
+        /// Under the gate: true when over. At a limit (for a send needing <paramref name="need"/> bytes of
+        /// it) the session ends, unless new limits may still come (an extension of ours is pending, or the
+        /// grace for the peer's is running).
         /// </summary>
-        private bool CheckLimits()
+        private bool CheckLimits(int need)
         {
             if (_endReason != null)
             {
                 return true;
             }
 
-            string reached = LimitReached();
+            string reached = LimitReached(need);
             if (reached == null)
             {
                 _limitSince = -1;

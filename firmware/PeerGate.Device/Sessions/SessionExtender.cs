@@ -24,8 +24,9 @@ namespace PeerGate.Device.Sessions
         }
 
         /// <summary>
-        /// Call between frames while the transfer still has data to move; returns at once unless a
-        /// threshold was just crossed, then asks the server (one request, within the HTTP timeout).
+        /// Call between frames, from the thread that sends, while the transfer still has data to move;
+        /// returns at once unless a threshold was just crossed, then asks the server (one request, within
+        /// the HTTP timeout).
         /// </summary>
         public void CheckUnfinished(PeerChannel channel)
         {
@@ -39,7 +40,7 @@ namespace PeerGate.Device.Sessions
             // grant and refuses (extension_refused) when that limit cannot grow at all.
             long endsAt = session.EndsAt;
             bool bytesDue = session.ByteLimit > 0
-                && (session.BytesSent + session.BytesReceived) * 100 >= session.ByteLimit * PeerSession.ExtensionThresholdPercent;
+                && (session.BytesSent + session.BytesReceived + session.ReplyReserved) * 100 >= session.ByteLimit * PeerSession.ExtensionThresholdPercent;
             int addSeconds = bytesDue || endsAt <= session.StartedAt ? 0 : (int)(endsAt - session.StartedAt);
             long addBytes = bytesDue ? session.ByteLimit : 0;
             SessionLimits limits;
@@ -63,15 +64,14 @@ namespace PeerGate.Device.Sessions
             }
 
             limits.SessionId = session.SessionId;
-            if (!session.Apply(limits))
-            {
-                session.ExtensionUnanswered();
-                return;
-            }
-
             try
             {
-                channel.SendLimits(limits.EndsAt, limits.ByteLimit);
+                // Applied and announced under the channel's send lock: the peer hears the new limits
+                // before any byte that needs them.
+                if (!channel.ApplyLimits(limits))
+                {
+                    session.ExtensionUnanswered();
+                }
             }
             catch (PeerException e)
             {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using PeerGate.Device;
 using PeerGate.Device.Api;
 using PeerGate.Device.Peer;
@@ -166,6 +167,86 @@ public sealed class SessionScenarioTests
         Assert.AreEqual(SessionEndReasons.Completed, session.CallerNotice!.Reason);
         Assert.AreEqual(30_000, session.CallerNotice.BytesSent + session.CallerNotice.BytesReceived);
         Assert.IsGreaterThan(20_000L, session.ByteLimit, "the record carries the extended limit");
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task FileFarBeyondTheAskedByteLimitCompletesWithinThePolicyAndEveryCountAgrees()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var (callee, caller, callerId) = await PermittedPairAsync(lab);
+        var calleeAgent = callee.Agent!;
+        await lab.Server.Admin.SetSessionPolicyAsync(callerId, 0, 512_000, Cancel);
+        var file = caller.Device.File("big.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(200_000), Cancel);
+
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "1000", .. caller.CliOptions], out var output);
+
+        Assert.AreEqual(Cli.Ok, exit, output + callee.Log);
+        Assert.Contains("sent 200000 bytes", output);
+        Assert.Contains("received 200000 bytes", output);
+        Assert.Contains("bytes match", output);
+        Assert.Contains("session end: completed, sent 200000 bytes, received 200000 bytes", output);
+        var session = await EndedSessionAsync(lab, s => s.Callee == calleeAgent.TerminalId && s.CallerNotice is not null && s.CalleeNotice is not null);
+        Assert.AreEqual(512_000, session.ByteLimit, "the record carries the last grant");
+        Assert.AreEqual(SessionEndReasons.Completed, session.CallerNotice!.Reason);
+        Assert.AreEqual(SessionEndReasons.Completed, session.CalleeNotice!.Reason, callee.Log);
+        Assert.AreEqual(200_000, session.CallerNotice.BytesSent);
+        Assert.AreEqual(200_000, session.CallerNotice.BytesReceived);
+        Assert.AreEqual(200_000, session.CalleeNotice.BytesReceived, callee.Log);
+        Assert.AreEqual(200_000, session.CalleeNotice.BytesSent, callee.Log);
+        Assert.IsTrue(
+            await ConnectionLab.EventuallyAsync(() => callee.Log.Contains("received 200000 bytes, sent 200000 bytes", StringComparison.Ordinal), Cancel),
+            callee.Log);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task FileBeyondThePolicyStopsBothSidesAtExactlyTheFinalLimitWithTheSameCounts()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var (callee, caller, callerId) = await PermittedPairAsync(lab);
+        var calleeAgent = callee.Agent!;
+        await lab.Server.Admin.SetSessionPolicyAsync(callerId, 0, 100_000, Cancel);
+        var file = caller.Device.File("big.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(200_000), Cancel);
+
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--file", file, "--byte-limit", "1000", .. caller.CliOptions], out var output);
+
+        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.Contains($"session over ({SessionEndReasons.ExtensionRefused})", output);
+        var session = await EndedSessionAsync(lab, s => s.Callee == calleeAgent.TerminalId && s.CallerNotice is not null && s.CalleeNotice is not null);
+        Assert.AreEqual(100_000, session.ByteLimit, "the record carries the last grant");
+        var (callerNotice, calleeNotice) = (session.CallerNotice!, session.CalleeNotice!);
+        Assert.AreEqual(SessionEndReasons.ExtensionRefused, callerNotice.Reason);
+        Assert.AreEqual(SessionEndReasons.ExtensionRefused, calleeNotice.Reason, callee.Log);
+        Assert.AreEqual(100_000, callerNotice.BytesSent + callerNotice.BytesReceived, output);
+        Assert.AreEqual(callerNotice.BytesSent, calleeNotice.BytesReceived, "every byte the caller counts as sent reached the callee\n" + output + callee.Log);
+        Assert.AreEqual(callerNotice.BytesReceived, calleeNotice.BytesSent, "every byte the callee counts as sent reached the caller\n" + output + callee.Log);
+        Assert.Contains($"sent {callerNotice.BytesSent} bytes\n", output.ReplaceLineEndings("\n"));
+        Assert.Contains($"received {callerNotice.BytesReceived} bytes\n", output.ReplaceLineEndings("\n"));
+        Assert.Contains($"session end: {SessionEndReasons.ExtensionRefused}, sent {callerNotice.BytesSent} bytes, received {callerNotice.BytesReceived} bytes", output);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task DeviceThatOnlyCallsOutRegistersWithoutAPortAndCallersAreToldItIsUnreachable()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var callee = await lab.AddDeviceAsync(listens: false, Cancel, "ListenPort=0\n");
+        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
+        var calleeAgent = await callee.StartAsync(Cancel);
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(Cli.Ok, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+
+        var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "anyone there?", .. caller.CliOptions], out var output);
+
+        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.Contains($"denied: {ErrorCodes.CalleeUnreachable}", output);
+        Assert.DoesNotContain("dial:", output, "nothing is dialled");
+        Assert.DoesNotContain("peer.listening", callee.Log);
+        var device = (await lab.Server.Admin.ListDevicesAsync(Cancel)).Single(d => d.TerminalId == calleeAgent.TerminalId);
+        Assert.AreEqual(0, device.LocalPort, "registered without a listening port");
     }
 
     [TestMethod]

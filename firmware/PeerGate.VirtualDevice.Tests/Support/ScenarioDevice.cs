@@ -60,7 +60,7 @@ public sealed class ScenarioDevice : IDisposable
             StateFolder,
             _log,
             transport,
-            network ?? new MovableNetwork("127.0.0.1", config.ListenPort == 0 ? 7000 : config.ListenPort),
+            network ?? new MovableNetwork("127.0.0.1", config.ListenPort),
             new HostPeerNetwork(IPAddress.Loopback),
             forceBusy,
             wallClock);

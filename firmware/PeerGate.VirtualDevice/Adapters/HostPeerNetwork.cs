@@ -5,15 +5,22 @@ using PeerGate.Device.Platform;
 namespace PeerGate.VirtualDevice.Adapters;
 
 /// <summary>
-/// Direct TCP between virtual devices: a listener on the given address (loopback in tests, any
-/// interface otherwise) and connections whose every read waits at most its timeout.
+/// Direct TCP between virtual devices: a listener on the given address (127.0.0.1 unless told
+/// otherwise, so a virtual device is not reachable from the network by accident) and connections
+/// whose every read waits at most its timeout.
 /// </summary>
 public sealed class HostPeerNetwork(IPAddress listenAddress) : IPeerNetwork
 {
+    /// <summary>The listener's address when neither ListenAddress nor --listen-address names one.</summary>
+    public static readonly IPAddress DefaultListenAddress = IPAddress.Loopback;
+
     public HostPeerNetwork()
-        : this(IPAddress.Any)
+        : this(DefaultListenAddress)
     {
     }
+
+    /// <summary>The address the listener binds.</summary>
+    public IPAddress ListenAddress => listenAddress;
 
     public IPeerConnection? Connect(string ip, int port, int timeoutMillis)
     {

@@ -141,8 +141,11 @@ public static class ConnectCommand
     }
 
     /// <summary>
-    /// Sends on this thread while another takes the echo, so neither side's buffers fill up and stall;
-    /// between frames the extender asks for more at 70 % of the session's lifetime (F24).
+    /// Sends on this thread while another takes the echo, so neither side's buffers fill up and stall.
+    /// Every send reserves room for its echo in the session, so the echo always fits the byte limit and
+    /// both sides count the same bytes. Between frames this thread, the only one that sends, lets the
+    /// extender ask for more at 70 % of the session's lifetime (F24); once everything is sent nothing
+    /// more is asked, since the echo's bytes are already reserved.
     /// </summary>
     private static int Transfer(PeerChannel channel, byte[] payload, DeviceAgent agent, TextWriter output)
     {
@@ -163,10 +166,6 @@ public static class ConnectCommand
                     }
 
                     received += n;
-                    if (received < echo.Length)
-                    {
-                        agent.Extender.CheckUnfinished(channel);
-                    }
                 }
             }
             catch (PeerException e)
@@ -176,12 +175,12 @@ public static class ConnectCommand
         });
         reader.Start();
 
+        var sent = 0;
         try
         {
-            var sent = 0;
             while (sent < payload.Length)
             {
-                var n = channel.Send(payload, sent, Math.Min(FrameFormat.MaxPayload, payload.Length - sent));
+                var n = channel.Send(payload, sent, Math.Min(FrameFormat.MaxPayload, payload.Length - sent), reserveReply: true);
                 sent += n;
                 if (n == 0 || sent == payload.Length)
                 {
@@ -190,13 +189,13 @@ public static class ConnectCommand
 
                 agent.Extender.CheckUnfinished(channel);
             }
-
-            output.WriteLine($"sent {sent} bytes");
         }
         catch (PeerException e)
         {
             failure ??= e.Code;
         }
+
+        output.WriteLine($"sent {sent} bytes");
 
         // Bounded: each echoed frame has EchoTimeoutMillis, and a refused frame ends the reader at once.
         reader.Join();

@@ -11,7 +11,7 @@ namespace PeerGate.VirtualDevice.Commands;
 public sealed class DeviceOptions
 {
     /// <summary>Value options of <see cref="From"/>; commands add their own.</summary>
-    public static readonly string[] ValueOptions = ["--image", "--config", "--state", "--local-ip", "--listen-port"];
+    public static readonly string[] ValueOptions = ["--image", "--config", "--state", "--local-ip", "--listen-port", "--listen-address"];
 
     private DeviceOptions(string imagePath, EfuseImage image, DeviceConfig config, string stateFolder, string? localIp, int listenPort)
     {
@@ -59,6 +59,22 @@ public sealed class DeviceOptions
         if (listenPortText is not null && (!int.TryParse(listenPortText, out listenPort) || listenPort is < 0 or > 65535))
         {
             throw new UsageException("--listen-port must be 0 to 65535");
+        }
+
+        // --listen-address wins over the configuration's ListenAddress (default 127.0.0.1).
+        var listenAddress = line.Optional("--listen-address");
+        if (listenAddress is not null)
+        {
+            config.ListenAddress = listenAddress;
+        }
+
+        try
+        {
+            VirtualDeviceHost.ListenAddressOf(config);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
         }
 
         var stateFolder = line.Optional("--state") ?? VirtualDeviceHost.DefaultStateFolder(imagePath);
