@@ -48,6 +48,31 @@ public sealed class ConnectionQueryTests
     }
 
     [TestMethod]
+    public async Task CalleeThatOnlyCallsOutIsUnreachableAndGetsNoOffer()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var (callee, caller) = await PairAsync(server, http, permit: true);
+        var callOnly = Devices.Registration(callee.TerminalId);
+        callOnly.LocalPort = 0;
+        using (var registered = await TestDevice.SendRegistrationAsync(http, callee.Certificate, callOnly))
+        {
+            Assert.AreEqual(HttpStatusCode.OK, registered.StatusCode, await registered.Content.ReadAsStringAsync());
+        }
+
+        await using var responder = new TriggerResponder(http, callee.Certificate);
+        await Eventually.PollingAsync(server, callee.TerminalId);
+
+        using var response = await TestDevice.RequestConnectionAsync(http, caller.Certificate, callee.TerminalId);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, ErrorCodes.CalleeUnreachable);
+        Assert.AreEqual(0, responder.StatusQueries);
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM sessions"));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", callee.TerminalId)));
+        await AssertLastAttemptAsync(server, "online", ErrorCodes.CalleeUnreachable);
+    }
+
+    [TestMethod]
     public async Task UnknownCalleeIsNotFound()
     {
         await using var server = await TestServer.StartAsync();

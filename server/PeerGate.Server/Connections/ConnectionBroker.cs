@@ -129,6 +129,13 @@ public sealed class ConnectionBroker(
         }
 
         attempt.Stage = AttemptStages.Online;
+        if (callee.LocalPort == 0)
+        {
+            // It registered no listening port: it only calls out, so no caller can reach it, and
+            // asking it or issuing a session it can never use would only queue secrets for nothing.
+            return Unreachable("The callee takes no incoming connections (it registered no listening port).");
+        }
+
         var reply = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery }, now, attempt, AttemptStages.StatusQuery, cancellationToken);
         if (reply is null)
         {
