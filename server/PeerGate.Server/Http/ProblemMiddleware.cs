@@ -34,7 +34,7 @@ public static class ProblemMiddleware
                 };
                 await ApiProblem.Create(badRequest.StatusCode, code, "The request could not be read.").ExecuteAsync(context);
             }
-            catch (Exception exception) when (!context.Response.HasStarted && StorageFault.Of(exception) is { } fault)
+            catch (Exception exception) when (!context.Response.HasStarted && StorageFault.Of(exception, context.RequestServices.GetService<Database>()?.Path) is { } fault)
             {
                 // The disk, not the request: 503 and when to retry; logged with the fault, not the request's data.
                 var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server.Storage");

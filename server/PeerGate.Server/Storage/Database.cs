@@ -96,7 +96,7 @@ public sealed class Database
             RecordWrite(null);
             return result;
         }
-        catch (Exception exception) when (StorageFault.Of(exception) is { } fault)
+        catch (Exception exception) when (StorageFault.Of(exception, Path) is { } fault)
         {
             Faulted(connection, fault, isWrite: true);
             throw;
@@ -125,7 +125,7 @@ public sealed class Database
 
             return result;
         }
-        catch (Exception exception) when (StorageFault.Of(exception) is { } fault)
+        catch (Exception exception) when (StorageFault.Of(exception, Path) is { } fault)
         {
             Faulted(connection, fault, isWrite: false);
             throw;

@@ -24,8 +24,15 @@ public sealed record StorageFault(string Code, int RetryAfterSeconds, string Det
 
     public static readonly StorageFault Unavailable = new(ErrorCodes.StorageUnavailable, OutageRetrySeconds, "The server cannot reach its database; try again later.");
 
-    /// <summary>The storage fault <paramref name="exception"/> stands for, or null when it is none.</summary>
-    public static StorageFault? Of(Exception exception) => exception switch
+    // Less room than this beside the database is a full disk: a few WAL frames of 4 KiB pages.
+    private const long MinFreeBytes = 64 * 1024;
+
+    /// <summary>
+    /// The storage fault <paramref name="exception"/> stands for, or null when it is none. With
+    /// <paramref name="databasePath"/>, an I/O error while its file system has no room left is a full
+    /// disk: SQLite reports ENOSPC on a WAL or shared-memory write as SQLITE_IOERR, not SQLITE_FULL.
+    /// </summary>
+    public static StorageFault? Of(Exception exception, string? databasePath = null) => exception switch
     {
         // Primary result codes; the extended ones (e.g. SQLITE_IOERR_WRITE) carry them in the low byte.
         SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) switch
@@ -33,15 +40,33 @@ public sealed record StorageFault(string Code, int RetryAfterSeconds, string Det
             13 => Full,                 // SQLITE_FULL
             8 => ReadOnly,              // SQLITE_READONLY
             5 or 6 => Busy,             // SQLITE_BUSY, SQLITE_LOCKED
-            10 or 14 => Unavailable,    // SQLITE_IOERR, SQLITE_CANTOPEN
+            10 => NoRoomBeside(databasePath) ? Full : Unavailable, // SQLITE_IOERR
+            14 => Unavailable,          // SQLITE_CANTOPEN
             _ => null,
         },
         IOException io when IsDiskFull(io) => Full,
 
         // A fault reaching us wrapped (a task, a type initializer) is still the same fault.
-        { InnerException: { } inner } => Of(inner),
+        { InnerException: { } inner } => Of(inner, databasePath),
         _ => null,
     };
+
+    private static bool NoRoomBeside(string? databasePath)
+    {
+        if (databasePath is null || Path.GetDirectoryName(databasePath) is not { Length: > 0 } directory)
+        {
+            return false;
+        }
+
+        try
+        {
+            return new DriveInfo(directory).AvailableFreeSpace < MinFreeBytes;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>ENOSPC on Unix (the errno is the HResult); ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.</summary>
     private static bool IsDiskFull(IOException exception) =>

@@ -45,7 +45,7 @@ public sealed class StorageHealth(Database database, TimeProvider time)
             catch (Exception exception)
             {
                 // Any failure to write (a corrupt file too) means not ready.
-                _fault = StorageFault.Of(exception) ?? StorageFault.Unavailable;
+                _fault = StorageFault.Of(exception, database.Path) ?? StorageFault.Unavailable;
             }
 
             _probedAt = now;
