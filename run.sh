@@ -81,7 +81,8 @@ for dll in "$server_dll" "$op_dll" "$device_dll"; do
   [ -f "$dll" ] || { echo "run.sh: $dll is missing; build first (drop --no-build)" >&2; exit 1; }
 done
 
-mkdir -p "$data"
+# Owner-only from the start: the database holds device and group keys.
+(umask 077; mkdir -p "$data")
 work=$(mktemp -d "${TMPDIR:-/tmp}/peergate-run.XXXXXX")
 
 # Every process started in the background, by pid: the server, each device and its log filter.
