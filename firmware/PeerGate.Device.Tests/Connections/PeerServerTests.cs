@@ -13,14 +13,14 @@ public sealed class PeerServerTests
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
     [TestMethod]
-    public void ConnectionsBeyondTheWorkerLimitAreClosedAtOnce()
+    public void ANewConnectionTakesTheOldestIdleOnesPlace()
     {
         var network = new QueuedNetwork();
         var log = new ConcurrentLog();
         var server = NewServer(network, log, maxWorkers: 2);
         server.Application = new EchoApplication(log);
-        var stalled = new[] { new StalledConnection(), new StalledConnection() };
-        var extra = new StalledConnection();
+        var stalled = new[] { new StalledConnection("10.0.0.1"), new StalledConnection("10.0.0.2") };
+        var extra = new StalledConnection("10.0.0.3");
 
         server.Start(7001);
         try
@@ -31,14 +31,14 @@ public sealed class PeerServerTests
 
             network.Deliver(extra);
 
-            Assert.IsTrue(extra.Closed.Wait(Limit), "the third connection is closed without a handshake");
-            Assert.IsFalse(extra.Reading);
-            Assert.IsTrue(log.Has("peer.rejected"));
-            Assert.IsFalse(stalled.Any(c => c.Closed.IsSet), "the first two are still in their handshake");
+            Assert.IsTrue(stalled[0].Closed.Wait(Limit), "the oldest idle connection is evicted");
+            Assert.IsTrue(SpinWait.SpinUntil(() => extra.Reading, Limit), "the new one gets its handshake");
+            Assert.IsTrue(log.Has("peer.evicted"));
+            Assert.IsFalse(stalled[1].Closed.IsSet || extra.Closed.IsSet, "the others are still in their handshake");
         }
         finally
         {
-            foreach (var connection in stalled)
+            foreach (var connection in stalled.Append(extra))
             {
                 connection.HangUp();
             }
@@ -46,9 +46,74 @@ public sealed class PeerServerTests
             server.Stop();
         }
 
-        Assert.IsTrue(stalled.All(c => c.Closed.Wait(Limit)), "a caller that hangs up mid-handshake is closed");
+        Assert.IsTrue(extra.Closed.Wait(Limit), "a caller that hangs up mid-handshake is closed");
         Assert.IsFalse(server.IsRunning);
         Assert.AreEqual(7001, network.ListenedOn);
+    }
+
+    [TestMethod]
+    public void ASourceAtItsCapLosesItsOwnOldestIdleConnection()
+    {
+        var network = new QueuedNetwork();
+        var log = new ConcurrentLog();
+        var server = NewServer(network, log, maxWorkers: 4);
+        server.Application = new EchoApplication(log);
+        var other = new StalledConnection("10.0.0.9");
+        var first = new StalledConnection("10.0.0.1");
+        var second = new StalledConnection("10.0.0.1");
+
+        server.Start(7001);
+        try
+        {
+            network.Deliver(other);
+            network.Deliver(first);
+            Assert.IsTrue(SpinWait.SpinUntil(() => other.Reading && first.Reading, Limit));
+
+            network.Deliver(second);
+
+            Assert.IsTrue(first.Closed.Wait(Limit), "the source's own idle connection makes room");
+            Assert.IsTrue(SpinWait.SpinUntil(() => second.Reading, Limit));
+            Assert.IsFalse(other.Closed.IsSet, "another source's connection is untouched");
+        }
+        finally
+        {
+            foreach (var connection in new[] { other, first, second })
+            {
+                connection.HangUp();
+            }
+
+            server.Stop();
+        }
+    }
+
+    [TestMethod]
+    public void AConnectionThatSendsNothingIsClosedAtThePreambleDeadline()
+    {
+        var clock = new FakeClock();
+        var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var idle = new ClockedIdleConnection(clock);
+
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(idle));
+
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerTimeout, refused.Code);
+        Assert.AreEqual(PeerAcceptor.DefaultPreambleTimeoutMillis, clock.UptimeMillis, "closed at the preamble deadline, not the handshake timeout");
+        Assert.IsTrue(idle.Closed);
+    }
+
+    [TestMethod]
+    public void APreambleNamingNoLiveOfferIsClosedAtOnce()
+    {
+        var clock = new FakeClock();
+        var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var preamble = new byte[PeerGate.Protocol.Peer.PeerPreamble.MaxLength];
+        var length = PeerGate.Protocol.Peer.PeerPreamble.Write("S404", preamble, 0);
+        var connection = new ClockedIdleConnection(clock, preamble.Take(length).ToArray());
+
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(connection));
+
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerRequestInvalid, refused.Code);
+        Assert.AreEqual(0, clock.UptimeMillis, "no wait for an offer when none is open");
+        Assert.IsTrue(connection.Closed);
     }
 
     [TestMethod]
@@ -93,7 +158,7 @@ public sealed class PeerServerTests
     }
 
     /// <summary>A caller that connects and says nothing until it hangs up.</summary>
-    private sealed class StalledConnection : IPeerConnection
+    private sealed class StalledConnection(string remoteIp) : IPeerConnection
     {
         private readonly ManualResetEventSlim _hangUp = new();
 
@@ -101,7 +166,7 @@ public sealed class PeerServerTests
 
         public bool Reading { get; private set; }
 
-        public string RemoteIp => "127.0.0.1";
+        public string RemoteIp => remoteIp;
 
         public void HangUp() => _hangUp.Set();
 
@@ -113,7 +178,39 @@ public sealed class PeerServerTests
 
         public bool Write(byte[] buffer, int offset, int count) => !_hangUp.IsSet;
 
-        public void Close() => Closed.Set();
+        public void Close()
+        {
+            Closed.Set();
+            _hangUp.Set();
+        }
+    }
+
+    /// <summary>Sends its bytes (if any), then nothing: each read waits out its timeout on the fake clock.</summary>
+    private sealed class ClockedIdleConnection(FakeClock clock, byte[]? bytes = null) : IPeerConnection
+    {
+        private int _sent;
+
+        public bool Closed { get; private set; }
+
+        public string RemoteIp => "10.0.0.66";
+
+        public int Read(byte[] buffer, int offset, int count, int timeoutMillis)
+        {
+            if (bytes is not null && _sent < bytes.Length)
+            {
+                var n = Math.Min(count, bytes.Length - _sent);
+                Array.Copy(bytes, _sent, buffer, offset, n);
+                _sent += n;
+                return n;
+            }
+
+            clock.Advance(timeoutMillis);
+            return -1;
+        }
+
+        public bool Write(byte[] buffer, int offset, int count) => true;
+
+        public void Close() => Closed = true;
     }
 
     private sealed class ConcurrentLog : IDeviceLog
