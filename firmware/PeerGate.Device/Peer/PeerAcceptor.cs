@@ -11,7 +11,8 @@ namespace PeerGate.Device.Peer
     /// The callee's half of the peer handshake (F19), on a connection its listener accepted. It reads
     /// the clear preamble, finds the offer it names, opens the Request frame with that offer's key,
     /// spends the offer (<see cref="OfferBook.Take"/>: once only, not expired), checks caller and
-    /// password, and answers an Accept frame proving it knows the password too.
+    /// password, and answers an Accept frame showing it knows the password (which, since the password
+    /// came under the session key, shows no more than holding that key; see <see cref="AcceptProof"/>).
     /// </summary>
     /// <remarks>
     /// The offer is spent only once a Request frame has verified under its key, so a stranger who saw
