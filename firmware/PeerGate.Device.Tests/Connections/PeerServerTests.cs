@@ -87,6 +87,61 @@ public sealed class PeerServerTests
     }
 
     [TestMethod]
+    public void AnAuthenticatedSessionIsNeverEvictedForANewConnection()
+    {
+        var network = new MemoryPeerNetwork();
+        var log = new ConcurrentLog();
+        var clock = new FakeClock();
+        var crypto = new PeerGate.Protocol.Host.HostPeerCrypto();
+        var password = Secrets.Filled(16);
+        var key = Secrets.Filled(32);
+        var offers = new OfferBook(clock, 4);
+        offers.Add(new PeerOffer("S-HOLD", "T-0001", (byte[])password.Clone(), (byte[])key.Clone(), clock.UtcNowSeconds + 60));
+        var acceptor = new PeerAcceptor(offers, crypto, clock, log, 10_000);
+        var held = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        var server = new PeerServer(network, acceptor, new LoadMonitor(new FakeLoadSource(), new DeviceConfig()), log, 2)
+        {
+            Application = new HoldingApplication(held, release),
+            MaxPendingPerSource = 10,
+        };
+        var dialer = new PeerDialer(network, crypto, clock, new ConcurrentLog(), 5000, 5000);
+
+        server.Start(7001);
+        try
+        {
+            var channel = dialer.Dial(new PeerGate.Protocol.ConnectionGrant
+            {
+                SessionId = "S-HOLD",
+                CalleeTerminalId = "T-0002",
+                CalleeLocalIp = "10.0.0.2",
+                CalleeLocalPort = 7001,
+                Password = Convert.ToBase64String(password),
+                Key = Convert.ToBase64String(key),
+                ExpiresAt = clock.UtcNowSeconds + 60,
+            }, "T-0001");
+            Assert.IsTrue(held.Wait(Limit), "the session runs");
+
+            var idle1 = network.Connect("10.0.0.2", 7001, 1000);
+            Assert.IsTrue(SpinWait.SpinUntil(() => server.Admitted == 2, Limit));
+            var idle2 = network.Connect("10.0.0.2", 7001, 1000);
+
+            Assert.AreEqual(0, idle1.Read(new byte[1], 0, 1, 5000), "the idle connection made room");
+            Assert.IsTrue(SpinWait.SpinUntil(() => log.Has("peer.evicted"), Limit));
+            Assert.IsFalse(release.IsSet);
+            channel.Send([7], 0, 1);
+            Assert.AreEqual(2, server.Admitted, "the session and the newest connection hold the slots");
+            idle2.Close();
+            channel.Close(PeerGate.Protocol.Peer.CloseReasons.Finished);
+        }
+        finally
+        {
+            release.Set();
+            server.Stop();
+        }
+    }
+
+    [TestMethod]
     public void AConnectionThatSendsNothingIsClosedAtThePreambleDeadline()
     {
         var clock = new FakeClock();
@@ -182,6 +237,16 @@ public sealed class PeerServerTests
         {
             Closed.Set();
             _hangUp.Set();
+        }
+    }
+
+    /// <summary>Signals once a session reached it, then holds it until released.</summary>
+    private sealed class HoldingApplication(ManualResetEventSlim held, ManualResetEventSlim release) : IPeerApplication
+    {
+        public void Serve(PeerChannel channel)
+        {
+            held.Set();
+            release.Wait(Limit);
         }
     }
 
