@@ -156,18 +156,21 @@ public sealed class PeerServerTests
     }
 
     [TestMethod]
-    public void APreambleNamingNoLiveOfferIsClosedAtOnce()
+    public void AConnectionWaitingForAnUnknownOfferStopsAsSoonAsItIsEvicted()
     {
         var clock = new FakeClock();
         var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
         var preamble = new byte[PeerGate.Protocol.Peer.PeerPreamble.MaxLength];
         var length = PeerGate.Protocol.Peer.PeerPreamble.Write("S404", preamble, 0);
         var connection = new ClockedIdleConnection(clock, preamble.Take(length).ToArray());
+        var admission = new PeerAdmission(connection.RemoteIp);
+        clock.AfterSleep = _ => Assert.IsTrue(admission.TryEvict(), "still unauthenticated: evictable");
 
-        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(connection));
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(connection, admission));
 
-        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerRequestInvalid, refused.Code);
-        Assert.AreEqual(0, clock.UptimeMillis, "no wait for an offer when none is open");
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerTimeout, refused.Code);
+        Assert.IsLessThan(PeerAcceptor.OfferWaitMillis, clock.UptimeMillis, "the wait ended at the eviction, not at the offer wait");
+        Assert.AreEqual(PeerAdmission.Connected, admission.Stage, "no live offer named: the lowest stage");
         Assert.IsTrue(connection.Closed);
     }
 

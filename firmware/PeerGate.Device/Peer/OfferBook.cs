@@ -105,38 +105,6 @@ namespace PeerGate.Device.Peer
             }
         }
 
-        /// <summary>
-        /// Whether an offer for the session is held and not expired (taken or not): a connection naming
-        /// anything else is closed at once.
-        /// </summary>
-        public bool IsLive(string sessionId)
-        {
-            lock (_lock)
-            {
-                DropExpired();
-                return IndexOf(sessionId) >= 0;
-            }
-        }
-
-        /// <summary>Whether any untaken offer is held and not expired.</summary>
-        public bool HasOpenOffer()
-        {
-            lock (_lock)
-            {
-                DropExpired();
-                for (int i = 0; i < _entries.Count; i++)
-                {
-                    Entry entry = (Entry)_entries[i];
-                    if (!entry.Taken)
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            }
-        }
-
         /// <summary>The offer for a session, taken or not, without spending it; null when unknown or expired.</summary>
         public PeerOffer Find(string sessionId)
         {

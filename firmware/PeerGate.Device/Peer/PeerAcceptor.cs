@@ -94,25 +94,21 @@ namespace PeerGate.Device.Peer
             long deadline = _clock.UptimeMillis + _handshakeTimeoutMillis;
             long preambleDeadline = _clock.UptimeMillis + PreambleTimeoutMillis;
             string sessionId = ReadPreamble(connection, preambleDeadline < deadline ? preambleDeadline : deadline);
-            if (!_offers.IsLive(sessionId) && !_offers.HasOpenOffer())
-            {
-                // Nothing this connection could be waiting for: no live offer names it and none is open
-                // (an expired one is dropped and wiped by asking).
-                throw Refuse(connection, ErrorCodes.PeerRequestInvalid, "no live offer for session " + sessionId + " (unknown or expired)", sessionId);
-            }
 
+            // The caller can be a moment ahead of its offer: wait for it, still at the lowest stage, so
+            // the listener evicts this connection before any that named a live offer.
             PeerOffer offer = WaitForOffer(sessionId, deadline, admission);
             if (offer == null)
             {
                 // Without an offer there is no key to answer with: hang up.
-                throw Refuse(connection, ErrorCodes.PeerRequestInvalid, "no offer for session " + sessionId, sessionId);
+                throw Refuse(connection, admission != null && admission.IsEvicted ? ErrorCodes.PeerTimeout : ErrorCodes.PeerRequestInvalid, "no live offer for session " + sessionId + " (unknown or expired)", sessionId);
             }
 
             FrameCodec codec = offer.NewCalleeCodec(_crypto);
             if (codec == null)
             {
                 // The offer was spent (or dropped) and its key wiped: nothing left to answer a replay with.
-                throw Refuse(connection, offer.IsWiped && _offers.IsLive(sessionId) ? ErrorCodes.PeerRequestReplayed : ErrorCodes.PeerRequestInvalid, "the offer for session " + sessionId + " is spent", sessionId);
+                throw Refuse(connection, _offers.Find(sessionId) == offer ? ErrorCodes.PeerRequestReplayed : ErrorCodes.PeerRequestInvalid, "the offer for session " + sessionId + " is spent", sessionId);
             }
 
             if (admission != null && !admission.Advance(PeerAdmission.Named))
