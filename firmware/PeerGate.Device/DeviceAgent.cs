@@ -342,7 +342,8 @@ namespace PeerGate.Device
             SetState(DeviceState.Registering);
             try
             {
-                _registrar.Register();
+                RegistrationResponse registered = _registrar.Register();
+                Dialer.OwnObservedIp = registered == null ? null : registered.ObservedIp;
             }
             catch (ApiException e)
             {

@@ -13,14 +13,14 @@ public sealed class PeerServerTests
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
     [TestMethod]
-    public void ConnectionsBeyondTheWorkerLimitAreClosedAtOnce()
+    public void ANewConnectionTakesTheOldestIdleOnesPlace()
     {
         var network = new QueuedNetwork();
         var log = new ConcurrentLog();
         var server = NewServer(network, log, maxWorkers: 2);
         server.Application = new EchoApplication(log);
-        var stalled = new[] { new StalledConnection(), new StalledConnection() };
-        var extra = new StalledConnection();
+        var stalled = new[] { new StalledConnection("10.0.0.1"), new StalledConnection("10.0.0.2") };
+        var extra = new StalledConnection("10.0.0.3");
 
         server.Start(7001);
         try
@@ -31,14 +31,14 @@ public sealed class PeerServerTests
 
             network.Deliver(extra);
 
-            Assert.IsTrue(extra.Closed.Wait(Limit), "the third connection is closed without a handshake");
-            Assert.IsFalse(extra.Reading);
-            Assert.IsTrue(log.Has("peer.rejected"));
-            Assert.IsFalse(stalled.Any(c => c.Closed.IsSet), "the first two are still in their handshake");
+            Assert.IsTrue(stalled[0].Closed.Wait(Limit), "the oldest idle connection is evicted");
+            Assert.IsTrue(SpinWait.SpinUntil(() => extra.Reading, Limit), "the new one gets its handshake");
+            Assert.IsTrue(log.Has("peer.evicted"));
+            Assert.IsFalse(stalled[1].Closed.IsSet || extra.Closed.IsSet, "the others are still in their handshake");
         }
         finally
         {
-            foreach (var connection in stalled)
+            foreach (var connection in stalled.Append(extra))
             {
                 connection.HangUp();
             }
@@ -46,9 +46,132 @@ public sealed class PeerServerTests
             server.Stop();
         }
 
-        Assert.IsTrue(stalled.All(c => c.Closed.Wait(Limit)), "a caller that hangs up mid-handshake is closed");
+        Assert.IsTrue(extra.Closed.Wait(Limit), "a caller that hangs up mid-handshake is closed");
         Assert.IsFalse(server.IsRunning);
         Assert.AreEqual(7001, network.ListenedOn);
+    }
+
+    [TestMethod]
+    public void ASourceAtItsCapLosesItsOwnOldestIdleConnection()
+    {
+        var network = new QueuedNetwork();
+        var log = new ConcurrentLog();
+        var server = NewServer(network, log, maxWorkers: 4);
+        server.Application = new EchoApplication(log);
+        var other = new StalledConnection("10.0.0.9");
+        var first = new StalledConnection("10.0.0.1");
+        var second = new StalledConnection("10.0.0.1");
+
+        server.Start(7001);
+        try
+        {
+            network.Deliver(other);
+            network.Deliver(first);
+            Assert.IsTrue(SpinWait.SpinUntil(() => other.Reading && first.Reading, Limit));
+
+            network.Deliver(second);
+
+            Assert.IsTrue(first.Closed.Wait(Limit), "the source's own idle connection makes room");
+            Assert.IsTrue(SpinWait.SpinUntil(() => second.Reading, Limit));
+            Assert.IsFalse(other.Closed.IsSet, "another source's connection is untouched");
+        }
+        finally
+        {
+            foreach (var connection in new[] { other, first, second })
+            {
+                connection.HangUp();
+            }
+
+            server.Stop();
+        }
+    }
+
+    [TestMethod]
+    public void AnAuthenticatedSessionIsNeverEvictedForANewConnection()
+    {
+        var network = new MemoryPeerNetwork();
+        var log = new ConcurrentLog();
+        var clock = new FakeClock();
+        var crypto = new PeerGate.Protocol.Host.HostPeerCrypto();
+        var password = Secrets.Filled(16);
+        var key = Secrets.Filled(32);
+        var offers = new OfferBook(clock, 4);
+        offers.Add(new PeerOffer("S-HOLD", "T-0001", (byte[])password.Clone(), (byte[])key.Clone(), clock.UtcNowSeconds + 60));
+        var acceptor = new PeerAcceptor(offers, crypto, clock, log, 10_000);
+        var held = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        var server = new PeerServer(network, acceptor, new LoadMonitor(new FakeLoadSource(), new DeviceConfig()), log, 2)
+        {
+            Application = new HoldingApplication(held, release),
+            MaxPendingPerSource = 10,
+        };
+        var dialer = new PeerDialer(network, crypto, clock, new ConcurrentLog(), 5000, 5000);
+
+        server.Start(7001);
+        try
+        {
+            var channel = dialer.Dial(new PeerGate.Protocol.ConnectionGrant
+            {
+                SessionId = "S-HOLD",
+                CalleeTerminalId = "T-0002",
+                CalleeLocalIp = "10.0.0.2",
+                CalleeLocalPort = 7001,
+                Password = Convert.ToBase64String(password),
+                Key = Convert.ToBase64String(key),
+                ExpiresAt = clock.UtcNowSeconds + 60,
+            }, "T-0001");
+            Assert.IsTrue(held.Wait(Limit), "the session runs");
+
+            var idle1 = network.Connect("10.0.0.2", 7001, 1000);
+            Assert.IsTrue(SpinWait.SpinUntil(() => server.Admitted == 2, Limit));
+            var idle2 = network.Connect("10.0.0.2", 7001, 1000);
+
+            Assert.AreEqual(0, idle1.Read(new byte[1], 0, 1, 5000), "the idle connection made room");
+            Assert.IsTrue(SpinWait.SpinUntil(() => log.Has("peer.evicted"), Limit));
+            Assert.IsFalse(release.IsSet);
+            channel.Send([7], 0, 1);
+            Assert.AreEqual(2, server.Admitted, "the session and the newest connection hold the slots");
+            idle2.Close();
+            channel.Close(PeerGate.Protocol.Peer.CloseReasons.Finished);
+        }
+        finally
+        {
+            release.Set();
+            server.Stop();
+        }
+    }
+
+    [TestMethod]
+    public void AConnectionThatSendsNothingIsClosedAtThePreambleDeadline()
+    {
+        var clock = new FakeClock();
+        var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var idle = new ClockedIdleConnection(clock);
+
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(idle));
+
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerTimeout, refused.Code);
+        Assert.AreEqual(PeerAcceptor.DefaultPreambleTimeoutMillis, clock.UptimeMillis, "closed at the preamble deadline, not the handshake timeout");
+        Assert.IsTrue(idle.Closed);
+    }
+
+    [TestMethod]
+    public void AConnectionWaitingForAnUnknownOfferStopsAsSoonAsItIsEvicted()
+    {
+        var clock = new FakeClock();
+        var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var preamble = new byte[PeerGate.Protocol.Peer.PeerPreamble.MaxLength];
+        var length = PeerGate.Protocol.Peer.PeerPreamble.Write("S404", preamble, 0);
+        var connection = new ClockedIdleConnection(clock, preamble.Take(length).ToArray());
+        var admission = new PeerAdmission(connection.RemoteIp);
+        clock.AfterSleep = _ => Assert.IsTrue(admission.TryEvict(), "still unauthenticated: evictable");
+
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(connection, admission));
+
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerTimeout, refused.Code);
+        Assert.IsLessThan(PeerAcceptor.OfferWaitMillis, clock.UptimeMillis, "the wait ended at the eviction, not at the offer wait");
+        Assert.AreEqual(PeerAdmission.Connected, admission.Stage, "no live offer named: the lowest stage");
+        Assert.IsTrue(connection.Closed);
     }
 
     [TestMethod]
@@ -93,7 +216,7 @@ public sealed class PeerServerTests
     }
 
     /// <summary>A caller that connects and says nothing until it hangs up.</summary>
-    private sealed class StalledConnection : IPeerConnection
+    private sealed class StalledConnection(string remoteIp) : IPeerConnection
     {
         private readonly ManualResetEventSlim _hangUp = new();
 
@@ -101,7 +224,7 @@ public sealed class PeerServerTests
 
         public bool Reading { get; private set; }
 
-        public string RemoteIp => "127.0.0.1";
+        public string RemoteIp => remoteIp;
 
         public void HangUp() => _hangUp.Set();
 
@@ -113,7 +236,49 @@ public sealed class PeerServerTests
 
         public bool Write(byte[] buffer, int offset, int count) => !_hangUp.IsSet;
 
-        public void Close() => Closed.Set();
+        public void Close()
+        {
+            Closed.Set();
+            _hangUp.Set();
+        }
+    }
+
+    /// <summary>Signals once a session reached it, then holds it until released.</summary>
+    private sealed class HoldingApplication(ManualResetEventSlim held, ManualResetEventSlim release) : IPeerApplication
+    {
+        public void Serve(PeerChannel channel)
+        {
+            held.Set();
+            release.Wait(Limit);
+        }
+    }
+
+    /// <summary>Sends its bytes (if any), then nothing: each read waits out its timeout on the fake clock.</summary>
+    private sealed class ClockedIdleConnection(FakeClock clock, byte[]? bytes = null) : IPeerConnection
+    {
+        private int _sent;
+
+        public bool Closed { get; private set; }
+
+        public string RemoteIp => "10.0.0.66";
+
+        public int Read(byte[] buffer, int offset, int count, int timeoutMillis)
+        {
+            if (bytes is not null && _sent < bytes.Length)
+            {
+                var n = Math.Min(count, bytes.Length - _sent);
+                Array.Copy(bytes, _sent, buffer, offset, n);
+                _sent += n;
+                return n;
+            }
+
+            clock.Advance(timeoutMillis);
+            return -1;
+        }
+
+        public bool Write(byte[] buffer, int offset, int count) => true;
+
+        public void Close() => Closed = true;
     }
 
     private sealed class ConcurrentLog : IDeviceLog

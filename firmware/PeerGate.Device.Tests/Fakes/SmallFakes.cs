@@ -88,3 +88,9 @@ public sealed class TestJsonCodec : IJsonCodec
 
     public object? DeserializeIgnoringCase(string json, Type type) => JsonSerializer.Deserialize(json, type, IgnoringCase);
 }
+
+/// <summary>Secret-shaped arrays that are not all zero, so a test can see them wiped.</summary>
+public static class Secrets
+{
+    public static byte[] Filled(int length) => Enumerable.Repeat((byte)0xA5, length).ToArray();
+}

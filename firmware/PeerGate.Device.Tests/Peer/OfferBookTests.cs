@@ -124,6 +124,62 @@ public sealed class OfferBookTests
         Assert.DoesNotContain("not*base64!", refused.Message);
     }
 
-    private PeerOffer Offer(string sessionId, long expiresIn = 60) =>
-        new(sessionId, "T00CA11E4000000001", new byte[16], new byte[32], _clock.UtcNowSeconds + expiresIn);
+    [TestMethod]
+    public void ACallerAtItsBoundLosesItsOwnOldestOfferAndOthersKeepTheirs()
+    {
+        var book = new OfferBook(_clock, 4, perCaller: 2);
+        book.Add(Offer("V1", caller: "T00VICTIM00000001"));
+        book.Add(Offer("V2", caller: "T00VICTIM00000002"));
+
+        for (var i = 0; i < 10; i++)
+        {
+            book.Add(Offer("A" + i, caller: "T00GREEDY00000001"));
+        }
+
+        Assert.IsNotNull(book.Find("V1"), "another caller's offer is untouched");
+        Assert.IsNotNull(book.Find("V2"));
+        Assert.IsNotNull(book.Find("A9"));
+        Assert.IsNotNull(book.Find("A8"));
+        Assert.IsNull(book.Find("A7"), "the greedy caller's own oldest went");
+        Assert.AreEqual(4, book.Count);
+    }
+
+    [TestMethod]
+    public void AFullBookDropsFromTheCallerHoldingTheMost()
+    {
+        var book = new OfferBook(_clock, 3, perCaller: 2);
+        book.Add(Offer("V1", caller: "T00VICTIM00000001"));
+        book.Add(Offer("A1", caller: "T00GREEDY00000001"));
+        book.Add(Offer("A2", caller: "T00GREEDY00000001"));
+
+        book.Add(Offer("W1", caller: "T00VICTIM00000002"));
+
+        Assert.IsNotNull(book.Find("V1"), "the oldest offer stays: its caller holds only one");
+        Assert.IsNull(book.Find("A1"));
+        Assert.IsNotNull(book.Find("W1"));
+        Assert.AreEqual(3, book.Count);
+    }
+
+    [TestMethod]
+    public void EvictedAndExpiredOffersHaveTheirSecretsZeroed()
+    {
+        var book = new OfferBook(_clock, 4, perCaller: 1);
+        var evicted = Offer("S1", expiresIn: 600);
+        var expired = Offer("S2", expiresIn: 5, caller: "T00OTHER000000001");
+        book.Add(evicted);
+        book.Add(expired);
+
+        book.Add(Offer("S3", expiresIn: 600));
+        Assert.IsTrue(IsZero(evicted.Password) && IsZero(evicted.Key), "evicted by the caller's newer offer");
+        Assert.IsFalse(IsZero(expired.Key));
+
+        _clock.Advance(5_000);
+        Assert.IsNull(book.Find("S2"));
+        Assert.IsTrue(IsZero(expired.Password) && IsZero(expired.Key), "expired");
+    }
+
+    private static bool IsZero(byte[] bytes) => bytes.All(b => b == 0);
+
+    private PeerOffer Offer(string sessionId, long expiresIn = 60, string caller = "T00CA11E4000000001") =>
+        new(sessionId, caller, PeerGate.Device.Tests.Fakes.Secrets.Filled(16), PeerGate.Device.Tests.Fakes.Secrets.Filled(32), _clock.UtcNowSeconds + expiresIn);
 }

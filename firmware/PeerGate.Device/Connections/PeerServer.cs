@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Threading;
 using PeerGate.Device.Load;
 using PeerGate.Device.Peer;
@@ -15,13 +16,24 @@ namespace PeerGate.Device.Connections
     /// counting it as a session in the <see cref="LoadMonitor"/>.
     /// </summary>
     /// <remarks>
-    /// Threads are bounded: one accept loop and at most <see cref="MaxWorkers"/> connections in
-    /// handshake or session; a connection beyond that is closed at once. Every wait has a timeout.
+    /// <para>At most <see cref="MaxWorkers"/> connections are admitted (in handshake or session), and at
+    /// most <see cref="MaxPendingPerSource"/> unauthenticated ones per remote address. A new connection
+    /// takes the place of an unauthenticated one: first the oldest of its own source when that source is
+    /// at its cap, else, when all slots are held, the oldest that has not sent a preamble naming a live
+    /// offer, then the oldest waiting for its Request. An authenticated connection is never evicted; when
+    /// every slot holds one, the new connection is closed at once. Idle connections end at the acceptor's
+    /// preamble deadline, so sending nothing holds a slot for seconds, not the handshake timeout.</para>
+    /// <para>An evicted connection is closed at once and its slot given away; its thread ends at its next
+    /// read (at once where closing a socket wakes a blocked read). Threads stay bounded by
+    /// <see cref="MaxThreads"/>. Every wait has a timeout.</para>
     /// </remarks>
     public class PeerServer
     {
         /// <summary>How often the accept loop looks at the stop signal.</summary>
         public const int AcceptPollMillis = 500;
+
+        /// <summary>Unauthenticated connections one remote address may hold when not configured otherwise.</summary>
+        public const int DefaultMaxPendingPerSource = 1;
 
         public const int StopJoinMillis = 5000;
 
@@ -32,9 +44,11 @@ namespace PeerGate.Device.Connections
         private readonly ManualResetEvent _stop = new ManualResetEvent(false);
         private readonly object _gate = new object();
 
+        private readonly ArrayList _slots = new ArrayList();
+
         private IPeerListener _listener;
         private Thread _thread;
-        private int _workers;
+        private int _threads;
 
         public PeerServer(IPeerNetwork network, PeerAcceptor acceptor, LoadMonitor load, IDeviceLog log, int maxWorkers)
         {
@@ -48,6 +62,28 @@ namespace PeerGate.Device.Connections
             _load = load ?? throw new ArgumentNullException(nameof(load));
             _log = log ?? throw new ArgumentNullException(nameof(log));
             MaxWorkers = maxWorkers;
+            MaxPendingPerSource = DefaultMaxPendingPerSource;
+        }
+
+        /// <summary>Unauthenticated connections (no verified Request yet) one remote address may hold.</summary>
+        public int MaxPendingPerSource { get; set; }
+
+        /// <summary>Connection threads, evicted ones still unwinding included; beyond this a new connection is closed at once.</summary>
+        public int MaxThreads
+        {
+            get { return MaxWorkers * 2; }
+        }
+
+        /// <summary>Connections holding a slot now.</summary>
+        public int Admitted
+        {
+            get
+            {
+                lock (_slots)
+                {
+                    return _slots.Count;
+                }
+            }
         }
 
         /// <summary>What accepted peers talk to; the server does not start without one.</summary>
@@ -142,25 +178,99 @@ namespace PeerGate.Device.Connections
 
         private void Dispatch(IPeerConnection connection)
         {
-            if (Interlocked.Increment(ref _workers) > MaxWorkers)
+            Slot slot = Admit(connection);
+            if (slot == null)
             {
-                Interlocked.Decrement(ref _workers);
                 _log.Event("peer.rejected", "too many connections from " + connection.RemoteIp);
                 connection.Close();
                 return;
             }
 
-            Worker worker = new Worker(this, connection);
+            Worker worker = new Worker(this, slot);
             new Thread(worker.Run).Start();
         }
 
-        private void Serve(IPeerConnection connection)
+        /// <summary>A slot for the connection, evicting an unauthenticated one if need be; null when none can be had.</summary>
+        private Slot Admit(IPeerConnection connection)
         {
+            string source = connection.RemoteIp;
+            Slot slot;
+            lock (_slots)
+            {
+                if (Interlocked.Increment(ref _threads) > MaxThreads)
+                {
+                    Interlocked.Decrement(ref _threads);
+                    return null;
+                }
+
+                int pending = 0;
+                for (int i = 0; i < _slots.Count; i++)
+                {
+                    Slot held = (Slot)_slots[i];
+                    if (held.Source == source && held.Admission.Stage < PeerAdmission.Authenticated)
+                    {
+                        pending++;
+                    }
+                }
+
+                if (pending >= MaxPendingPerSource)
+                {
+                    EvictOne(source);
+                }
+
+                if (_slots.Count >= MaxWorkers)
+                {
+                    if (EvictOne(null) == null)
+                    {
+                        Interlocked.Decrement(ref _threads);
+                        return null;
+                    }
+                }
+
+                slot = new Slot(connection, new PeerAdmission(source));
+                _slots.Add(slot);
+            }
+
+            return slot;
+        }
+
+        /// <summary>Under the slots lock: evicts the oldest connection of the lowest stage (of one source, or any); null when all are authenticated.</summary>
+        private Slot EvictOne(string source)
+        {
+            for (int stage = PeerAdmission.Connected; stage < PeerAdmission.Authenticated; stage++)
+            {
+                for (int i = 0; i < _slots.Count; i++)
+                {
+                    Slot held = (Slot)_slots[i];
+                    if ((source == null || held.Source == source) && held.Admission.Stage == stage && held.Admission.TryEvict())
+                    {
+                        _slots.RemoveAt(i);
+                        _log.Event("peer.evicted", "an unauthenticated connection from " + held.Source + " for a new one");
+                        held.Connection.Close();
+                        return held;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private void Release(Slot slot)
+        {
+            lock (_slots)
+            {
+                _slots.Remove(slot);
+            }
+        }
+
+        private void Serve(Slot slot)
+        {
+            IPeerConnection connection = slot.Connection;
             PeerChannel channel = null;
             bool counted = false;
             try
             {
-                channel = _acceptor.Accept(connection);
+                channel = _acceptor.Accept(connection, slot.Admission);
                 _load.SessionStarted();
                 counted = true;
                 Application.Serve(channel);
@@ -194,7 +304,8 @@ namespace PeerGate.Device.Connections
                     _load.SessionEnded();
                 }
 
-                Interlocked.Decrement(ref _workers);
+                Release(slot);
+                Interlocked.Decrement(ref _threads);
             }
         }
 
@@ -212,17 +323,36 @@ namespace PeerGate.Device.Connections
         private class Worker
         {
             private readonly PeerServer _server;
-            private readonly IPeerConnection _connection;
+            private readonly Slot _slot;
 
-            public Worker(PeerServer server, IPeerConnection connection)
+            public Worker(PeerServer server, Slot slot)
             {
                 _server = server;
-                _connection = connection;
+                _slot = slot;
             }
 
             public void Run()
             {
-                _server.Serve(_connection);
+                _server.Serve(_slot);
+            }
+        }
+
+        /// <summary>One admitted connection and how far its handshake got.</summary>
+        private class Slot
+        {
+            public Slot(IPeerConnection connection, PeerAdmission admission)
+            {
+                Connection = connection;
+                Admission = admission;
+            }
+
+            public IPeerConnection Connection { get; }
+
+            public PeerAdmission Admission { get; }
+
+            public string Source
+            {
+                get { return Admission.Source; }
             }
         }
     }

@@ -11,26 +11,48 @@ namespace PeerGate.Device.Peer
     /// exactly one gets the offer. Taken offers stay listed, marked, until they expire, so a replayed
     /// REQUEST is told apart from an unknown session.
     /// </summary>
-    /// <remarks>Bounded: at most <c>capacity</c> offers; adding to a full book drops expired ones, then the oldest.</remarks>
+    /// <remarks>
+    /// <para>Bounded twice: at most <c>perCaller</c> untaken offers per caller (a caller at its bound loses
+    /// its own oldest: a newer grant to the same caller supersedes it) and <c>capacity</c> in all (a full
+    /// book drops expired offers, then the oldest taken one, then the oldest offer of the caller holding
+    /// the most). So one permitted caller can never push out the offers of callers that hold fewer.</para>
+    /// <para>The book wipes the secrets of every untaken offer it drops; a taken offer belongs to its
+    /// taker, which wipes it once the handshake is done (<see cref="PeerOffer.Wipe"/>).</para>
+    /// </remarks>
     public class OfferBook
     {
+        /// <summary>Untaken offers one caller may hold when the constructor is not told otherwise.</summary>
+        public const int DefaultPerCaller = 2;
+
         private readonly IClock _clock;
         private readonly int _capacity;
+        private readonly int _perCaller;
         private readonly ArrayList _entries = new ArrayList();
         private readonly object _lock = new object();
 
         public OfferBook(IClock clock, int capacity)
+            : this(clock, capacity, capacity < DefaultPerCaller ? capacity : DefaultPerCaller)
+        {
+        }
+
+        public OfferBook(IClock clock, int capacity, int perCaller)
         {
             if (capacity <= 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(capacity));
             }
 
+            if (perCaller <= 0 || perCaller > capacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(perCaller));
+            }
+
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _capacity = capacity;
+            _perCaller = perCaller;
         }
 
-        /// <summary>Offers held, taken ones included.</summary>
+        /// <summary>Offers held, taken ones included (expired ones are dropped, and their secrets wiped, whenever the book is asked).</summary>
         public int Count
         {
             get
@@ -61,27 +83,34 @@ namespace PeerGate.Device.Peer
                     Entry entry = (Entry)_entries[existing];
                     if (entry.Taken)
                     {
+                        offer.Wipe();
                         return;
                     }
 
-                    _entries.RemoveAt(existing);
+                    RemoveAt(existing);
                 }
 
                 DropExpired();
+                if (CountUntaken(offer.CallerTerminalId) >= _perCaller)
+                {
+                    RemoveAt(OldestUntaken(offer.CallerTerminalId));
+                }
+
                 if (_entries.Count >= _capacity)
                 {
-                    _entries.RemoveAt(0);
+                    RemoveAt(Victim());
                 }
 
                 _entries.Add(new Entry(offer));
             }
         }
 
-        /// <summary>The offer for a session, taken or not, without spending it; null when unknown.</summary>
+        /// <summary>The offer for a session, taken or not, without spending it; null when unknown or expired.</summary>
         public PeerOffer Find(string sessionId)
         {
             lock (_lock)
             {
+                DropExpired();
                 int index = IndexOf(sessionId);
                 return index < 0 ? null : ((Entry)_entries[index]).Offer;
             }
@@ -107,7 +136,7 @@ namespace PeerGate.Device.Peer
 
                 if (entry.Offer.ExpiresAt <= _clock.UtcNowSeconds)
                 {
-                    _entries.RemoveAt(index);
+                    RemoveAt(index);
                     throw new PeerException(ErrorCodes.PeerRequestInvalid, "the offer for session " + sessionId + " expired");
                 }
 
@@ -136,9 +165,75 @@ namespace PeerGate.Device.Peer
             {
                 if (((Entry)_entries[i]).Offer.ExpiresAt <= now)
                 {
-                    _entries.RemoveAt(i);
+                    RemoveAt(i);
                 }
             }
+        }
+
+        /// <summary>Drops an entry; an untaken offer's secrets die with it (a taken one's taker wipes it).</summary>
+        private void RemoveAt(int index)
+        {
+            Entry entry = (Entry)_entries[index];
+            _entries.RemoveAt(index);
+            if (!entry.Taken)
+            {
+                entry.Offer.Wipe();
+            }
+        }
+
+        private int CountUntaken(string callerTerminalId)
+        {
+            int count = 0;
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                Entry entry = (Entry)_entries[i];
+                if (!entry.Taken && entry.Offer.CallerTerminalId == callerTerminalId)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+
+        private int OldestUntaken(string callerTerminalId)
+        {
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                Entry entry = (Entry)_entries[i];
+                if (!entry.Taken && entry.Offer.CallerTerminalId == callerTerminalId)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>What a full book drops: the oldest taken entry, else the oldest offer of the caller holding the most.</summary>
+        private int Victim()
+        {
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                if (((Entry)_entries[i]).Taken)
+                {
+                    return i;
+                }
+            }
+
+            int victim = 0;
+            int most = 0;
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                int held = CountUntaken(((Entry)_entries[i]).Offer.CallerTerminalId);
+                if (held > most)
+                {
+                    most = held;
+                    victim = i;
+                }
+            }
+
+            return victim;
         }
 
         private class Entry

@@ -11,7 +11,8 @@ namespace PeerGate.Device.Peer
     /// The callee's half of the peer handshake (F19), on a connection its listener accepted. It reads
     /// the clear preamble, finds the offer it names, opens the Request frame with that offer's key,
     /// spends the offer (<see cref="OfferBook.Take"/>: once only, not expired), checks caller and
-    /// password, and answers an Accept frame proving it knows the password too.
+    /// password, and answers an Accept frame showing it knows the password (which, since the password
+    /// came under the session key, shows no more than holding that key; see <see cref="AcceptProof"/>).
     /// </summary>
     /// <remarks>
     /// The offer is spent only once a Request frame has verified under its key, so a stranger who saw
@@ -25,6 +26,13 @@ namespace PeerGate.Device.Peer
         /// trigger channel.
         /// </summary>
         public const int OfferWaitMillis = 3000;
+
+        /// <summary>
+        /// How long a new connection may take to send its preamble (on the injected clock). A genuine
+        /// dialer sends it at once with its Request; a connection that sends nothing is closed at this
+        /// deadline instead of holding a worker for the whole handshake timeout.
+        /// </summary>
+        public const int DefaultPreambleTimeoutMillis = 2000;
 
         /// <summary>
         /// How long the callee waits at a session limit for new limits: the caller's extension reaches it
@@ -53,7 +61,11 @@ namespace PeerGate.Device.Peer
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _log = log ?? throw new ArgumentNullException(nameof(log));
             _handshakeTimeoutMillis = handshakeTimeoutMillis;
+            PreambleTimeoutMillis = DefaultPreambleTimeoutMillis;
         }
+
+        /// <summary>The preamble's deadline from accept; at most the handshake timeout.</summary>
+        public int PreambleTimeoutMillis { get; set; }
 
         /// <summary>Where accepted sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
         public SessionTable Sessions { get; set; }
@@ -65,21 +77,47 @@ namespace PeerGate.Device.Peer
         /// </exception>
         public PeerChannel Accept(IPeerConnection connection)
         {
+            return Accept(connection, null);
+        }
+
+        /// <summary>
+        /// As <see cref="Accept(IPeerConnection)"/>, reporting each stage to <paramref name="admission"/>
+        /// (null for none); a connection its listener evicted stops at the next stage with peer_timeout.
+        /// </summary>
+        public PeerChannel Accept(IPeerConnection connection, PeerAdmission admission)
+        {
             if (connection == null)
             {
                 throw new ArgumentNullException(nameof(connection));
             }
 
             long deadline = _clock.UptimeMillis + _handshakeTimeoutMillis;
-            string sessionId = ReadPreamble(connection, deadline);
-            PeerOffer offer = WaitForOffer(sessionId, deadline);
+            long preambleDeadline = _clock.UptimeMillis + PreambleTimeoutMillis;
+            string sessionId = ReadPreamble(connection, preambleDeadline < deadline ? preambleDeadline : deadline);
+
+            // The caller can be a moment ahead of its offer: wait for it, still at the lowest stage, so
+            // the listener evicts this connection before any that named a live offer.
+            PeerOffer offer = WaitForOffer(sessionId, deadline, admission);
             if (offer == null)
             {
                 // Without an offer there is no key to answer with: hang up.
-                throw Refuse(connection, ErrorCodes.PeerRequestInvalid, "no offer for session " + sessionId, sessionId);
+                throw Refuse(connection, admission != null && admission.IsEvicted ? ErrorCodes.PeerTimeout : ErrorCodes.PeerRequestInvalid, "no live offer for session " + sessionId + " (unknown or expired)", sessionId);
             }
 
-            PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, offer.Key, false), _clock, _log, sessionId, offer.CallerTerminalId);
+            FrameCodec codec = offer.NewCalleeCodec(_crypto);
+            if (codec == null)
+            {
+                // The offer was spent (or dropped) and its key wiped: nothing left to answer a replay with.
+                throw Refuse(connection, _offers.Find(sessionId) == offer ? ErrorCodes.PeerRequestReplayed : ErrorCodes.PeerRequestInvalid, "the offer for session " + sessionId + " is spent", sessionId);
+            }
+
+            if (admission != null && !admission.Advance(PeerAdmission.Named))
+            {
+                codec.Clear();
+                throw Refuse(connection, ErrorCodes.PeerTimeout, "evicted for a newer connection", sessionId);
+            }
+
+            PeerChannel channel = new PeerChannel(connection, codec, _clock, _log, sessionId, offer.CallerTerminalId);
             int type;
             int length = channel.ReadFrame(deadline, false, out type);
             if (type != FrameTypes.Request)
@@ -101,46 +139,74 @@ namespace PeerGate.Device.Peer
                 Array.Clear(channel.ReceivedPayload, 0, length);
             }
 
+            try
+            {
+                return Answer(channel, request, sessionId, admission);
+            }
+            finally
+            {
+                Array.Clear(request.Password, 0, request.Password.Length);
+            }
+        }
+
+        /// <summary>From a Request that verified under the offer's key: spend the offer, check it, answer Accept.</summary>
+        private PeerChannel Answer(PeerChannel channel, PeerRequest request, string sessionId, PeerAdmission admission)
+        {
             if (request.SessionId != sessionId)
             {
                 throw channel.Fail(ErrorCodes.PeerRequestInvalid, "the request names another session");
             }
 
+            if (admission != null && !admission.Advance(PeerAdmission.Authenticated))
+            {
+                throw channel.Fail(ErrorCodes.PeerTimeout, "evicted for a newer connection");
+            }
+
+            PeerOffer offer;
             try
             {
-                _offers.Take(sessionId);
+                offer = _offers.Take(sessionId);
             }
             catch (PeerException e)
             {
                 throw channel.Fail(e.Code, e.Message);
             }
 
-            if (request.CallerTerminalId != offer.CallerTerminalId)
+            // The offer is spent: its password and key are wiped however this ends.
+            try
             {
-                throw channel.Fail(ErrorCodes.PeerRequestInvalid, "caller " + request.CallerTerminalId + " is not the one the server let through");
-            }
+                if (request.CallerTerminalId != offer.CallerTerminalId)
+                {
+                    throw channel.Fail(ErrorCodes.PeerRequestInvalid, "caller " + request.CallerTerminalId + " is not the one the server let through");
+                }
 
-            if (!AuthProofs.FixedTimeEquals(request.Password, offer.Password))
+                if (!AuthProofs.FixedTimeEquals(request.Password, offer.Password))
+                {
+                    throw channel.Fail(ErrorCodes.PeerPasswordWrong, "wrong one-time password");
+                }
+
+                byte[] proof = AcceptProof.Compute(_crypto, offer.Password, sessionId);
+                PeerSession session = new PeerSession(sessionId, offer.SessionEndsAt, offer.SessionByteLimit, _clock);
+                session.LimitGraceMillis = LimitGraceMillis;
+                channel.Attach(session);
+                channel.SendFrame(FrameTypes.Accept, proof, 0, proof.Length);
+                Array.Clear(proof, 0, proof.Length);
+                SessionTable sessions = Sessions;
+                if (sessions != null)
+                {
+                    sessions.Add(channel);
+                }
+
+                _log.Event("peer.accepted", "session " + sessionId + " from " + offer.CallerTerminalId);
+                return channel;
+            }
+            finally
             {
-                throw channel.Fail(ErrorCodes.PeerPasswordWrong, "wrong one-time password");
+                offer.Wipe();
             }
-
-            byte[] proof = AcceptProof.Compute(_crypto, offer.Password, sessionId);
-            PeerSession session = new PeerSession(sessionId, offer.SessionEndsAt, offer.SessionByteLimit, _clock);
-            session.LimitGraceMillis = LimitGraceMillis;
-            channel.Attach(session);
-            channel.SendFrame(FrameTypes.Accept, proof, 0, proof.Length);
-            SessionTable sessions = Sessions;
-            if (sessions != null)
-            {
-                sessions.Add(channel);
-            }
-
-            _log.Event("peer.accepted", "session " + sessionId + " from " + offer.CallerTerminalId);
-            return channel;
         }
 
-        private PeerOffer WaitForOffer(string sessionId, long handshakeDeadline)
+        private PeerOffer WaitForOffer(string sessionId, long handshakeDeadline, PeerAdmission admission)
         {
             long deadline = _clock.UptimeMillis + OfferWaitMillis;
             if (deadline > handshakeDeadline)
@@ -151,7 +217,7 @@ namespace PeerGate.Device.Peer
             while (true)
             {
                 PeerOffer offer = _offers.Find(sessionId);
-                if (offer != null || _clock.UptimeMillis >= deadline)
+                if (offer != null || _clock.UptimeMillis >= deadline || (admission != null && admission.IsEvicted))
                 {
                     return offer;
                 }
@@ -185,7 +251,7 @@ namespace PeerGate.Device.Peer
                 int n = remaining <= 0 ? -1 : connection.Read(buffer, offset + read, count - read, remaining > int.MaxValue ? int.MaxValue : (int)remaining);
                 if (n < 0)
                 {
-                    throw Refuse(connection, ErrorCodes.PeerTimeout, "no preamble within the handshake timeout", "-");
+                    throw Refuse(connection, ErrorCodes.PeerTimeout, "no preamble within the preamble deadline", "-");
                 }
 
                 if (n == 0)

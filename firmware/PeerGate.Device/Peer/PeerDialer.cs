@@ -8,10 +8,18 @@ namespace PeerGate.Device.Peer
 {
     /// <summary>
     /// The caller's half of the peer handshake (F19). With the grant the server gave it: connect to the
-    /// callee (its local address first, then the address the server observed, each within the connect
-    /// timeout), send the clear preamble naming the session and a Request frame sealed with the issued
+    /// callee, send the clear preamble naming the session and a Request frame sealed with the issued
     /// key, then wait for the callee's Accept frame and check that it proves the password.
     /// </summary>
+    /// <remarks>
+    /// Addresses, each within the connect timeout (<see cref="Addresses"/>): the one the server observed
+    /// first, the callee's self-declared LAN address first only when the caller's own observed address
+    /// equals the callee's (the same NAT, where the LAN address is the one that works). The declared
+    /// address is the callee's word only; any host holding that private address on the caller's network
+    /// would get the connection. So a failed handshake (no answer, a hang-up, garbage, a wrong Accept
+    /// proof) moves on to the next address just as a failed TCP connect does; only a Close frame that
+    /// verified under the session key (the real callee refused) ends the dial.
+    /// </remarks>
     public class PeerDialer
     {
         private readonly IPeerNetwork _network;
@@ -38,6 +46,41 @@ namespace PeerGate.Device.Peer
 
         /// <summary>Where dialled sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
         public SessionTable Sessions { get; set; }
+
+        /// <summary>This device's address as the server last observed it (registration); null when unknown.</summary>
+        public string OwnObservedIp { get; set; }
+
+        /// <summary>The callee's addresses in the order they are tried, without repeats or empty ones.</summary>
+        public string[] Addresses(ConnectionGrant grant)
+        {
+            string local = grant.CalleeLocalIp;
+            string observed = grant.CalleeObservedIp;
+            string own = OwnObservedIp;
+            bool sameNat = own != null && own.Length > 0 && own == observed;
+            string first = sameNat ? local : observed;
+            string second = sameNat ? observed : local;
+            bool hasFirst = first != null && first.Length > 0;
+            bool hasSecond = second != null && second.Length > 0 && second != first;
+            if (!hasFirst && hasSecond)
+            {
+                first = second;
+                hasFirst = true;
+                hasSecond = false;
+            }
+
+            string[] addresses = new string[(hasFirst ? 1 : 0) + (hasSecond ? 1 : 0)];
+            if (hasFirst)
+            {
+                addresses[0] = first;
+            }
+
+            if (hasSecond)
+            {
+                addresses[1] = second;
+            }
+
+            return addresses;
+        }
 
         /// <summary>Connects to the callee the grant names and runs the handshake.</summary>
         /// <exception cref="PeerException">
@@ -73,52 +116,88 @@ namespace PeerGate.Device.Peer
                 throw new PeerException(ErrorCodes.PeerRequestInvalid, "unusable connection grant: " + e.Message);
             }
 
-            IPeerConnection connection = Connect(grant);
-            FrameCodec codec = new FrameCodec(_crypto, key, true);
-            Array.Clear(key, 0, key.Length);
-            PeerChannel channel = new PeerChannel(connection, codec, _clock, _log, grant.SessionId, grant.CalleeTerminalId);
-
-            // The preamble and the request share one buffer, sized for the bigger of the two.
-            byte[] scratch = new byte[PeerRequest.MaxLength];
-            int preambleLength = PeerPreamble.Write(grant.SessionId, scratch, 0);
-            if (!connection.Write(scratch, 0, preambleLength))
+            try
             {
-                connection.Close();
-                throw new PeerException(ErrorCodes.CalleeUnreachable, "the callee dropped the connection");
+                return DialAddresses(grant, key, request);
             }
-
-            int requestLength = request.Write(scratch, 0);
-            channel.SendFrame(FrameTypes.Request, scratch, 0, requestLength);
-            Array.Clear(scratch, 0, scratch.Length);
-
-            ExpectAccept(channel, request);
-            channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock));
-            SessionTable sessions = Sessions;
-            if (sessions != null)
+            finally
             {
-                sessions.Add(channel);
+                Array.Clear(key, 0, key.Length);
+                Array.Clear(request.Password, 0, request.Password.Length);
             }
-
-            _log.Event("peer.connected", "session " + grant.SessionId + " to " + grant.CalleeTerminalId);
-            return channel;
         }
 
-        private IPeerConnection Connect(ConnectionGrant grant)
+        private PeerChannel DialAddresses(ConnectionGrant grant, byte[] key, PeerRequest request)
         {
-            IPeerConnection connection = TryConnect(grant.CalleeLocalIp, grant.CalleeLocalPort, grant.SessionId);
-            if (connection == null && grant.CalleeObservedIp != grant.CalleeLocalIp)
+            string[] addresses = Addresses(grant);
+            PeerException failed = null;
+            for (int i = 0; i < addresses.Length; i++)
             {
-                // Behind the same NAT the local address works; otherwise the one the server saw might.
-                connection = TryConnect(grant.CalleeObservedIp, grant.CalleeLocalPort, grant.SessionId);
+                IPeerConnection connection = TryConnect(addresses[i], grant.CalleeLocalPort, grant.SessionId);
+                if (connection == null)
+                {
+                    continue;
+                }
+
+                PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, key, true), _clock, _log, grant.SessionId, grant.CalleeTerminalId);
+                try
+                {
+                    Handshake(channel, connection, grant, request);
+                }
+                catch (CalleeRefusal e)
+                {
+                    throw e.Refusal;
+                }
+                catch (PeerException e)
+                {
+                    // Whoever answered there did not prove the key: try the next address.
+                    connection.Close();
+                    _log.Event("peer.dial-failed", "session " + grant.SessionId + " at " + addresses[i] + ": " + e.Code);
+                    failed = e;
+                    continue;
+                }
+
+                channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock));
+                SessionTable sessions = Sessions;
+                if (sessions != null)
+                {
+                    sessions.Add(channel);
+                }
+
+                _log.Event("peer.connected", "session " + grant.SessionId + " to " + grant.CalleeTerminalId + " at " + addresses[i]);
+                return channel;
             }
 
-            if (connection == null)
+            if (failed != null)
             {
-                _log.Event("peer.unreachable", "session " + grant.SessionId);
-                throw new PeerException(ErrorCodes.CalleeUnreachable, "no address of " + grant.CalleeTerminalId + " answered");
+                throw failed;
             }
 
-            return connection;
+            _log.Event("peer.unreachable", "session " + grant.SessionId);
+            throw new PeerException(ErrorCodes.CalleeUnreachable, "no address of " + grant.CalleeTerminalId + " answered");
+        }
+
+        private void Handshake(PeerChannel channel, IPeerConnection connection, ConnectionGrant grant, PeerRequest request)
+        {
+            // The preamble and the request share one buffer, sized for the bigger of the two.
+            byte[] scratch = new byte[PeerRequest.MaxLength];
+            try
+            {
+                int preambleLength = PeerPreamble.Write(grant.SessionId, scratch, 0);
+                if (!connection.Write(scratch, 0, preambleLength))
+                {
+                    throw new PeerException(ErrorCodes.CalleeUnreachable, "the callee dropped the connection");
+                }
+
+                int requestLength = request.Write(scratch, 0);
+                channel.SendFrame(FrameTypes.Request, scratch, 0, requestLength);
+            }
+            finally
+            {
+                Array.Clear(scratch, 0, scratch.Length);
+            }
+
+            ExpectAccept(channel, request);
         }
 
         private IPeerConnection TryConnect(string ip, int port, string sessionId)
@@ -153,8 +232,9 @@ namespace PeerGate.Device.Peer
 
             if (type == FrameTypes.Close)
             {
+                // The Close frame verified under the session key: the real callee refused.
                 string reason = channel.PeerClosed(length);
-                throw new PeerException(reason, "the callee refused: " + reason);
+                throw new CalleeRefusal(new PeerException(reason, "the callee refused: " + reason));
             }
 
             if (type != FrameTypes.Accept)
@@ -169,10 +249,24 @@ namespace PeerGate.Device.Peer
                 Array.Copy(channel.ReceivedPayload, 0, proof, 0, AcceptProof.Length);
             }
 
-            if (length != AcceptProof.Length || !AuthProofs.FixedTimeEquals(expected, proof))
+            bool proven = length == AcceptProof.Length && AuthProofs.FixedTimeEquals(expected, proof);
+            Array.Clear(expected, 0, expected.Length);
+            Array.Clear(proof, 0, proof.Length);
+            if (!proven)
             {
                 throw channel.Fail(ErrorCodes.PeerPasswordWrong, "the callee does not know the password");
             }
+        }
+
+        /// <summary>A refusal from the real callee (its Close frame verified): no other address is tried.</summary>
+        private class CalleeRefusal : Exception
+        {
+            public CalleeRefusal(PeerException refusal)
+            {
+                Refusal = refusal;
+            }
+
+            public PeerException Refusal { get; }
         }
     }
 }

@@ -6,10 +6,15 @@ namespace PeerGate.Device.Peer
 {
     /// <summary>
     /// What the server told the callee about one caller it let through (F18): session, caller, the
-    /// one-time password and the session key, and when the offer ends. Password and key are secret.
+    /// one-time password and the session key, and when the offer ends. Password and key are secret:
+    /// they are held in exactly these two arrays and zeroed by <see cref="Wipe"/> once the offer is
+    /// spent, evicted, replaced or expired.
     /// </summary>
     public class PeerOffer
     {
+        private readonly object _lock = new object();
+        private bool _wiped;
+
         public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt)
             : this(sessionId, callerTerminalId, password, key, expiresAt, 0, 0)
         {
@@ -69,6 +74,41 @@ namespace PeerGate.Device.Peer
 
         /// <summary>Both directions together; 0 for no byte limit.</summary>
         public long SessionByteLimit { get; }
+
+        /// <summary>True once <see cref="Wipe"/> zeroed the password and key.</summary>
+        public bool IsWiped
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _wiped;
+                }
+            }
+        }
+
+        /// <summary>
+        /// The callee's frame codec under this offer's key, or null once the key was wiped. Under the same
+        /// lock as <see cref="Wipe"/>, so a codec is never derived from a half-cleared key.
+        /// </summary>
+        public FrameCodec NewCalleeCodec(IPeerCrypto crypto)
+        {
+            lock (_lock)
+            {
+                return _wiped ? null : new FrameCodec(crypto, Key, false);
+            }
+        }
+
+        /// <summary>Zeroes the password and the key; the offer can no longer open or answer anything.</summary>
+        public void Wipe()
+        {
+            lock (_lock)
+            {
+                _wiped = true;
+                Array.Clear(Password, 0, Password.Length);
+                Array.Clear(Key, 0, Key.Length);
+            }
+        }
 
         /// <summary>From a session-offer trigger (Base64 password and key as on the wire).</summary>
         /// <exception cref="ArgumentException">The trigger is not a usable session offer.</exception>

@@ -29,7 +29,9 @@ public sealed class PeerLoopbackRig : IDisposable
         Dialer = new PeerDialer(Network, Crypto, Clock, CallerLog, TimeoutMillis, TimeoutMillis);
         Password = RandomBytes(16);
         Key = RandomBytes(32);
-        Offers.Add(new PeerOffer(sessionId, CallerId, Password, Key, Clock.UtcNowSeconds + 60));
+        // The offer gets its own copies: the callee wipes them once spent, the test keeps the originals.
+        Offer = new PeerOffer(sessionId, CallerId, (byte[])Password.Clone(), (byte[])Key.Clone(), Clock.UtcNowSeconds + 60);
+        Offers.Add(Offer);
         Grant = new ConnectionGrant
         {
             SessionId = sessionId,
@@ -66,6 +68,9 @@ public sealed class PeerLoopbackRig : IDisposable
     public PeerDialer Dialer { get; }
 
     public byte[] Password { get; }
+
+    /// <summary>The callee's offer, holding the arrays its handshake must wipe.</summary>
+    public PeerOffer Offer { get; }
 
     public byte[] Key { get; }
 

@@ -93,6 +93,24 @@ public sealed class PeerLoopbackTests
     }
 
     [TestMethod]
+    public async Task ASpentOfferHasItsPasswordAndKeyZeroed()
+    {
+        using var rig = new PeerLoopbackRig();
+        var password = rig.Offer.Password;
+        var key = rig.Offer.Key;
+
+        var accepting = rig.AcceptOne();
+        var caller = rig.Dialer.Dial(rig.Grant, PeerLoopbackRig.CallerId);
+        var callee = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.IsTrue(password.All(b => b == 0), "the spent password is zeroed");
+        Assert.IsTrue(key.All(b => b == 0), "the spent key is zeroed");
+        caller.Send([1, 2, 3], 0, 3);
+        Assert.AreEqual(3, callee.Receive(new byte[16], 0, 16, PeerLoopbackRig.TimeoutMillis), "the channel works on its derived keys");
+        caller.Close(CloseReasons.Finished);
+    }
+
+    [TestMethod]
     public async Task ReplayedRequestIsRefused()
     {
         using var rig = new PeerLoopbackRig();
@@ -105,7 +123,9 @@ public sealed class PeerLoopbackTests
         var calleeSide = await Assert.ThrowsAsync<PeerException>(() => second.WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.AreEqual(ErrorCodes.PeerRequestReplayed, calleeSide.Code);
-        Assert.AreEqual(ErrorCodes.PeerRequestReplayed, callerSide.Code);
+
+        // The spent offer's key is wiped, so the callee has nothing to answer with: it hangs up.
+        Assert.AreEqual(ErrorCodes.PeerRequestInvalid, callerSide.Code);
     }
 
     [TestMethod]

@@ -39,6 +39,41 @@ public sealed class FrameCodecTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(8)]
+    [DataRow(15)]
+    public void FullCiphertextWithShortPaddingIsMalformedAndNothingIsWritten(int pad)
+    {
+        // A sender that pads 4097..4111 bytes short: valid tag and sequence, so it reaches decryption.
+        var plain = new byte[FrameFormat.MaxCiphertext];
+        Random.Shared.NextBytes(plain);
+        for (var i = 1; i <= pad; i++)
+        {
+            plain[^i] = (byte)pad;
+        }
+
+        var encKey = FrameKeys.EncryptionKey(_crypto, SessionKey, FrameKeys.CallerToCallee);
+        var macKey = FrameKeys.MacKey(_crypto, SessionKey, FrameKeys.CallerToCallee);
+        var frame = new byte[FrameFormat.MaxFrameLength];
+        frame[0] = FrameFormat.Version;
+        frame[1] = FrameTypes.Data;
+        FrameBytes.WriteUInt32(FrameFormat.MaxCiphertext, frame, 6);
+        var iv = new byte[FrameFormat.IvLength];
+        Array.Copy(iv, 0, frame, FrameFormat.HeaderLength, iv.Length);
+        _crypto.EncryptCbc(encKey, iv, plain, 0, plain.Length, frame, FrameFormat.HeaderLength + FrameFormat.IvLength);
+        var macLength = FrameFormat.HeaderLength + FrameFormat.IvLength + FrameFormat.MaxCiphertext;
+        _crypto.HmacSha256(macKey, frame, 0, macLength).CopyTo(frame, macLength);
+
+        var callee = new FrameCodec(_crypto, SessionKey, isCaller: false);
+        var payload = new byte[FrameFormat.MaxPayload];
+        var refused = Assert.Throws<FrameException>(() => callee.Open(frame, 0, frame.Length, out _, payload, 0));
+
+        Assert.AreEqual(ErrorCodes.FrameMalformed, refused.Code);
+        Assert.IsTrue(payload.All(b => b == 0), "nothing written");
+        Assert.AreEqual(0, callee.NextReceiveSeq);
+    }
+
+    [TestMethod]
     public void EachFrameGetsAFreshIv()
     {
         var caller = new FrameCodec(_crypto, SessionKey, isCaller: true);

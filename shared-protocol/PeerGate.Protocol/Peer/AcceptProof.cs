@@ -4,8 +4,13 @@ namespace PeerGate.Protocol.Peer
 {
     /// <summary>
     /// The payload of the Accept frame: HMAC-SHA256(password, "PeerGate-accept-v1" ‖ 0 ‖ session ID).
-    /// The callee shows it knows the one-time password too (mutual check, F19): holding the key
-    /// alone is not enough to pose as the callee.
+    /// It shows the answering side knows this session's password, bound to this session ID, so an
+    /// Accept cannot be taken from another session or made up without the session's secrets.
+    /// It proves no more than holding the session key: the password reached the callee inside the
+    /// Request frame, encrypted under a key derived from that key, so anyone with the key (the server,
+    /// the caller, the callee) can read the password and compute the proof. The Accept frame's tag
+    /// already shows the key; what tells the callee apart is only that the server gave the key to
+    /// the two devices alone.
     /// </summary>
     public static class AcceptProof
     {

@@ -178,6 +178,14 @@ namespace PeerGate.Protocol.Peer
             }
 
             int plainLength = ciphertextLength - pad;
+            if (plainLength > FrameFormat.MaxPayload)
+            {
+                // The largest ciphertext with short padding holds 4097..4111 bytes: the bound is on the
+                // plaintext, so a peer cannot choose to overrun a 4096-byte buffer.
+                Array.Clear(_openScratch, 0, ciphertextLength);
+                throw FrameException.Malformed("payload of " + plainLength.ToString() + " bytes is over " + FrameFormat.MaxPayload.ToString());
+            }
+
             if (payloadOffset < 0 || payload.Length - payloadOffset < plainLength)
             {
                 Array.Clear(_openScratch, 0, ciphertextLength);

@@ -45,7 +45,7 @@ namespace PeerGate.Protocol.Peer
         /// <summary>Caller to callee, first frame: caller Terminal ID, one-time password, session ID.</summary>
         public const int Request = 1;
 
-        /// <summary>Callee to caller, first frame: proof that the callee knows the password too.</summary>
+        /// <summary>Callee to caller, first frame: the Accept proof (knowledge of the session's password, bound to its ID).</summary>
         public const int Accept = 2;
 
         /// <summary>Application bytes.</summary>
