@@ -9,7 +9,7 @@ public sealed class DeviceConfigTests
     public void ReadsNameAndDeviceHeldLists()
     {
         var config = DeviceConfig.Parse("""
-            ServiceUrl=http://s
+            ServiceUrl=https://s
             AllocationKeys=k
             Name=TERM1
             device-permits=group:lab, name:TERM2
@@ -31,7 +31,7 @@ public sealed class DeviceConfigTests
     [DataRow("Name=" + "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", DisplayName = "65-character name")]
     public void BadDeviceHeldEntryNamesTheLine(string entry)
     {
-        var error = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + entry));
+        var error = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\n" + entry));
 
         Assert.Contains("line 3", error.Message);
     }
@@ -66,7 +66,7 @@ public sealed class DeviceConfigTests
     public void ReadsTheTriggerLoadAndPeerKeys()
     {
         var config = DeviceConfig.Parse("""
-            ServiceUrl=http://s
+            ServiceUrl=https://s
             AllocationKeys=k
             ListenPort=7001
             TriggerChannel=false
@@ -89,7 +89,7 @@ public sealed class DeviceConfigTests
     [TestMethod]
     public void TriggerAndLoadDefaultsSuitABoardWithoutPsram()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k");
 
         Assert.AreEqual(0, config.ListenPort);
         Assert.IsTrue(config.TriggerChannel);
@@ -106,7 +106,7 @@ public sealed class DeviceConfigTests
     [DataRow("TriggerChannel=maybe")]
     public void OutOfRangeTriggerLoadAndPeerValuesAreRefused(string line)
     {
-        Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\n" + line));
+        Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\n" + line));
     }
 
     [TestMethod]
@@ -121,7 +121,7 @@ public sealed class DeviceConfigTests
     [TestMethod]
     public void DefaultsApplyWhenOnlyTheRequiredKeysAreGiven()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\r\nAllocationKeys=k\r\n");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\r\nAllocationKeys=k\r\n");
 
         Assert.AreEqual(DeviceConfig.DefaultHttpTimeoutMillis, config.HttpTimeoutMillis);
         Assert.IsFalse(config.DelegatedAllocation);
@@ -131,18 +131,18 @@ public sealed class DeviceConfigTests
     }
 
     [TestMethod]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nColour=blue", "line 3", DisplayName = "unknown key")]
-    [DataRow("ServiceUrl=http://s\njust words\nAllocationKeys=k", "line 2", DisplayName = "no equals sign")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nDiscoverable=yes", "line 3", DisplayName = "not a boolean")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=a,b,c,d,e", "line 2", DisplayName = "five keys")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=a,,b", "line 2", DisplayName = "empty key")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nColour=blue", "line 3", DisplayName = "unknown key")]
+    [DataRow("ServiceUrl=https://s\njust words\nAllocationKeys=k", "line 2", DisplayName = "no equals sign")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nDiscoverable=yes", "line 3", DisplayName = "not a boolean")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=a,b,c,d,e", "line 2", DisplayName = "five keys")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=a,,b", "line 2", DisplayName = "empty key")]
     [DataRow("ServiceUrl=ftp://s\nAllocationKeys=k", "line 1", DisplayName = "not http")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nservice-url=http://t", "line 3", DisplayName = "key twice")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nHttpTimeoutMillis=-5", "line 3", DisplayName = "negative timeout")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nHttpTimeoutMillis=9999999999", "line 3", DisplayName = "huge timeout")]
-    [DataRow("ServiceUrl=http://s\nAllocationKeys=k\nAttributes=room", "line 3", DisplayName = "attribute without value")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nservice-url=http://t", "line 3", DisplayName = "key twice")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nHttpTimeoutMillis=-5", "line 3", DisplayName = "negative timeout")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nHttpTimeoutMillis=9999999999", "line 3", DisplayName = "huge timeout")]
+    [DataRow("ServiceUrl=https://s\nAllocationKeys=k\nAttributes=room", "line 3", DisplayName = "attribute without value")]
     [DataRow("AllocationKeys=k", "ServiceUrl", DisplayName = "no service url")]
-    [DataRow("ServiceUrl=http://s", "AllocationKeys", DisplayName = "no keys")]
+    [DataRow("ServiceUrl=https://s", "AllocationKeys", DisplayName = "no keys")]
     public void BadConfigIsRefusedNamingTheLine(string text, string expectedInMessage)
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => DeviceConfig.Parse(text));

@@ -10,9 +10,9 @@ namespace PeerGate.Device.Tests;
 public sealed class DeviceRig
 {
     public const string DeviceId = "A1B2C3D4E5F6";
-    public const string ServiceUrl = "http://service.test";
-    public const string AuthUrl = "http://auth.test";
-    public const string RegistryUrl = "http://registry.test";
+    public const string ServiceUrl = "https://service.test";
+    public const string AuthUrl = "https://auth.test";
+    public const string RegistryUrl = "https://registry.test";
 
     public static readonly byte[] DeviceKey = Enumerable.Range(0, 32).Select(i => (byte)(0xA0 + i)).ToArray();
 
@@ -44,7 +44,7 @@ public sealed class DeviceRig
 
     public byte[] SigningKey { get; set; } = DeviceKey;
 
-    public static string LevelUrl(int level) => $"http://alloc{level}.test";
+    public static string LevelUrl(int level) => $"https://alloc{level}.test";
 
     public static DeviceRig WithChain(int levels, bool delegated = false)
     {
@@ -84,5 +84,5 @@ public sealed class DeviceRig
         new(new DevicePlatform(Clock, new FakeIdentity(DeviceId), new HmacSigner(SigningKey), Internet, new TestJsonCodec(), Settings, Network, Log, Random, new NoPeerNetwork(), new UnusedPeerCrypto(), Load), Config);
 
     public int ChainRequests() =>
-        Internet.Requests.Count(r => r.Host == ServiceUrl || r.Host.StartsWith("http://alloc", StringComparison.Ordinal));
+        Internet.Requests.Count(r => r.Host == ServiceUrl || r.Host.StartsWith("https://alloc", StringComparison.Ordinal));
 }

@@ -64,10 +64,10 @@ namespace PeerGate.Device
             _platform = platform ?? throw new ArgumentNullException(nameof(platform));
             _config = config ?? throw new ArgumentNullException(nameof(config));
 
-            ApiClient api = new ApiClient(platform.Http, platform.Json, config.HttpTimeoutMillis);
+            ApiClient api = new ApiClient(platform.Http, platform.Json, config.HttpTimeoutMillis, config.AllowPlainHttp);
             AllocationWalker walker = new AllocationWalker(api, config, platform.Log);
             Authenticator authenticator = new Authenticator(api, platform.Identity, platform.Signer, platform.Log);
-            _locator = new AuthServerLocator(walker, authenticator, platform.Settings, platform.Log);
+            _locator = new AuthServerLocator(walker, authenticator, platform.Settings, platform.Log, config.AllowPlainHttp);
             _registrar = new Registrar(api, config, platform.Network, platform.Clock, platform.Log);
             _backoff = new Backoff(platform.Random, InitialBackoffMillis, BackoffCeilingMillis);
             _onStep = new StepHandler(SetState);
@@ -83,7 +83,7 @@ namespace PeerGate.Device
             Triggers.Sessions = RunningSessions;
             Triggers.DevicePermits = config.DevicePermits;
             Triggers.DeviceDenies = config.DeviceDenies;
-            ApiClient pollApi = new ApiClient(platform.PollHttp, platform.Json, PollTimeoutMillis(platform, config));
+            ApiClient pollApi = new ApiClient(platform.PollHttp, platform.Json, PollTimeoutMillis(platform, config), config.AllowPlainHttp);
             Poller = new TriggerPoller(pollApi, this, Triggers, platform.Settings, platform.Clock, platform.Random, platform.Log);
 
             Offers = new OfferBook(platform.Clock, OfferCapacity);

@@ -1,4 +1,5 @@
 using System;
+using PeerGate.Device.Api;
 using PeerGate.Device.Permits;
 using PeerGate.Protocol;
 
@@ -50,6 +51,12 @@ namespace PeerGate.Device
 
         /// <summary>The device-held deny list (F15); a deny entry wins over a permit entry.</summary>
         public PermitEntry[] DeviceDenies { get; set; }
+
+        /// <summary>
+        /// Development mode: plain http:// servers on other hosts are used (a lab). Off (the default),
+        /// every server must be https:// unless it is a loopback literal; never on a board in the field.
+        /// </summary>
+        public bool AllowPlainHttp { get; set; }
 
         /// <summary>Base URL of the service server, the entry of the allocation chain.</summary>
         public string ServiceUrl { get; set; }
@@ -199,6 +206,8 @@ namespace PeerGate.Device
                     return 131072;
                 case "listenaddress":
                     return 262144;
+                case "allowplainhttp":
+                    return 524288;
                 default:
                     return 0;
             }
@@ -314,6 +323,10 @@ namespace PeerGate.Device
                     DeviceDenies = ParseEntries(value, lineNumber, line);
                     break;
 
+                case "allowplainhttp":
+                    AllowPlainHttp = ParseBool(value, lineNumber, line);
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -338,6 +351,13 @@ namespace PeerGate.Device
             if (AllocationKeys.Length == 0)
             {
                 throw new ArgumentException("config: AllocationKeys is missing");
+            }
+
+            // Caught at boot rather than at the first request: the maker sees it while flashing.
+            ApiException insecure = TransportRule.Refusal(ServiceUrl, null, AllowPlainHttp);
+            if (insecure != null)
+            {
+                throw new ArgumentException("config: ServiceUrl " + insecure.Message + " (or set AllowPlainHttp=true in a lab)");
             }
         }
 

@@ -93,6 +93,7 @@ public static class PeerGateServer
         var app = builder.Build();
         app.UseResponseCounting();
         app.UseApiProblems();
+        app.UseTransportGate();
         app.UseRateLimiter();
 
         app.MapOpenApi();
@@ -133,6 +134,16 @@ public static class PeerGateServer
         options.ExpiredCertificateRetention = Days(section, "ExpiredCertificateRetentionDays", options.ExpiredCertificateRetention);
         options.EndedSessionRetention = Days(section, "EndedSessionRetentionDays", options.EndedSessionRetention);
         options.DeviceNameSelfClaim = section.GetValue("DeviceNameSelfClaim", options.DeviceNameSelfClaim);
+        options.AllowPlainHttp = section.GetValue("AllowPlainHttp", options.AllowPlainHttp);
+        options.BehindTlsProxy = section.GetValue("BehindTlsProxy", options.BehindTlsProxy);
+        foreach (var proxy in section.GetSection("KnownProxies").GetChildren())
+        {
+            options.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy.Value, out var address)
+                ? address
+                : throw new InvalidOperationException($"PeerGate:KnownProxies holds '{proxy.Value}', which is not an IP address."));
+        }
+
+        options.CertificateClockSkew = TimeSpan.FromSeconds(section.GetValue("CertificateClockSkewSeconds", options.CertificateClockSkew.TotalSeconds));
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
@@ -178,5 +189,10 @@ public static class PeerGateServer
             data.Path,
             options.TrustedIssuers.Count,
             options.AdminToken is null ? "in " + data.File("admin-token") : "from configuration");
+
+        foreach (var warning in TransportGate.StartupWarnings(options, options.Urls!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            logger.LogWarning("{Warning}", warning);
+        }
     }
 }

@@ -152,6 +152,33 @@ public sealed class ServerOptions
     /// PeerGate:DeviceNameSelfClaim.
     /// </summary>
     public bool DeviceNameSelfClaim { get; set; }
+
+    /// <summary>
+    /// Serve the API over plain HTTP to any host: session keys and certificates then travel in the
+    /// clear. For a lab only; logged as a warning at start. Off: plain HTTP only over loopback.
+    /// Configuration: PeerGate:AllowPlainHttp.
+    /// </summary>
+    public bool AllowPlainHttp { get; set; }
+
+    /// <summary>
+    /// The server sits behind a proxy that terminates TLS and replaces X-Forwarded-Proto; a request
+    /// from one of <see cref="KnownProxies"/> counts as TLS when that header says https, and only then.
+    /// Configuration: PeerGate:BehindTlsProxy.
+    /// </summary>
+    public bool BehindTlsProxy { get; set; }
+
+    /// <summary>
+    /// Addresses of the TLS-terminating proxies whose X-Forwarded-Proto is believed; empty: loopback
+    /// (127.0.0.1, ::1). Configuration: PeerGate:KnownProxies (a list).
+    /// </summary>
+    public List<System.Net.IPAddress> KnownProxies { get; } = [];
+
+    /// <summary>
+    /// How far a certificate's IssuedAt may lie in the future, and how long past ExpiresAt it is still
+    /// accepted, for clocks that disagree between issuer and registry. Configuration:
+    /// PeerGate:CertificateClockSkewSeconds.
+    /// </summary>
+    public TimeSpan CertificateClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>

@@ -111,5 +111,16 @@ namespace PeerGate.Protocol
 
         /// <summary>The name is not this device's and it may not claim it: self-claim is off, or the device holds another name.</summary>
         public const string NameNotBound = "name_not_bound";
+
+        // Transport: secrets and certificates travel over TLS only.
+
+        /// <summary>
+        /// 403: the request came over plain HTTP from another host; this server hands out session keys,
+        /// one-time passwords and certificates over TLS only. Nothing was read or stored. Use https://.
+        /// </summary>
+        public const string TlsRequired = "tls_required";
+
+        /// <summary>401: the certificate's IssuedAt lies further in the future than the allowed clock skew.</summary>
+        public const string CertificateNotYetValid = "certificate_not_yet_valid";
     }
 }

@@ -63,7 +63,7 @@ public sealed class AllocationChainTests
     public void HopDeeperThanTheDeviceHasKeysIsAnUnexpectedAnswer()
     {
         var rig = DeviceRig.WithChain(1);
-        rig.Internet.Add(DeviceRig.LevelUrl(1), new Fakes.FixedReplyServer(200, """{"Role":"allocation","Url":"http://alloc2.test","Level":2}"""));
+        rig.Internet.Add(DeviceRig.LevelUrl(1), new Fakes.FixedReplyServer(200, """{"Role":"allocation","Url":"https://alloc2.test","Level":2}"""));
         var agent = rig.NewAgent();
 
         Assert.IsFalse(agent.RunOnce());
@@ -76,7 +76,7 @@ public sealed class AllocationChainTests
     public void ChainThatLoopsBackIsCutOff()
     {
         var rig = DeviceRig.WithChain(2);
-        rig.Internet.Add(DeviceRig.LevelUrl(2), new Fakes.FixedReplyServer(200, """{"Role":"allocation","Url":"http://alloc1.test","Level":1}"""));
+        rig.Internet.Add(DeviceRig.LevelUrl(2), new Fakes.FixedReplyServer(200, """{"Role":"allocation","Url":"https://alloc1.test","Level":1}"""));
         var agent = rig.NewAgent();
 
         Assert.IsFalse(agent.RunOnce());

@@ -6,7 +6,7 @@ namespace PeerGate.Device.Tests.Allocation;
 [TestClass]
 public sealed class AuthServerCacheTests
 {
-    private const string OldAuthUrl = "http://old-auth.test";
+    private const string OldAuthUrl = "https://old-auth.test";
 
     [TestMethod]
     public void SecondBootGoesStraightToTheCachedServer()

@@ -7,7 +7,7 @@ namespace PeerGate.Device.Tests.Api;
 [TestClass]
 public sealed class ApiClientTests
 {
-    private const string Server = "http://server.test";
+    private const string Server = "https://server.test";
 
     [TestMethod]
     [DataRow(0, "", ApiFailure.Connection, "connection_failed", DisplayName = "no server")]

@@ -15,7 +15,7 @@ namespace PeerGate.Device.Tests.Api;
 public sealed class HttpLaneTests
 {
     private const int Hold = 15000;
-    private const string Registry = "http://registry.test";
+    private const string Registry = "https://registry.test";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     private readonly SharedClock _clock = new();

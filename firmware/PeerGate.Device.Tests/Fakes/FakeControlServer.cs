@@ -91,7 +91,7 @@ public sealed class FakeControlServer : IFakeServer
 /// <summary>A certificate holder the test controls; records refusals.</summary>
 public sealed class FakeCertificateHolder : ICertificateHolder
 {
-    public const string RegistryUrl = "http://registry.test";
+    public const string RegistryUrl = "https://registry.test";
 
     public CertificateResponse? Certificate { get; set; } = Issue("cert-1");
 

@@ -117,7 +117,7 @@ public sealed class LoadMonitorTests
     }
 
     private LoadMonitor Monitor(string extra = "") =>
-        new(_source, DeviceConfig.Parse("ServiceUrl=http://service.test\nAllocationKeys=acme\n" + extra));
+        new(_source, DeviceConfig.Parse("ServiceUrl=https://service.test\nAllocationKeys=acme\n" + extra));
 
     private static void AssertBusy(TriggerReply reply, string reason, int retryAfter)
     {

@@ -72,7 +72,7 @@ public sealed class SessionTriggerTests
     [TestMethod]
     public void PermitQueryIsAnsweredWithTheDeviceHeldListsFromConfig()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nDevicePermits=group:lab,terminal:T-0009\nDeviceDenies=terminal:T-0666");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nDevicePermits=group:lab,terminal:T-0009\nDeviceDenies=terminal:T-0666");
         var dispatcher = new TriggerDispatcher(new ApiClient(_internet, new TestJsonCodec(), 5000), new FakeCertificateHolder(), new LoadMonitor(new FakeLoadSource(), config), _log)
         {
             DevicePermits = config.DevicePermits,

@@ -45,6 +45,8 @@ namespace PeerGate.Device.Allocation
                 throw Unexpected(_config.ServiceUrl, "delegated allocation did not name an authentication server");
             }
 
+            RequireSecure(hop.Url, _config.ServiceUrl);
+
             _log.Event("chain.delegated", hop.Url);
             return hop.Url;
         }
@@ -61,6 +63,8 @@ namespace PeerGate.Device.Allocation
                 {
                     throw Unexpected(from, "hop without a URL");
                 }
+
+                RequireSecure(hop.Url, from);
 
                 if (hop.Role == HopRoles.Authentication)
                 {
@@ -100,6 +104,17 @@ namespace PeerGate.Device.Allocation
             {
                 _log.Event("chain.failed", e.Code + " at " + baseUrl);
                 throw;
+            }
+        }
+
+        /// <summary>A hop that steps down from https, or plain HTTP outside a lab, breaks the chain here.</summary>
+        private void RequireSecure(string url, string from)
+        {
+            ApiException refusal = TransportRule.Refusal(url, from, _api.AllowPlainHttp);
+            if (refusal != null)
+            {
+                _log.Event("chain.failed", refusal.Code + " at " + from);
+                throw refusal;
             }
         }
 

@@ -24,9 +24,16 @@ namespace PeerGate.Device.Allocation
         private readonly Authenticator _authenticator;
         private readonly ISettingsStore _settings;
         private readonly IDeviceLog _log;
+        private readonly bool _allowPlainHttp;
 
         public AuthServerLocator(AllocationWalker walker, Authenticator authenticator, ISettingsStore settings, IDeviceLog log)
+            : this(walker, authenticator, settings, log, false)
         {
+        }
+
+        public AuthServerLocator(AllocationWalker walker, Authenticator authenticator, ISettingsStore settings, IDeviceLog log, bool allowPlainHttp)
+        {
+            _allowPlainHttp = allowPlainHttp;
             _walker = walker ?? throw new ArgumentNullException(nameof(walker));
             _authenticator = authenticator ?? throw new ArgumentNullException(nameof(authenticator));
             _settings = settings ?? throw new ArgumentNullException(nameof(settings));
@@ -106,6 +113,14 @@ namespace PeerGate.Device.Allocation
             if (!cached.StartsWith("http://") && !cached.StartsWith("https://"))
             {
                 _log.Event("auth.cache-ignored", "not a URL");
+                return null;
+            }
+
+            // Written under another config (a lab) or by an older firmware: walk the chain instead.
+            ApiException insecure = TransportRule.Refusal(cached, null, _allowPlainHttp);
+            if (insecure != null)
+            {
+                _log.Event("auth.cache-ignored", insecure.Code);
                 return null;
             }
 

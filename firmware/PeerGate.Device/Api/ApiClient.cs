@@ -13,12 +13,25 @@ namespace PeerGate.Device.Api
         private readonly IHttpTransport _http;
         private readonly IJsonCodec _json;
         private readonly int _timeoutMillis;
+        private readonly bool _allowPlainHttp;
 
         public ApiClient(IHttpTransport http, IJsonCodec json, int timeoutMillis)
+            : this(http, json, timeoutMillis, false)
+        {
+        }
+
+        public ApiClient(IHttpTransport http, IJsonCodec json, int timeoutMillis, bool allowPlainHttp)
         {
             _http = http ?? throw new ArgumentNullException(nameof(http));
             _json = json ?? throw new ArgumentNullException(nameof(json));
             _timeoutMillis = timeoutMillis;
+            _allowPlainHttp = allowPlainHttp;
+        }
+
+        /// <summary>Plain http:// to other hosts is allowed (DeviceConfig.AllowPlainHttp, a lab); see <see cref="TransportRule"/>.</summary>
+        public bool AllowPlainHttp
+        {
+            get { return _allowPlainHttp; }
         }
 
         /// <summary>GET <paramref name="route"/> on <paramref name="baseUrl"/> and read the answer as <paramref name="responseType"/>.</summary>
@@ -59,6 +72,13 @@ namespace PeerGate.Device.Api
 
         private object Exchange(string method, string baseUrl, string route, object request, Type responseType, string bearerToken)
         {
+            // Whatever flow asks: a certificate or a session key never goes out over plain HTTP to another host.
+            ApiException insecure = TransportRule.Refusal(baseUrl, null, _allowPlainHttp);
+            if (insecure != null)
+            {
+                throw insecure;
+            }
+
             string body = request == null ? null : _json.Serialize(request);
             HttpReply reply = _http.Send(method, Combine(baseUrl, route), body, bearerToken, _timeoutMillis);
 

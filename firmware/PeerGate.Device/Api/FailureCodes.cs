@@ -12,6 +12,12 @@ namespace PeerGate.Device.Api
         public const string UnexpectedAnswer = "unexpected_answer";
         public const string NetworkDown = "network_down";
 
+        /// <summary>A plain http:// URL to another host without AllowPlainHttp; nothing was sent (see <see cref="TransportRule"/>).</summary>
+        public const string PlainHttpRefused = "plain_http_refused";
+
+        /// <summary>An https server named a plain http:// URL as the next step; nothing was sent there.</summary>
+        public const string TlsDowngrade = "tls_downgrade";
+
         /// <summary>A readable name for logs and exit messages (enum ToString gives a number on nanoFramework).</summary>
         public static string Of(ApiFailure failure)
         {

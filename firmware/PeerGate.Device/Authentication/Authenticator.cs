@@ -49,6 +49,14 @@ namespace PeerGate.Device.Authentication
                 throw Unexpected(authServerUrl, "certificate answer is incomplete");
             }
 
+            // The registry receives the certificate: it must be as well protected as the server that named it.
+            ApiException insecure = TransportRule.Refusal(certificate.RegistryUrl, authServerUrl, _api.AllowPlainHttp);
+            if (insecure != null)
+            {
+                _log.Event("auth.failed", insecure.Code + " at " + authServerUrl);
+                throw insecure;
+            }
+
             _log.Event("auth.ok", "terminal " + certificate.TerminalId + " at " + authServerUrl);
             return certificate;
         }

@@ -2,7 +2,8 @@ namespace PeerGate.HardwareTests.Rig;
 
 /// <summary>
 /// One board on the rig, as hardware-tests/boards.json describes it. The board is flashed beforehand
-/// (flash.sh all) with a peergate.conf whose ServiceUrl is http://RigAddress:RigPort.
+/// (flash.sh all) with a peergate.conf whose ServiceUrl is http://RigAddress:RigPort and AllowPlainHttp=true
+/// (the rig is a lab on plain HTTP).
 /// </summary>
 public sealed class BoardSpec
 {

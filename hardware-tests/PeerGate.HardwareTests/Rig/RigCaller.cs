@@ -39,7 +39,7 @@ public sealed class RigCaller : IDisposable
             string deviceId = TestDevice.NewDeviceId();
             byte[] key = RandomNumberGenerator.GetBytes(32);
             await server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), cancellationToken: cancellationToken);
-            string configText = $"ServiceUrl={server.BaseUrl}\nAllocationKeys={string.Join(',', board.AllocationKeys)}\n";
+            string configText = $"ServiceUrl={server.BaseUrl}\nAllocationKeys={string.Join(',', board.AllocationKeys)}\nAllowPlainHttp=true\n";
             string configPath = Path.Combine(folder.FullName, "peergate.conf");
             await System.IO.File.WriteAllTextAsync(configPath, configText, cancellationToken);
 

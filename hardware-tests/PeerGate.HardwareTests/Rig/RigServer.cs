@@ -30,7 +30,12 @@ public static class RigServer
                 // The board checks certificate and nonce expiry against SNTP time.
                 UseSystemClock = true,
                 RegistryUrl = url,
-                Configure = options => options.Urls = url,
+                // The rig is a lab: the board speaks plain HTTP over Wi-Fi (its config sets AllowPlainHttp too).
+                Configure = options =>
+                {
+                    options.Urls = url;
+                    options.AllowPlainHttp = true;
+                },
             },
             cancellationToken);
 

@@ -105,6 +105,8 @@ public static class ApiProblem
         ErrorCodes.HttpVersionNotSupported => "HTTP version not supported",
         ErrorCodes.RequestTimeout => "Request timeout",
         ErrorCodes.TriggerQueueFull => "Trigger queue full",
+        ErrorCodes.TlsRequired => "TLS required",
+        ErrorCodes.CertificateNotYetValid => "Certificate not yet valid",
         _ => "Request refused",
     };
 }

@@ -10,7 +10,7 @@ namespace PeerGate.Server.Identity;
 /// disabled. Checked in that order, each with its code. Every certificate route goes through
 /// <see cref="VerifyAsync"/>, so this is the one place where a disabled device is stopped.
 /// </summary>
-public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TimeProvider time)
+public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TimeProvider time, ServerOptions options)
 {
     private enum Standing
     {
@@ -35,11 +35,7 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's signature does not verify.");
         }
 
-        if (payload.ExpiresAt <= time.GetUtcNow().ToUnixTimeSeconds())
-        {
-            throw Unauthorized(ErrorCodes.CertificateExpired, "The certificate has expired; authenticate again.");
-        }
-
+        RequireInDate(payload);
         Require(await StandingAsync(payload, cancellationToken));
         return payload;
     }
@@ -52,6 +48,25 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
     /// </summary>
     public async Task RecheckAsync(CertificatePayload payload, CancellationToken cancellationToken) =>
         Require(await StandingAsync(payload, cancellationToken));
+
+    /// <summary>
+    /// Not before IssuedAt, allowing the configured clock skew between issuer and this instance; and
+    /// not from ExpiresAt on, with no skew: a device renews well before expiry, and a stolen
+    /// certificate must not outlive its stated lifetime.
+    /// </summary>
+    private void RequireInDate(CertificatePayload payload)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        if (payload.IssuedAt > now + (long)options.CertificateClockSkew.TotalSeconds)
+        {
+            throw Unauthorized(ErrorCodes.CertificateNotYetValid, "The certificate was issued in the future; the issuer's clock and this server's disagree.");
+        }
+
+        if (payload.ExpiresAt <= now)
+        {
+            throw Unauthorized(ErrorCodes.CertificateExpired, "The certificate has expired; authenticate again.");
+        }
+    }
 
     private async Task<Standing> StandingAsync(CertificatePayload payload, CancellationToken cancellationToken)
     {
