@@ -111,5 +111,14 @@ namespace PeerGate.Protocol
 
         /// <summary>The name is not this device's and it may not claim it: self-claim is off, or the device holds another name.</summary>
         public const string NameNotBound = "name_not_bound";
+    
+
+        // Trusted issuers: a Terminal ID belongs to one issuer's device.
+
+        /// <summary>
+        /// 403: the certificate's Terminal ID belongs at this registry to another issuer (or another device
+        /// of its issuer); nothing was read or changed. A misbehaving or impersonated issuer, never a device fault.
+        /// </summary>
+        public const string TerminalIssuerMismatch = "terminal_issuer_mismatch";
     }
 }

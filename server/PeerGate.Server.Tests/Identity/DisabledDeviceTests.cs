@@ -261,7 +261,7 @@ public sealed class DisabledDeviceTests
         {
             IssuerName = "registry-b",
             Time = issuer.Time,
-            TrustedIssuers = [new TrustedIssuer("auth-a", issuer.BaseUrl)],
+            TrustedIssuers = [issuer.AsTrustedIssuer()],
         });
         using var http = registry.CreateClient();
         using var issuerHttp = issuer.CreateClient();
