@@ -231,6 +231,29 @@ public sealed class TrustedIssuerTests
     }
 
     [TestMethod]
+    public async Task KeyShownByTheOperatorCommandIsWhatAnotherInstancePins()
+    {
+        await using var other = await TestServer.StartAsync(new TestServerOptions { IssuerName = Other });
+        using var output = new StringWriter();
+        await new PeerGate.Operator.Cli.Commands(other.Admin, output).RunAsync(PeerGate.Operator.Cli.Arguments.Parse(["issuer-key"]));
+        var pinned = output.ToString().Split('\n').Single(line => line.StartsWith("PeerGate:TrustedIssuers:N:PublicKeys:M = ", StringComparison.Ordinal))
+            .Split(" = ")[1].Trim();
+        StringAssert.Contains(output.ToString(), "PeerGate:TrustedIssuers:N:Name = " + Other);
+
+        await using var server = await TestServer.StartAsync(new TestServerOptions
+        {
+            IssuerName = Self,
+            Time = other.Time,
+            TrustedIssuers = [new TrustedIssuer(Other, other.BaseUrl, [pinned])],
+        });
+        using var http = server.CreateClient();
+        using var otherHttp = other.CreateClient();
+        var certificate = await (await Devices.EnrollAsync(other)).AuthenticateAsync(otherHttp);
+        using var accepted = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Devices.Registration(certificate.TerminalId));
+        Assert.AreEqual(HttpStatusCode.OK, accepted.StatusCode, await accepted.Content.ReadAsStringAsync());
+    }
+
+    [TestMethod]
     public async Task TrustedIssuerWithoutAUsablePinnedKeyDoesNotStart()
     {
         foreach (var keys in new[] { Array.Empty<string>(), ["bm90IGEga2V5"] })
