@@ -257,8 +257,9 @@ public static class Migrations
         """,
 
         // 9: a Terminal ID belongs to one (issuer, device); another issuer's are bound at first sight.
+        // Safe to run again over its own table (a test rewinds user_version past it).
         """
-        CREATE TABLE terminal_owners (
+        CREATE TABLE IF NOT EXISTS terminal_owners (
             terminal_id TEXT PRIMARY KEY,
             issuer      TEXT NOT NULL,
             device_id   TEXT NOT NULL
