@@ -55,6 +55,12 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The server's services, for tests that need to look inside (e.g. its database).</summary>
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>This instance's certificate public key (base64 SubjectPublicKeyInfo), to pin in another instance.</summary>
+    public string PublicKey => Convert.ToBase64String(_app.Services.GetRequiredService<PeerGate.Server.Identity.SigningKey>().PublicKeyInfo);
+
+    /// <summary>This instance as a trusted issuer of another: its name, URL and pinned public key.</summary>
+    public TrustedIssuer AsTrustedIssuer() => new(_app.Services.GetRequiredService<PeerGate.Server.Identity.SigningKey>().Issuer, BaseUrl, [PublicKey]);
+
     /// <summary>True while <paramref name="terminalId"/> has a trigger poll open here.</summary>
     public bool IsPolling(string terminalId) => _app.Services.GetRequiredService<PeerGate.Server.Triggers.TriggerHub>().IsPolling(terminalId);
 

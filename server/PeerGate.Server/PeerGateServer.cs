@@ -52,7 +52,9 @@ public static class PeerGateServer
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
         builder.Services.AddSingleton<DeviceAuthenticator>();
         builder.Services.AddSingleton<CertificateVerifier>();
+        PinnedKeys.Validate(options.TrustedIssuers);
         builder.Services.AddSingleton<TrustedIssuers>();
+        builder.Services.AddSingleton<TerminalOwners>();
         builder.Services.AddHttpClient(TrustedIssuers.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5));
 
         // Allocation: the operator's tables and the walker for delegated allocation.
@@ -144,11 +146,13 @@ public static class PeerGateServer
         }
 
         options.CertificateClockSkew = TimeSpan.FromSeconds(section.GetValue("CertificateClockSkewSeconds", options.CertificateClockSkew.TotalSeconds));
+        options.TrustedIssuerRevocationMaxAge = TimeSpan.FromSeconds(section.GetValue("TrustedIssuerRevocationMaxAgeSeconds", options.TrustedIssuerRevocationMaxAge.TotalSeconds));
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
             {
-                options.TrustedIssuers.Add(new TrustedIssuer(name, baseUrl));
+                var keys = trusted.GetSection("PublicKeys").GetChildren().Select(key => key.Value).OfType<string>().Where(key => key.Length > 0).ToList();
+                options.TrustedIssuers.Add(new TrustedIssuer(name, baseUrl, keys));
             }
         }
     }
@@ -194,5 +198,12 @@ public static class PeerGateServer
         {
             logger.LogWarning("{Warning}", warning);
         }
+
+        // The public key is no secret: another instance pins it to trust this one's certificates.
+        var signingKey = app.Services.GetRequiredService<SigningKey>();
+        logger.LogInformation(
+            "Issuer {Issuer} public key, to pin in another instance as PeerGate:TrustedIssuers:N:PublicKeys:M: {PublicKey}",
+            signingKey.Issuer,
+            Convert.ToBase64String(signingKey.PublicKeyInfo));
     }
 }

@@ -174,12 +174,22 @@ public sealed class ServerOptions
     public List<System.Net.IPAddress> KnownProxies { get; } = [];
 
     /// <summary>
-    /// How far a certificate's IssuedAt may lie in the future, and how long past ExpiresAt it is still
-    /// accepted, for clocks that disagree between issuer and registry. Configuration:
-    /// PeerGate:CertificateClockSkewSeconds.
+    /// How far a certificate's IssuedAt may lie in the future, for clocks that disagree between issuer
+    /// and registry; expiry gets no such margin. Configuration: PeerGate:CertificateClockSkewSeconds.
     /// </summary>
     public TimeSpan CertificateClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How far a trusted issuer's signed revocation list may be from now (older, or ahead by clock
+    /// skew) and still be accepted, so an old list replayed at the issuer's URL is refused.
+    /// Configuration: PeerGate:TrustedIssuerRevocationMaxAgeSeconds.
+    /// </summary>
+    public TimeSpan TrustedIssuerRevocationMaxAge { get; set; } = TimeSpan.FromMinutes(5);
 }
 
-/// <summary>Another PeerGate instance whose certificates are accepted, by issuer name and base URL.</summary>
-public sealed record TrustedIssuer(string Name, string BaseUrl);
+/// <summary>
+/// Another PeerGate instance whose certificates are accepted: its issuer name, the base URL its signed
+/// revocation list is fetched from, and its pinned public keys (base64 SubjectPublicKeyInfo or PEM),
+/// one or more so a key can be rotated. Only these keys are trusted; nothing fetched from the URL is.
+/// </summary>
+public sealed record TrustedIssuer(string Name, string BaseUrl, IReadOnlyList<string> PublicKeys);

@@ -122,5 +122,13 @@ namespace PeerGate.Protocol
 
         /// <summary>401: the certificate's IssuedAt lies further in the future than the allowed clock skew.</summary>
         public const string CertificateNotYetValid = "certificate_not_yet_valid";
+
+        // Trusted issuers: a Terminal ID belongs to one issuer's device.
+
+        /// <summary>
+        /// 403: the certificate's Terminal ID belongs at this registry to another issuer (or another device
+        /// of its issuer); nothing was read or changed. A misbehaving or impersonated issuer, never a device fault.
+        /// </summary>
+        public const string TerminalIssuerMismatch = "terminal_issuer_mismatch";
     }
 }

@@ -37,6 +37,8 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           names rebind <Name> <DeviceId> [--issuer I]           move the name to that device, replacing the device's other name
           names reserve <Name>                                  no device may claim the name until it is bound
           names release <Name>                                  free the name; permit entries naming it match nobody
+          issuer-key                                            this server's issuer name and public key, as the settings
+                                                                another instance pins to trust its certificates
 
         The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
         """;
@@ -66,6 +68,12 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 if (args.Words.Count == 1 && args.Words[0] == "devices")
                 {
                     await ListDevicesAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count == 1 && args.Words[0] == "issuer-key")
+                {
+                    await ShowIssuerKeyAsync(args);
                     break;
                 }
 
@@ -123,6 +131,15 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         {
             output.WriteLine($"device key (shown once, write it into the device): {enrolled.KeyHex}");
         }
+    }
+
+    private async Task ShowIssuerKeyAsync(Arguments args)
+    {
+        args.EnsureAllUsed(1);
+        var key = await admin.GetIssuerKeyAsync();
+        output.WriteLine($"issuer {key.Issuer} ({key.Algorithm}); on a registry that trusts it, set:");
+        output.WriteLine($"PeerGate:TrustedIssuers:N:Name = {key.Issuer}");
+        output.WriteLine($"PeerGate:TrustedIssuers:N:PublicKeys:M = {key.PublicKey}");
     }
 
     private async Task EnrollGroupAsync(Arguments args)

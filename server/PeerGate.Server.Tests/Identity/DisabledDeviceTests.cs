@@ -20,14 +20,14 @@ namespace PeerGate.Server.Tests.Identity;
 [TestClass]
 public sealed class DisabledDeviceTests
 {
-    private const string Group = "cell-9";
+    internal const string Group = "cell-9";
 
     /// <summary>
     /// Every certificate route ("METHOD pattern" as routing knows it) and a request to it that the
     /// handler would serve for a device in good standing. A route the server adds later that needs a
     /// certificate and is not here fails <see cref="EveryCertificateRouteIsInTheTable"/>.
     /// </summary>
-    private static readonly Dictionary<string, Func<Scene, HttpRequestMessage>> CertificateRoutes = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, Func<Scene, HttpRequestMessage>> CertificateRoutes = new(StringComparer.Ordinal)
     {
         ["POST /v1/registry/registrations"] = s => Post(Routes.Registrations, Devices.Registration(s.Subject.TerminalId, discoverable: true)),
         ["GET /v1/registry/terminals/{terminalId}"] = s => Get(Routes.Terminals + s.Peer.TerminalId),
@@ -261,7 +261,7 @@ public sealed class DisabledDeviceTests
         {
             IssuerName = "registry-b",
             Time = issuer.Time,
-            TrustedIssuers = [new TrustedIssuer("auth-a", issuer.BaseUrl)],
+            TrustedIssuers = [issuer.AsTrustedIssuer()],
         });
         using var http = registry.CreateClient();
         using var issuerHttp = issuer.CreateClient();
@@ -321,7 +321,7 @@ public sealed class DisabledDeviceTests
         return await TestDevice.ReadAsync<TerminalAddress>(response);
     }
 
-    private static string? CodeOf(string body)
+    internal static string? CodeOf(string body)
     {
         if (!body.StartsWith('{'))
         {
@@ -344,7 +344,7 @@ public sealed class DisabledDeviceTests
     /// The subject device (in group <see cref="Group"/>), registered, with a session it called; a
     /// discoverable peer in no group that permits it and answers on its trigger channel.
     /// </summary>
-    private sealed class Scene : IAsyncDisposable
+    internal sealed class Scene : IAsyncDisposable
     {
         private readonly HttpClient _http;
         private readonly TriggerResponder _peerLine;
@@ -381,9 +381,11 @@ public sealed class DisabledDeviceTests
             return new Scene(device, subject, peer, grant.SessionId, http, peerLine);
         }
 
-        public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+        public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => SendAsync(request, Subject.Certificate);
+
+        public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string certificate)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Subject.Certificate);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", certificate);
             return _http.SendAsync(request);
         }
 

@@ -136,7 +136,7 @@ public sealed class RegistrationTests
         {
             Time = clock,
             IssuerName = "registry-b",
-            TrustedIssuers = [new TrustedIssuer("auth-a", issuer.BaseUrl)],
+            TrustedIssuers = [issuer.AsTrustedIssuer()],
         });
         using var issuerHttp = issuer.CreateClient();
         using var registryHttp = registry.CreateClient();

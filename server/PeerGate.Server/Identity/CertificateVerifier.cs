@@ -6,11 +6,12 @@ namespace PeerGate.Server.Identity;
 
 /// <summary>
 /// Decides whether a bearer certificate may be used here: a well-formed token, signed by this
-/// instance or a trusted issuer, not expired, not revoked, and held by a device that is not
-/// disabled. Checked in that order, each with its code. Every certificate route goes through
+/// instance or with a trusted issuer's pinned key, not expired, not revoked, held by a device that
+/// is not disabled, and carrying a Terminal ID that is its issuer's (<see cref="TerminalOwners"/>).
+/// Checked in that order, each with its code. Every certificate route goes through
 /// <see cref="VerifyAsync"/>, so this is the one place where a disabled device is stopped.
 /// </summary>
-public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TimeProvider time, ServerOptions options)
+public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TerminalOwners terminalOwners, TimeProvider time, ServerOptions options)
 {
     private enum Standing
     {
@@ -29,14 +30,14 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate is not well-formed.");
         }
 
-        var publicKey = payload.Issuer == signingKey.Issuer ? signingKey.Key : (await IssuerAsync(payload.Issuer, cancellationToken)).PublicKey;
-        if (!CertificateToken.Verify(signedBytes, signature, publicKey))
+        if (!VerifySignature(payload, signedBytes, signature))
         {
             throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's signature does not verify.");
         }
 
         RequireInDate(payload);
         Require(await StandingAsync(payload, cancellationToken));
+        terminalOwners.Require(payload);
         return payload;
     }
 
@@ -95,6 +96,14 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             return reader.GetInt64(1) != 0 ? Standing.Disabled : Standing.Good;
         });
     }
+
+    /// <summary>This instance's key, or a trusted issuer's pinned keys: a key its URL serves is never used.</summary>
+    private bool VerifySignature(CertificatePayload payload, byte[] signedBytes, byte[] signature) =>
+        payload.Issuer == signingKey.Issuer
+            ? CertificateToken.Verify(signedBytes, signature, signingKey.Key)
+            : trustedIssuers.IsTrusted(payload.Issuer)
+                ? trustedIssuers.VerifySignature(payload.Issuer, signedBytes, signature)
+                : throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer is not trusted here.");
 
     private async Task<IssuerSnapshot> IssuerAsync(string issuer, CancellationToken cancellationToken) =>
         trustedIssuers.IsTrusted(issuer)

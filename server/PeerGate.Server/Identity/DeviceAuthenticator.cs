@@ -208,6 +208,12 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         for (var attempt = 0; ; attempt++)
         {
             var terminalId = "T" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+            if (TerminalOwners.IsTakenElsewhere(connection, transaction, terminalId) && attempt < 3)
+            {
+                // Another issuer's device shows that Terminal ID here; it stays that device's.
+                continue;
+            }
+
             try
             {
                 connection.Execute(

@@ -70,6 +70,8 @@ public static class IdentityApi
             return list.ToArray();
         });
 
-        return TypedResults.Ok(new RevocationList { Issuer = signingKey.Issuer, Serials = serials, IssuedAt = now });
+        var list = new RevocationList { Issuer = signingKey.Issuer, Serials = serials, IssuedAt = now };
+        RevocationSigning.Sign(list, signingKey.Key);
+        return TypedResults.Ok(list);
     }
 }

@@ -255,6 +255,22 @@ public static class Migrations
         FROM terminal_names n JOIN registrations r ON r.terminal_id = n.terminal_id;
         DROP TABLE terminal_names;
         """,
+
+        // 8: a Terminal ID belongs to one (issuer, device); another issuer's are bound at first sight.
+        // Safe to run again over its own table (a test rewinds user_version past it).
+        """
+        CREATE TABLE IF NOT EXISTS terminal_owners (
+            terminal_id TEXT PRIMARY KEY,
+            issuer      TEXT NOT NULL,
+            device_id   TEXT NOT NULL
+        );
+
+        -- Registrations made with other issuers' certificates are their first sight. This instance's
+        -- own Terminal IDs are in devices and are never written here.
+        INSERT OR IGNORE INTO terminal_owners (terminal_id, issuer, device_id)
+        SELECT r.terminal_id, r.issuer, r.device_id FROM registrations r
+        WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.terminal_id = r.terminal_id);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -60,7 +60,7 @@ namespace PeerGate.Protocol
         public string PublicKey { get; set; }
     }
 
-    /// <summary>Serials an issuer has revoked.</summary>
+    /// <summary>Serials an issuer has revoked, signed with its certificate signing key.</summary>
     public class RevocationList
     {
         public string Issuer { get; set; }
@@ -68,5 +68,11 @@ namespace PeerGate.Protocol
 
         /// <summary>Unix seconds at which the list was produced.</summary>
         public long IssuedAt { get; set; }
+
+        /// <summary>
+        /// ES256 (r and s, 64 bytes), Base64, over the label, issuer, issued-at, count and serials, one
+        /// per line (see docs/identity.md); a registry accepts the list only if it verifies with a pinned key.
+        /// </summary>
+        public string Signature { get; set; }
     }
 }

@@ -109,6 +109,10 @@ public sealed class AdminClient : IDisposable
     public Task SetSessionPolicyAsync(string terminalId, long maxSeconds, long maxBytes, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Put, AdminPaths.SessionPolicy(terminalId), new SessionPolicyRequest(maxSeconds, maxBytes), cancellationToken);
 
+    /// <summary>This server's certificate public key (an open route): what another instance pins to trust it.</summary>
+    public Task<IssuerKey> GetIssuerKeyAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<IssuerKey>(HttpMethod.Get, Routes.AuthPublicKey, null, cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
