@@ -28,7 +28,7 @@ public sealed class CertificateClockSkewTests
         {
             Time = registryClock,
             IssuerName = "registry-b",
-            TrustedIssuers = [new TrustedIssuer("auth-a", issuer.BaseUrl)],
+            TrustedIssuers = [issuer.AsTrustedIssuer()],
         });
         using var issuerHttp = issuer.CreateClient();
         using var registryHttp = registry.CreateClient();
@@ -62,7 +62,7 @@ public sealed class CertificateClockSkewTests
         {
             Time = registryClock,
             IssuerName = "registry-b",
-            TrustedIssuers = [new TrustedIssuer("auth-a", issuer.BaseUrl)],
+            TrustedIssuers = [issuer.AsTrustedIssuer()],
             Configure = o => o.CertificateClockSkew = TimeSpan.FromSeconds(10),
         });
         using var issuerHttp = issuer.CreateClient();
