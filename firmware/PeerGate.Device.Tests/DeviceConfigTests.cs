@@ -112,7 +112,7 @@ public sealed class DeviceConfigTests
     [TestMethod]
     public void ListenPortZeroMeansTheDeviceOnlyCallsOut()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nListenPort=0\nListenAddress=0.0.0.0");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nListenPort=0\nListenAddress=0.0.0.0");
 
         Assert.AreEqual(0, config.ListenPort);
         Assert.AreEqual("0.0.0.0", config.ListenAddress);

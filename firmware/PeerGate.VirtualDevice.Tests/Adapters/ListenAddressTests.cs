@@ -13,7 +13,7 @@ public sealed class ListenAddressTests
     [TestMethod]
     public void ListenerBindsLoopbackByDefault()
     {
-        var network = new HostPeerNetwork(VirtualDeviceHost.ListenAddressOf(DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nListenPort=7001")));
+        var network = new HostPeerNetwork(VirtualDeviceHost.ListenAddressOf(DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nListenPort=7001")));
         var port = LoopbackPorts.Free();
 
         var listener = network.Listen(port);
@@ -32,7 +32,7 @@ public sealed class ListenAddressTests
     [TestMethod]
     public void ConfigurationKeyBindsElsewhere()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nListenPort=7001\nListenAddress=0.0.0.0");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nListenPort=7001\nListenAddress=0.0.0.0");
         var port = LoopbackPorts.Free();
 
         var listener = new HostPeerNetwork(VirtualDeviceHost.ListenAddressOf(config)).Listen(port);
@@ -51,7 +51,7 @@ public sealed class ListenAddressTests
     [TestMethod]
     public void ListenAddressThatIsNoAddressIsWrongUse()
     {
-        var config = DeviceConfig.Parse("ServiceUrl=http://s\nAllocationKeys=k\nListenAddress=localhost");
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nListenAddress=localhost");
 
         Assert.Throws<ArgumentException>(() => VirtualDeviceHost.ListenAddressOf(config));
     }
