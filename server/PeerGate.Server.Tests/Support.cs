@@ -125,6 +125,20 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
     public int Count => _lines.Count;
 
+    /// <summary>Options for a server that logs everything from <paramref name="level"/> up to this provider.</summary>
+    public TestServerOptions ServerOptions(LogLevel level) => new()
+    {
+        Configure = options =>
+        {
+            options.Quiet = false;
+            options.ConfigureLogging = logging =>
+            {
+                logging.SetMinimumLevel(level);
+                logging.AddProvider(this);
+            };
+        },
+    };
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()

@@ -12,18 +12,7 @@ public sealed class SecretLoggingTests
     public async Task FullConnectionLogsNoPasswordKeyOrCertificate()
     {
         using var logs = new CapturingLoggerProvider();
-        await using var server = await TestServer.StartAsync(new TestServerOptions
-        {
-            Configure = options =>
-            {
-                options.Quiet = false;
-                options.ConfigureLogging = logging =>
-                {
-                    logging.SetMinimumLevel(LogLevel.Trace);
-                    logging.AddProvider(logs);
-                };
-            },
-        });
+        await using var server = await TestServer.StartAsync(logs.ServerOptions(LogLevel.Trace));
         using var http = server.CreateClient();
         var (callee, caller) = await ConnectionQueryTests.PairAsync(server, http, permit: true);
         await using var responder = new TriggerResponder(http, callee.Certificate);

@@ -111,18 +111,7 @@ public sealed class AuthenticationTests
     public async Task EveryProofThatDoesNotAuthenticateGetsTheSameAnswerAndTheOperatorTheReason()
     {
         using var logs = new CapturingLoggerProvider();
-        await using var server = await TestServer.StartAsync(new TestServerOptions
-        {
-            Configure = options =>
-            {
-                options.Quiet = false;
-                options.ConfigureLogging = logging =>
-                {
-                    logging.SetMinimumLevel(LogLevel.Information);
-                    logging.AddProvider(logs);
-                };
-            },
-        });
+        await using var server = await TestServer.StartAsync(logs.ServerOptions(LogLevel.Information));
         using var http = server.CreateClient();
         await server.Admin.EnrollGroupAsync("factory-7");
         var enrolled = await Devices.EnrollAsync(server);
