@@ -75,7 +75,7 @@ public sealed class RunScriptTests
 
         script.Signal("TERM");
 
-        Assert.IsTrue(script.Process.WaitForExit(20_000), "run.sh did not exit within 20 s of TERM:\n" + script.Output);
+        Assert.IsTrue(script.Exited(20_000), "run.sh did not exit within 20 s of TERM:\n" + script.Output);
         Assert.AreEqual(143, script.Process.ExitCode, script.Output);
         var left = WaitUntilGone(started, TimeSpan.FromSeconds(5));
         Assert.IsEmpty(left, "left running: " + string.Join(", ", left.Select(Describe)));
@@ -102,7 +102,7 @@ public sealed class RunScriptTests
 
         using var script = Start("--no-build", "--port", port.ToString(), "--data", Path.Combine(_dir, "data"));
 
-        Assert.IsTrue(script.Process.WaitForExit(30_000), "run.sh did not exit:\n" + script.Output);
+        Assert.IsTrue(script.Exited(30_000), "run.sh did not exit:\n" + script.Output);
         Assert.AreEqual(1, script.Process.ExitCode, script.Output);
         Assert.Contains($"port {port} is in use", script.Output);
         Assert.Contains("pick another with --port", script.Output);
@@ -263,6 +263,13 @@ public sealed class RunScriptTests
         }
 
         public Process Process { get; }
+
+        /// <summary>
+        /// True when the script exited within <paramref name="milliseconds"/> and its output has been
+        /// read to the end: WaitForExit with a timeout returns before the last lines are handled.
+        /// </summary>
+        public bool Exited(int milliseconds) =>
+            Process.WaitForExit(milliseconds) && Task.Run(() => Process.WaitForExit()).Wait(TimeSpan.FromSeconds(10));
 
         public string Output
         {
