@@ -12,6 +12,9 @@ namespace PeerGate.Server.Http;
 /// (<see cref="ServerOptions.DeviceWritesPerMinute"/>) at once, then one back every 60/N seconds, on the
 /// server's clock. Past it the answer is 429 rate_limited with Retry-After, before the handler runs, so
 /// nothing is stored. Reads (trigger polls, inquiries, lists) are not counted.
+/// Hand-written rather than System.Threading.RateLimiting's token bucket (which the per-address limit
+/// uses): that one refills on its own timer, and this one must follow the injected clock, which tests
+/// step and sessions share.
 /// </summary>
 public sealed class DeviceWriteLimiter(ServerOptions options, TimeProvider time)
 {

@@ -35,8 +35,15 @@ public static class KestrelProblems
     /// </summary>
     internal static byte[]? Rewrite(ReadOnlySpan<byte> flushed, bool answersHead)
     {
+        // A refusal is a head alone, so it ends the flush with its blank line: most answers end in a
+        // body and are passed on without a scan.
+        if (answersHead || !flushed.EndsWith("\r\n\r\n"u8))
+        {
+            return null;
+        }
+
         var start = flushed.LastIndexOf("HTTP/1."u8);
-        if (answersHead || start < 0 || RewriteHead(flushed[start..]) is not { } answer)
+        if (start < 0 || RewriteHead(flushed[start..]) is not { } answer)
         {
             return null;
         }
