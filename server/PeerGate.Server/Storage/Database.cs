@@ -22,6 +22,8 @@ public sealed class Database
     // - foreign_keys=ON: SQLite leaves them off by default; we rely on them for group membership.
     // - BEGIN IMMEDIATE for writes: takes the write lock up front, so two writers cannot both read
     //   and then deadlock upgrading; a busy database shows up at BEGIN, inside busy_timeout.
+    // - secure_delete=ON: a deleted row's bytes are overwritten with zeros in the page, so a session
+    //   offer's key and password leave the file with the row instead of lingering in free space.
     private readonly string _connectionString;
     private readonly string _connectionSettings;
 
@@ -33,7 +35,7 @@ public sealed class Database
     {
         Path = System.IO.Path.GetFullPath(path);
         var busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
-        _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busyMilliseconds};";
+        _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {busyMilliseconds};";
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,

@@ -107,6 +107,25 @@ public sealed class TriggerStore(Database database, ServerOptions options)
             ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
     }
 
+    /// <summary>
+    /// Deletes the session offers among <paramref name="delivered"/> (one batch, oldest first) as soon
+    /// as they are handed out, so a key and password exist on the server only until one answer carries
+    /// them. An offer is good for one connection within seconds; if that answer is lost, the caller's
+    /// attempt fails and it asks again, which is cheaper than keeping the secrets until acknowledged.
+    /// </summary>
+    public void ForgetDeliveredOffers(string terminalId, Trigger[] delivered)
+    {
+        if (!delivered.Any(trigger => trigger.Kind == TriggerKinds.SessionOffer))
+        {
+            return;
+        }
+
+        database.Write((connection, transaction) => connection.Execute(
+            transaction,
+            "DELETE FROM triggers WHERE terminal_id = $terminal AND kind = $offer AND seq BETWEEN $first AND $last;",
+            ("$terminal", terminalId), ("$offer", TriggerKinds.SessionOffer), ("$first", delivered[0].Seq), ("$last", delivered[^1].Seq)));
+    }
+
     /// <summary>The highest sequence number ever issued to the terminal; 0 when none was.</summary>
     public long LastSeq(string terminalId) => database.Read(connection => connection.Scalar(
         null,

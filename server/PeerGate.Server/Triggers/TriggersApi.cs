@@ -78,6 +78,7 @@ public static class TriggersApi
                 if (pending.Length > 0 || timeout.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
                 {
                     metrics.CountTriggersDelivered(pending);
+                    store.ForgetDeliveredOffers(terminalId, pending);
                     return TypedResults.Ok(new TriggerBatch { Triggers = pending });
                 }
 
