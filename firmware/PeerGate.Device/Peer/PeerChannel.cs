@@ -507,6 +507,11 @@ namespace PeerGate.Device.Peer
             {
                 _log.Event("peer.limits", "session " + SessionId + ": ends at " + endsAt.ToString() + ", byte limit " + byteLimit.ToString());
             }
+            else if (outcome == PeerSession.PeerLimitsUnchanged)
+            {
+                // The server's limits, heard first by trigger (or the session is over).
+                _log.Event("peer.limits-known", "session " + SessionId + ": ends at " + endsAt.ToString() + ", byte limit " + byteLimit.ToString());
+            }
             else if (outcome == PeerSession.PeerLimitsRefused)
             {
                 // The values are the peer's claim, not a secret; the tag is never logged.
