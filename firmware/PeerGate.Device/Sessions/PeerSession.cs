@@ -32,6 +32,15 @@ namespace PeerGate.Device.Sessions
         /// <summary>How often a wait at a limit looks again.</summary>
         public const int LimitPollMillis = 50;
 
+        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, applied (a limit grew).</summary>
+        public const int PeerLimitsApplied = 1;
+
+        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, but nothing grew (a copy already heard) or the session is over.</summary>
+        public const int PeerLimitsUnchanged = 0;
+
+        /// <summary><see cref="ApplyFromPeer"/>: no valid server tag (or no limits key): nothing applied.</summary>
+        public const int PeerLimitsRefused = -1;
+
         private readonly IClock _clock;
         private readonly object _gate = new object();
         private readonly byte[] _limitsKey;
@@ -56,8 +65,9 @@ namespace PeerGate.Device.Sessions
         }
 
         /// <param name="limitsKey">
-        /// This side's own limits key from the server (32 bytes; F24), kept by the session (zeroed by
-        /// <see cref="End"/>, which the channel calls when it closes) to check limits the peer forwards; null: no limits from the peer are ever applied.
+        /// This side's own limits key from the server (32 bytes; F24), kept by the session to check limits
+        /// the peer forwards and zeroed by <see cref="End"/>, which the channel calls when it closes; null:
+        /// no limits from the peer are ever applied.
         /// </param>
         public PeerSession(string sessionId, long endsAt, long byteLimit, IClock clock, byte[] limitsKey)
         {
@@ -365,15 +375,6 @@ namespace PeerGate.Device.Sessions
             limits.ByteLimit = byteLimit;
             return Apply(limits) ? PeerLimitsApplied : PeerLimitsUnchanged;
         }
-
-        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, applied (a limit grew).</summary>
-        public const int PeerLimitsApplied = 1;
-
-        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, but nothing grew (a copy already heard) or the session is over.</summary>
-        public const int PeerLimitsUnchanged = 0;
-
-        /// <summary><see cref="ApplyFromPeer"/>: no valid server tag (or no limits key): nothing applied.</summary>
-        public const int PeerLimitsRefused = -1;
 
         /// <summary>
         /// True once per crossing of 70 % of the time or byte lifetime while the session runs (F24); the
