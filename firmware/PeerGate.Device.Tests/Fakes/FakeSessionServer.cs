@@ -1,6 +1,8 @@
 using System.Net;
 using PeerGate.Device.Platform;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Peer;
 
 namespace PeerGate.Device.Tests.Fakes;
 
@@ -11,6 +13,9 @@ public sealed class FakeSessionServer : IFakeServer
 
     /// <summary>The limits an extension request gets; null refuses with extension_refused.</summary>
     public SessionLimits? Grant { get; set; }
+
+    /// <summary>The other side's limits key: the answer carries the tag for it (F24); null answers without one.</summary>
+    public byte[]? PeerLimitsKey { get; set; }
 
     public List<(string SessionId, ExtensionRequest Request)> Extensions { get; } = [];
 
@@ -33,7 +38,13 @@ public sealed class FakeSessionServer : IFakeServer
                 Extensions.Add((id, FakeInternet.Read<ExtensionRequest>(request)));
                 return Grant is null
                     ? FakeInternet.Problem(HttpStatusCode.Forbidden, ErrorCodes.ExtensionRefused)
-                    : FakeInternet.Json(new SessionLimits { SessionId = id, EndsAt = Grant.EndsAt, ByteLimit = Grant.ByteLimit });
+                    : FakeInternet.Json(new SessionLimits
+                    {
+                        SessionId = id,
+                        EndsAt = Grant.EndsAt,
+                        ByteLimit = Grant.ByteLimit,
+                        PeerLimitsTag = PeerLimitsKey is null ? null : Convert.ToBase64String(LimitsTag.Compute(new HostPeerCrypto(), PeerLimitsKey, id, Grant.EndsAt, Grant.ByteLimit)),
+                    });
             }
 
             if (rest.EndsWith(Routes.SessionEndSuffix, StringComparison.Ordinal))

@@ -18,9 +18,10 @@ public sealed class LimitsFrameTests
         var key = Hex.Decode(root.GetProperty("sessionKey").GetString()!);
         var endsAt = root.GetProperty("endsAt").GetInt64();
         var byteLimit = root.GetProperty("byteLimit").GetInt64();
+        var tag = Hex.Decode(root.GetProperty("tag").GetString()!);
         var payload = new byte[LimitsPayload.Length];
 
-        LimitsPayload.Write(endsAt, byteLimit, payload, 0);
+        LimitsPayload.Write(endsAt, byteLimit, tag, payload, 0);
 
         Assert.AreEqual(root.GetProperty("payload").GetString(), Hex.Encode(payload, 0, payload.Length));
         var frame = Hex.Decode(root.GetProperty("frame").GetString()!);
@@ -31,5 +32,6 @@ public sealed class LimitsFrameTests
         Assert.AreEqual(LimitsPayload.Length, length);
         Assert.AreEqual(endsAt, LimitsPayload.ReadEndsAt(opened, 0));
         Assert.AreEqual(byteLimit, LimitsPayload.ReadByteLimit(opened, 0));
+        Assert.IsTrue(LimitsTag.Verify(new HostPeerCrypto(), Hex.Decode(root.GetProperty("limitsKey").GetString()!), root.GetProperty("sessionId").GetString()!, endsAt, byteLimit, opened, LimitsPayload.TagOffset));
     }
 }

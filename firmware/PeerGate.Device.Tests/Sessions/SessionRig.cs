@@ -9,7 +9,9 @@ namespace PeerGate.Device.Tests.Sessions;
 
 /// <summary>
 /// A caller and a callee joined by in-memory pipes through the real dialer and acceptor, both given
-/// the same session limits (as the grant and the session offer carry them) and one fake clock.
+/// the same session limits (as the grant and the session offer carry them), each its own limits key,
+/// and one fake clock. The fake session server tags what it grants the caller for the callee, as the
+/// real one does.
 /// </summary>
 public sealed class SessionRig
 {
@@ -27,9 +29,12 @@ public sealed class SessionRig
         var key = new byte[32];
         Random.Shared.NextBytes(password);
         Random.Shared.NextBytes(key);
+        Random.Shared.NextBytes(CallerLimitsKey);
+        Random.Shared.NextBytes(CalleeLimitsKey);
+        Server = new FakeSessionServer { PeerLimitsKey = CalleeLimitsKey };
 
         var offers = new OfferBook(Clock, 4);
-        offers.Add(new PeerOffer(SessionId, CallerId, password, key, Clock.UtcNowSeconds + 60, endsAt, byteLimit));
+        offers.Add(new PeerOffer(SessionId, CallerId, password, key, Clock.UtcNowSeconds + 60, endsAt, byteLimit, (byte[])CalleeLimitsKey.Clone()));
         var acceptor = new PeerAcceptor(offers, _crypto, Clock, CalleeLog, WaitMillis) { Sessions = CalleeSessions };
         var dialer = new PeerDialer(_network, _crypto, Clock, CallerLog, WaitMillis, WaitMillis) { Sessions = CallerSessions };
 
@@ -45,6 +50,7 @@ public sealed class SessionRig
             ExpiresAt = Clock.UtcNowSeconds + 60,
             SessionEndsAt = endsAt,
             SessionByteLimit = byteLimit,
+            LimitsKey = Convert.ToBase64String(CallerLimitsKey),
         }, CallerId);
         Assert.IsTrue(accepted.Wait(WaitMillis), "the callee finished its handshake");
         Callee = accepted.Result;
@@ -65,7 +71,13 @@ public sealed class SessionRig
 
     public FakeInternet Internet { get; } = new();
 
-    public FakeSessionServer Server { get; } = new();
+    public FakeSessionServer Server { get; }
+
+    /// <summary>The caller's own limits key, as its grant carries it.</summary>
+    public byte[] CallerLimitsKey { get; } = new byte[32];
+
+    /// <summary>The callee's own limits key, as its offer carries it.</summary>
+    public byte[] CalleeLimitsKey { get; } = new byte[32];
 
     public SessionClient Client { get; }
 

@@ -117,7 +117,7 @@ namespace PeerGate.Device.Peer
                 throw Refuse(connection, ErrorCodes.PeerTimeout, "evicted for a newer connection", sessionId);
             }
 
-            PeerChannel channel = new PeerChannel(connection, codec, _clock, _log, sessionId, offer.CallerTerminalId);
+            PeerChannel channel = new PeerChannel(connection, codec, _crypto, _clock, _log, sessionId, offer.CallerTerminalId);
             int type;
             int length = channel.ReadFrame(deadline, false, out type);
             if (type != FrameTypes.Request)
@@ -186,7 +186,9 @@ namespace PeerGate.Device.Peer
                 }
 
                 byte[] proof = AcceptProof.Compute(_crypto, offer.Password, sessionId);
-                PeerSession session = new PeerSession(sessionId, offer.SessionEndsAt, offer.SessionByteLimit, _clock);
+                // The session keeps its own copy of the callee's limits key: the offer's is wiped below.
+                byte[] limitsKey = offer.LimitsKey == null ? null : (byte[])offer.LimitsKey.Clone();
+                PeerSession session = new PeerSession(sessionId, offer.SessionEndsAt, offer.SessionByteLimit, _clock, limitsKey);
                 session.LimitGraceMillis = LimitGraceMillis;
                 channel.Attach(session);
                 channel.SendFrame(FrameTypes.Accept, proof, 0, proof.Length);

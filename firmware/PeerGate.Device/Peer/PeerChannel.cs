@@ -35,6 +35,7 @@ namespace PeerGate.Device.Peer
         private readonly FrameCodec _codec;
         private readonly IClock _clock;
         private readonly IDeviceLog _log;
+        private readonly IPeerCrypto _crypto;
         private readonly byte[] _sendFrame = new byte[FrameFormat.MaxFrameLength];
         private readonly byte[] _receiveFrame = new byte[FrameFormat.MaxFrameLength];
         private readonly byte[] _reason = new byte[CloseReasons.MaxLength];
@@ -54,10 +55,11 @@ namespace PeerGate.Device.Peer
         private long _bytesReceived;
         private PeerSession _session;
 
-        internal PeerChannel(IPeerConnection connection, FrameCodec codec, IClock clock, IDeviceLog log, string sessionId, string peerTerminalId)
+        internal PeerChannel(IPeerConnection connection, FrameCodec codec, IPeerCrypto crypto, IClock clock, IDeviceLog log, string sessionId, string peerTerminalId)
         {
             _connection = connection;
             _codec = codec;
+            _crypto = crypto;
             _clock = clock;
             _log = log;
             SessionId = sessionId;
@@ -402,10 +404,13 @@ namespace PeerGate.Device.Peer
         }
 
         /// <summary>
-        /// Applies new limits to the session (F24) and tells the peer in a Limits frame, both under the
-        /// send lock: no Data frame that uses the new limits can reach the peer before it knows them. True
-        /// when a limit grew. Call it from the thread that sends (a send in progress holds the lock while
-        /// it writes).
+        /// Applies new limits from the server's answer to this side's extension request to the session
+        /// (F24) and forwards them to the peer in a Limits frame with the server's tag for the peer
+        /// (<see cref="SessionLimits.PeerLimitsTag"/>), both under the send lock: no Data frame that uses
+        /// the new limits can reach the peer before it knows them. True when a limit grew. Without a
+        /// usable tag no frame goes: the peer would not apply it, and the server's session-limits trigger
+        /// still tells it. Call it from the thread that sends (a send in progress holds the lock while it
+        /// writes).
         /// </summary>
         /// <exception cref="PeerException">The limits applied, but the connection is gone.</exception>
         public bool ApplyLimits(SessionLimits limits)
@@ -417,14 +422,25 @@ namespace PeerGate.Device.Peer
                     return false;
                 }
 
-                SendLimits(limits.EndsAt, limits.ByteLimit);
+                byte[] tag = DecodeTag(limits.PeerLimitsTag);
+                if (tag == null)
+                {
+                    _log.Event("peer.limits-untagged", "session " + SessionId + ": the server's answer has no tag for the peer; it hears the limits by trigger");
+                    return true;
+                }
+
+                SendLimits(limits.EndsAt, limits.ByteLimit, tag);
                 return true;
             }
         }
 
-        /// <summary>Tells the peer in band that the session's limits changed (F24), ahead of the server's trigger.</summary>
+        /// <summary>
+        /// Tells the peer in band that the session's limits changed (F24), ahead of the server's trigger;
+        /// <paramref name="tag"/> is the server's LimitsTag on them under the peer's limits key, without
+        /// which the peer ignores them.
+        /// </summary>
         /// <exception cref="PeerException">The channel is closed or the connection is gone.</exception>
-        public void SendLimits(long endsAt, long byteLimit)
+        public void SendLimits(long endsAt, long byteLimit, byte[] tag)
         {
             lock (_sendLock)
             {
@@ -433,8 +449,27 @@ namespace PeerGate.Device.Peer
                     return;
                 }
 
-                LimitsPayload.Write(endsAt, byteLimit, _limits, 0);
+                LimitsPayload.Write(endsAt, byteLimit, tag, _limits, 0);
                 SendFrame(FrameTypes.Limits, _limits, 0, LimitsPayload.Length);
+            }
+        }
+
+        /// <summary>A tag in Base64 as the server sends it, or null when missing or not 32 bytes.</summary>
+        private static byte[] DecodeTag(string value)
+        {
+            if (value == null || value.Length == 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                byte[] tag = Convert.FromBase64String(value);
+                return tag.Length == LimitsTag.Length ? tag : null;
+            }
+            catch (Exception)
+            {
+                return null;
             }
         }
 
@@ -444,7 +479,15 @@ namespace PeerGate.Device.Peer
             _session = session;
         }
 
-        /// <summary>A Limits frame from the peer: apply it to the session (one without a session ignores it).</summary>
+        /// <summary>
+        /// A Limits frame from the peer: applied to the session only with the server's tag under this
+        /// side's limits key (one without a session ignores it). A frame of the wrong length is malformed
+        /// and closes the channel like any malformed frame. A well-formed frame with a wrong or missing
+        /// tag is ignored and logged, and the channel stays open: it authenticated under the session key,
+        /// so only the peer can have sent it, and the peer can end the session at any time anyway, so
+        /// closing would protect nothing; an honest peer whose server gave no tag (a session from before
+        /// limits keys) still gets its limits to this side by the server's trigger.
+        /// </summary>
         private void TakeLimits(int length)
         {
             if (length != LimitsPayload.Length)
@@ -457,13 +500,23 @@ namespace PeerGate.Device.Peer
                 return;
             }
 
-            SessionLimits limits = new SessionLimits();
-            limits.SessionId = SessionId;
-            limits.EndsAt = LimitsPayload.ReadEndsAt(_receiveFrame, 0);
-            limits.ByteLimit = LimitsPayload.ReadByteLimit(_receiveFrame, 0);
-            if (_session.Apply(limits))
+            long endsAt = LimitsPayload.ReadEndsAt(_receiveFrame, 0);
+            long byteLimit = LimitsPayload.ReadByteLimit(_receiveFrame, 0);
+            int outcome = _session.ApplyFromPeer(_crypto, endsAt, byteLimit, _receiveFrame, LimitsPayload.TagOffset);
+            if (outcome == PeerSession.PeerLimitsApplied)
             {
-                _log.Event("peer.limits", "session " + SessionId + ": ends at " + limits.EndsAt.ToString() + ", byte limit " + limits.ByteLimit.ToString());
+                _log.Event("peer.limits", "session " + SessionId + ": ends at " + endsAt.ToString() + ", byte limit " + byteLimit.ToString());
+            }
+            else if (outcome == PeerSession.PeerLimitsUnchanged)
+            {
+                // The server's limits, heard first by trigger (or the session is over).
+                _log.Event("peer.limits-known", "session " + SessionId + ": ends at " + endsAt.ToString() + ", byte limit " + byteLimit.ToString());
+            }
+            else if (outcome == PeerSession.PeerLimitsRefused)
+            {
+                // The values are the peer's claim, not a secret; the tag is never logged.
+                _log.Event("peer.limits-refused", "session " + SessionId + ": limits from the peer without the server's tag ignored (ends at "
+                    + endsAt.ToString() + ", byte limit " + byteLimit.ToString() + ")");
             }
         }
 

@@ -97,6 +97,7 @@ namespace PeerGate.Device.Peer
 
             PeerRequest request;
             byte[] key;
+            byte[] limitsKey;
             try
             {
                 key = PeerOffer.DecodeBase64(grant.Key, "key");
@@ -110,6 +111,12 @@ namespace PeerGate.Device.Peer
                 {
                     throw new ArgumentException("negative session limits");
                 }
+
+                limitsKey = PeerOffer.DecodeOptionalBase64(grant.LimitsKey, "limits key");
+                if (limitsKey != null && limitsKey.Length != LimitsTag.KeyLength)
+                {
+                    throw new ArgumentException("limits key is not 32 bytes");
+                }
             }
             catch (ArgumentException e)
             {
@@ -118,7 +125,17 @@ namespace PeerGate.Device.Peer
 
             try
             {
-                return DialAddresses(grant, key, request);
+                return DialAddresses(grant, key, limitsKey, request);
+            }
+            catch (PeerException)
+            {
+                // No session took the limits key.
+                if (limitsKey != null)
+                {
+                    Array.Clear(limitsKey, 0, limitsKey.Length);
+                }
+
+                throw;
             }
             finally
             {
@@ -127,7 +144,8 @@ namespace PeerGate.Device.Peer
             }
         }
 
-        private PeerChannel DialAddresses(ConnectionGrant grant, byte[] key, PeerRequest request)
+        /// <param name="limitsKey">The caller's own limits key from the grant (F24), handed to the session; null when the grant has none.</param>
+        private PeerChannel DialAddresses(ConnectionGrant grant, byte[] key, byte[] limitsKey, PeerRequest request)
         {
             string[] addresses = Addresses(grant);
             PeerException failed = null;
@@ -139,7 +157,7 @@ namespace PeerGate.Device.Peer
                     continue;
                 }
 
-                PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, key, true), _clock, _log, grant.SessionId, grant.CalleeTerminalId);
+                PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, key, true), _crypto, _clock, _log, grant.SessionId, grant.CalleeTerminalId);
                 try
                 {
                     Handshake(channel, connection, grant, request);
@@ -157,7 +175,7 @@ namespace PeerGate.Device.Peer
                     continue;
                 }
 
-                channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock));
+                channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock, limitsKey));
                 SessionTable sessions = Sessions;
                 if (sessions != null)
                 {

@@ -6,9 +6,10 @@ namespace PeerGate.Device.Peer
 {
     /// <summary>
     /// What the server told the callee about one caller it let through (F18): session, caller, the
-    /// one-time password and the session key, and when the offer ends. Password and key are secret:
-    /// they are held in exactly these two arrays and zeroed by <see cref="Wipe"/> once the offer is
-    /// spent, evicted, replaced or expired.
+    /// one-time password and the session key, and when the offer ends; and the callee's own limits key
+    /// (F24). These are secret: they are held in exactly these arrays and zeroed by <see cref="Wipe"/>
+    /// once the offer is spent, evicted, replaced or expired (the session keeps its own copy of the
+    /// limits key).
     /// </summary>
     public class PeerOffer
     {
@@ -23,6 +24,15 @@ namespace PeerGate.Device.Peer
         /// <param name="sessionEndsAt">Unix seconds when the session ends, 0 for no time limit (F23).</param>
         /// <param name="sessionByteLimit">Both directions together, 0 for no byte limit (F23).</param>
         public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt, long sessionEndsAt, long sessionByteLimit)
+            : this(sessionId, callerTerminalId, password, key, expiresAt, sessionEndsAt, sessionByteLimit, null)
+        {
+        }
+
+        /// <param name="limitsKey">
+        /// The callee's own limits key (32 bytes), which checks the caller's Limits frames (F24); null when
+        /// the server gave none, and then no limits from the caller are ever applied.
+        /// </param>
+        public PeerOffer(string sessionId, string callerTerminalId, byte[] password, byte[] key, long expiresAt, long sessionEndsAt, long sessionByteLimit, byte[] limitsKey)
         {
             if (!FrameBytes.IsShortAscii(sessionId, PeerPreamble.MaxSessionIdLength))
             {
@@ -49,6 +59,11 @@ namespace PeerGate.Device.Peer
                 throw new ArgumentException("session limits are 0 (none) or positive");
             }
 
+            if (limitsKey != null && limitsKey.Length != LimitsTag.KeyLength)
+            {
+                throw new ArgumentException("the limits key is 32 bytes", nameof(limitsKey));
+            }
+
             SessionId = sessionId;
             SessionEndsAt = sessionEndsAt;
             SessionByteLimit = sessionByteLimit;
@@ -56,6 +71,7 @@ namespace PeerGate.Device.Peer
             Password = password;
             Key = key;
             ExpiresAt = expiresAt;
+            LimitsKey = limitsKey;
         }
 
         public string SessionId { get; }
@@ -65,6 +81,9 @@ namespace PeerGate.Device.Peer
         public byte[] Password { get; }
 
         public byte[] Key { get; }
+
+        /// <summary>The callee's own limits key (F24); null when the server gave none.</summary>
+        public byte[] LimitsKey { get; }
 
         /// <summary>Unix seconds; at and after this the offer is refused.</summary>
         public long ExpiresAt { get; }
@@ -99,7 +118,7 @@ namespace PeerGate.Device.Peer
             }
         }
 
-        /// <summary>Zeroes the password and the key; the offer can no longer open or answer anything.</summary>
+        /// <summary>Zeroes the password, the key and the limits key; the offer can no longer open or answer anything.</summary>
         public void Wipe()
         {
             lock (_lock)
@@ -107,6 +126,10 @@ namespace PeerGate.Device.Peer
                 _wiped = true;
                 Array.Clear(Password, 0, Password.Length);
                 Array.Clear(Key, 0, Key.Length);
+                if (LimitsKey != null)
+                {
+                    Array.Clear(LimitsKey, 0, LimitsKey.Length);
+                }
             }
         }
 
@@ -131,7 +154,14 @@ namespace PeerGate.Device.Peer
                 DecodeBase64(trigger.Key, "key"),
                 trigger.ExpiresAt,
                 trigger.SessionEndsAt,
-                trigger.SessionByteLimit);
+                trigger.SessionByteLimit,
+                DecodeOptionalBase64(trigger.LimitsKey, "limits key"));
+        }
+
+        /// <summary>As <see cref="DecodeBase64"/>; null when the value is missing.</summary>
+        internal static byte[] DecodeOptionalBase64(string value, string what)
+        {
+            return value == null || value.Length == 0 ? null : DecodeBase64(value, what);
         }
 
         internal static byte[] DecodeBase64(string value, string what)

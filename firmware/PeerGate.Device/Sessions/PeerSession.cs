@@ -1,6 +1,7 @@
 using System;
 using PeerGate.Device.Platform;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
 
 namespace PeerGate.Device.Sessions
 {
@@ -31,8 +32,18 @@ namespace PeerGate.Device.Sessions
         /// <summary>How often a wait at a limit looks again.</summary>
         public const int LimitPollMillis = 50;
 
+        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, applied (a limit grew).</summary>
+        public const int PeerLimitsApplied = 1;
+
+        /// <summary><see cref="ApplyFromPeer"/>: the server's limits, but nothing grew (a copy already heard) or the session is over.</summary>
+        public const int PeerLimitsUnchanged = 0;
+
+        /// <summary><see cref="ApplyFromPeer"/>: no valid server tag (or no limits key): nothing applied.</summary>
+        public const int PeerLimitsRefused = -1;
+
         private readonly IClock _clock;
         private readonly object _gate = new object();
+        private readonly byte[] _limitsKey;
 
         private long _endsAt;
         private long _byteLimit;
@@ -49,6 +60,16 @@ namespace PeerGate.Device.Sessions
         /// <param name="endsAt">Unix seconds; 0 for no time limit.</param>
         /// <param name="byteLimit">Both directions together; 0 for no byte limit.</param>
         public PeerSession(string sessionId, long endsAt, long byteLimit, IClock clock)
+            : this(sessionId, endsAt, byteLimit, clock, null)
+        {
+        }
+
+        /// <param name="limitsKey">
+        /// This side's own limits key from the server (32 bytes; F24), kept by the session to check limits
+        /// the peer forwards and zeroed by <see cref="End"/>, which the channel calls when it closes; null:
+        /// no limits from the peer are ever applied.
+        /// </param>
+        public PeerSession(string sessionId, long endsAt, long byteLimit, IClock clock, byte[] limitsKey)
         {
             if (sessionId == null || sessionId.Length == 0)
             {
@@ -60,7 +81,13 @@ namespace PeerGate.Device.Sessions
                 throw new ArgumentOutOfRangeException(endsAt < 0 ? nameof(endsAt) : nameof(byteLimit));
             }
 
+            if (limitsKey != null && limitsKey.Length != LimitsTag.KeyLength)
+            {
+                throw new ArgumentException("a limits key is 32 bytes", nameof(limitsKey));
+            }
+
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+            _limitsKey = limitsKey;
             SessionId = sessionId;
             StartedAt = clock.UtcNowSeconds;
             _endsAt = endsAt;
@@ -262,6 +289,8 @@ namespace PeerGate.Device.Sessions
         {
             lock (_gate)
             {
+                // However it ended, the limits key is no longer needed (the channel ends every session here when it closes).
+                WipeLimitsKey();
                 if (_endReason != null)
                 {
                     return false;
@@ -276,10 +305,11 @@ namespace PeerGate.Device.Sessions
         }
 
         /// <summary>
-        /// New limits from the server or the peer (F24): true when a limit grew. Ignored once ended, when
-        /// not for this session, and when no limit grows: the same grant reaches the callee twice (Limits
-        /// frame and trigger) in either order, and a late older one must not take bytes back. A limit of 0
-        /// (none) stays none.
+        /// New limits from the server (F24): true when a limit grew. Ignored once ended, when not for this
+        /// session, and when no limit grows: the same grant reaches the callee twice (Limits frame and
+        /// trigger) in either order, and a late older one must not take bytes back. A limit of 0 (none)
+        /// stays none. Only for limits that came from the server itself (its answer, a trigger); limits
+        /// the peer forwards go through <see cref="ApplyFromPeer"/>.
         /// </summary>
         public bool Apply(SessionLimits limits)
         {
@@ -310,6 +340,40 @@ namespace PeerGate.Device.Sessions
                 _limitSince = -1;
                 return true;
             }
+        }
+
+        /// <summary>
+        /// Limits the peer forwarded in a Limits frame (F24): applied as <see cref="Apply"/> only when
+        /// <paramref name="tag"/> (32 bytes at <paramref name="offset"/>) is the server's LimitsTag on them
+        /// under this side's limits key, compared in fixed time. The peer's word alone changes no limit.
+        /// Returns <see cref="PeerLimitsApplied"/>, <see cref="PeerLimitsUnchanged"/> or <see cref="PeerLimitsRefused"/>.
+        /// </summary>
+        public int ApplyFromPeer(IPeerCrypto crypto, long endsAt, long byteLimit, byte[] tag, int offset)
+        {
+            if (crypto == null)
+            {
+                throw new ArgumentNullException(nameof(crypto));
+            }
+
+            lock (_gate)
+            {
+                if (_endReason != null)
+                {
+                    // The key is gone with the session, and nothing changes an ended session anyway.
+                    return PeerLimitsUnchanged;
+                }
+
+                if (endsAt < 0 || byteLimit < 0 || !LimitsTag.Verify(crypto, _limitsKey, SessionId, endsAt, byteLimit, tag, offset))
+                {
+                    return PeerLimitsRefused;
+                }
+            }
+
+            SessionLimits limits = new SessionLimits();
+            limits.SessionId = SessionId;
+            limits.EndsAt = endsAt;
+            limits.ByteLimit = byteLimit;
+            return Apply(limits) ? PeerLimitsApplied : PeerLimitsUnchanged;
         }
 
         /// <summary>
@@ -359,6 +423,15 @@ namespace PeerGate.Device.Sessions
             lock (_gate)
             {
                 _extensionPending = false;
+            }
+        }
+
+        /// <summary>Under the gate, once ended: the limits key is no longer needed.</summary>
+        private void WipeLimitsKey()
+        {
+            if (_limitsKey != null)
+            {
+                Array.Clear(_limitsKey, 0, _limitsKey.Length);
             }
         }
 

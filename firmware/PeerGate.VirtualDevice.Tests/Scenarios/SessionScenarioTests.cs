@@ -167,6 +167,7 @@ public sealed class SessionScenarioTests
         Assert.AreEqual(SessionEndReasons.Completed, session.CallerNotice!.Reason);
         Assert.AreEqual(30_000, session.CallerNotice.BytesSent + session.CallerNotice.BytesReceived);
         Assert.IsGreaterThan(20_000L, session.ByteLimit, "the record carries the extended limit");
+        AssertCalleeTookTheForwardedLimits(callee.Log);
     }
 
     [TestMethod]
@@ -254,7 +255,7 @@ public sealed class SessionScenarioTests
     public async Task TimeLimitedSessionStopsAtExpiryOnBothSides()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
-        var (caller, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: false);
+        var (caller, _, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: false);
         var startedAt = lab.Clock!.GetUtcNow().ToUnixTimeSeconds();
         Assert.IsTrue(Math.Abs(grant.SessionEndsAt - (startedAt + 60)) <= 1, $"ends at {grant.SessionEndsAt}, started at {startedAt}");
 
@@ -278,13 +279,18 @@ public sealed class SessionScenarioTests
     public async Task TimeExtensionCarriesTheTransferPastTheFirstExpiryAndARefusedOneEndsIt()
     {
         await using var lab = await ConnectionLab.StartAsync(Cancel, new SteppedClock());
-        var (caller, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: true, callerMaxSeconds: 120);
+        var (caller, callee, grant, channel, calleeChannel, transfer) = await StartMinuteLongTransferAsync(lab, askForExtensions: true, callerMaxSeconds: 120);
 
         // Past 70 % of the 60 s lifetime: the caller asks, the policy allows 120 s in all.
         lab.Clock!.Step(TimeSpan.FromSeconds(45));
         Assert.IsTrue(
             await ConnectionLab.EventuallyAsync(() => channel.Session.EndsAt > grant.SessionEndsAt && calleeChannel.Session.EndsAt == channel.Session.EndsAt, Cancel),
             $"both sides hold the extended end; caller {channel.Session.EndsAt}, callee {calleeChannel.Session.EndsAt}");
+
+        Assert.IsTrue(
+            await ConnectionLab.EventuallyAsync(() => callee.Log.Contains("] peer.limits", StringComparison.Ordinal), Cancel),
+            "the callee read the caller's Limits frame");
+        AssertCalleeTookTheForwardedLimits(callee.Log);
 
         // Past the first expiry, the transfer goes on.
         lab.Clock.Step(TimeSpan.FromSeconds(20));
@@ -316,7 +322,7 @@ public sealed class SessionScenarioTests
     /// A caller echoing through a callee, without end, in a session of 60 s on the lab's clock; with
     /// <paramref name="askForExtensions"/> the caller asks for more at 70 %, within <paramref name="callerMaxSeconds"/>.
     /// </summary>
-    private async Task<(LabDevice Caller, ConnectionGrant Grant, PeerChannel Channel, PeerChannel CalleeChannel, EchoLoop Transfer)> StartMinuteLongTransferAsync(
+    private async Task<(LabDevice Caller, LabDevice Callee, ConnectionGrant Grant, PeerChannel Channel, PeerChannel CalleeChannel, EchoLoop Transfer)> StartMinuteLongTransferAsync(
         ConnectionLab lab, bool askForExtensions, long callerMaxSeconds = 0)
     {
         var (caller, callee) = await StartPairAsync(lab);
@@ -329,7 +335,19 @@ public sealed class SessionScenarioTests
         Assert.IsTrue(transfer.WaitRunning(ConnectionLab.WaitLimit, Cancel), "the transfer is running");
         var calleeChannel = callee.Agent.RunningSessions.Find(grant.SessionId);
         Assert.IsNotNull(calleeChannel, "the callee runs the session");
-        return (caller, grant, channel, calleeChannel, transfer);
+        return (caller, callee, grant, channel, calleeChannel, transfer);
+    }
+
+    /// <summary>
+    /// The caller forwarded the server's tag with its extension, and the callee verified it: every Limits
+    /// frame it read was applied (or already heard by trigger), none refused (F24).
+    /// </summary>
+    private static void AssertCalleeTookTheForwardedLimits(string calleeLog)
+    {
+        Assert.IsTrue(
+            calleeLog.Contains("] peer.limits session", StringComparison.Ordinal) || calleeLog.Contains("] peer.limits-known session", StringComparison.Ordinal),
+            "the callee read a Limits frame from the caller: " + calleeLog);
+        Assert.DoesNotContain("peer.limits-refused", calleeLog);
     }
 
     /// <summary>A listening callee that permits a caller, both running on the lab's clock.</summary>

@@ -25,13 +25,13 @@ public sealed class SecretLoggingTests
         var text = logs.Text;
         StringAssert.Contains(text, grant.SessionId, "the connection is logged, by session ID");
         Assert.IsGreaterThan(2, logs.Count);
-        foreach (var secret in new[] { grant.Password, grant.Key, offer.Password, offer.Key, caller.Certificate, callee.Certificate })
+        foreach (var secret in new[] { grant.Password, grant.Key, grant.LimitsKey, offer.Password, offer.Key, offer.LimitsKey, caller.Certificate, callee.Certificate })
         {
             Assert.DoesNotContain(secret, text);
         }
 
         // Nor in another spelling.
-        foreach (var secret in new[] { grant.Password, grant.Key })
+        foreach (var secret in new[] { grant.Password, grant.Key, grant.LimitsKey, offer.LimitsKey })
         {
             Assert.DoesNotContain(Convert.ToHexString(Convert.FromBase64String(secret)), text, StringComparison.OrdinalIgnoreCase);
         }

@@ -1,5 +1,7 @@
 using System.Net;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Peer;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Sessions;
@@ -28,6 +30,50 @@ public sealed class ExtensionTests
         Assert.AreEqual(limits.ByteLimit, announced.SessionByteLimit);
         Assert.IsFalse(pair.CallerLine.SessionEvents.TryRead(out _), "the side that asked has its answer already");
         Assert.AreEqual(limits.EndsAt, (await TestDevice.ListSessionsAsync(pair.Http, pair.Callee.Certificate)).Single().EndsAt);
+    }
+
+    [TestMethod]
+    public async Task GrantAndOfferCarryDifferentLimitsKeysAndTheAnswerIsTaggedForTheOtherSideOnly()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var pair = await SessionPair.ConnectAsync(server, new ConnectionRequest { TimeLimitSeconds = 100, ByteLimit = 1000 });
+        var callerKey = Convert.FromBase64String(pair.Grant.LimitsKey);
+        var calleeKey = Convert.FromBase64String(pair.Offer.LimitsKey);
+        Assert.HasCount(LimitsTag.KeyLength, callerKey);
+        Assert.HasCount(LimitsTag.KeyLength, calleeKey);
+        CollectionAssert.AreNotEqual(callerKey, calleeKey, "each side has its own");
+        Assert.AreNotEqual(pair.Grant.Key, pair.Grant.LimitsKey);
+        var crypto = new HostPeerCrypto();
+
+        // The caller extends: the tag is for the callee.
+        using var byCaller = await TestDevice.ExtendSessionAsync(pair.Http, pair.Caller.Certificate, pair.SessionId, 100, 1000);
+        var forCallee = await TestDevice.ReadAsync<SessionLimits>(byCaller);
+        var calleeTag = Convert.FromBase64String(forCallee.PeerLimitsTag);
+        Assert.IsTrue(LimitsTag.Verify(crypto, calleeKey, pair.SessionId, forCallee.EndsAt, forCallee.ByteLimit, calleeTag, 0), "verifies under the callee's key");
+        Assert.IsFalse(LimitsTag.Verify(crypto, callerKey, pair.SessionId, forCallee.EndsAt, forCallee.ByteLimit, calleeTag, 0), "not under the requester's own key");
+        Assert.IsFalse(LimitsTag.Verify(crypto, calleeKey, pair.SessionId, forCallee.EndsAt, forCallee.ByteLimit + 1, calleeTag, 0), "for these limits only");
+        var announced = await Eventually.Within(pair.CalleeLine.SessionEvents.ReadAsync().AsTask());
+        Assert.IsNull(announced.LimitsKey, "the session-limits trigger carries no key");
+
+        // The callee extends: the tag is for the caller.
+        using var byCallee = await TestDevice.ExtendSessionAsync(pair.Http, pair.Callee.Certificate, pair.SessionId, 100, 1000);
+        var forCaller = await TestDevice.ReadAsync<SessionLimits>(byCallee);
+        var callerTag = Convert.FromBase64String(forCaller.PeerLimitsTag);
+        Assert.IsTrue(LimitsTag.Verify(crypto, callerKey, pair.SessionId, forCaller.EndsAt, forCaller.ByteLimit, callerTag, 0), "verifies under the caller's key");
+        Assert.IsFalse(LimitsTag.Verify(crypto, calleeKey, pair.SessionId, forCaller.EndsAt, forCaller.ByteLimit, callerTag, 0), "not under the requester's own key");
+    }
+
+    [TestMethod]
+    public async Task AnEndedSessionForgetsItsLimitsKeys()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var pair = await SessionPair.ConnectAsync(server, new ConnectionRequest { TimeLimitSeconds = 100 });
+        Assert.AreEqual(1L, KeysHeld(server, pair.SessionId));
+
+        using var ended = await TestDevice.EndSessionAsync(pair.Http, pair.Caller.Certificate, pair.SessionId, 0, 0, SessionEndReasons.Completed);
+
+        Assert.AreEqual(HttpStatusCode.NoContent, ended.StatusCode);
+        Assert.AreEqual(0L, KeysHeld(server, pair.SessionId));
     }
 
     [TestMethod]
@@ -62,5 +108,16 @@ public sealed class ExtensionTests
         await ProblemAssert.IsProblemAsync(expired, HttpStatusCode.Conflict, ErrorCodes.SessionEnded);
         await ProblemAssert.IsProblemAsync(empty, HttpStatusCode.BadRequest, ErrorCodes.InvalidField);
         Assert.AreEqual(pair.Grant.SessionEndsAt, (await server.Admin.ListSessionsAsync()).Single().EndsAt);
+    }
+
+    /// <summary>Rows of limits keys the database holds for the session, read from the file itself.</summary>
+    private static long KeysHeld(TestServer server, string sessionId)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + server.DatabasePath + ";Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM session_limits_keys WHERE session_id = $s;";
+        command.Parameters.AddWithValue("$s", sessionId);
+        return (long)command.ExecuteScalar()!;
     }
 }

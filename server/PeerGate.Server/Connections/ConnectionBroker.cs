@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
@@ -222,6 +223,11 @@ public sealed class ConnectionBroker(
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordLength));
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyLength));
 
+        // Each side's own limits key (F24): the other side never sees it, so it can forward the limits
+        // the server tags for it but never make up its own.
+        var callerLimitsKey = RandomNumberGenerator.GetBytes(LimitsTag.KeyLength);
+        var calleeLimitsKey = RandomNumberGenerator.GetBytes(LimitsTag.KeyLength);
+
         // The caller's declared address comes from its registration, if it has one; its port is the one it listens on now.
         var callerRegistration = registry.Find(caller.TerminalId);
         var declaredIp = callerRegistration is not null && callerRegistration.IsOnline(now) ? callerRegistration.LocalIp : null;
@@ -240,11 +246,12 @@ public sealed class ConnectionBroker(
             ExpiresAt = expiresAt,
             SessionEndsAt = sessionEndsAt,
             SessionByteLimit = byteLimit,
+            LimitsKey = Convert.ToBase64String(calleeLimitsKey),
         };
 
         attempt.Stage = AttemptStages.Granted;
         attempt.SessionId = sessionId;
-        var refused = store.Offer(sessionId, caller, callee.TerminalId, offer, attempt);
+        var refused = store.Offer(sessionId, caller, callee.TerminalId, offer, callerLimitsKey, calleeLimitsKey, attempt);
         if (refused is not null)
         {
             // The operator refused one side while the callee was being asked: no session, and the stage it had reached.
@@ -274,6 +281,7 @@ public sealed class ConnectionBroker(
             ExpiresAt = expiresAt,
             SessionEndsAt = sessionEndsAt,
             SessionByteLimit = byteLimit,
+            LimitsKey = Convert.ToBase64String(callerLimitsKey),
         }, null);
     }
 

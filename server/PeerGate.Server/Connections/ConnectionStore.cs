@@ -32,7 +32,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     /// session: <see cref="CallerRefused"/> or <see cref="CalleeRefused"/> is returned and nothing is
     /// written) or after (and ends the session). Null when the session was committed.
     /// </summary>
-    public string? Offer(string sessionId, CertificatePayload caller, string callee, Trigger offer, ConnectionAttempt attempt) =>
+    public string? Offer(string sessionId, CertificatePayload caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey, ConnectionAttempt attempt) =>
         database.Write<string?>((connection, transaction) =>
         {
             using (var command = connection.Command(
@@ -58,7 +58,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
                 }
             }
 
-            SessionStore.Insert(connection, transaction, sessionId, caller.TerminalId, callee, offer);
+            SessionStore.Insert(connection, transaction, sessionId, caller.TerminalId, callee, offer, callerLimitsKey, calleeLimitsKey);
             TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt, options.MaxQueuedTriggersPerDevice);
             Insert(connection, transaction, attempt);
             return null;

@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Peer;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
@@ -22,17 +24,28 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// <summary>Ended because one of its devices was disabled or revoked (F26, "or policy").</summary>
     public const string ByPolicy = "policy";
 
+    private static readonly HostPeerCrypto Crypto = new();
+
     private const string SelectSession =
         "SELECT session_id, caller, callee, state, created_at, ends_at, byte_limit, ended_by, ended_at FROM sessions ";
 
-    /// <summary>Inserts a new active session inside the caller's transaction (the connection grant's, F23).</summary>
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string caller, string callee, Trigger offer) =>
+    /// <summary>
+    /// Inserts a new active session inside the caller's transaction (the connection grant's, F23), with
+    /// each side's own limits key (F24): the callee's is the one in <paramref name="offer"/>.
+    /// </summary>
+    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey)
+    {
         connection.Execute(
             transaction,
             "INSERT INTO sessions (session_id, caller, callee, created_at, expires_at, ends_at, byte_limit, state) " +
             "VALUES ($session, $caller, $callee, $created, $expires, $ends, $bytes, $state);",
             ("$session", sessionId), ("$caller", caller), ("$callee", callee), ("$created", offer.CreatedAt), ("$expires", offer.ExpiresAt),
             ("$ends", offer.SessionEndsAt), ("$bytes", offer.SessionByteLimit), ("$state", SessionStates.Active));
+        connection.Execute(
+            transaction,
+            "INSERT INTO session_limits_keys (session_id, caller_key, callee_key) VALUES ($session, $caller, $callee);",
+            ("$session", sessionId), ("$caller", callerLimitsKey), ("$callee", calleeLimitsKey));
+    }
 
     /// <summary>The terminal's sessions as caller or callee, newest first.</summary>
     public SessionInfo[] ForTerminal(string terminalId, long now, int limit) => database.Write((connection, transaction) =>
@@ -64,7 +77,9 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// <summary>
     /// Extends an active session within policy (F24) and queues the new limits to the other side in the
     /// same commit. Each limit grows by what was asked, up to the session's maxima; nothing to grant is
-    /// extension_refused, an ended session session_ended, and neither changes anything.
+    /// extension_refused, an ended session session_ended, and neither changes anything. The answer
+    /// carries the server's tag on the new limits under the OTHER side's limits key, for the requester
+    /// to forward in its Limits frame: the only way limits from a peer are applied.
     /// </summary>
     public (SessionLimits Limits, string OtherSide) Extend(string sessionId, string terminalId, ExtensionRequest request, long now) => database.Write((connection, transaction) =>
     {
@@ -89,7 +104,9 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         var other = session.Caller == terminalId ? session.Callee : session.Caller;
         var trigger = new Trigger { Kind = TriggerKinds.SessionLimits, CreatedAt = now, SessionId = sessionId, SessionEndsAt = endsAt, SessionByteLimit = byteLimit };
         TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt, options.MaxQueuedTriggersPerDevice);
-        return (new SessionLimits { SessionId = sessionId, EndsAt = endsAt, ByteLimit = byteLimit }, other);
+        var otherKey = LimitsKeyOf(connection, transaction, sessionId, other == session.Caller ? "caller_key" : "callee_key");
+        var tag = otherKey is null ? null : Convert.ToBase64String(LimitsTag.Compute(Crypto, otherKey, sessionId, endsAt, byteLimit));
+        return (new SessionLimits { SessionId = sessionId, EndsAt = endsAt, ByteLimit = byteLimit, PeerLimitsTag = tag }, other);
     });
 
     /// <summary>
@@ -161,17 +178,40 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         return Summaries(connection, transaction, "ORDER BY created_at DESC, rowid DESC LIMIT $limit", ("$limit", limit));
     });
 
-    /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt.</summary>
-    public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now) => connection.Execute(
-        transaction,
-        "UPDATE sessions SET state = $expired, ended_by = $expiry, ended_at = ends_at WHERE state = $active AND ends_at <= $now;",
-        ("$expired", SessionStates.Expired), ("$expiry", ByExpiry), ("$active", SessionStates.Active), ("$now", now));
+    /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt; their limits keys go.</summary>
+    public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now)
+    {
+        var expired = connection.Execute(
+            transaction,
+            "UPDATE sessions SET state = $expired, ended_by = $expiry, ended_at = ends_at WHERE state = $active AND ends_at <= $now;",
+            ("$expired", SessionStates.Expired), ("$expiry", ByExpiry), ("$active", SessionStates.Active), ("$now", now));
+        if (expired > 0)
+        {
+            connection.Execute(
+                transaction,
+                "DELETE FROM session_limits_keys WHERE session_id IN (SELECT session_id FROM sessions WHERE state != $active);",
+                ("$active", SessionStates.Active));
+        }
+    }
 
-    /// <summary>Ends the session if it is still active; an ended session keeps who ended it first.</summary>
-    private static int End(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string state, string endedBy, long now) => connection.Execute(
-        transaction,
-        "UPDATE sessions SET state = $state, ended_by = $by, ended_at = $now WHERE session_id = $session AND state = $active;",
-        ("$state", state), ("$by", endedBy), ("$now", now), ("$session", sessionId), ("$active", SessionStates.Active));
+    /// <summary>Ends the session if it is still active, and forgets its limits keys; an ended session keeps who ended it first.</summary>
+    private static int End(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string state, string endedBy, long now)
+    {
+        var ended = connection.Execute(
+            transaction,
+            "UPDATE sessions SET state = $state, ended_by = $by, ended_at = $now WHERE session_id = $session AND state = $active;",
+            ("$state", state), ("$by", endedBy), ("$now", now), ("$session", sessionId), ("$active", SessionStates.Active));
+        connection.Execute(transaction, "DELETE FROM session_limits_keys WHERE session_id = $session;", ("$session", sessionId));
+        return ended;
+    }
+
+    /// <summary>One side's limits key (<paramref name="column"/> is caller_key or callee_key, our own constant); null for a session issued before limits keys.</summary>
+    private static byte[]? LimitsKeyOf(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string column)
+    {
+        using var command = connection.Command(transaction, $"SELECT {column} FROM session_limits_keys WHERE session_id = $session;", ("$session", sessionId));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (byte[])reader.GetValue(0) : null;
+    }
 
     /// <summary>The session, if <paramref name="terminalId"/> is one of its two sides; anyone else gets session_not_found.</summary>
     private static SessionRow Participant(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string terminalId)

@@ -271,6 +271,18 @@ public static class Migrations
         SELECT r.terminal_id, r.issuer, r.device_id FROM registrations r
         WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.terminal_id = r.terminal_id);
         """,
+
+        // 11: each side's own limits key, which signs the limits granted to the other side's extension (F24).
+        // Safe to run again (a test rewinds user_version past it).
+        """
+        -- Secret: the server's tag on limits a peer forwards is made with these. Held only while the
+        -- session is active (deleted when it ends), never returned by any list.
+        CREATE TABLE IF NOT EXISTS session_limits_keys (
+            session_id TEXT PRIMARY KEY,
+            caller_key BLOB NOT NULL,
+            callee_key BLOB NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)

@@ -98,6 +98,67 @@ public sealed class FrameVectorTests
     }
 
     [TestMethod]
+    public void LimitsTagMatchesTheVectorAndVerifiesUnderItsKeyOnly()
+    {
+        using var vector = Load("limits.json");
+        string Field(string name) => vector.RootElement.GetProperty(name).GetString()!;
+        var crypto = new HostPeerCrypto();
+        var key = Hex.Decode(Field("limitsKey"));
+        var endsAt = vector.RootElement.GetProperty("endsAt").GetInt64();
+        var byteLimit = vector.RootElement.GetProperty("byteLimit").GetInt64();
+        var tag = LimitsTag.Compute(crypto, key, Field("sessionId"), endsAt, byteLimit);
+
+        Assert.AreEqual(Field("tag"), HexOf(tag));
+        Assert.IsTrue(LimitsTag.Verify(crypto, key, Field("sessionId"), endsAt, byteLimit, tag, 0));
+        var otherKey = (byte[])key.Clone();
+        otherKey[0] ^= 1;
+        Assert.IsFalse(LimitsTag.Verify(crypto, otherKey, Field("sessionId"), endsAt, byteLimit, tag, 0), "another side's key");
+        Assert.IsFalse(LimitsTag.Verify(crypto, key, Field("sessionId"), endsAt, byteLimit + 1, tag, 0), "other limits");
+        Assert.IsFalse(LimitsTag.Verify(crypto, key, Field("sessionId"), endsAt + 1, byteLimit, tag, 0), "another end");
+        Assert.IsFalse(LimitsTag.Verify(crypto, key, "S5F2C9B", endsAt, byteLimit, tag, 0), "another session");
+        Assert.IsFalse(LimitsTag.Verify(crypto, null!, Field("sessionId"), endsAt, byteLimit, tag, 0), "no key");
+
+        var payload = new byte[LimitsPayload.Length];
+        LimitsPayload.Write(endsAt, byteLimit, tag, payload, 0);
+        Assert.AreEqual(Field("payload"), HexOf(payload));
+        Assert.AreEqual(48, LimitsPayload.Length);
+        Assert.IsTrue(LimitsTag.Verify(crypto, key, Field("sessionId"), LimitsPayload.ReadEndsAt(payload, 0), LimitsPayload.ReadByteLimit(payload, 0), payload, LimitsPayload.TagOffset));
+    }
+
+    [TestMethod]
+    public void LimitsFrameIsSealedByteForByte()
+    {
+        using var vector = Load("limits.json");
+        string Field(string name) => vector.RootElement.GetProperty(name).GetString()!;
+        var codec = new FrameCodec(new FixedIvCrypto([Hex.Decode(Field("iv"))]), Hex.Decode(Field("sessionKey")), isCaller: true);
+        var payload = Hex.Decode(Field("payload"));
+        var output = new byte[FrameFormat.MaxFrameLength];
+
+        var length = codec.Seal(FrameTypes.Limits, payload, 0, payload.Length, output, 0);
+
+        Assert.AreEqual(Field("frame"), Hex.Encode(output, 0, length));
+    }
+
+    [TestMethod]
+    public void ExtensionAnswerVectorTagVerifiesUnderTheGrantKeyNotTheOfferKey()
+    {
+        // SessionLimits.json answers the callee's extension: its tag is for the caller, under the grant's key.
+        var messages = Path.Combine(AppContext.BaseDirectory, "vectors", "messages");
+        JsonElement Message(string name) => JsonDocument.Parse(File.ReadAllText(Path.Combine(messages, name))).RootElement;
+        var limits = Message("SessionLimits.json");
+        var grantKey = Convert.FromBase64String(Message("ConnectionGrant.json").GetProperty("LimitsKey").GetString()!);
+        var offerKey = Convert.FromBase64String(Message("Trigger.json").GetProperty("LimitsKey").GetString()!);
+        var tag = Convert.FromBase64String(limits.GetProperty("PeerLimitsTag").GetString()!);
+        var sessionId = limits.GetProperty("SessionId").GetString()!;
+        var endsAt = limits.GetProperty("EndsAt").GetInt64();
+        var byteLimit = limits.GetProperty("ByteLimit").GetInt64();
+        var crypto = new HostPeerCrypto();
+
+        Assert.IsTrue(LimitsTag.Verify(crypto, grantKey, sessionId, endsAt, byteLimit, tag, 0));
+        Assert.IsFalse(LimitsTag.Verify(crypto, offerKey, sessionId, endsAt, byteLimit, tag, 0));
+    }
+
+    [TestMethod]
     public void VectorsCoverEveryFrameTypeAndBothDirections()
     {
         using var vector = Load("frames.json");

@@ -46,6 +46,12 @@ namespace PeerGate.Protocol
 
         /// <summary>Bytes (both directions together) after which the session ends; 0 for no byte limit (F23).</summary>
         public long SessionByteLimit { get; set; }
+
+        /// <summary>
+        /// The caller's own limits key, Base64 of 32 random bytes (F24): Limits frames from the callee are
+        /// applied only with a tag under this key (LimitsTag). The callee never learns it.
+        /// </summary>
+        public string LimitsKey { get; set; }
     }
 
     /// <summary>Why a session ended (F25, F26).</summary>
@@ -80,6 +86,12 @@ namespace PeerGate.Protocol
 
         /// <summary>0 for no byte limit.</summary>
         public long ByteLimit { get; set; }
+
+        /// <summary>
+        /// In the answer to an extension only: the server's LimitsTag on these limits under the OTHER
+        /// side's limits key, Base64 of 32 bytes, which the requester forwards in its Limits frame (F24).
+        /// </summary>
+        public string PeerLimitsTag { get; set; }
     }
 
     /// <summary>A device asks for more time or bytes at 70 % of the lifetime (F24).</summary>

@@ -6,7 +6,7 @@ namespace PeerGate.Protocol
         /// <summary>Can you accept a connection now? Answer with a <see cref="TriggerReply"/> (F17).</summary>
         public const string StatusQuery = "status-query";
 
-        /// <summary>A caller was let through: its ID, address, the one-time password and key (F18). No reply.</summary>
+        /// <summary>A caller was let through: its ID, address, the one-time password and key, the callee's limits key (F18, F24). No reply.</summary>
         public const string SessionOffer = "session-offer";
 
         /// <summary>Send your own permit (and deny) list for the caller in PeerTerminalId (F15). Reply with Permits/Denies.</summary>
@@ -58,6 +58,10 @@ namespace PeerGate.Protocol
         // permit-query: the caller asking, so the device can decide with its own list
         public string PeerName { get; set; }
         public string[] PeerGroups { get; set; }
+
+        // session-offer: the callee's own limits key, Base64 of 32 random bytes (F24). Limits frames
+        // from the caller are applied only with a tag under this key; the caller never learns it.
+        public string LimitsKey { get; set; }
     }
 
     /// <summary>The answer to a long-poll: what is queued after the cursor the device sent.</summary>
