@@ -90,12 +90,12 @@ internal sealed class Watchdog : IDisposable
         var limit = (long)(target.MaxDuration.TotalMilliseconds * 10);
         _timer = new Timer(_ =>
         {
-            var (input, startedAt) = runner.Current;
-            if (input is null || Environment.TickCount64 - startedAt < limit)
+            if (runner.Current is not { } running || Environment.TickCount64 - running.StartedAt < limit)
             {
                 return;
             }
 
+            var input = running.Input;
             var folder = Path.Combine(crashes, target.Name);
             Directory.CreateDirectory(folder);
             var path = Path.Combine(folder, "hang-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(input))[..16].ToLowerInvariant() + ".bin");

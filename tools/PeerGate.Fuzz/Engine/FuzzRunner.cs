@@ -6,6 +6,8 @@ namespace PeerGate.Fuzz.Engine;
 /// <summary>A failure found: what broke and the input that shows it (saved when a crash folder is given).</summary>
 public sealed record FuzzFinding(string Target, string Problem, byte[] Input, string? SavedPath);
 
+public sealed record RunningInput(byte[] Input, long StartedAt);
+
 public sealed record FuzzReport(string Target, long Iterations, TimeSpan Elapsed, int CorpusSize, int Outcomes, IReadOnlyList<FuzzFinding> Findings)
 {
     public double InputsPerSecond => Elapsed.TotalSeconds > 0 ? Iterations / Elapsed.TotalSeconds : 0;
@@ -38,8 +40,10 @@ public sealed class FuzzRunner
         _crashDirectory = crashDirectory;
     }
 
-    /// <summary>The input being run now, and since when (for the watchdog of a long run).</summary>
-    public (byte[]? Input, long StartedAt) Current { get; private set; }
+    private volatile RunningInput? _current;
+
+    /// <summary>The input being run now and since when (for the watchdog of a long run); one reference, so never read half-written.</summary>
+    public RunningInput? Current => _current;
 
     /// <summary>Runs one input as the fuzz loop would: null when it holds, else what broke.</summary>
     public static string? Replay(FuzzTarget target, byte[] input)
@@ -90,7 +94,7 @@ public sealed class FuzzRunner
     /// <summary>Runs one input under the budgets; null when it failed (and was recorded).</summary>
     private string? Execute(byte[] input, bool warmUp)
     {
-        Current = (input, Environment.TickCount64);
+        _current = new RunningInput(input, Environment.TickCount64);
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         string outcome;
@@ -105,7 +109,7 @@ public sealed class FuzzRunner
         }
         finally
         {
-            Current = (null, 0);
+            _current = null;
         }
 
         var elapsed = clock.Elapsed;

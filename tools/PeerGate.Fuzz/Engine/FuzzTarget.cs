@@ -29,7 +29,7 @@ public abstract class FuzzTarget : IDisposable
     public virtual TimeSpan MaxDuration => TimeSpan.FromSeconds(2);
 
     /// <summary>Iterations the test suite runs (a few hundred milliseconds' worth).</summary>
-    public virtual int SmokeIterations => 2000;
+    public virtual int SmokeIterations => 1000;
 
     /// <summary>The starting corpus: the fixed vectors and hand-made edge cases.</summary>
     public abstract IEnumerable<byte[]> Seeds();

@@ -17,6 +17,7 @@ public static class TargetList
         ("device-names", () => new DeviceNamesTarget()),
         ("peer-callee", () => new PeerCalleeTarget()),
         ("peer-caller", () => new PeerCallerTarget()),
+        ("peer-server", () => new PeerServerTarget()),
         ("device-json", () => new DeviceJsonTarget()),
         ("server-body", () => new RequestBodyTarget()),
         ("cert-token", () => new CertificateTokenTarget()),

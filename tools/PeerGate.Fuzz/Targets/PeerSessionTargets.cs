@@ -21,7 +21,7 @@ public abstract class PeerSessionTarget : FuzzTarget
 
     public override int MaxInputLength => 16 * 1024;
 
-    public override int SmokeIterations => 1500;
+    public override int SmokeIterations => 600;
 
     public override long MaxAllocatedBytes => 8 * 1024 * 1024;
 
@@ -75,23 +75,23 @@ public abstract class PeerSessionTarget : FuzzTarget
         }
 
         Keys.Expect(delivered.Count <= script.Data.Count && delivered.SequenceEqual(script.Data.Take(delivered.Count)), "delivered bytes that were not sent as Data, in order");
-        CheckWritten(connection.Written.ToArray());
+        CheckWritten(connection.Written.ToArray(), DeviceIsCallee);
         return outcome + (delivered.Count > 0 ? "+data" : string.Empty);
     }
 
     protected abstract PeerChannel Open(IPeerConnection connection, Script script);
 
     /// <summary>Everything the device wrote opens as frames under the key (after the caller's preamble).</summary>
-    private void CheckWritten(byte[] written)
+    protected static void CheckWritten(byte[] written, bool deviceIsCallee)
     {
         var offset = 0;
-        if (!DeviceIsCallee && written.Length > 0)
+        if (!deviceIsCallee && written.Length > 0)
         {
             offset = PeerPreamble.HeaderLength + PeerPreamble.SessionIdLength(written, 0);
             Keys.Expect(PeerPreamble.Read(written, 0, offset) == SessionId, "the caller wrote another session's preamble");
         }
 
-        var reader = new FrameCodec(Keys.Crypto, Keys.SessionKey, DeviceIsCallee);
+        var reader = new FrameCodec(Keys.Crypto, Keys.SessionKey, deviceIsCallee);
         var payload = new byte[FrameFormat.MaxPayload];
         while (offset < written.Length)
         {
@@ -243,15 +243,17 @@ public abstract class PeerSessionTarget : FuzzTarget
     }
 
     /// <summary>Serves the script's bytes in reads of varying size; a silence reads as one timeout; the end as the peer's close.</summary>
-    private sealed class ScriptedConnection(List<byte> incoming, HashSet<int> silences, FakeClock clock) : IPeerConnection
+    protected sealed class ScriptedConnection(List<byte> incoming, HashSet<int> silences, FakeClock clock, string remoteIp = "10.0.0.1") : IPeerConnection
     {
         private int _position;
         private int _reads;
-        private bool _closed;
+        private volatile bool _closed;
 
         public List<byte> Written { get; } = [];
 
-        public string RemoteIp => "10.0.0.1";
+        public bool IsClosed => _closed;
+
+        public string RemoteIp => remoteIp;
 
         public int Read(byte[] buffer, int offset, int count, int timeoutMillis)
         {
@@ -342,5 +344,120 @@ public sealed class PeerCallerTarget : PeerSessionTarget
         }
 
         public IPeerListener Listen(int port) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>
+/// The callee's listener: PeerServer with the echo application, fed up to three connections at once
+/// (scripts split by 0xFE; the flags pick the remote address), so admission and eviction run too.
+/// Every connection must be closed within the time bound, every slot given back, every written frame valid.
+/// </summary>
+public sealed class PeerServerTarget : PeerSessionTarget
+{
+    public override string Name => "peer-server";
+
+    public override string Description => "PeerServer + EchoApplication over up to three scripted connections at once";
+
+    public override bool CountsAllocation => false;
+
+    public override TimeSpan MaxDuration => TimeSpan.FromSeconds(10);
+
+    public override int SmokeIterations => 40;
+
+    protected override bool DeviceIsCallee => true;
+
+    public override IEnumerable<byte[]> Seeds() =>
+        base.Seeds().Concat([[.. base.Seeds().First(), 0xFE, 4, 1, 2, 3, 3, 0, 2, .. "hi"u8, 0xFE, 0, 9, 9, 1]]);
+
+    public override string Run(byte[] input)
+    {
+        var clock = new FakeClock();
+        var offers = new OfferBook(clock, 4);
+        offers.Add(new PeerOffer(SessionId, CallerId, (byte[])Password.Clone(), (byte[])Keys.SessionKey.Clone(), clock.UtcNowSeconds + 60));
+        var log = new NullLog();
+        var acceptor = new PeerAcceptor(offers, Keys.Crypto, clock, log, 5000);
+        var network = new QueuedNetwork();
+        var server = new PeerGate.Device.Connections.PeerServer(network, acceptor, new PeerGate.Device.Load.LoadMonitor(new IdleLoad(), new PeerGate.Device.DeviceConfig()), log, 2)
+        {
+            Application = new PeerGate.Device.Connections.EchoApplication(log),
+        };
+
+        var connections = new List<ScriptedConnection>();
+        foreach (var part in Split(input).Take(3))
+        {
+            var script = Script.Build(part, true);
+            var flags = part.Length > 0 ? part[0] : 0;
+            connections.Add(new ScriptedConnection(script.Incoming, script.Silences, clock, "10.0.0." + (1 + ((flags >> 2) & 1))));
+        }
+
+        server.Start(7001);
+        try
+        {
+            foreach (var connection in connections)
+            {
+                network.Deliver(connection);
+            }
+
+            Keys.Expect(SpinWait.SpinUntil(() => network.Pending == 0 && connections.All(c => c.IsClosed), TimeSpan.FromSeconds(5)), "a connection was never closed");
+            Keys.Expect(SpinWait.SpinUntil(() => server.Admitted == 0, TimeSpan.FromSeconds(5)), "a slot was never given back");
+        }
+        finally
+        {
+            server.Stop();
+        }
+
+        foreach (var connection in connections)
+        {
+            CheckWritten([.. connection.Written], true);
+        }
+
+        return "served:" + connections.Count(c => c.Written.Count > 0);
+    }
+
+    protected override PeerChannel Open(IPeerConnection connection, Script script) => throw new NotSupportedException("the server opens its own channels");
+
+    private static IEnumerable<byte[]> Split(byte[] input)
+    {
+        var start = 0;
+        for (var i = 0; i <= input.Length; i++)
+        {
+            if (i == input.Length || input[i] == 0xFE)
+            {
+                yield return input[start..i];
+                start = i + 1;
+            }
+        }
+    }
+
+    private sealed class IdleLoad : PeerGate.Device.Platform.ILoadSource
+    {
+        public int CpuLoadPercent => 0;
+
+        public int FreeHeapBytes => 1 << 20;
+
+        public int LargestFreeBlockBytes => 1 << 20;
+
+        public bool ForcedBusy => false;
+    }
+
+    private sealed class QueuedNetwork : IPeerNetwork, IPeerListener
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<IPeerConnection> _incoming = [];
+
+        public int Port => 7001;
+
+        public int Pending => _incoming.Count;
+
+        public void Deliver(IPeerConnection connection) => _incoming.Add(connection);
+
+        public IPeerConnection Connect(string ip, int port, int timeoutMillis) => null!;
+
+        public IPeerListener Listen(int port) => this;
+
+        public IPeerConnection Accept(int timeoutMillis) => _incoming.TryTake(out var connection, Math.Min(timeoutMillis, 2)) ? connection : null!;
+
+        public void Close()
+        {
+        }
     }
 }

@@ -54,7 +54,7 @@ public sealed class ServerHttpTarget : FuzzTarget
 
     public override int MaxInputLength => 20 * 1024;
 
-    public override int SmokeIterations => 300;
+    public override int SmokeIterations => 150;
 
     public override IEnumerable<byte[]> Seeds() =>
         BodyRoutes.Select(route => Selector.Named(route.Method + " " + route.Path, Encoding.UTF8.GetBytes(route.Seed)));

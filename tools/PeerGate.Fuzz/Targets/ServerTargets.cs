@@ -36,7 +36,7 @@ public sealed class RequestBodyTarget : FuzzTarget
 
     public override int MaxInputLength => 20 * 1024;
 
-    public override int SmokeIterations => 3000;
+    public override int SmokeIterations => 1500;
 
     public override IEnumerable<byte[]> Seeds()
     {
@@ -147,7 +147,7 @@ public sealed class RevocationListTarget : FuzzTarget
 
     public override bool IsJson => true;
 
-    public override int SmokeIterations => 600;
+    public override int SmokeIterations => 300;
 
     public override IEnumerable<byte[]> Seeds()
     {
@@ -202,7 +202,7 @@ public sealed class PinnedKeyTarget : FuzzTarget
 
     public override string Description => "PinnedKeys.Import on any key text: ECDSA P-256 keys or InvalidOperationException";
 
-    public override int SmokeIterations => 1500;
+    public override int SmokeIterations => 1000;
 
     public override IEnumerable<byte[]> Seeds()
     {
