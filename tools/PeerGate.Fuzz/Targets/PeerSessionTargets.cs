@@ -102,7 +102,11 @@ public abstract class PeerSessionTarget : FuzzTarget
         }
     }
 
-    /// <summary>The incoming bytes a script builds, and the Data payloads the peer sent validly, in order.</summary>
+    /// <summary>
+    /// The incoming bytes a script builds, and the payloads of every Data frame sealed for the device, in
+    /// order: frames open only in sequence and only under the key, so whatever the device delivers is a
+    /// prefix of these (raw bytes cannot carry a valid tag; a corrupted frame's payload is not among them).
+    /// </summary>
     protected sealed class Script
     {
         public List<byte> Incoming { get; } = [];
@@ -127,7 +131,6 @@ public abstract class PeerSessionTarget : FuzzTarget
             // The peer's codec: it seals what the device is to receive.
             var codec = new FrameCodec(Keys.Crypto, Keys.SessionKey, deviceIsCallee);
             var frame = new byte[FrameFormat.MaxFrameLength];
-            var broken = false;
             var i = 1;
             while (i < input.Length)
             {
@@ -139,7 +142,6 @@ public abstract class PeerSessionTarget : FuzzTarget
                             var n = Math.Min(Take(input, ref i), input.Length - i);
                             script.Incoming.AddRange(input.AsSpan(i, n).ToArray());
                             i += n;
-                            broken |= n > 0;
                             break;
                         }
 
@@ -179,7 +181,7 @@ public abstract class PeerSessionTarget : FuzzTarget
                             }
 
                             Seal(script, codec, frame, type, payload);
-                            if (type == FrameTypes.Data && !broken)
+                            if (type == FrameTypes.Data)
                             {
                                 script.Data.AddRange(payload);
                             }
@@ -208,7 +210,6 @@ public abstract class PeerSessionTarget : FuzzTarget
                     case 6:
                         // A frame sealed and lost: every later one is out of order.
                         codec.Seal(FrameTypes.Data, frame, 0, 0, new byte[FrameFormat.MaxFrameLength], 0);
-                        broken = true;
                         break;
                     case 7:
                         {
@@ -216,7 +217,6 @@ public abstract class PeerSessionTarget : FuzzTarget
                             var length = codec.Seal(FrameTypes.Data, [1, 2, 3], 0, 3, frame, 0);
                             frame[at % length] ^= (byte)(1 << (at % 8));
                             script.Incoming.AddRange(frame.AsSpan(0, length).ToArray());
-                            broken = true;
                             break;
                         }
 
