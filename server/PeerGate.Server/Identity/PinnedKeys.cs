@@ -52,7 +52,7 @@ public static class PinnedKeys
 
             return key;
         }
-        catch (Exception exception) when (exception is CryptographicException or FormatException or ArgumentException)
+        catch (Exception exception) when (exception is CryptographicException or FormatException or ArgumentException or PlatformNotSupportedException)
         {
             key.Dispose();
             throw new InvalidOperationException($"Trusted issuer {issuer}: public key {index} is not an ECDSA P-256 public key (base64 SubjectPublicKeyInfo or PEM).", exception);
