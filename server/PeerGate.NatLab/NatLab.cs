@@ -69,36 +69,45 @@ public sealed partial class NatLab : IAsyncDisposable
     /// </summary>
     public static async Task<string?> SkipReasonAsync()
     {
-        if (!OperatingSystem.IsLinux())
+        var ip = Command.Find("ip");
+        if (SkipReason(OperatingSystem.IsLinux(), Environment.IsPrivilegedProcess, ip is not null, Command.Find("nft") is not null) is { } reason)
         {
-            return "skipped: the NAT lab needs Linux network namespaces";
-        }
-
-        if (!Environment.IsPrivilegedProcess)
-        {
-            return "skipped: the NAT lab needs root (ip netns, nftables); run the tests as root";
-        }
-
-        if (Command.Find("ip") is not { } ip)
-        {
-            return "skipped: the NAT lab needs the ip command (Debian: apt-get install iproute2; test.sh installs it)";
-        }
-
-        if (Command.Find("nft") is null)
-        {
-            return "skipped: the NAT lab needs the nft command (Debian: apt-get install nftables; test.sh installs it)";
+            return reason;
         }
 
         // Root in a container without CAP_SYS_ADMIN or CAP_NET_ADMIN cannot create namespaces.
         var probe = $"{OwnRunPrefix()}-probe{RandomNumberGenerator.GetHexString(4, lowercase: true)}";
-        var added = await Command.RunAsync(ip, ["netns", "add", probe]);
+        var added = await Command.RunAsync(ip!, ["netns", "add", probe]);
         if (!added.Succeeded)
         {
             return $"skipped: cannot create a network namespace here ({added.Output.Trim()})";
         }
 
-        await Command.RunAsync(ip, ["netns", "del", probe]);
+        await Command.RunAsync(ip!, ["netns", "del", probe]);
         return null;
+    }
+
+    /// <summary>The skip reason for what this host has, or null when all is there.</summary>
+    public static string? SkipReason(bool linux, bool root, bool hasIp, bool hasNft)
+    {
+        if (!linux)
+        {
+            return "skipped: the NAT lab needs Linux network namespaces";
+        }
+
+        if (!root)
+        {
+            return "skipped: the NAT lab needs root (ip netns, nftables); run the tests as root";
+        }
+
+        if (!hasIp)
+        {
+            return "skipped: the NAT lab needs the ip command (Debian: apt-get install iproute2; test.sh installs it)";
+        }
+
+        return hasNft
+            ? null
+            : "skipped: the NAT lab needs the nft command (Debian: apt-get install nftables; test.sh installs it)";
     }
 
     /// <summary>
