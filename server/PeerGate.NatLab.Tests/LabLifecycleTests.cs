@@ -62,11 +62,12 @@ public sealed class LabLifecycleTests
         var ip = Command.Find("ip")!;
 
         // A run whose process is gone, and one whose pid now belongs to another process (this one,
-        // under another start time): both crashed. A live run: pid 1 with its real start time.
+        // under another start time): both crashed. A live run: this one (a crash here leaves it to the
+        // next run's sweep).
         var deadPid = await DeadPidAsync();
         var gone = $"{NatLab.Prefix}-{deadPid}-12345-dead-srv";
         var reused = $"{NatLab.Prefix}-{Environment.ProcessId}-1-beef-srv";
-        var live = $"{NatLab.Prefix}-1-{StartTime(1)}-cafe-srv";
+        var live = $"{NatLab.OwnRunPrefix()}-cafe-srv";
         var foreign = "pglabx-other-tool";
         foreach (var name in new[] { gone, reused, live, foreign })
         {
@@ -105,12 +106,6 @@ public sealed class LabLifecycleTests
         using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
         await process.WaitForExitAsync();
         return process.Id;
-    }
-
-    private static string StartTime(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan limit)
