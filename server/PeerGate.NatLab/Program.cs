@@ -22,7 +22,6 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        Console.Out.Flush();
         try
         {
             return args.FirstOrDefault() switch
@@ -143,7 +142,8 @@ public static class Program
                 var text = Encoding.UTF8.GetString(received.Buffer);
                 if (received.RemoteEndPoint.Equals(target) && text.EndsWith(token, StringComparison.Ordinal))
                 {
-                    return text.Split(' ')[1] is var seen ? "seen " + seen : "garbled";
+                    // "seen IP:PORT TOKEN"
+                    return "seen " + text.Split(' ')[1];
                 }
             }
         }
