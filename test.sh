@@ -13,6 +13,8 @@ fi
 need=()
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# The NAT lab (server/PeerGate.NatLab) builds its routers with nftables; sbin may be off PATH.
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+
+namespace PeerGate.NatLab;
+
+/// <summary>
+/// A real PeerGate server process in the lab's server namespace, listening on the public address and on
+/// loopback (where <c>peergate-op</c> talks to it), with a one-level allocation chain ending at itself.
+/// Plain HTTP to a non-loopback address is for a lab only: the server runs with AllowPlainHttp and the
+/// devices it provisions have AllowPlainHttp=true.
+/// </summary>
+public sealed class LabPeerGateServer : IDisposable
+{
+    public const int Port = 5080;
+    public const string AllocationKey = "acme";
+
+    private readonly NatLab _lab;
+
+    private LabPeerGateServer(NatLab lab, string folder, LabProcess process)
+    {
+        _lab = lab;
+        Folder = folder;
+        Process = process;
+    }
+
+    /// <summary>http://198.18.0.2:5080: what devices in the lab reach it at.</summary>
+    public string Url => $"http://{_lab.Server.Address}:{Port}";
+
+    /// <summary>Holds the server's data directory and what provisioned devices need (images, configs, state).</summary>
+    public string Folder { get; }
+
+    public string DataDirectory => Path.Combine(Folder, "data");
+
+    public LabProcess Process { get; }
+
+    /// <param name="folder">An empty folder the caller owns and deletes.</param>
+    /// <param name="settings">More server arguments, e.g. "--PeerGate:RegistrationLifetime=00:00:30".</param>
+    public static async Task<LabPeerGateServer> StartAsync(NatLab lab, string folder, params string[] settings)
+    {
+        var url = $"http://{lab.Server.Address}:{Port}";
+        var process = lab.StartDotnet(lab.Server, LabBinaries.Server,
+        [
+            "--urls", $"{url};http://127.0.0.1:{Port}",
+            $"--PeerGate:DataDirectory={Path.Combine(folder, "data")}",
+            "--PeerGate:AllowPlainHttp=true",
+            $"--PeerGate:PublicBaseUrl={url}",
+            $"--PeerGate:RegistryUrl={url}",
+            .. settings,
+        ]);
+        var server = new LabPeerGateServer(lab, folder, process);
+        try
+        {
+            if (await process.WaitForLineAsync(line => line.Contains("Application started.", StringComparison.Ordinal), TimeSpan.FromSeconds(30)) is null)
+            {
+                throw new NatLabException($"the server did not start:\n{process.Output}");
+            }
+
+            await server.OperatorAsync("alloc", "service-entry", "--url", url, "--level", "1");
+            await server.OperatorAsync("alloc", "entry", "set", "--level", "1", "--key", AllocationKey, "--role", "authentication", "--url", url);
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>peergate-op inside the server's namespace over loopback; throws with its output when it fails.</summary>
+    public async Task<string> OperatorAsync(params string[] arguments)
+    {
+        var result = await _lab.ExecDotnetAsync(_lab.Server, LabBinaries.Operator,
+            ["--server", $"http://127.0.0.1:{Port}", "--token-file", Path.Combine(DataDirectory, "admin-token"), .. arguments], TimeSpan.FromSeconds(30));
+        if (!result.Succeeded)
+        {
+            throw new NatLabException($"peergate-op {string.Join(' ', arguments)}: {result.Output}");
+        }
+
+        return result.Output;
+    }
+
+    /// <summary>A virtual device with a fresh identity, burned and enrolled, configured for this server.</summary>
+    public async Task<LabVirtualDevice> EnrollDeviceAsync(string name, params string[] configLines)
+    {
+        var deviceId = RandomNumberGenerator.GetHexString(12);
+        var image = Path.Combine(Folder, name + ".efuse");
+        var burned = await Command.RunCheckedAsync(NatLab.DotnetHost(), [LabBinaries.VirtualDevice, "burn", "--image", image, "--device-id", deviceId, "--generate-key"], timeout: TimeSpan.FromSeconds(30));
+        var key = burned.Split('\n').Single(line => line.StartsWith("device-key ", StringComparison.Ordinal))["device-key ".Length..].Trim();
+        await OperatorAsync("enroll", "device", deviceId, "--key", key);
+
+        var config = Path.Combine(Folder, name + ".conf");
+        await File.WriteAllLinesAsync(config,
+        [
+            $"ServiceUrl={Url}",
+            "AllowPlainHttp=true",
+            $"AllocationKeys={AllocationKey}",
+            "DelegatedAllocation=false",
+            "Discoverable=false",
+            "Kind=sensor",
+            "HttpTimeoutMillis=10000",
+            .. configLines,
+        ]);
+        return new LabVirtualDevice(_lab, deviceId, image, config, Path.Combine(Folder, name + ".state"));
+    }
+
+    /// <summary>The row of <c>peergate-op devices</c> for one device, split into its columns, or null.</summary>
+    public async Task<string[]?> DeviceRowAsync(string deviceId)
+    {
+        var devices = await OperatorAsync("devices");
+        return devices.Split('\n').Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .SingleOrDefault(columns => columns.Length > 4 && columns[0] == deviceId);
+    }
+
+    public void Dispose() => Process.Dispose();
+}
+
+/// <summary>A provisioned virtual device; run it in any lab node (behind any router).</summary>
+public sealed class LabVirtualDevice(NatLab lab, string deviceId, string image, string config, string state)
+{
+    public string DeviceId { get; } = deviceId;
+
+    public string Image { get; } = image;
+
+    public string Config { get; } = config;
+
+    public string State { get; } = state;
+
+    /// <summary><c>virtual-device run --once</c> inside <paramref name="node"/>: allocation, authentication, one registration.</summary>
+    public Task<CommandResult> RunOnceAsync(LabNode node) =>
+        lab.ExecDotnetAsync(node, LabBinaries.VirtualDevice, ["run", .. Options(), "--once"], TimeSpan.FromSeconds(60));
+
+    /// <summary><c>virtual-device run</c> inside <paramref name="node"/>, kept running (the lab stops it).</summary>
+    public LabProcess Start(LabNode node, params string[] arguments) =>
+        lab.StartDotnet(node, LabBinaries.VirtualDevice, ["run", .. Options(), .. arguments]);
+
+    private string[] Options() => ["--image", Image, "--config", Config, "--state", State];
+}
