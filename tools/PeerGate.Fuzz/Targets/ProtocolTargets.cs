@@ -160,11 +160,13 @@ public sealed class LimitsTarget : FuzzTarget
 {
     public override string Name => "limits";
 
-    public override string Description => "LimitsPayload read/write and PeerSession.Apply on any 16 bytes";
+    public override string Description => "LimitsPayload read/write and PeerSession.ApplyFromPeer on any 48 bytes, tagged by the server or not";
 
-    public override int MaxInputLength => 64;
+    public override int MaxInputLength => 96;
 
     public override IEnumerable<byte[]> Seeds() => [Vectors.Hex(Vectors.Read("peer/limits.json"), "payload")];
+
+    private static readonly byte[] LimitsKey = Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray();
 
     public override string Run(byte[] input)
     {
@@ -172,16 +174,32 @@ public sealed class LimitsTarget : FuzzTarget
         input.AsSpan(0, Math.Min(input.Length, payload.Length)).CopyTo(payload);
         var endsAt = LimitsPayload.ReadEndsAt(payload, 0);
         var byteLimit = LimitsPayload.ReadByteLimit(payload, 0);
+        var tag = payload.AsSpan(LimitsPayload.TagOffset, LimitsTag.Length).ToArray();
         var written = new byte[LimitsPayload.Length];
-        LimitsPayload.Write(endsAt, byteLimit, written, 0);
+        LimitsPayload.Write(endsAt, byteLimit, tag, written, 0);
         Keys.Expect(written.AsSpan().SequenceEqual(payload), "limits do not round-trip");
 
+        // The input's own tag is a peer's forgery; an odd last input byte asks for the server's real one.
+        var serverTagged = input.Length > payload.Length && (input[^1] & 1) == 1;
+        if (serverTagged && endsAt >= 0 && byteLimit >= 0)
+        {
+            tag = LimitsTag.Compute(Keys.Crypto, LimitsKey, "S1", endsAt, byteLimit);
+        }
+
         var clock = new FakeClock();
-        var session = new PeerGate.Device.Sessions.PeerSession("S1", clock.UtcNowSeconds + 60, 1000, clock);
-        var applied = session.Apply(new SessionLimits { SessionId = "S1", EndsAt = endsAt, ByteLimit = byteLimit });
-        Keys.Expect(!applied || (endsAt >= 0 && byteLimit >= 0), "negative limits were applied");
+        var session = new PeerGate.Device.Sessions.PeerSession("S1", clock.UtcNowSeconds + 60, 1000, clock, (byte[])LimitsKey.Clone());
+        var outcome = session.ApplyFromPeer(Keys.Crypto, endsAt, byteLimit, tag, 0);
+        var genuine = LimitsTag.Verify(Keys.Crypto, LimitsKey, "S1", endsAt, byteLimit, tag, 0);
+        Keys.Expect(outcome != PeerGate.Device.Sessions.PeerSession.PeerLimitsApplied || genuine, "limits without the server's tag were applied");
+        Keys.Expect(outcome != PeerGate.Device.Sessions.PeerSession.PeerLimitsApplied || (endsAt >= 0 && byteLimit >= 0), "negative limits were applied");
         Keys.Expect(session.EndsAt >= clock.UtcNowSeconds + 60 && session.ByteLimit >= 1000, "new limits shortened the session");
-        return applied ? "applied" : endsAt < 0 || byteLimit < 0 ? "negative" : "ignored";
+        Keys.Expect(genuine || (session.EndsAt == clock.UtcNowSeconds + 60 && session.ByteLimit == 1000), "a forged tag moved a limit");
+        return outcome switch
+        {
+            PeerGate.Device.Sessions.PeerSession.PeerLimitsApplied => "applied",
+            PeerGate.Device.Sessions.PeerSession.PeerLimitsUnchanged => "unchanged",
+            _ => "refused",
+        };
     }
 }
 
