@@ -271,23 +271,49 @@ public static class Migrations
         SELECT r.terminal_id, r.issuer, r.device_id FROM registrations r
         WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.terminal_id = r.terminal_id);
         """,
+
+        // 9: group key derivation versions, factory allowlists and a cap on automatic enrollment per group (F3).
+        """
+        -- How members' keys come from the group key (AuthProofs.GroupDerivationMessage). Every group
+        -- enrolled before this step is v1, so the devices flashed for it keep working; new groups are v2.
+        ALTER TABLE groups ADD COLUMN derivation INTEGER NOT NULL DEFAULT 1;
+        -- The most devices that may enroll through the group key; null: the server's default.
+        ALTER TABLE groups ADD COLUMN enrollment_cap INTEGER NULL;
+        -- The operator stopped automatic enrollment: members keep working, new devices are refused.
+        ALTER TABLE groups ADD COLUMN enrollment_stopped INTEGER NOT NULL DEFAULT 0;
+        -- 1: only Device IDs in group_allowlist enroll through the group key (nobody, when it holds none).
+        ALTER TABLE groups ADD COLUMN allowlist_on INTEGER NOT NULL DEFAULT 0;
+
+        CREATE TABLE group_allowlist (
+            group_id  TEXT NOT NULL REFERENCES groups (group_id),
+            device_id TEXT NOT NULL,
+            PRIMARY KEY (group_id, device_id)
+        );
+
+        -- Counts a group's automatically enrolled devices against its cap at every new member.
+        CREATE INDEX devices_enrollment_group ON devices (enrollment_group);
+        """,
     ];
 
-    public static void Apply(SqliteConnection connection)
+    public static void Apply(SqliteConnection connection) => Apply(connection, Steps.Length);
+
+    /// <summary>Applies the steps up to <paramref name="through"/> only: a database as an older server left it, for upgrade tests.</summary>
+    public static void Apply(SqliteConnection connection, int through)
     {
         // Step 6 checks stored names with the same syntax as every request (DeviceNames.IsValid).
         connection.CreateFunction("peergate_device_name", (string? name) => DeviceNames.IsValid(name!), isDeterministic: true);
         using var transaction = connection.BeginTransaction(deferred: false);
         var applied = Convert.ToInt32(connection.Scalar(transaction, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
-        for (var step = applied; step < Steps.Length; step++)
+        var target = Math.Min(through, Steps.Length);
+        for (var step = applied; step < target; step++)
         {
             connection.Execute(transaction, Steps[step]);
         }
 
-        if (applied < Steps.Length)
+        if (applied < target)
         {
-            // PRAGMA takes no parameters; the value is our own constant.
-            connection.Execute(transaction, $"PRAGMA user_version = {Steps.Length};");
+            // PRAGMA takes no parameters; the value is our own count.
+            connection.Execute(transaction, $"PRAGMA user_version = {target};");
         }
 
         transaction.Commit();
