@@ -62,12 +62,19 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         {
             var written = connection.Execute(
                 transaction,
-                "INSERT INTO groups (group_id, group_key, derivation, created_at) VALUES ($group, $key, $derivation, $now) " +
-                "ON CONFLICT (group_id) DO UPDATE SET group_key = excluded.group_key, derivation = excluded.derivation WHERE groups.group_key IS NULL;",
-                ("$group", groupId), ("$key", key), ("$derivation", derivation), ("$now", now));
-            return written == 1
-                ? 0
-                : throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
+                "INSERT INTO groups (group_id, group_key, created_at) VALUES ($group, $key, $now) " +
+                "ON CONFLICT (group_id) DO UPDATE SET group_key = excluded.group_key WHERE groups.group_key IS NULL;",
+                ("$group", groupId), ("$key", key), ("$now", now));
+            if (written != 1)
+            {
+                throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
+            }
+
+            // The key is new here, so is its derivation (a keyless group may have a row already).
+            return connection.Execute(
+                transaction,
+                "INSERT INTO group_enrollment (group_id, derivation) VALUES ($group, $derivation) ON CONFLICT (group_id) DO UPDATE SET derivation = excluded.derivation;",
+                ("$group", groupId), ("$derivation", derivation));
         });
 
         return new EnrolledGroup(groupId, Convert.ToHexString(key), derivation);
@@ -84,14 +91,16 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// <summary>Sets the group's own cap on automatic enrollment (null: the server's default). A cap at or below the enrolled count stops new devices; members keep working.</summary>
     public GroupSummary SetGroupEnrollmentCap(string groupId, long? cap) => database.Write((connection, transaction) =>
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET enrollment_cap = $cap WHERE group_id = $group;", ("$cap", cap), ("$group", groupId)), "group");
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_cap = $cap WHERE group_id = $group;", ("$cap", cap), ("$group", groupId));
         return ReadGroups(connection, transaction, groupId).Single();
     });
 
     /// <summary>Stops (or restarts) automatic enrollment through the group: unlike disabling, its members keep working.</summary>
     public GroupSummary SetGroupEnrollmentStopped(string groupId, bool stopped) => database.Write((connection, transaction) =>
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET enrollment_stopped = $stopped WHERE group_id = $group;", ("$stopped", stopped ? 1 : 0), ("$group", groupId)), "group");
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_stopped = $stopped WHERE group_id = $group;", ("$stopped", stopped ? 1 : 0), ("$group", groupId));
         return ReadGroups(connection, transaction, groupId).Single();
     });
 
@@ -103,7 +112,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// </summary>
     public GroupAllowlist AllowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET allowlist_on = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 1 WHERE group_id = $group;", ("$group", groupId));
         foreach (var deviceId in deviceIds)
         {
             connection.Execute(transaction, "INSERT OR IGNORE INTO group_allowlist (group_id, device_id) VALUES ($group, $device);", ("$group", groupId), ("$device", deviceId));
@@ -122,7 +132,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// <summary>Removes Device IDs from the allowlist; it stays on, so an emptied list lets nobody enroll.</summary>
     public GroupAllowlist DisallowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
     {
-        RequireOne(Convert.ToInt32(connection.Scalar(transaction, "SELECT count(*) FROM groups WHERE group_id = $group;", ("$group", groupId)), System.Globalization.CultureInfo.InvariantCulture), "group");
+        RequireGroup(connection, transaction, groupId);
         foreach (var deviceId in deviceIds)
         {
             connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group AND device_id = $device;", ("$group", groupId), ("$device", deviceId));
@@ -134,21 +144,33 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// <summary>Clears the allowlist and turns it off: any Device ID with a key derived from the group may enroll (within the cap).</summary>
     public GroupAllowlist RemoveGroupAllowlist(string groupId) => database.Write((connection, transaction) =>
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET allowlist_on = 0 WHERE group_id = $group;", ("$group", groupId)), "group");
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 0 WHERE group_id = $group;", ("$group", groupId));
         connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group;", ("$group", groupId));
         return ReadAllowlist(connection, transaction, groupId);
     });
+
+    /// <summary>not_found unless the group exists; then it has its group_enrollment row to change.</summary>
+    private static void RequireGroup(SqliteConnection connection, SqliteTransaction transaction, string groupId)
+    {
+        if (connection.Scalar(transaction, "SELECT 1 FROM groups WHERE group_id = $group;", ("$group", groupId)) is null)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
+        }
+
+        GroupEnrollment.EnsureRow(connection, transaction, groupId);
+    }
 
     private GroupSummary[] ReadGroups(SqliteConnection connection, SqliteTransaction? transaction, string? groupId)
     {
         using var command = connection.Command(
             transaction,
-            "SELECT g.group_id, g.group_key IS NOT NULL, g.derivation, g.disabled, g.revoked, " +
+            "SELECT g.group_id, g.group_key IS NOT NULL, " + GroupEnrollment.DerivationSql + ", g.disabled, g.revoked, " +
             "(SELECT count(*) FROM group_members m WHERE m.group_id = g.group_id), " +
             "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
-            "g.enrollment_cap, g.enrollment_stopped, g.allowlist_on, " +
+            "e.enrollment_cap, coalesce(e.enrollment_stopped, 0), coalesce(e.allowlist_on, 0), " +
             "(SELECT count(*) FROM group_allowlist a WHERE a.group_id = g.group_id), g.created_at " +
-            "FROM groups g WHERE $group IS NULL OR g.group_id = $group ORDER BY g.group_id;",
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE $group IS NULL OR g.group_id = $group ORDER BY g.group_id;",
             ("$group", groupId));
         using var reader = command.ExecuteReader();
         var groups = new List<GroupSummary>();
@@ -176,7 +198,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
 
     private static GroupAllowlist ReadAllowlist(SqliteConnection connection, SqliteTransaction? transaction, string groupId)
     {
-        if (connection.Scalar(transaction, "SELECT allowlist_on FROM groups WHERE group_id = $group;", ("$group", groupId)) is not long on)
+        if (connection.Scalar(transaction, "SELECT coalesce(e.allowlist_on, 0) FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = $group;", ("$group", groupId)) is not long on)
         {
             throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
         }

@@ -170,15 +170,15 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         enrollmentRefused = null;
         using (var command = connection.Command(
             transaction,
-            "SELECT d.device_key, d.enrollment_group, g.group_key, g.derivation FROM devices d LEFT JOIN groups g ON g.group_id = d.enrollment_group WHERE d.device_id = $device;",
+            "SELECT d.device_key, d.enrollment_group, g.group_key, " + GroupEnrollment.DerivationSql + " FROM devices d " +
+            "LEFT JOIN groups g ON g.group_id = d.enrollment_group LEFT JOIN group_enrollment e ON e.group_id = d.enrollment_group WHERE d.device_id = $device;",
             ("$device", deviceId)))
         using (var reader = command.ExecuteReader())
         {
             if (reader.Read())
             {
                 enrollmentGroup = reader.GetStringOrNull(1);
-                var stored = reader.GetBytesOrNull(0)
-                    ?? (reader.IsDBNull(3) ? null : GroupEnrollment.Derive(reader.GetBytesOrNull(2), (int)reader.GetInt64(3), deviceId));
+                var stored = reader.GetBytesOrNull(0) ?? GroupEnrollment.Derive(reader.GetBytesOrNull(2), (int)reader.GetInt64(3), deviceId);
                 missing = stored is null ? UnknownGroupReason : null;
                 return stored ?? DecoyKey;
             }

@@ -23,6 +23,19 @@ public static class GroupEnrollment
     public const string StoppedReason = "enrollment_stopped";
     public const string CapReachedReason = "enrollment_cap_reached";
 
+    /// <summary>
+    /// A group's derivation, for a query that LEFT JOINs group_enrollment as e. Every group of step 9
+    /// and every keyed one since has its row; one without is keyless and derives nothing, so v2 is only a default.
+    /// </summary>
+    public const string DerivationSql = "coalesce(e.derivation, 2)";
+
+    /// <summary>Gives the group its group_enrollment row if it has none (a keyless group named on a device); no-op otherwise.</summary>
+    public static void EnsureRow(SqliteConnection connection, SqliteTransaction transaction, string groupId) =>
+        connection.Execute(
+            transaction,
+            "INSERT OR IGNORE INTO group_enrollment (group_id, derivation) SELECT group_id, $derivation FROM groups WHERE group_id = $group;",
+            ("$group", groupId), ("$derivation", AuthProofs.GroupDerivationV2));
+
     /// <summary>DeviceKey from a group key under its derivation version; null when the group holds no key.</summary>
     public static byte[]? Derive(byte[]? groupKey, int derivation, string deviceId) =>
         groupKey is null ? null : HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId, derivation));
@@ -36,10 +49,10 @@ public static class GroupEnrollment
     {
         using var command = connection.Command(
             transaction,
-            "SELECT g.group_key, g.derivation, g.enrollment_stopped, coalesce(g.enrollment_cap, $default), " +
+            "SELECT g.group_key, " + DerivationSql + ", coalesce(e.enrollment_stopped, 0), coalesce(e.enrollment_cap, $default), " +
             "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
-            "g.allowlist_on, EXISTS (SELECT 1 FROM group_allowlist a WHERE a.group_id = g.group_id AND a.device_id = $device) " +
-            "FROM groups g WHERE g.group_id = $group;",
+            "coalesce(e.allowlist_on, 0), EXISTS (SELECT 1 FROM group_allowlist a WHERE a.group_id = g.group_id AND a.device_id = $device) " +
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = $group;",
             ("$group", groupId), ("$device", deviceId), ("$default", defaultCap));
         using var reader = command.ExecuteReader();
         if (!reader.Read())

@@ -273,25 +273,27 @@ public static class Migrations
         """,
 
         // 9: group key derivation versions, factory allowlists and a cap on automatic enrollment per group (F3).
+        // A table beside groups, not new columns, so the step is safe to run again (tests rewind user_version past it).
         """
-        -- How members' keys come from the group key (AuthProofs.GroupDerivationMessage). Every group
-        -- enrolled before this step is v1, so the devices flashed for it keep working; new groups are v2.
-        ALTER TABLE groups ADD COLUMN derivation INTEGER NOT NULL DEFAULT 1;
-        -- The most devices that may enroll through the group key; null: the server's default.
-        ALTER TABLE groups ADD COLUMN enrollment_cap INTEGER NULL;
-        -- The operator stopped automatic enrollment: members keep working, new devices are refused.
-        ALTER TABLE groups ADD COLUMN enrollment_stopped INTEGER NOT NULL DEFAULT 0;
-        -- 1: only Device IDs in group_allowlist enroll through the group key (nobody, when it holds none).
-        ALTER TABLE groups ADD COLUMN allowlist_on INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE IF NOT EXISTS group_enrollment (
+            group_id           TEXT PRIMARY KEY REFERENCES groups (group_id),
+            derivation         INTEGER NOT NULL,       -- how members' keys come from the group key (AuthProofs.GroupDerivationMessage)
+            enrollment_cap     INTEGER NULL,           -- the most devices that may enroll through the key; null: the server's default
+            enrollment_stopped INTEGER NOT NULL DEFAULT 0,  -- members keep working, new devices are refused
+            allowlist_on       INTEGER NOT NULL DEFAULT 0   -- only Device IDs in group_allowlist enroll (nobody, when it holds none)
+        );
 
-        CREATE TABLE group_allowlist (
+        -- Every group enrolled before labelled derivation is v1, so the devices flashed for it keep working.
+        INSERT OR IGNORE INTO group_enrollment (group_id, derivation) SELECT group_id, 1 FROM groups;
+
+        CREATE TABLE IF NOT EXISTS group_allowlist (
             group_id  TEXT NOT NULL REFERENCES groups (group_id),
             device_id TEXT NOT NULL,
             PRIMARY KEY (group_id, device_id)
         );
 
         -- Counts a group's automatically enrolled devices against its cap at every new member.
-        CREATE INDEX devices_enrollment_group ON devices (enrollment_group);
+        CREATE INDEX IF NOT EXISTS devices_enrollment_group ON devices (enrollment_group);
         """,
     ];
 
