@@ -31,6 +31,8 @@ set "WIFI_PASSWORD_FILE="
 set "KEY_FILE="
 set "GENERATE_KEY=0"
 set "GROUP_KEY_FILE="
+set "DERIVATION=v2"
+set "DERIVATION_GIVEN=0"
 set "DEVICE_ID="
 set "CA_FILE="
 set "BURN_KEY=0"
@@ -64,6 +66,7 @@ if /i "%OPTION%"=="--wifi-ssid" ( set "WIFI_SSID=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--wifi-password-file" ( set "WIFI_PASSWORD_FILE=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--key-file" ( set "KEY_FILE=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--group-key-file" ( set "GROUP_KEY_FILE=!VALUE!" & goto :next )
+if /i "%OPTION%"=="--derivation" ( set "DERIVATION=!VALUE!" & set "DERIVATION_GIVEN=1" & goto :next )
 if /i "%OPTION%"=="--device-id" ( set "DEVICE_ID=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--ca-file" ( set "CA_FILE=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--key-block" ( set "KEY_BLOCK=!VALUE!" & goto :next )
@@ -179,12 +182,19 @@ if "%DRY_RUN%"=="0" del /q "%NETWORK%" 2>nul
 exit /b %RESULT%
 
 :prepare_key
+rem The message the group key signs is the one the server builds: AuthProofs.GroupDerivationMessage.
+if "%DERIVATION_GIVEN%"=="1" if "%GROUP_KEY_FILE%"=="" ( call :fail "--derivation needs --group-key-file" & exit /b 1 )
 if not "%GROUP_KEY_FILE%"=="" (
     if "%KEY_FILE%"=="" ( call :fail "--group-key-file needs --key-file (where the derived key is written)" & exit /b 1 )
     call :is_device_id || ( call :fail "--group-key-file needs --device-id: 12 to 64 upper-case hex digits" & exit /b 1 )
-    echo + derive %KEY_FILE% = HMAC-SHA256^(group key, "%DEVICE_ID%"^)
+    if /i not "%DERIVATION%"=="v1" if /i not "%DERIVATION%"=="v2" ( call :fail "--derivation must be v1 or v2" & exit /b 1 )
+    if /i "%DERIVATION%"=="v2" (
+        echo + derive %KEY_FILE% = HMAC-SHA256^(group key, "PeerGate-device-key-v2" 0x00 "%DEVICE_ID%"^) ^(derivation v2^)
+    ) else (
+        echo + derive %KEY_FILE% = HMAC-SHA256^(group key, "%DEVICE_ID%"^) ^(derivation v1^)
+    )
     if "%DRY_RUN%"=="0" (
-        powershell -NoProfile -Command "$g=[IO.File]::ReadAllBytes($env:GROUP_KEY_FILE); if($g.Length -ne 32){exit 1}; $h=New-Object Security.Cryptography.HMACSHA256(,$g); [IO.File]::WriteAllBytes($env:KEY_FILE, $h.ComputeHash([Text.Encoding]::ASCII.GetBytes($env:DEVICE_ID)))" || ( call :fail "the group key file must hold exactly 32 bytes" & exit /b 1 )
+        powershell -NoProfile -Command "$g=[IO.File]::ReadAllBytes($env:GROUP_KEY_FILE); if($g.Length -ne 32){exit 1}; $p=''; if($env:DERIVATION -eq 'v2'){$p='PeerGate-device-key-v2'+[char]0}; $h=New-Object Security.Cryptography.HMACSHA256(,$g); [IO.File]::WriteAllBytes($env:KEY_FILE, $h.ComputeHash([Text.Encoding]::ASCII.GetBytes($p+$env:DEVICE_ID)))" || ( call :fail "the group key file must hold exactly 32 bytes" & exit /b 1 )
     )
 ) else if "%GENERATE_KEY%"=="1" (
     if "%KEY_FILE%"=="" ( call :fail "--generate-key needs --key-file (where the new key is written)" & exit /b 1 )
@@ -341,6 +351,6 @@ echo   all        firmware, deploy, config, then identity when --device-id or --
 echo   help       this text
 echo.
 echo options: --port --target --dry-run --work-dir --image --config --service-url --allocation-keys
-echo          --group-id --wifi-ssid --wifi-password-file --key-file --generate-key --group-key-file
+echo          --group-id --wifi-ssid --wifi-password-file --key-file --generate-key --group-key-file --derivation
 echo          --device-id --ca-file --burn-key --key-block --confirm   (same meaning as in flash.sh help)
 exit /b 0

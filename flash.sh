@@ -34,6 +34,8 @@ wifi_password_file=""
 key_file=""
 generate_key=0
 group_key_file=""
+derivation="v2"
+derivation_given=0
 device_id=""
 ca_file=""
 burn_key=0
@@ -73,8 +75,11 @@ config
   --wifi-password-file F file holding the Wi-Fi password (kept off the command line)
   --key-file FILE        the 32-byte Device Key to upload
   --generate-key         make a random 32-byte Device Key into --key-file (enroll it on the server)
-  --group-key-file FILE  derive the Device Key from the 32-byte group key: HMAC-SHA256(group key, Device ID);
+  --group-key-file FILE  derive the Device Key from the 32-byte group key (see --derivation);
                          needs --device-id (the factory MAC or the custom ID, upper-case hex)
+  --derivation v1|v2     how the group key derives the Device Key, as the server shows for the group
+                         (peergate-op groups): v2 (default) HMAC-SHA256(group key, "PeerGate-device-key-v2" 0x00 Device ID);
+                         v1, for groups enrolled before v2, HMAC-SHA256(group key, Device ID)
   --ca-file FILE         PEM of the private CA that signed the server certificate (pinned by the device)
 
 identity
@@ -137,6 +142,7 @@ parse_args() {
             --key-file) need_value "$@"; key_file="$2"; shift 2 ;;
             --generate-key) generate_key=1; shift ;;
             --group-key-file) need_value "$@"; group_key_file="$2"; shift 2 ;;
+            --derivation) need_value "$@"; derivation="$2"; derivation_given=1; shift 2 ;;
             --device-id) need_value "$@"; device_id="$2"; shift 2 ;;
             --ca-file) need_value "$@"; ca_file="$2"; shift 2 ;;
             --burn-key) burn_key=1; shift ;;
@@ -249,16 +255,29 @@ is_device_id() {
 }
 
 prepare_key() {
+    [[ "${derivation_given}" -eq 0 || -n "${group_key_file}" ]] || fail "--derivation needs --group-key-file"
     if [[ -n "${group_key_file}" ]]; then
         [[ -n "${key_file}" ]] || fail "--group-key-file needs --key-file (where the derived key is written)"
         is_device_id "${device_id}" || fail "--group-key-file needs --device-id: 12 to 64 upper-case hex digits"
         [[ "${dry_run}" -eq 1 || -f "${group_key_file}" ]] || fail "no group key file ${group_key_file}"
-        echo "+ derive ${key_file} = HMAC-SHA256(group key, \"${device_id}\")"
+        # The message the group key signs; the server builds the same bytes (AuthProofs.GroupDerivationMessage).
+        local label
+        case "${derivation}" in
+            v2) label='PeerGate-device-key-v2\000' ;;
+            v1) label='' ;;
+            *) fail "--derivation must be v1 or v2" ;;
+        esac
+        if [[ "${derivation}" == "v2" ]]; then
+            echo "+ derive ${key_file} = HMAC-SHA256(group key, \"PeerGate-device-key-v2\" 0x00 \"${device_id}\") (derivation v2)"
+        else
+            echo "+ derive ${key_file} = HMAC-SHA256(group key, \"${device_id}\") (derivation v1)"
+        fi
         if [[ "${dry_run}" -eq 0 ]]; then
             local group_hex
             group_hex="$(xxd -p -c 256 "${group_key_file}")"
             [[ ${#group_hex} -eq 64 ]] || fail "the group key file must hold exactly 32 bytes"
-            (umask 077 && printf '%s' "${device_id}" \
+            # printf expands the label's \000 into the zero byte; the Device ID is hex digits only.
+            (umask 077 && printf "${label}%s" "${device_id}" \
                 | openssl dgst -sha256 -mac HMAC -macopt "hexkey:${group_hex}" -binary >"${key_file}")
         fi
     elif [[ "${generate_key}" -eq 1 ]]; then

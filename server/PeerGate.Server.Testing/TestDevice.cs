@@ -30,9 +30,9 @@ public sealed class TestDevice
     /// <summary>A random canonical 12-digit Device ID (like a factory MAC).</summary>
     public static string NewDeviceId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(6));
 
-    /// <summary>The key a factory derives for <paramref name="deviceId"/> from a group key (F3).</summary>
-    public static byte[] DeriveKey(byte[] groupKey, string deviceId) =>
-        HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
+    /// <summary>The key a factory derives for <paramref name="deviceId"/> from a group key (F3); new groups use v2.</summary>
+    public static byte[] DeriveKey(byte[] groupKey, string deviceId, int derivation = AuthProofs.GroupDerivationV2) =>
+        HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId, derivation));
 
     /// <summary>The proof this device answers <paramref name="challenge"/> with.</summary>
     public string Prove(ChallengeResponse challenge) =>

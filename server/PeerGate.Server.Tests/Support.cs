@@ -47,7 +47,7 @@ internal static class Db
     /// <summary>Row counts of every table that a refusal must leave alone.</summary>
     public static string Snapshot(TestServer server) => string.Join(
         ",",
-        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries", "permits", "permit_policies", "triggers", "sessions", "device_names", "terminal_owners" }
+        new[] { "devices", "groups", "group_members", "certificates", "registrations", "registration_groups", "service_entry", "allocation_entries", "permits", "permit_policies", "triggers", "sessions", "device_names", "terminal_owners", "group_allowlist" }
             .Select(table => table + "=" + Count(server, $"SELECT count(*) FROM {table}")));
 }
 

@@ -147,6 +147,12 @@ public static class PeerGateServer
 
         options.CertificateClockSkew = TimeSpan.FromSeconds(section.GetValue("CertificateClockSkewSeconds", options.CertificateClockSkew.TotalSeconds));
         options.TrustedIssuerRevocationMaxAge = TimeSpan.FromSeconds(section.GetValue("TrustedIssuerRevocationMaxAgeSeconds", options.TrustedIssuerRevocationMaxAge.TotalSeconds));
+        options.GroupEnrollmentCap = section.GetValue("GroupEnrollmentCap", options.GroupEnrollmentCap);
+        if (options.GroupEnrollmentCap < 0 || options.GroupEnrollmentCap > GroupEnrollment.MaxCap)
+        {
+            throw new InvalidOperationException($"PeerGate:GroupEnrollmentCap must be between 0 and {GroupEnrollment.MaxCap}.");
+        }
+
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -185,6 +185,13 @@ public sealed class ServerOptions
     /// Configuration: PeerGate:TrustedIssuerRevocationMaxAgeSeconds.
     /// </summary>
     public TimeSpan TrustedIssuerRevocationMaxAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The most devices that may enroll automatically through one group key, unless the operator sets
+    /// the group's own cap: a leaked group key then enrolls at most this many devices. Devices already
+    /// enrolled are never refused by it. Configuration: PeerGate:GroupEnrollmentCap.
+    /// </summary>
+    public long GroupEnrollmentCap { get; set; } = 10000;
 }
 
 /// <summary>

@@ -77,10 +77,27 @@ public sealed class WireVectorTests
 
         var message = AuthProofs.Message(Hex.Decode(Hexed("nonce")), deviceId);
         var proof = HMACSHA256.HashData(Hex.Decode(Hexed("deviceKey")), message);
-        var derived = HMACSHA256.HashData(Hex.Decode(Hexed("groupKey")), AuthProofs.GroupDerivationMessage(deviceId));
+        var derived = HMACSHA256.HashData(Hex.Decode(Hexed("groupKey")), AuthProofs.GroupDerivationMessage(deviceId, AuthProofs.GroupDerivationV1));
 
         Assert.AreEqual(Hexed("proof"), Hex.Encode(proof, 0, proof.Length));
         Assert.AreEqual(Hexed("groupDerivedDeviceKey"), Hex.Encode(derived, 0, derived.Length));
+    }
+
+    [TestMethod]
+    public void LabelledGroupDerivationMatchesTheVector()
+    {
+        using var vector = JsonDocument.Parse(File.ReadAllText(Path.Combine(VectorDir, "auth-proof.json")));
+        string Hexed(string name) => vector.RootElement.GetProperty(name).GetString()!;
+        var deviceId = Hexed("deviceId");
+
+        var message = AuthProofs.GroupDerivationMessage(deviceId, AuthProofs.GroupDerivationV2);
+        var derived = HMACSHA256.HashData(Hex.Decode(Hexed("groupKey")), message);
+
+        // The label, one zero byte, then the Device ID: nothing else, so every maker's tool can build it.
+        CollectionAssert.AreEqual(System.Text.Encoding.ASCII.GetBytes("PeerGate-device-key-v2\0" + deviceId), message);
+        Assert.AreEqual(Hexed("groupDerivedDeviceKeyV2"), Hex.Encode(derived, 0, derived.Length));
+        Assert.AreNotEqual(Hexed("groupDerivedDeviceKey"), Hexed("groupDerivedDeviceKeyV2"));
+        Assert.ThrowsExactly<ArgumentException>(() => AuthProofs.GroupDerivationMessage(deviceId, 3));
     }
 
     [TestMethod]

@@ -130,5 +130,13 @@ namespace PeerGate.Protocol
         /// of its issuer); nothing was read or changed. A misbehaving or impersonated issuer, never a device fault.
         /// </summary>
         public const string TerminalIssuerMismatch = "terminal_issuer_mismatch";
+
+        // Group enrollment: factory allowlists (F3).
+
+        /// <summary>
+        /// 409: adding these Device IDs would take the group's allowlist past its maximum
+        /// (10000 entries); nothing was added. Remove entries, or split the factory's batches into groups.
+        /// </summary>
+        public const string AllowlistFull = "allowlist_full";
     }
 }

@@ -54,13 +54,25 @@ public sealed class CliTests
     }
 
     [TestMethod]
-    public void DeriveKeyIsTheGroupHmacOfTheDeviceId()
+    [DataRow(null, "groupDerivedDeviceKeyV2", DisplayName = "default: v2")]
+    [DataRow("v2", "groupDerivedDeviceKeyV2", DisplayName = "v2")]
+    [DataRow("v1", "groupDerivedDeviceKey", DisplayName = "v1")]
+    public void DeriveKeyMatchesTheGroupDerivationVector(string? derivation, string expected)
     {
-        var derived = Run("derive-key", "--group-key", KeyHex, "--device-id", "a1b2c3d4e5f6");
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "PeerGate.slnx")))
+        {
+            root = root.Parent;
+        }
 
-        var expected = Convert.ToHexString(HMACSHA256.HashData(Convert.FromHexString(KeyHex), AuthProofs.GroupDerivationMessage("A1B2C3D4E5F6")));
-        Assert.AreEqual(Cli.Ok, derived.Code);
-        Assert.AreEqual(expected, derived.Output.Trim());
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root!.FullName, "shared-protocol", "vectors", "auth-proof.json")));
+        var vector = document.RootElement;
+        string[] chosen = derivation is null ? [] : ["--derivation", derivation];
+
+        var derived = Run(["derive-key", "--group-key", vector.GetProperty("groupKey").GetString()!, "--device-id", vector.GetProperty("deviceId").GetString()!.ToLowerInvariant(), .. chosen]);
+
+        Assert.AreEqual(Cli.Ok, derived.Code, derived.Error);
+        Assert.AreEqual(vector.GetProperty(expected).GetString(), derived.Output.Trim());
     }
 
     [TestMethod]
@@ -72,6 +84,7 @@ public sealed class CliTests
     [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6" }, DisplayName = "no key source")]
     [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--key", "00", "--generate-key" }, DisplayName = "two key sources")]
     [DataRow(new[] { "derive-key", "--group-key", "zz", "--device-id", "A1B2C3D4E5F6" }, DisplayName = "key not hex")]
+    [DataRow(new[] { "derive-key", "--group-key", KeyHex, "--device-id", "A1B2C3D4E5F6", "--derivation", "v3" }, DisplayName = "unknown derivation")]
     public void WrongUseExitsWithTwoAndShowsUsage(string[] args)
     {
         var result = Run(args);

@@ -22,7 +22,7 @@ public sealed class HostSigner : IDeviceSigner
 
     public byte[] Sign(byte[] message) => HMACSHA256.HashData(_key, message);
 
-    /// <summary>F3 group enrollment: DeviceKey = HMAC-SHA256(groupKey, ASCII(DeviceId)).</summary>
-    public static byte[] DeriveGroupMemberKey(byte[] groupKey, string deviceId) =>
-        HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
+    /// <summary>F3 group enrollment: DeviceKey = HMAC-SHA256(groupKey, the derivation message of <paramref name="derivation"/>).</summary>
+    public static byte[] DeriveGroupMemberKey(byte[] groupKey, string deviceId, int derivation) =>
+        HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId, derivation));
 }

@@ -15,7 +15,7 @@ public static class Cli
     public const string UsageText = """
         usage:
           virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
-          virtual-device derive-key --group-key HEX --device-id HEX
+          virtual-device derive-key --group-key HEX --device-id HEX [--derivation v1|v2]
           virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
           virtual-device info --image PATH
           virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
@@ -54,7 +54,7 @@ public static class Cli
             return args[0] switch
             {
                 "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
-                "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id"], []), output),
+                "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id", "--derivation"], []), output),
                 "run" => RunDevice(CommandLine.Parse(options, DeviceOptions.ValueOptions, ["--once", "--force-busy"]), output, error, stop),
                 "permit" => PermitCommand.Run(options, output, error),
                 "connect" => ConnectCommand.Run(options, output, error),
@@ -122,7 +122,15 @@ public static class Cli
             throw new UsageException("--device-id must be 12 to 64 hex digits (an even count)");
         }
 
-        output.WriteLine(Convert.ToHexString(HostSigner.DeriveGroupMemberKey(groupKey, deviceId)));
+        // v2 unless the server shows the group as v1 (groups enrolled before labelled derivation).
+        var derivation = (line.Optional("--derivation") ?? "v2") switch
+        {
+            "v2" => AuthProofs.GroupDerivationV2,
+            "v1" => AuthProofs.GroupDerivationV1,
+            _ => throw new UsageException("--derivation must be v1 or v2"),
+        };
+
+        output.WriteLine(Convert.ToHexString(HostSigner.DeriveGroupMemberKey(groupKey, deviceId, derivation)));
         return Ok;
     }
 

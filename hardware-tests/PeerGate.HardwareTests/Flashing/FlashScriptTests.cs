@@ -133,7 +133,10 @@ public sealed class FlashScriptTests
     }
 
     [TestMethod]
-    public void ConfigDerivesTheGroupKeyLikeTheServer()
+    [DataRow(null, "groupDerivedDeviceKeyV2", DisplayName = "default: v2")]
+    [DataRow("v2", "groupDerivedDeviceKeyV2", DisplayName = "v2")]
+    [DataRow("v1", "groupDerivedDeviceKey", DisplayName = "v1, for groups enrolled before v2")]
+    public void ConfigDerivesTheGroupKeyLikeTheServer(string? derivation, string expected)
     {
         RequireTool("openssl");
         RequireTool("xxd");
@@ -143,18 +146,44 @@ public sealed class FlashScriptTests
         File.WriteAllBytes(groupKey, Convert.FromHexString(root.GetProperty("groupKey").GetString()!));
         string key = Path.Combine(_dir, "device.key");
         string work = Path.Combine(_dir, "work");
+        string[] chosen = derivation is null ? [] : ["--derivation", derivation];
 
         Result result = Flash(
-            "config", "--port", Port, "--service-url", "http://10.0.0.2:5080", "--allocation-keys", "acme",
-            "--group-id", "factory-1", "--group-key-file", groupKey, "--device-id", root.GetProperty("deviceId").GetString()!,
-            "--key-file", key, "--work-dir", work);
+            [
+                "config", "--port", Port, "--service-url", "http://10.0.0.2:5080", "--allocation-keys", "acme",
+                "--group-id", "factory-1", "--group-key-file", groupKey, "--device-id", root.GetProperty("deviceId").GetString()!,
+                "--key-file", key, "--work-dir", work, .. chosen,
+            ]);
 
         Assert.AreEqual(0, result.ExitCode, result.Output);
-        Assert.AreEqual(root.GetProperty("groupDerivedDeviceKey").GetString(), Convert.ToHexString(File.ReadAllBytes(key)));
+        Assert.AreEqual(root.GetProperty(expected).GetString(), Convert.ToHexString(File.ReadAllBytes(key)));
+        Assert.Contains($"(derivation {derivation ?? "v2"})", result.Output);
         string files = File.ReadAllText(Path.Combine(work, "files.json"));
         Assert.Contains("\"DestinationFilePath\":\"I:\\\\peergate.key\"", files);
         Assert.Contains("GroupId=factory-1", File.ReadAllText(Path.Combine(work, "peergate.conf")));
         CollectionAssert.AreEqual(new[] { $"nanoff --filedeployment {work}/files.json" }, ToolCalls());
+    }
+
+    [TestMethod]
+    [DataRow("v3", true, "--derivation must be v1 or v2", DisplayName = "unknown derivation")]
+    [DataRow("v1", false, "--derivation needs --group-key-file", DisplayName = "derivation without a group key")]
+    public void WrongDerivationWritesNoKey(string derivation, bool withGroupKey, string message)
+    {
+        string groupKey = Path.Combine(_dir, "group.key");
+        File.WriteAllBytes(groupKey, new byte[32]);
+        string key = Path.Combine(_dir, "device.key");
+        string[] source = withGroupKey ? ["--group-key-file", groupKey, "--device-id", "24A160C3D4E5"] : ["--generate-key"];
+
+        Result result = Flash(
+            [
+                "config", "--port", Port, "--service-url", "http://10.0.0.2:5080", "--allocation-keys", "acme",
+                "--key-file", key, "--work-dir", Path.Combine(_dir, "work"), "--derivation", derivation, .. source,
+            ]);
+
+        Assert.AreNotEqual(0, result.ExitCode, result.Output);
+        Assert.Contains(message, result.Output);
+        Assert.IsFalse(File.Exists(key), "no key was written");
+        Assert.IsFalse(File.Exists(_toolLog), "a tool was run");
     }
 
     private string[] ToolCalls() => File.Exists(_toolLog) ? File.ReadAllLines(_toolLog) : [];

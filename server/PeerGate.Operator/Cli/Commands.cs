@@ -13,7 +13,20 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           enroll device <DeviceId> [--key HEX] [--group G]... [--name NAME]
                                                                 enroll a device (key generated when omitted, shown once),
                                                                 binding its device name at once
-          enroll group <GroupId> [--key HEX]                    enroll a group whose key derives member keys
+          enroll group <GroupId> [--key HEX] [--derivation v1|v2]
+                                                                enroll a group whose key derives member keys (v2; v1 only
+                                                                for a --key whose devices were flashed with v1)
+          groups                                                groups: derivation, state, enrolled/cap, enrollment, allowlist
+          group show <GroupId>                                  one group, the same columns
+          group cap <GroupId> <N|default>                       the most devices that may enroll through the group key
+          group stop-enrollment <GroupId>                       refuse new devices through the group at once; members keep working
+          group start-enrollment <GroupId>                      let new devices enroll through the group again (within its cap)
+          group allow <GroupId> <DeviceId>...                   put Device IDs on the group's factory allowlist and turn it on:
+                                                                only listed devices enroll through the group key
+          group disallow <GroupId> <DeviceId>...                take Device IDs off the allowlist (it stays on, even empty)
+          group allowlist <GroupId>                             the group's allowlist
+          group allow-any <GroupId>                             clear the allowlist and turn it off: any device holding a key
+                                                                derived from the group key may enroll (within its cap)
           disable device <DeviceId>                             refuse it on every route at once, until enabled
           enable device <DeviceId>
           disable group <GroupId>                               refuse every member on every route, until enabled
@@ -60,6 +73,14 @@ public sealed class Commands(AdminClient admin, TextWriter output)
             case "alloc entry": await AllocationEntryAsync(args); break;
             case "alloc service-entry": await ServiceEntryAsync(args); break;
             case "alloc list": await ListAllocationAsync(args); break;
+            case "group show": await ShowGroupAsync(args); break;
+            case "group cap": await SetGroupCapAsync(args); break;
+            case "group stop-enrollment": await ShowGroupAsync(args, admin.StopGroupEnrollmentAsync, "automatic enrollment stopped; members keep working"); break;
+            case "group start-enrollment": await ShowGroupAsync(args, admin.StartGroupEnrollmentAsync, "automatic enrollment started"); break;
+            case "group allow": await ChangeAllowlistAsync(args, admin.AllowInGroupAsync); break;
+            case "group disallow": await ChangeAllowlistAsync(args, admin.DisallowInGroupAsync); break;
+            case "group allowlist": await ShowAllowlistAsync(args, admin.GetGroupAllowlistAsync); break;
+            case "group allow-any": await ShowAllowlistAsync(args, admin.RemoveGroupAllowlistAsync); break;
             case "names bind": await BindNameAsync(args, rebind: false); break;
             case "names rebind": await BindNameAsync(args, rebind: true); break;
             case "names reserve": await ReserveNameAsync(args); break;
@@ -74,6 +95,12 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 if (args.Words.Count == 1 && args.Words[0] == "issuer-key")
                 {
                     await ShowIssuerKeyAsync(args);
+                    break;
+                }
+
+                if (args.Words.Count == 1 && args.Words[0] == "groups")
+                {
+                    await ListGroupsAsync(args);
                     break;
                 }
 
@@ -146,15 +173,111 @@ public sealed class Commands(AdminClient admin, TextWriter output)
     {
         var groupId = args.Word(2, "group ID");
         var key = args.Optional("key");
+        int? derivation = args.Optional("derivation") is { } version ? ParseDerivation(version) : null;
         args.EnsureAllUsed(3);
 
-        var enrolled = await admin.EnrollGroupAsync(groupId, key);
-        output.WriteLine($"enrolled group {enrolled.GroupId}");
+        var enrolled = await admin.EnrollGroupAsync(groupId, key, derivation);
+        output.WriteLine($"enrolled group {enrolled.GroupId}, key derivation {Derivation(enrolled.Derivation)}: flash its devices with --derivation {Derivation(enrolled.Derivation)}");
         if (key is null)
         {
             output.WriteLine($"group key (shown once, keep it in the factory): {enrolled.KeyHex}");
         }
     }
+
+    private async Task ListGroupsAsync(Arguments args)
+    {
+        args.EnsureAllUsed(1);
+        WriteGroups(await admin.ListGroupsAsync());
+    }
+
+    private async Task ShowGroupAsync(Arguments args)
+    {
+        var groupId = args.Word(2, "group ID");
+        args.EnsureAllUsed(3);
+        WriteGroups([await admin.GetGroupAsync(groupId)]);
+    }
+
+    private async Task ShowGroupAsync(Arguments args, Func<string, CancellationToken, Task<GroupSummary>> action, string done)
+    {
+        var groupId = args.Word(2, "group ID");
+        args.EnsureAllUsed(3);
+        var group = await action(groupId, CancellationToken.None);
+        output.WriteLine($"group {group.GroupId}: {done}");
+        WriteGroups([group]);
+    }
+
+    private async Task SetGroupCapAsync(Arguments args)
+    {
+        var groupId = args.Word(2, "group ID");
+        var given = args.Word(3, "cap (a number, or 'default')");
+        args.EnsureAllUsed(4);
+        long? cap = given == "default" ? null : ParseLong("cap", given);
+        var group = await admin.SetGroupEnrollmentCapAsync(groupId, cap);
+        output.WriteLine($"group {group.GroupId}: at most {group.EnrollmentCap.ToString(CultureInfo.InvariantCulture)} devices enroll automatically{(group.CapIsDefault ? " (the server's default)" : string.Empty)}; {Number(group.Enrolled)} have");
+        WriteGroups([group]);
+    }
+
+    private async Task ChangeAllowlistAsync(Arguments args, Func<string, string[], CancellationToken, Task<GroupAllowlist>> action)
+    {
+        var groupId = args.Word(2, "group ID");
+        var deviceIds = args.Words.Skip(3).Select(id => id.ToUpperInvariant()).ToArray();
+        if (deviceIds.Length == 0)
+        {
+            throw new UsageException("missing Device ID");
+        }
+
+        args.EnsureAllUsed(args.Words.Count);
+
+        // A request body holds a few hundred Device IDs; a factory's list goes in as many as it takes.
+        GroupAllowlist? list = null;
+        foreach (var batch in deviceIds.Chunk(500))
+        {
+            list = await action(groupId, batch, CancellationToken.None);
+        }
+
+        output.WriteLine($"group {groupId}: allowlist on, {Number(list!.DeviceIds.Length)} Device ID(s); only they enroll through the group key");
+    }
+
+    private async Task ShowAllowlistAsync(Arguments args, Func<string, CancellationToken, Task<GroupAllowlist>> action)
+    {
+        var groupId = args.Word(2, "group ID");
+        args.EnsureAllUsed(3);
+        var list = await action(groupId, CancellationToken.None);
+        if (!list.On)
+        {
+            output.WriteLine($"group {groupId}: no allowlist; any device holding a key derived from the group key may enroll (within its cap)");
+            return;
+        }
+
+        output.WriteLine($"group {groupId}: allowlist on, {Number(list.DeviceIds.Length)} Device ID(s){(list.DeviceIds.Length == 0 ? "; nobody enrolls through the group key" : string.Empty)}");
+        foreach (var deviceId in list.DeviceIds)
+        {
+            output.WriteLine(deviceId);
+        }
+    }
+
+    private void WriteGroups(GroupSummary[] groups) => Table.Write(
+        output,
+        ["GROUP", "KEY", "STATE", "MEMBERS", "ENROLLED/CAP", "ENROLLMENT", "ALLOWLIST"],
+        groups.Select(g => new[]
+        {
+            g.GroupId,
+            g.HasKey ? Derivation(g.Derivation) : "none",
+            g.Revoked ? "revoked" : g.Disabled ? "disabled" : "enabled",
+            Number(g.Members),
+            Number(g.Enrolled) + "/" + g.EnrollmentCap.ToString(CultureInfo.InvariantCulture) + (g.CapIsDefault ? " (default)" : string.Empty),
+            g.EnrollmentStopped ? "stopped" : g.Enrolled >= g.EnrollmentCap ? "at cap" : "open",
+            g.AllowlistOn ? Number(g.AllowlistEntries) + " listed" : "off",
+        }));
+
+    private static int ParseDerivation(string value) => value switch
+    {
+        "v1" => AuthProofs.GroupDerivationV1,
+        "v2" => AuthProofs.GroupDerivationV2,
+        _ => throw new UsageException("--derivation must be v1 or v2"),
+    };
+
+    private static string Derivation(int version) => "v" + Number(version);
 
     private Task OnDeviceAsync(Arguments args, Func<string, CancellationToken, Task> action, string done) =>
         OnNamedAsync(args, "Device ID", action, done + " device");

@@ -198,7 +198,8 @@ public sealed class NumericRangeTests
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             var propertyType = property.PropertyType;
-            if (propertyType == typeof(int) || propertyType == typeof(long))
+            // A nullable number is a number too when it is given.
+            if (propertyType == typeof(int) || propertyType == typeof(long) || propertyType == typeof(int?) || propertyType == typeof(long?))
             {
                 yield return prefix + property.Name;
             }

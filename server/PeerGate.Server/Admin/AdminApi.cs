@@ -30,6 +30,15 @@ public static class AdminApi
         admin.MapPost("/groups/{groupId}/disable", DisableGroup);
         admin.MapPost("/groups/{groupId}/enable", EnableGroup);
         admin.MapPost("/groups/{groupId}/revoke", RevokeGroup);
+        admin.MapGet("/groups", ListGroups);
+        admin.MapGet("/groups/{groupId}", GetGroup);
+        admin.MapPut("/groups/{groupId}/enrollment-cap", SetGroupEnrollmentCap).Accepts<GroupEnrollmentCapRequest>(RequestBody.JsonType);
+        admin.MapPost("/groups/{groupId}/enrollment/stop", StopGroupEnrollment);
+        admin.MapPost("/groups/{groupId}/enrollment/start", StartGroupEnrollment);
+        admin.MapGet("/groups/{groupId}/allowlist", GetGroupAllowlist);
+        admin.MapPost("/groups/{groupId}/allowlist", AllowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType);
+        admin.MapPost("/groups/{groupId}/allowlist/remove", DisallowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType);
+        admin.MapDelete("/groups/{groupId}/allowlist", RemoveGroupAllowlist);
         admin.MapPost("/certificates/{serial}/revoke", RevokeCertificate);
         admin.MapGet("/allocation", GetAllocationTable);
         admin.MapPut("/allocation/service-entry", SetServiceEntry).Accepts<AllocationHop>(RequestBody.JsonType);
@@ -73,7 +82,55 @@ public static class AdminApi
         var request = await RequestBody.ReadAsync<EnrollGroupRequest>(context);
         Fields.RequireName(request.GroupId, nameof(EnrollGroupRequest.GroupId));
         var key = request.KeyHex is null ? null : Fields.RequireHexKey(request.KeyHex, nameof(EnrollGroupRequest.KeyHex));
-        return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key));
+
+        // A generated key has no devices flashed with v1 yet: it is v2, whatever was asked.
+        if (key is null && request.Derivation == AuthProofs.GroupDerivationV1)
+        {
+            throw Fields.Invalid(nameof(EnrollGroupRequest.Derivation), "can be 1 only with a KeyHex whose devices were flashed with v1");
+        }
+
+        return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key, request.Derivation ?? AuthProofs.GroupDerivationV2));
+    }
+
+    private static Ok<GroupSummary[]> ListGroups(AdminStore store) => TypedResults.Ok(store.ListGroups());
+
+    private static Ok<GroupSummary> GetGroup(string groupId, AdminStore store) => TypedResults.Ok(store.GetGroup(groupId));
+
+    private static async Task<Ok<GroupSummary>> SetGroupEnrollmentCap(string groupId, HttpContext context, AdminStore store)
+    {
+        var request = await RequestBody.ReadAsync<GroupEnrollmentCapRequest>(context);
+        return TypedResults.Ok(store.SetGroupEnrollmentCap(groupId, request.Cap));
+    }
+
+    private static Ok<GroupSummary> StopGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(store.SetGroupEnrollmentStopped(groupId, stopped: true));
+
+    private static Ok<GroupSummary> StartGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(store.SetGroupEnrollmentStopped(groupId, stopped: false));
+
+    private static Ok<GroupAllowlist> GetGroupAllowlist(string groupId, AdminStore store) => TypedResults.Ok(store.GetGroupAllowlist(groupId));
+
+    private static async Task<Ok<GroupAllowlist>> AllowInGroup(string groupId, HttpContext context, AdminStore store) =>
+        TypedResults.Ok(store.AllowInGroup(groupId, await ReadAllowlistDeviceIdsAsync(context)));
+
+    private static async Task<Ok<GroupAllowlist>> DisallowInGroup(string groupId, HttpContext context, AdminStore store) =>
+        TypedResults.Ok(store.DisallowInGroup(groupId, await ReadAllowlistDeviceIdsAsync(context)));
+
+    private static Ok<GroupAllowlist> RemoveGroupAllowlist(string groupId, AdminStore store) => TypedResults.Ok(store.RemoveGroupAllowlist(groupId));
+
+    /// <summary>At least one Device ID, each canonical; one bad ID refuses them all.</summary>
+    private static async Task<string[]> ReadAllowlistDeviceIdsAsync(HttpContext context)
+    {
+        var request = await RequestBody.ReadAsync<GroupAllowlistRequest>(context);
+        if (request.DeviceIds.Length == 0)
+        {
+            throw Fields.Invalid(nameof(GroupAllowlistRequest.DeviceIds), "must name at least one Device ID");
+        }
+
+        foreach (var deviceId in request.DeviceIds)
+        {
+            Fields.RequireDeviceId(deviceId, nameof(GroupAllowlistRequest.DeviceIds));
+        }
+
+        return request.DeviceIds.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>

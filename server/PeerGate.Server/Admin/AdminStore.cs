@@ -11,7 +11,7 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Admin;
 
 /// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
-public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, TimeProvider time)
+public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ServerOptions options, TimeProvider time)
 {
     /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
     public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
@@ -50,7 +50,11 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         return new EnrolledDevice(deviceId, Convert.ToHexString(key), groups);
     }
 
-    public EnrolledGroup EnrollGroup(string groupId, byte[]? key)
+    /// <summary>
+    /// Enrolls a group key, under <paramref name="derivation"/> (v2 for every new key; v1 only for a key
+    /// whose devices were flashed with v1). A group's derivation never changes once it holds a key.
+    /// </summary>
+    public EnrolledGroup EnrollGroup(string groupId, byte[]? key, int derivation = AuthProofs.GroupDerivationV2)
     {
         key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -61,12 +65,153 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
                 "INSERT INTO groups (group_id, group_key, created_at) VALUES ($group, $key, $now) " +
                 "ON CONFLICT (group_id) DO UPDATE SET group_key = excluded.group_key WHERE groups.group_key IS NULL;",
                 ("$group", groupId), ("$key", key), ("$now", now));
-            return written == 1
-                ? 0
-                : throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
+            if (written != 1)
+            {
+                throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
+            }
+
+            // The key is new here, so is its derivation (a keyless group may have a row already).
+            return connection.Execute(
+                transaction,
+                "INSERT INTO group_enrollment (group_id, derivation) VALUES ($group, $derivation) ON CONFLICT (group_id) DO UPDATE SET derivation = excluded.derivation;",
+                ("$group", groupId), ("$derivation", derivation));
         });
 
-        return new EnrolledGroup(groupId, Convert.ToHexString(key));
+        return new EnrolledGroup(groupId, Convert.ToHexString(key), derivation);
+    }
+
+    /// <summary>Every group, by ID: derivation, standing, members and enrolled count against the cap, allowlist.</summary>
+    public GroupSummary[] ListGroups() => database.Read(connection => ReadGroups(connection, null, null));
+
+    /// <summary>One group, or not_found.</summary>
+    public GroupSummary GetGroup(string groupId) =>
+        database.Read(connection => ReadGroups(connection, null, groupId)).SingleOrDefault()
+        ?? throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
+
+    /// <summary>Sets the group's own cap on automatic enrollment (null: the server's default). A cap at or below the enrolled count stops new devices; members keep working.</summary>
+    public GroupSummary SetGroupEnrollmentCap(string groupId, long? cap) => database.Write((connection, transaction) =>
+    {
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_cap = $cap WHERE group_id = $group;", ("$cap", cap), ("$group", groupId));
+        return ReadGroups(connection, transaction, groupId).Single();
+    });
+
+    /// <summary>Stops (or restarts) automatic enrollment through the group: unlike disabling, its members keep working.</summary>
+    public GroupSummary SetGroupEnrollmentStopped(string groupId, bool stopped) => database.Write((connection, transaction) =>
+    {
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_stopped = $stopped WHERE group_id = $group;", ("$stopped", stopped ? 1 : 0), ("$group", groupId));
+        return ReadGroups(connection, transaction, groupId).Single();
+    });
+
+    public GroupAllowlist GetGroupAllowlist(string groupId) => database.Read(connection => ReadAllowlist(connection, null, groupId));
+
+    /// <summary>
+    /// Adds Device IDs to the group's allowlist and turns it on, all or nothing: past
+    /// <see cref="GroupEnrollment.MaxAllowlistEntries"/> nothing is added. Devices enrolled already are not affected.
+    /// </summary>
+    public GroupAllowlist AllowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
+    {
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 1 WHERE group_id = $group;", ("$group", groupId));
+        foreach (var deviceId in deviceIds)
+        {
+            connection.Execute(transaction, "INSERT OR IGNORE INTO group_allowlist (group_id, device_id) VALUES ($group, $device);", ("$group", groupId), ("$device", deviceId));
+        }
+
+        var count = Convert.ToInt64(connection.Scalar(transaction, "SELECT count(*) FROM group_allowlist WHERE group_id = $group;", ("$group", groupId)), System.Globalization.CultureInfo.InvariantCulture);
+        if (count > GroupEnrollment.MaxAllowlistEntries)
+        {
+            // Thrown inside the write: the transaction rolls back, so nothing was added.
+            throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AllowlistFull, $"A group's allowlist holds at most {GroupEnrollment.MaxAllowlistEntries} Device IDs; nothing was added.");
+        }
+
+        return ReadAllowlist(connection, transaction, groupId);
+    });
+
+    /// <summary>Removes Device IDs from the allowlist; it stays on, so an emptied list lets nobody enroll.</summary>
+    public GroupAllowlist DisallowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
+    {
+        RequireGroup(connection, transaction, groupId);
+        foreach (var deviceId in deviceIds)
+        {
+            connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group AND device_id = $device;", ("$group", groupId), ("$device", deviceId));
+        }
+
+        return ReadAllowlist(connection, transaction, groupId);
+    });
+
+    /// <summary>Clears the allowlist and turns it off: any Device ID with a key derived from the group may enroll (within the cap).</summary>
+    public GroupAllowlist RemoveGroupAllowlist(string groupId) => database.Write((connection, transaction) =>
+    {
+        RequireGroup(connection, transaction, groupId);
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 0 WHERE group_id = $group;", ("$group", groupId));
+        connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group;", ("$group", groupId));
+        return ReadAllowlist(connection, transaction, groupId);
+    });
+
+    /// <summary>not_found unless the group exists; then it has its group_enrollment row to change.</summary>
+    private static void RequireGroup(SqliteConnection connection, SqliteTransaction transaction, string groupId)
+    {
+        if (connection.Scalar(transaction, "SELECT 1 FROM groups WHERE group_id = $group;", ("$group", groupId)) is null)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
+        }
+
+        GroupEnrollment.EnsureRow(connection, transaction, groupId);
+    }
+
+    private GroupSummary[] ReadGroups(SqliteConnection connection, SqliteTransaction? transaction, string? groupId)
+    {
+        using var command = connection.Command(
+            transaction,
+            "SELECT g.group_id, g.group_key IS NOT NULL, " + GroupEnrollment.DerivationSql + ", g.disabled, g.revoked, " +
+            "(SELECT count(*) FROM group_members m WHERE m.group_id = g.group_id), " +
+            "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
+            "e.enrollment_cap, coalesce(e.enrollment_stopped, 0), coalesce(e.allowlist_on, 0), " +
+            "(SELECT count(*) FROM group_allowlist a WHERE a.group_id = g.group_id), g.created_at " +
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE $group IS NULL OR g.group_id = $group ORDER BY g.group_id;",
+            ("$group", groupId));
+        using var reader = command.ExecuteReader();
+        var groups = new List<GroupSummary>();
+        while (reader.Read())
+        {
+            var ownCap = reader.IsDBNull(7) ? (long?)null : reader.GetInt64(7);
+            groups.Add(new GroupSummary(
+                reader.GetString(0),
+                reader.GetInt64(1) != 0,
+                (int)reader.GetInt64(2),
+                reader.GetInt64(3) != 0,
+                reader.GetInt64(4) != 0,
+                (int)reader.GetInt64(5),
+                (int)reader.GetInt64(6),
+                ownCap ?? options.GroupEnrollmentCap,
+                ownCap is null,
+                reader.GetInt64(8) != 0,
+                reader.GetInt64(9) != 0,
+                (int)reader.GetInt64(10),
+                reader.GetInt64(11)));
+        }
+
+        return [.. groups];
+    }
+
+    private static GroupAllowlist ReadAllowlist(SqliteConnection connection, SqliteTransaction? transaction, string groupId)
+    {
+        if (connection.Scalar(transaction, "SELECT coalesce(e.allowlist_on, 0) FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = $group;", ("$group", groupId)) is not long on)
+        {
+            throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
+        }
+
+        using var command = connection.Command(transaction, "SELECT device_id FROM group_allowlist WHERE group_id = $group ORDER BY device_id;", ("$group", groupId));
+        using var reader = command.ExecuteReader();
+        var deviceIds = new List<string>();
+        while (reader.Read())
+        {
+            deviceIds.Add(reader.GetString(0));
+        }
+
+        return new GroupAllowlist(groupId, on != 0, [.. deviceIds]);
     }
 
     /// <summary>

@@ -50,7 +50,9 @@ public static class NumericFields
 
         // The operator's bodies, held to the same ranges where they meet the devices' numbers.
         [typeof(EnrollDeviceRequest)] = [],
-        [typeof(EnrollGroupRequest)] = [],
+        [typeof(EnrollGroupRequest)] = [Of<EnrollGroupRequest>(nameof(EnrollGroupRequest.Derivation), r => r.Derivation ?? AuthProofs.GroupDerivationV2, AuthProofs.GroupDerivationV1, AuthProofs.GroupDerivationV2)],
+        [typeof(GroupAllowlistRequest)] = [],
+        [typeof(GroupEnrollmentCapRequest)] = [Of<GroupEnrollmentCapRequest>(nameof(GroupEnrollmentCapRequest.Cap), r => r.Cap ?? 0, 0, Identity.GroupEnrollment.MaxCap)],
         [typeof(NameBindingRequest)] = [],
         [typeof(AllocationHop)] = [Of<AllocationHop>(nameof(AllocationHop.Level), r => r.Level, 0, FieldRanges.MaxAllocationLevel)],
         [typeof(SessionPolicyRequest)] =

@@ -37,6 +37,8 @@ public static class RequestBody
         [typeof(SessionPolicyRequest)] = [nameof(SessionPolicyRequest.MaxSeconds), nameof(SessionPolicyRequest.MaxBytes)],
         [typeof(AllocationEntry)] = [nameof(AllocationEntry.Level), nameof(AllocationEntry.Key), nameof(AllocationEntry.Role), nameof(AllocationEntry.Url)],
         [typeof(NameBindingRequest)] = [nameof(NameBindingRequest.Name)],
+        [typeof(GroupAllowlistRequest)] = [nameof(GroupAllowlistRequest.DeviceIds)],
+        [typeof(GroupEnrollmentCapRequest)] = [],
     };
 
     /// <summary>Reads a <typeparamref name="T"/> or throws the <see cref="ApiProblemException"/> that says why not.</summary>

@@ -14,6 +14,8 @@ namespace PeerGate.Server.Identity;
 /// A proof that does not authenticate the device (unknown device, unknown group, wrong key) is
 /// answered the same way whatever the reason, so the answer does not tell who is enrolled; the
 /// reason goes to the log and the metrics. Only a device that proved its key learns that it is disabled.
+/// A new device that proved a group-derived key but that the group may not enroll (<see cref="GroupEnrollment"/>)
+/// gets that same answer too.
 /// </summary>
 public sealed class DeviceAuthenticator(Database database, SigningKey signingKey, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<DeviceAuthenticator> logger)
 {
@@ -60,12 +62,21 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         // not at all, and an operator's disable cannot slip in between the check and the issue.
         var payload = database.Write((connection, transaction) =>
         {
-            var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup, out var missing);
+            var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup, out var missing, out var enrollmentRefused);
             var expected = HMACSHA256.HashData(deviceKey, AuthProofs.Message(nonce.Value, deviceId));
             var matches = CryptographicOperations.FixedTimeEquals(expected, proof);
             if (missing is not null || !matches)
             {
                 throw NotAuthenticated(deviceId, missing ?? WrongKeyReason);
+            }
+
+            // A right proof from a device the group may not enroll (off the allowlist, enrollment stopped,
+            // cap reached) gets the same answer as a wrong one: it shows only that someone holds the group
+            // key, which is what the operator is warned of.
+            if (enrollmentRefused is not null)
+            {
+                logger.LogWarning("Enrollment of device {DeviceId} through group {GroupId} refused: {Reason}", deviceId, enrollmentGroup, enrollmentRefused);
+                throw NotAuthenticated(deviceId, enrollmentRefused);
             }
 
             // Past this point the device has proved it holds the key: telling it why it is refused is safe.
@@ -148,21 +159,26 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     /// <summary>
     /// The key the device should hold. When there is none (<paramref name="missing"/> says why: an
     /// unknown device, or a group that is unknown or holds no key) the decoy key stands in for it.
+    /// A device enrolled already keeps the key it has: its own, or one derived under its group's
+    /// derivation version, which never changes. A new one is checked against the group's allowlist,
+    /// stop and cap (<paramref name="enrollmentRefused"/>), only after its proof.
     /// </summary>
-    private static byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup, out string? missing)
+    private byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup, out string? missing, out string? enrollmentRefused)
     {
         isNewGroupMember = false;
         missing = null;
+        enrollmentRefused = null;
         using (var command = connection.Command(
             transaction,
-            "SELECT d.device_key, d.enrollment_group, g.group_key FROM devices d LEFT JOIN groups g ON g.group_id = d.enrollment_group WHERE d.device_id = $device;",
+            "SELECT d.device_key, d.enrollment_group, g.group_key, " + GroupEnrollment.DerivationSql + " FROM devices d " +
+            "LEFT JOIN groups g ON g.group_id = d.enrollment_group LEFT JOIN group_enrollment e ON e.group_id = d.enrollment_group WHERE d.device_id = $device;",
             ("$device", deviceId)))
         using (var reader = command.ExecuteReader())
         {
             if (reader.Read())
             {
                 enrollmentGroup = reader.GetStringOrNull(1);
-                var stored = reader.GetBytesOrNull(0) ?? Derive(reader.GetBytesOrNull(2), deviceId);
+                var stored = reader.GetBytesOrNull(0) ?? GroupEnrollment.Derive(reader.GetBytesOrNull(2), (int)reader.GetInt64(3), deviceId);
                 missing = stored is null ? UnknownGroupReason : null;
                 return stored ?? DecoyKey;
             }
@@ -176,15 +192,13 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             return DecoyKey;
         }
 
-        var groupKey = connection.Scalar(transaction, "SELECT group_key FROM groups WHERE group_id = $group;", ("$group", challengedGroup)) as byte[];
+        var group = GroupEnrollment.ForNewMember(connection, transaction, challengedGroup, deviceId, options.GroupEnrollmentCap);
         isNewGroupMember = true;
-        var derived = Derive(groupKey, deviceId);
+        var derived = group is null ? null : GroupEnrollment.Derive(group.GroupKey, group.Derivation, deviceId);
         missing = derived is null ? UnknownGroupReason : null;
+        enrollmentRefused = group?.Refused;
         return derived ?? DecoyKey;
     }
-
-    private static byte[]? Derive(byte[]? groupKey, string deviceId) =>
-        groupKey is null ? null : HMACSHA256.HashData(groupKey, AuthProofs.GroupDerivationMessage(deviceId));
 
     /// <summary>Refused as every certificate route refuses it, or its group named for a first authentication is disabled or revoked.</summary>
     private static bool IsDisabled(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? enrollmentGroup)

@@ -272,6 +272,30 @@ public static class Migrations
         WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.terminal_id = r.terminal_id);
         """,
 
+        // 9: group key derivation versions, factory allowlists and a cap on automatic enrollment per group (F3).
+        // A table beside groups, not new columns, so the step is safe to run again (tests rewind user_version past it).
+        """
+        CREATE TABLE IF NOT EXISTS group_enrollment (
+            group_id           TEXT PRIMARY KEY REFERENCES groups (group_id),
+            derivation         INTEGER NOT NULL,       -- how members' keys come from the group key (AuthProofs.GroupDerivationMessage)
+            enrollment_cap     INTEGER NULL,           -- the most devices that may enroll through the key; null: the server's default
+            enrollment_stopped INTEGER NOT NULL DEFAULT 0,  -- members keep working, new devices are refused
+            allowlist_on       INTEGER NOT NULL DEFAULT 0   -- only Device IDs in group_allowlist enroll (nobody, when it holds none)
+        );
+
+        -- Every group enrolled before labelled derivation is v1, so the devices flashed for it keep working.
+        INSERT OR IGNORE INTO group_enrollment (group_id, derivation) SELECT group_id, 1 FROM groups;
+
+        CREATE TABLE IF NOT EXISTS group_allowlist (
+            group_id  TEXT NOT NULL REFERENCES groups (group_id),
+            device_id TEXT NOT NULL,
+            PRIMARY KEY (group_id, device_id)
+        );
+
+        -- Counts a group's automatically enrolled devices against its cap at every new member.
+        CREATE INDEX IF NOT EXISTS devices_enrollment_group ON devices (enrollment_group);
+        """,
+
         // 11: each side's own limits key, which signs the limits granted to the other side's extension (F24).
         // Safe to run again (a test rewinds user_version past it).
         """
@@ -285,21 +309,25 @@ public static class Migrations
         """,
     ];
 
-    public static void Apply(SqliteConnection connection)
+    public static void Apply(SqliteConnection connection) => Apply(connection, Steps.Length);
+
+    /// <summary>Applies the steps up to <paramref name="through"/> only: a database as an older server left it, for upgrade tests.</summary>
+    public static void Apply(SqliteConnection connection, int through)
     {
         // Step 6 checks stored names with the same syntax as every request (DeviceNames.IsValid).
         connection.CreateFunction("peergate_device_name", (string? name) => DeviceNames.IsValid(name!), isDeterministic: true);
         using var transaction = connection.BeginTransaction(deferred: false);
         var applied = Convert.ToInt32(connection.Scalar(transaction, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
-        for (var step = applied; step < Steps.Length; step++)
+        var target = Math.Min(through, Steps.Length);
+        for (var step = applied; step < target; step++)
         {
             connection.Execute(transaction, Steps[step]);
         }
 
-        if (applied < Steps.Length)
+        if (applied < target)
         {
-            // PRAGMA takes no parameters; the value is our own constant.
-            connection.Execute(transaction, $"PRAGMA user_version = {Steps.Length};");
+            // PRAGMA takes no parameters; the value is our own count.
+            connection.Execute(transaction, $"PRAGMA user_version = {target};");
         }
 
         transaction.Commit();

@@ -13,11 +13,50 @@ public sealed record EnrollDeviceRequest(string DeviceId, string? KeyHex, string
 /// <summary>The enrolled device with its key in hex: shown once, never again.</summary>
 public sealed record EnrolledDevice(string DeviceId, string KeyHex, string[] Groups);
 
-/// <summary>Enrolls a group whose key derives its members' keys. A null <see cref="KeyHex"/> makes the server generate it.</summary>
-public sealed record EnrollGroupRequest(string GroupId, string? KeyHex);
+/// <summary>
+/// Enrolls a group whose key derives its members' keys. A null <see cref="KeyHex"/> makes the server generate it.
+/// <see cref="Derivation"/> is the key derivation its devices were flashed with (AuthProofs.GroupDerivationV1 or V2);
+/// null is v2, the only one for a new group key. v1 is for a group key whose devices were flashed with v1 elsewhere.
+/// </summary>
+public sealed record EnrollGroupRequest(string GroupId, string? KeyHex, int? Derivation = null);
 
-/// <summary>The enrolled group with its key in hex: shown once, never again.</summary>
-public sealed record EnrolledGroup(string GroupId, string KeyHex);
+/// <summary>The enrolled group with its key in hex: shown once, never again; and the derivation its devices use.</summary>
+public sealed record EnrolledGroup(string GroupId, string KeyHex, int Derivation = 2);
+
+/// <summary>
+/// A group as the operator sees it (F3): its key's derivation version, standing, and automatic enrollment:
+/// how many devices enrolled through it against its cap, whether enrollment is stopped, and its factory allowlist.
+/// </summary>
+/// <param name="HasKey">False for a group made by naming it on a device: it derives no keys and enrolls nobody.</param>
+/// <param name="Derivation">1 or 2: how members' keys come from the group key (AuthProofs.GroupDerivationMessage).</param>
+/// <param name="Members">Devices in the group, enrolled through it or by the operator.</param>
+/// <param name="Enrolled">Devices that enrolled automatically through the group key.</param>
+/// <param name="EnrollmentCap">The most devices that may enroll automatically; the server's default unless <paramref name="CapIsDefault"/> is false.</param>
+/// <param name="EnrollmentStopped">The operator stopped automatic enrollment: members keep working, new devices are refused.</param>
+/// <param name="AllowlistOn">Only Device IDs on the allowlist enroll automatically (none, when it is empty).</param>
+public sealed record GroupSummary(
+    string GroupId,
+    bool HasKey,
+    int Derivation,
+    bool Disabled,
+    bool Revoked,
+    int Members,
+    int Enrolled,
+    long EnrollmentCap,
+    bool CapIsDefault,
+    bool EnrollmentStopped,
+    bool AllowlistOn,
+    int AllowlistEntries,
+    long CreatedAt);
+
+/// <summary>Device IDs to add to, or remove from, a group's factory allowlist.</summary>
+public sealed record GroupAllowlistRequest(string[] DeviceIds);
+
+/// <summary>A group's factory allowlist: when <see cref="On"/>, only these Device IDs enroll through the group.</summary>
+public sealed record GroupAllowlist(string GroupId, bool On, string[] DeviceIds);
+
+/// <summary>A group's own cap on automatic enrollment; null returns it to the server's default.</summary>
+public sealed record GroupEnrollmentCapRequest(long? Cap);
 
 /// <summary>One row of the allocation table: (level, key) -> (role, url, next level).</summary>
 public sealed record AllocationEntry(int Level, string Key, string Role, string Url, int NextLevel);

@@ -25,6 +25,16 @@ public static class AdminPaths
 
     public static string Group(string groupId) => Groups + "/" + Uri.EscapeDataString(groupId);
 
+    public static string GroupAllowlist(string groupId) => Group(groupId) + "/allowlist";
+
+    public static string GroupAllowlistRemove(string groupId) => GroupAllowlist(groupId) + "/remove";
+
+    public static string GroupEnrollmentCap(string groupId) => Group(groupId) + "/enrollment-cap";
+
+    public static string GroupEnrollmentStop(string groupId) => Group(groupId) + "/enrollment/stop";
+
+    public static string GroupEnrollmentStart(string groupId) => Group(groupId) + "/enrollment/start";
+
     public static string Certificate(string serial) => Certificates + "/" + Uri.EscapeDataString(serial);
 
     public static string Permits(string terminalId) => PermitTables + "/" + Uri.EscapeDataString(terminalId);
