@@ -271,6 +271,32 @@ public static class Migrations
         SELECT r.terminal_id, r.issuer, r.device_id FROM registrations r
         WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.terminal_id = r.terminal_id);
         """,
+
+        // 10: UDP rendezvous (F27): a key per issued certificate, and the NAT mapping each device's datagrams showed.
+        """
+        -- udp_generation rises with each certificate of a device, so a datagram made with an older
+        -- certificate's key can never outrank the newest one's.
+        ALTER TABLE certificates ADD COLUMN udp_key BLOB NULL;
+        ALTER TABLE certificates ADD COLUMN udp_generation INTEGER NULL;
+
+        -- One row per device. Written from memory in batches (docs/rendezvous.md), so a flood of
+        -- valid datagrams costs SQLite one transaction per flush, not one per datagram.
+        CREATE TABLE udp_mappings (
+            issuer         TEXT NOT NULL,
+            terminal_id    TEXT NOT NULL,
+            device_id      TEXT NOT NULL,
+            serial         TEXT NOT NULL,
+            key_generation INTEGER NOT NULL,
+            counter        INTEGER NOT NULL,
+            observed_ip    TEXT NOT NULL,
+            observed_port  INTEGER NOT NULL,
+            local_ip       TEXT NULL,
+            local_port     INTEGER NOT NULL,
+            seen_at        INTEGER NOT NULL,
+            PRIMARY KEY (issuer, terminal_id)
+        );
+        CREATE INDEX udp_mappings_device ON udp_mappings (device_id);
+        """,
     ];
 
     public static void Apply(SqliteConnection connection)
