@@ -142,15 +142,21 @@ namespace PeerGate.Device.Rendezvous
         }
 
         /// <summary>
-        /// Registers every period until <paramref name="stop"/> is set: the server's interval when it
-        /// gave one, else <paramref name="periodMillis"/>.
+        /// Registers every period until <paramref name="stop"/> is set: the shorter of
+        /// <paramref name="periodMillis"/> and the interval the server asked for (F31: the server knows
+        /// when it calls a mapping stale, the device may know its NAT forgets sooner).
         /// </summary>
         public void Run(int periodMillis, byte[] localAddress, int localPort, WaitHandle stop)
         {
             while (true)
             {
                 RegisterOnce(localAddress, localPort);
-                int period = ServerIntervalSeconds > 0 ? ServerIntervalSeconds * 1000 : periodMillis;
+                int period = periodMillis;
+                if (ServerIntervalSeconds > 0 && ServerIntervalSeconds * 1000 < period)
+                {
+                    period = ServerIntervalSeconds * 1000;
+                }
+
                 if (period < MinPeriodMillis)
                 {
                     period = MinPeriodMillis;
