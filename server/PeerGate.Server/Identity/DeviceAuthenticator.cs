@@ -93,8 +93,9 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             var udpKey = RandomNumberGenerator.GetBytes(RendezvousDatagram.UdpKeyLength);
             connection.Execute(
                 transaction,
-                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at, udp_key, udp_generation) VALUES ($serial, $device, $terminal, $now, $expires, $udpKey, " +
-                "1 + MAX(COALESCE((SELECT MAX(udp_generation) FROM certificates WHERE device_id = $device), 0), COALESCE((SELECT MAX(key_generation) FROM udp_mappings WHERE device_id = $device), 0)));",
+                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES ($serial, $device, $terminal, $now, $expires);" +
+                "INSERT INTO udp_keys (serial, device_id, udp_key, generation) VALUES ($serial, $device, $udpKey, " +
+                "1 + MAX(COALESCE((SELECT MAX(generation) FROM udp_keys WHERE device_id = $device), 0), COALESCE((SELECT MAX(key_generation) FROM udp_mappings WHERE device_id = $device), 0)));",
                 ("$serial", serial), ("$device", deviceId), ("$terminal", terminalId), ("$now", now), ("$expires", expiresAt), ("$udpKey", udpKey));
 
             issuedUdpKey = udpKey;

@@ -222,8 +222,8 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         {
             using var command = connection.Command(
                 null,
-                "SELECT c.udp_key, c.terminal_id, c.device_id, c.expires_at, c.udp_generation, (c.revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") " +
-                "FROM certificates c WHERE c.serial = $serial AND c.udp_key IS NOT NULL;",
+                "SELECT k.udp_key, c.terminal_id, c.device_id, c.expires_at, k.generation, (c.revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") " +
+                "FROM udp_keys k JOIN certificates c ON c.serial = k.serial WHERE k.serial = $serial;",
                 ("$serial", serial));
             using var reader = command.ExecuteReader();
             return reader.Read()

@@ -273,15 +273,25 @@ public static class Migrations
         """,
 
         // 10: UDP rendezvous (F27): a key per issued certificate, and the NAT mapping each device's datagrams showed.
+        // Safe to run again (a test rewinds user_version past it).
         """
-        -- udp_generation rises with each certificate of a device, so a datagram made with an older
-        -- certificate's key can never outrank the newest one's.
-        ALTER TABLE certificates ADD COLUMN udp_key BLOB NULL;
-        ALTER TABLE certificates ADD COLUMN udp_generation INTEGER NULL;
+        -- generation rises with each certificate of a device, so a datagram made with an older
+        -- certificate's key can never outrank the newest one's. A key goes with its certificate.
+        CREATE TABLE IF NOT EXISTS udp_keys (
+            serial     TEXT PRIMARY KEY,
+            device_id  TEXT NOT NULL,
+            udp_key    BLOB NOT NULL,
+            generation INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS udp_keys_device ON udp_keys (device_id, generation);
+        CREATE TRIGGER IF NOT EXISTS certificates_udp_key_follows AFTER DELETE ON certificates
+        BEGIN
+            DELETE FROM udp_keys WHERE serial = old.serial;
+        END;
 
         -- One row per device. Written from memory in batches (docs/rendezvous.md), so a flood of
         -- valid datagrams costs SQLite one transaction per flush, not one per datagram.
-        CREATE TABLE udp_mappings (
+        CREATE TABLE IF NOT EXISTS udp_mappings (
             issuer         TEXT NOT NULL,
             terminal_id    TEXT NOT NULL,
             device_id      TEXT NOT NULL,
@@ -295,7 +305,7 @@ public static class Migrations
             seen_at        INTEGER NOT NULL,
             PRIMARY KEY (issuer, terminal_id)
         );
-        CREATE INDEX udp_mappings_device ON udp_mappings (device_id);
+        CREATE INDEX IF NOT EXISTS udp_mappings_device ON udp_mappings (device_id);
         """,
     ];
 
