@@ -178,7 +178,7 @@ public sealed class UdpRegistrationTests
     }
 
     [TestMethod]
-    public async Task TheRegistryAndTheConnectionGrantGiveTheFreshMappingNotAStaleOne()
+    public async Task TheRegistryGivesTheFreshMappingNotAStaleOne()
     {
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();
@@ -204,6 +204,25 @@ public sealed class UdpRegistrationTests
         Assert.AreEqual(PortOf(device), (await ObservedAsync(http, asker, callee.TerminalId)).Port);
         server.Time.Advance(TimeSpan.FromSeconds(91));
         Assert.AreNotEqual(PortOf(device), (await ObservedAsync(http, asker, callee.TerminalId)).Port, "a stale mapping is not handed out");
+    }
+
+    [TestMethod]
+    public async Task TheConnectionGrantGivesTheCalleesFreshMapping()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var (callee, caller) = await Connections.ConnectionQueryTests.PairAsync(server, http, permit: true);
+        await using var responder = new TriggerResponder(http, callee.Certificate);
+        await Eventually.PollingAsync(server, callee.TerminalId);
+        using var device = Bound();
+        Assert.IsNotNull(await RegisterAsync(server, device, callee, counter: 1));
+
+        using var response = await TestDevice.RequestConnectionAsync(http, caller.Certificate, callee.TerminalId, callerPort: 7501);
+        var grant = await TestDevice.ReadAsync<ConnectionGrant>(response);
+
+        Assert.AreEqual("127.0.0.1", grant.CalleeObservedIp);
+        Assert.AreEqual(PortOf(device), grant.CalleeObservedPort, "the callee's NAT mapping from UDP");
+        Assert.AreEqual(7400, grant.CalleeLocalPort, "the declared address stays the HTTP registration's");
     }
 
     private static async Task<(string? Ip, int Port)> ObservedAsync(HttpClient http, CertificateResponse asker, string terminalId)
