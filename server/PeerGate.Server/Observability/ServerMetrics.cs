@@ -69,7 +69,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_triggers_queued_total", "Triggers queued, by kind.", "kind", _triggersQueued);
         Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
-        Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed).", "outcome", _udpDatagrams);
+        Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
         return text.ToString();
     }
 

@@ -33,6 +33,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
     public const string Refused = "refused";
     public const string Expired = "expired";
     public const string Replayed = "replayed";
+    public const string Error = "error";
 
     private readonly HostPeerCrypto _crypto = new();
     private readonly Dictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
@@ -88,6 +89,8 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         {
             FlushQuietly();
         }
+
+        _stopping?.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -134,7 +137,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 logger.LogWarning(exception, "UDP datagram could not be handled");
-                outcome = "error";
+                outcome = Error;
             }
 
             metrics.CountUdpDatagram(outcome);
