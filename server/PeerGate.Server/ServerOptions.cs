@@ -193,10 +193,11 @@ public sealed class ServerOptions
     public string? UdpAddress { get; set; }
 
     /// <summary>
-    /// The UDP rendezvous port: 0 picks a free port (tests), a negative value turns the listener off.
-    /// Configuration: PeerGate:UdpPort (default 5081).
+    /// The UDP rendezvous port (5081 is the customary one): 0 picks a free port (tests), a negative
+    /// value (the default) leaves the listener off, so a new network surface opens only when the
+    /// operator asks for it. Configuration: PeerGate:UdpPort.
     /// </summary>
-    public int UdpPort { get; set; } = 5081;
+    public int UdpPort { get; set; } = -1;
 
     /// <summary>
     /// The registration period the acknowledgement asks devices for (F31), kept well under the

@@ -45,7 +45,8 @@ public sealed class UdpRegistrationTests
         Assert.AreEqual("127.0.0.1", mapping.ObservedIp);
         Assert.AreEqual(PortOf(device), mapping.ObservedPort);
         Assert.AreEqual("192.168.1.20", mapping.LocalIp);
-        Assert.AreEqual(1, Metrics(server).UdpDatagrams(UdpRegistrar.Accepted));
+        // Counted once handled, just after the ack leaves.
+        await Eventually.TrueAsync(() => Metrics(server).UdpDatagrams(UdpRegistrar.Accepted) == 1, "the registration is counted");
 
         // Written to SQLite at the next flush, not per datagram.
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM udp_mappings"));
@@ -223,6 +224,15 @@ public sealed class UdpRegistrationTests
         Assert.AreEqual("127.0.0.1", grant.CalleeObservedIp);
         Assert.AreEqual(PortOf(device), grant.CalleeObservedPort, "the callee's NAT mapping from UDP");
         Assert.AreEqual(7400, grant.CalleeLocalPort, "the declared address stays the HTTP registration's");
+    }
+
+    [TestMethod]
+    public async Task TheListenerIsOffUnlessAPortIsSet()
+    {
+        Assert.IsLessThan(0, new ServerOptions().UdpPort, "off by default");
+        await using var server = await TestServer.StartAsync(new TestServerOptions { Configure = options => options.UdpPort = -1 });
+
+        Assert.AreEqual(0, server.UdpPort);
     }
 
     private static async Task<(string? Ip, int Port)> ObservedAsync(HttpClient http, CertificateResponse asker, string terminalId)
