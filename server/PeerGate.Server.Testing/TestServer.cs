@@ -61,6 +61,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>This instance as a trusted issuer of another: its name, URL and pinned public key.</summary>
     public TrustedIssuer AsTrustedIssuer() => new(_app.Services.GetRequiredService<PeerGate.Server.Identity.SigningKey>().Issuer, BaseUrl, [PublicKey]);
 
+    /// <summary>The UDP rendezvous port bound on 127.0.0.1 (F27), or 0 when the listener is off.</summary>
+    public int UdpPort => _app.Services.GetRequiredService<PeerGate.Server.Rendezvous.UdpRegistrar>().BoundPort;
+
     /// <summary>True while <paramref name="terminalId"/> has a trigger poll open here.</summary>
     public bool IsPolling(string terminalId) => _app.Services.GetRequiredService<PeerGate.Server.Triggers.TriggerHub>().IsPolling(terminalId);
 
@@ -80,6 +83,8 @@ public sealed class TestServer : IAsyncDisposable
             IssuerName = options.IssuerName,
             RegistryUrl = options.RegistryUrl,
             Quiet = true,
+            UdpAddress = "127.0.0.1",
+            UdpPort = 0,
         };
         serverOptions.TrustedIssuers.AddRange(options.TrustedIssuers);
         options.Configure?.Invoke(serverOptions);

@@ -7,6 +7,7 @@ using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 using PeerGate.Server.Triggers;
@@ -66,6 +67,11 @@ public static class PeerGateServer
         builder.Services.AddSingleton<RegistryStore>();
         builder.Services.AddSingleton<DeviceNameStore>();
         builder.Services.AddSingleton<VisibilityGate>();
+
+        // UDP rendezvous (F27): the NAT mappings in memory, the listener that moves them.
+        builder.Services.AddSingleton<UdpMappings>();
+        builder.Services.AddSingleton<UdpRegistrar>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<UdpRegistrar>());
 
         // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
         builder.Services.AddSingleton<PermitStore>();
@@ -153,6 +159,12 @@ public static class PeerGateServer
             throw new InvalidOperationException($"PeerGate:GroupEnrollmentCap must be between 0 and {GroupEnrollment.MaxCap}.");
         }
 
+        options.UdpAddress ??= section["UdpAddress"] ?? "127.0.0.1";
+        options.UdpPort = section.GetValue("UdpPort", options.UdpPort);
+        options.UdpInterval = TimeSpan.FromSeconds(section.GetValue("UdpIntervalSeconds", options.UdpInterval.TotalSeconds));
+        options.UdpMappingMaxAge = TimeSpan.FromSeconds(section.GetValue("UdpMappingMaxAgeSeconds", options.UdpMappingMaxAge.TotalSeconds));
+        options.UdpPersistInterval = TimeSpan.FromSeconds(section.GetValue("UdpPersistIntervalSeconds", options.UdpPersistInterval.TotalSeconds));
+        options.UdpStandingRecheck = TimeSpan.FromSeconds(section.GetValue("UdpStandingRecheckSeconds", options.UdpStandingRecheck.TotalSeconds));
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

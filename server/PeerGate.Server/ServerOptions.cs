@@ -192,6 +192,44 @@ public sealed class ServerOptions
     /// enrolled are never refused by it. Configuration: PeerGate:GroupEnrollmentCap.
     /// </summary>
     public long GroupEnrollmentCap { get; set; } = 10000;
+
+    /// <summary>
+    /// The address the UDP rendezvous listener (F27, docs/rendezvous.md) binds. Configuration:
+    /// PeerGate:UdpAddress (default 127.0.0.1; a public deployment names its public interface).
+    /// </summary>
+    public string? UdpAddress { get; set; }
+
+    /// <summary>
+    /// The UDP rendezvous port (5081 is the customary one): 0 picks a free port (tests), a negative
+    /// value (the default) leaves the listener off, so a new network surface opens only when the
+    /// operator asks for it. Configuration: PeerGate:UdpPort.
+    /// </summary>
+    public int UdpPort { get; set; } = -1;
+
+    /// <summary>
+    /// The registration period the acknowledgement asks devices for (F31), kept well under the
+    /// shortest NAT UDP timeouts seen in practice (30 s). Configuration: PeerGate:UdpIntervalSeconds.
+    /// </summary>
+    public TimeSpan UdpInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// How long after its last datagram a UDP mapping still counts as the device's address (F31);
+    /// older, it is stale and the HTTP registration's address is used. Configuration: PeerGate:UdpMappingMaxAgeSeconds.
+    /// </summary>
+    public TimeSpan UdpMappingMaxAge { get; set; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// How often mappings changed in memory are written to SQLite, in one transaction, whatever the
+    /// datagram rate. Configuration: PeerGate:UdpPersistIntervalSeconds.
+    /// </summary>
+    public TimeSpan UdpPersistInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the listener trusts what it read of a certificate's standing (revoked, device or group
+    /// disabled, expiry) before reading it again; the bound on how late a disable reaches UDP.
+    /// Configuration: PeerGate:UdpStandingRecheckSeconds.
+    /// </summary>
+    public TimeSpan UdpStandingRecheck { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>

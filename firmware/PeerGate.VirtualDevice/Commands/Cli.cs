@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using PeerGate.Device;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host;
 using PeerGate.VirtualDevice.Adapters;
 
 namespace PeerGate.VirtualDevice.Commands;
@@ -17,6 +19,7 @@ public static class Cli
           virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
           virtual-device derive-key --group-key HEX --device-id HEX [--derivation v1|v2]
           virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
+                             [--udp HOST:PORT [--udp-period S]]
           virtual-device info --image PATH
           virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
           virtual-device permit show DEVICE-OPTIONS
@@ -25,6 +28,8 @@ public static class Cli
           virtual-device sessions DEVICE-OPTIONS
           virtual-device end SESSION-ID [--reason completed|terminated|peer_lost|error] DEVICE-OPTIONS
 
+        --udp sends the UDP registration (F27) to the server's rendezvous port every --udp-period
+        seconds (default 25, or what the server asks for) and logs the mapping the server observed.
         ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
         [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
         """;
@@ -55,7 +60,7 @@ public static class Cli
             {
                 "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
                 "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id", "--derivation"], []), output),
-                "run" => RunDevice(CommandLine.Parse(options, DeviceOptions.ValueOptions, ["--once", "--force-busy"]), output, error, stop),
+                "run" => RunDevice(CommandLine.Parse(options, [.. DeviceOptions.ValueOptions, "--udp", "--udp-period"], ["--once", "--force-busy"]), output, error, stop),
                 "permit" => PermitCommand.Run(options, output, error),
                 "connect" => ConnectCommand.Run(options, output, error),
                 "sessions" => SessionCommand.List(options, output, error),
@@ -145,7 +150,13 @@ public static class Cli
     private static int RunDevice(CommandLine line, TextWriter output, TextWriter error, WaitHandle? stop)
     {
         var options = DeviceOptions.From(line);
+        var udp = UdpTarget(line);
         var agent = options.CreateAgent(output, line.Has("--force-busy"));
+        using var socket = udp is null ? null : new HostDatagramSocket(VirtualDeviceHost.ListenAddressOf(options.Config));
+        var registration = udp is null
+            ? null
+            : new UdpRegistration(socket!, agent, new HostPeerCrypto(), new SystemClock(), new ConsoleLog(output, options.Image.DeviceId), udp.Value.Host, udp.Value.Port);
+        var localAddress = UdpRegistration.ParseIPv4(options.LocalIp ?? options.Config.ListenAddress);
 
         if (line.Has("--once"))
         {
@@ -156,11 +167,57 @@ public static class Cli
             }
 
             output.WriteLine($"registered terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+            if (registration is not null)
+            {
+                if (!registration.RegisterOnce(localAddress, options.ListenPort))
+                {
+                    error.WriteLine("virtual-device: no UDP acknowledgement from the server");
+                    return Failure;
+                }
+
+                output.WriteLine($"udp mapping {registration.ObservedIp}:{registration.ObservedPort} from local port {socket!.LocalPort}");
+            }
+
             return Ok;
         }
 
-        agent.Run(stop ?? new ManualResetEvent(false));
+        var stopping = stop ?? new ManualResetEvent(false);
+        Thread? sender = null;
+        if (registration is not null)
+        {
+            sender = new Thread(() => registration.Run(udp!.Value.PeriodMillis, localAddress, options.ListenPort, stopping)) { IsBackground = true, Name = "udp-registration" };
+            sender.Start();
+        }
+
+        agent.Run(stopping);
+        sender?.Join(TimeSpan.FromSeconds(5));
         return Ok;
+    }
+
+    /// <summary>--udp HOST:PORT and --udp-period S; null without --udp.</summary>
+    private static (string Host, int Port, int PeriodMillis)? UdpTarget(CommandLine line)
+    {
+        var target = line.Optional("--udp");
+        var periodText = line.Optional("--udp-period");
+        if (target is null)
+        {
+            return periodText is null ? null : throw new UsageException("--udp-period needs --udp");
+        }
+
+        var colon = target.LastIndexOf(':');
+        if (colon <= 0 || !System.Net.IPAddress.TryParse(target[..colon], out var address)
+            || !int.TryParse(target[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new UsageException("--udp must be IP:PORT (the server's UDP rendezvous port)");
+        }
+
+        var period = 25;
+        if (periodText is not null && (!int.TryParse(periodText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out period) || period is < 1 or > 3600))
+        {
+            throw new UsageException("--udp-period must be 1 to 3600 seconds");
+        }
+
+        return (address.ToString(), port, period * 1000);
     }
 
     private static byte[] DecodeHex(string hex, string option)

@@ -6,6 +6,7 @@ using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Permits;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Triggers;
 
@@ -29,6 +30,7 @@ public sealed class ConnectionBroker(
     ServerOptions options,
     TimeProvider time,
     ServerMetrics metrics,
+    UdpMappings udpMappings,
     ILogger<ConnectionBroker> logger)
 {
     public const int PasswordLength = 16;
@@ -218,6 +220,9 @@ public sealed class ConnectionBroker(
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
+
+        // The callee's NAT mapping from its UDP registrations, when fresher than its HTTP registration (F27, F31).
+        callee = udpMappings.Apply(callee, now);
         var sessionEndsAt = now + sessionSeconds;
         var sessionId = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordLength));

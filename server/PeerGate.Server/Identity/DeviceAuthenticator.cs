@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Rendezvous;
 using PeerGate.Server.Http;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Storage;
@@ -57,6 +58,7 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var nonce = ConsumeNonce(deviceId, nonceId, now);
+        byte[] issuedUdpKey = [];
 
         // One IMMEDIATE transaction: the device row, Terminal ID and certificate appear together or
         // not at all, and an operator's disable cannot slip in between the check and the issue.
@@ -98,11 +100,16 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             var terminalId = EnsureTerminalId(connection, transaction, deviceId);
             var serial = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
             var expiresAt = now + (long)options.CertificateLifetime.TotalSeconds;
+            // The UDP key is this certificate's alone (F27); its generation outranks every earlier one of the device.
+            var udpKey = RandomNumberGenerator.GetBytes(RendezvousDatagram.UdpKeyLength);
             connection.Execute(
                 transaction,
-                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES ($serial, $device, $terminal, $now, $expires);",
-                ("$serial", serial), ("$device", deviceId), ("$terminal", terminalId), ("$now", now), ("$expires", expiresAt));
+                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES ($serial, $device, $terminal, $now, $expires);" +
+                "INSERT INTO udp_keys (serial, device_id, udp_key, generation) VALUES ($serial, $device, $udpKey, " +
+                "1 + MAX(COALESCE((SELECT MAX(generation) FROM udp_keys WHERE device_id = $device), 0), COALESCE((SELECT MAX(key_generation) FROM udp_mappings WHERE device_id = $device), 0)));",
+                ("$serial", serial), ("$device", deviceId), ("$terminal", terminalId), ("$now", now), ("$expires", expiresAt), ("$udpKey", udpKey));
 
+            issuedUdpKey = udpKey;
             return new CertificatePayload(terminalId, deviceId, signingKey.Issuer, now, expiresAt, serial, GroupsOf(connection, transaction, deviceId));
         });
 
@@ -114,6 +121,7 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             Serial = payload.Serial,
             ExpiresAt = payload.ExpiresAt,
             RegistryUrl = registryUrl,
+            UdpKey = Convert.ToBase64String(issuedUdpKey),
         };
     }
 

@@ -12,6 +12,7 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _triggersQueued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _triggersDelivered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _udpDatagrams = new(StringComparer.Ordinal);
     private long _registrations;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
@@ -39,6 +40,12 @@ public sealed class ServerMetrics
     /// <summary><paramref name="outcome"/> is "granted" or the code the query ended with.</summary>
     public void CountConnection(string outcome) => _connections.AddOrUpdate(outcome, 1, (_, count) => count + 1);
 
+    /// <summary><paramref name="outcome"/> is "ok" or why a UDP rendezvous datagram was dropped (see UdpRegistrar).</summary>
+    public void CountUdpDatagram(string outcome) => _udpDatagrams.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary>How many UDP datagrams ended with <paramref name="outcome"/> so far.</summary>
+    public long UdpDatagrams(string outcome) => _udpDatagrams.TryGetValue(outcome, out var count) ? count : 0;
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -62,6 +69,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_triggers_queued_total", "Triggers queued, by kind.", "kind", _triggersQueued);
         Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
+        Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
         return text.ToString();
     }
 

@@ -4,6 +4,7 @@ using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
+using PeerGate.Server.Rendezvous;
 
 namespace PeerGate.Server.Registry;
 
@@ -68,29 +69,29 @@ public static class RegistryApi
         });
     }
 
-    private static Results<Ok<TerminalAddress>, ProblemHttpResult> FindTerminal(string terminalId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
+    private static Results<Ok<TerminalAddress>, ProblemHttpResult> FindTerminal(string terminalId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, UdpMappings udp, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var target = Fields.IsName(terminalId) ? store.Find(terminalId) : null;
 
         // Unknown, offline and not permitted answer alike, so a stranger cannot probe who exists.
         return target is not null && gate.CanSee(caller.Certificate, target, now)
-            ? TypedResults.Ok(ToAddress(target))
+            ? TypedResults.Ok(ToAddress(udp.Apply(target, now)))
             : ApiProblem.NotFound(ErrorCodes.TerminalNotFound, "No terminal with that ID is visible to you.");
     }
 
-    private static Ok<GroupMembers> ListGroupMembers(string groupId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
+    private static Ok<GroupMembers> ListGroupMembers(string groupId, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, UdpMappings udp, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
 
         // An unknown group and a group with nothing visible both answer an empty list: no probing.
         var members = Fields.IsName(groupId)
-            ? store.OnlineInGroup(groupId, now).Where(gate.For(caller.Certificate, now)).Select(ToAddress).ToArray()
+            ? store.OnlineInGroup(groupId, now).Where(gate.For(caller.Certificate, now)).Select(member => ToAddress(udp.Apply(member, now))).ToArray()
             : [];
         return TypedResults.Ok(new GroupMembers { GroupId = groupId, Members = members });
     }
 
-    private static async Task<Results<Ok<TerminalAddress>, ProblemHttpResult>> Match(HttpContext context, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, TimeProvider time)
+    private static async Task<Results<Ok<TerminalAddress>, ProblemHttpResult>> Match(HttpContext context, CertifiedCaller caller, RegistryStore store, VisibilityGate gate, UdpMappings udp, TimeProvider time)
     {
         var request = await RequestBody.ReadAsync<MatchRequest>(context);
         Fields.RequireLabels(request.Capabilities, 16, 64, nameof(MatchRequest.Capabilities));
@@ -101,10 +102,11 @@ public static class RegistryApi
         var match = store.FirstOnlineMatch(request.Kind, request.Capabilities ?? [], request.Attributes ?? [], now, visible);
 
         return match is not null
-            ? TypedResults.Ok(ToAddress(match))
+            ? TypedResults.Ok(ToAddress(udp.Apply(match, now)))
             : ApiProblem.NotFound(ErrorCodes.NoMatch, "No online terminal visible to you fits those requirements.");
     }
 
+    /// <summary>The address as callers see it; the observed one is the fresh UDP mapping's when there is one (F27).</summary>
     private static TerminalAddress ToAddress(Registration registration) => new()
     {
         TerminalId = registration.TerminalId,

@@ -296,6 +296,42 @@ public static class Migrations
         CREATE INDEX IF NOT EXISTS devices_enrollment_group ON devices (enrollment_group);
         """,
 
+        // 10: UDP rendezvous (F27): a key per issued certificate, and the NAT mapping each device's datagrams showed.
+        // Safe to run again (a test rewinds user_version past it).
+        """
+        -- generation rises with each certificate of a device, so a datagram made with an older
+        -- certificate's key can never outrank the newest one's. A key goes with its certificate.
+        CREATE TABLE IF NOT EXISTS udp_keys (
+            serial     TEXT PRIMARY KEY,
+            device_id  TEXT NOT NULL,
+            udp_key    BLOB NOT NULL,
+            generation INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS udp_keys_device ON udp_keys (device_id, generation);
+        CREATE TRIGGER IF NOT EXISTS certificates_udp_key_follows AFTER DELETE ON certificates
+        BEGIN
+            DELETE FROM udp_keys WHERE serial = old.serial;
+        END;
+
+        -- One row per device. Written from memory in batches (docs/rendezvous.md), so a flood of
+        -- valid datagrams costs SQLite one transaction per flush, not one per datagram.
+        CREATE TABLE IF NOT EXISTS udp_mappings (
+            issuer         TEXT NOT NULL,
+            terminal_id    TEXT NOT NULL,
+            device_id      TEXT NOT NULL,
+            serial         TEXT NOT NULL,
+            key_generation INTEGER NOT NULL,
+            counter        INTEGER NOT NULL,
+            observed_ip    TEXT NOT NULL,
+            observed_port  INTEGER NOT NULL,
+            local_ip       TEXT NULL,
+            local_port     INTEGER NOT NULL,
+            seen_at        INTEGER NOT NULL,
+            PRIMARY KEY (issuer, terminal_id)
+        );
+        CREATE INDEX IF NOT EXISTS udp_mappings_device ON udp_mappings (device_id);
+        """,
+
         // 11: each side's own limits key, which signs the limits granted to the other side's extension (F24).
         // Safe to run again (a test rewinds user_version past it).
         """

@@ -46,6 +46,12 @@ namespace PeerGate.Protocol
 
         /// <summary>Base URL of the management server to register with.</summary>
         public string RegistryUrl { get; set; }
+
+        /// <summary>
+        /// 32 random bytes, Base64, made for this certificate alone: the key of its UDP rendezvous
+        /// datagrams (F27, docs/rendezvous.md). A secret like the certificate; never logged.
+        /// </summary>
+        public string UdpKey { get; set; }
     }
 
     /// <summary>The issuer's public key, so servers on other hosts can verify certificates.</summary>

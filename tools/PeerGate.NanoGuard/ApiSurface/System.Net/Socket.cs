@@ -1,6 +1,6 @@
 // Mirrors nanoframework/System.Net nanoFramework.System.Net/{EndPoint,IPAddress,IPEndPoint}.cs and
 // Sockets/{Socket,AddressFamily,SocketType,ProtocolType,SelectMode,SocketFlags}.cs (NuGet nanoFramework.System.Net
-// 1.11.60). The members the peer network adapter uses. Connect blocks (it polls with -1 inside),
+// 1.11.60). The members the peer network and UDP rendezvous adapters use. Connect blocks (it polls with -1 inside),
 // so a connect timeout has to come from outside; Poll takes microseconds.
 
 namespace System.Net
@@ -120,6 +120,10 @@ namespace System.Net.Sockets
         public int Send(byte[] buffer, int offset, int size, SocketFlags socketFlags) { throw null; }
 
         public int Receive(byte[] buffer, int offset, int size, SocketFlags socketFlags) { throw null; }
+
+        public int SendTo(byte[] buffer, int offset, int size, SocketFlags socketFlags, EndPoint remoteEP) { throw null; }
+
+        public int ReceiveFrom(byte[] buffer, int offset, int size, SocketFlags socketFlags, ref EndPoint remoteEP) { throw null; }
 
         public bool Poll(int microSeconds, SelectMode mode) { throw null; }
 

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using PeerGate.Server.Rendezvous;
+using PeerGate.VirtualDevice.Commands;
+using PeerGate.VirtualDevice.Tests.Support;
+
+namespace PeerGate.VirtualDevice.Tests.Scenarios;
+
+/// <summary>`virtual-device run --udp` against a real server: UDP registration (F27) over real sockets.</summary>
+[TestClass]
+public sealed partial class UdpScenarioTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private CancellationToken Cancel => TestContext.CancellationToken;
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task RunOnceWithUdpRegistersAndTheServerSeesTheDevicesSocketPort()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel);
+
+        var printed = "";
+        var exit = await Task.Run(() => Cli.Run(["run", "--once", "--udp", "127.0.0.1:" + lab.Server.UdpPort, .. device.CliOptions], out printed), Cancel);
+
+        Assert.AreEqual(Cli.Ok, exit, printed);
+        var match = Mapping().Match(printed);
+        Assert.IsTrue(match.Success, printed);
+        var terminal = Terminal().Match(printed).Groups[1].Value;
+        var mapping = lab.Server.Services.GetRequiredService<UdpMappings>().Find(terminal);
+        Assert.IsNotNull(mapping, printed);
+        Assert.AreEqual("127.0.0.1", mapping.ObservedIp);
+        Assert.AreEqual(int.Parse(match.Groups["local"].Value, System.Globalization.CultureInfo.InvariantCulture), mapping.ObservedPort, "the server saw the device's socket");
+        Assert.AreEqual(mapping.ObservedPort, int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture), "and told the device so");
+        Assert.Contains("udp-mapping 127.0.0.1:", printed);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task ARunningDeviceWithUdpRegistersEveryPeriod()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel);
+        var terminal = await device.TerminalIdAsync();
+        using var stop = new ManualResetEvent(false);
+        var output = new StringWriter();
+        var writer = TextWriter.Synchronized(output);
+        var run = Task.Run(() => Cli.Run(["run", "--udp", "127.0.0.1:" + lab.Server.UdpPort, "--udp-period", "1", .. device.CliOptions], writer, writer, stop), Cancel);
+        var mappings = lab.Server.Services.GetRequiredService<UdpMappings>();
+
+        try
+        {
+            // The server asks for 25 s; the device's own 1 s is shorter and wins, so the counter keeps rising.
+            Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => mappings.Find(terminal) is { Counter: >= 3 }, Cancel), output.ToString());
+        }
+        finally
+        {
+            stop.Set();
+            Assert.AreEqual(Cli.Ok, await run.WaitAsync(TimeSpan.FromSeconds(30), Cancel));
+        }
+
+        Assert.Contains("udp-mapping 127.0.0.1:", output.ToString());
+    }
+
+    [GeneratedRegex(@"udp mapping 127\.0\.0\.1:(?<port>\d+) from local port (?<local>\d+)")]
+    private static partial Regex Mapping();
+
+    [GeneratedRegex(@"registered terminal (\S+)")]
+    private static partial Regex Terminal();
+}
