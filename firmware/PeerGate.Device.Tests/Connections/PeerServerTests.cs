@@ -159,7 +159,9 @@ public sealed class PeerServerTests
     public void AConnectionWaitingForAnUnknownOfferStopsAsSoonAsItIsEvicted()
     {
         var clock = new FakeClock();
-        var acceptor = new PeerAcceptor(new OfferBook(clock, 4), new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var offers = new OfferBook(clock, 4);
+        offers.Expect("S404");
+        var acceptor = new PeerAcceptor(offers, new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
         var preamble = new byte[PeerGate.Protocol.Peer.PeerPreamble.MaxLength];
         var length = PeerGate.Protocol.Peer.PeerPreamble.Write("S404", preamble, 0);
         var connection = new ClockedIdleConnection(clock, preamble.Take(length).ToArray());
@@ -172,6 +174,44 @@ public sealed class PeerServerTests
         Assert.IsLessThan(PeerAcceptor.OfferWaitMillis, clock.UptimeMillis, "the wait ended at the eviction, not at the offer wait");
         Assert.AreEqual(PeerAdmission.Connected, admission.Stage, "no live offer named: the lowest stage");
         Assert.IsTrue(connection.Closed);
+    }
+
+    [TestMethod]
+    public void AConnectionNamingASessionTheServerNeverAnnouncedIsRefusedAtOnce()
+    {
+        var clock = new FakeClock();
+        var offers = new OfferBook(clock, 4);
+        offers.Expect("S-announced");
+        var acceptor = new PeerAcceptor(offers, new UnusedPeerCrypto(), clock, new ConcurrentLog(), 10_000);
+        var preamble = new byte[PeerGate.Protocol.Peer.PeerPreamble.MaxLength];
+        var length = PeerGate.Protocol.Peer.PeerPreamble.Write("S404", preamble, 0);
+        var connection = new ClockedIdleConnection(clock, preamble.Take(length).ToArray());
+
+        var refused = Assert.Throws<PeerException>(() => acceptor.Accept(connection));
+
+        Assert.AreEqual(PeerGate.Protocol.ErrorCodes.PeerRequestInvalid, refused.Code);
+        Assert.AreEqual(0, clock.UptimeMillis, "no offer and no announcement: nothing to wait for");
+        Assert.IsTrue(connection.Closed);
+    }
+
+    [TestMethod]
+    public void AnAnnouncementRunsOutAndItsSessionNoLongerWaits()
+    {
+        var clock = new FakeClock();
+        var offers = new OfferBook(clock, 2);
+        offers.Expect("S1");
+        Assert.IsTrue(offers.IsExpected("S1"));
+        Assert.IsFalse(offers.IsExpected("S2"));
+
+        // Bounded by the book's capacity: the announcement that runs out first makes room.
+        clock.Advance(1);
+        offers.Expect("S2");
+        offers.Expect("S3");
+        Assert.IsFalse(offers.IsExpected("S1"));
+        Assert.IsTrue(offers.IsExpected("S2") && offers.IsExpected("S3"));
+
+        clock.Advance(OfferBook.ExpectedMillis);
+        Assert.IsFalse(offers.IsExpected("S2"));
     }
 
     [TestMethod]

@@ -51,6 +51,19 @@ public sealed class TriggerDispatcherTests
     }
 
     [TestMethod]
+    public void AnAcceptableAnswerAnnouncesItsSessionAndABusyOneDoesNot()
+    {
+        var sink = new RecordingSink();
+        _dispatcher.Offers = sink;
+
+        _dispatcher.Handle(new Trigger { Seq = 1, Kind = TriggerKinds.StatusQuery, SessionId = "S-yes" });
+        _load.ForcedBusy = true;
+        _dispatcher.Handle(new Trigger { Seq = 2, Kind = TriggerKinds.StatusQuery, SessionId = "S-busy" });
+
+        CollectionAssert.AreEqual(new[] { "S-yes" }, sink.Expected);
+    }
+
+    [TestMethod]
     public void StatusQueriesCanBeLeftUnanswered()
     {
         _dispatcher.AnswerStatusQueries = false;
@@ -113,6 +126,10 @@ public sealed class TriggerDispatcherTests
     {
         public List<Trigger> Offers { get; } = [];
 
+        public List<string> Expected { get; } = [];
+
         public void Offer(Trigger offer) => Offers.Add(offer);
+
+        public void Expect(string sessionId) => Expected.Add(sessionId);
     }
 }

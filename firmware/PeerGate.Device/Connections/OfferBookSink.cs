@@ -34,5 +34,10 @@ namespace PeerGate.Device.Connections
 
             _offers.Add(peerOffer);
         }
+
+        public void Expect(string sessionId)
+        {
+            _offers.Expect(sessionId);
+        }
     }
 }

@@ -24,10 +24,18 @@ namespace PeerGate.Device.Peer
         /// <summary>Untaken offers one caller may hold when the constructor is not told otherwise.</summary>
         public const int DefaultPerCaller = 2;
 
+        /// <summary>
+        /// How long a session the server announced (it asked whether this device can accept it) may be
+        /// waited for: the offer follows the answer at once, so this only has to cover the trigger round.
+        /// </summary>
+        public const int ExpectedMillis = 10000;
+
         private readonly IClock _clock;
         private readonly int _capacity;
         private readonly int _perCaller;
         private readonly ArrayList _entries = new ArrayList();
+        private readonly string[] _expected;
+        private readonly long[] _expectedUntil;
         private readonly object _lock = new object();
 
         public OfferBook(IClock clock, int capacity)
@@ -50,6 +58,61 @@ namespace PeerGate.Device.Peer
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _capacity = capacity;
             _perCaller = perCaller;
+            _expected = new string[capacity];
+            _expectedUntil = new long[capacity];
+        }
+
+        /// <summary>
+        /// Notes a session whose offer may follow: the server asked whether this device can accept it
+        /// and it said yes. Only such a session may wait for its offer (<see cref="IsExpected"/>); a
+        /// connection naming any other session without an offer is refused at once. As many are kept as
+        /// offers can be; a new one replaces the one that runs out first.
+        /// </summary>
+        public void Expect(string sessionId)
+        {
+            if (sessionId == null || sessionId.Length == 0)
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                int slot = 0;
+                for (int i = 0; i < _expected.Length; i++)
+                {
+                    if (_expected[i] == sessionId)
+                    {
+                        slot = i;
+                        break;
+                    }
+
+                    if (_expectedUntil[i] < _expectedUntil[slot])
+                    {
+                        slot = i;
+                    }
+                }
+
+                _expected[slot] = sessionId;
+                _expectedUntil[slot] = _clock.UptimeMillis + ExpectedMillis;
+            }
+        }
+
+        /// <summary>True while the server's announcement of <paramref name="sessionId"/> (<see cref="Expect"/>) is fresh.</summary>
+        public bool IsExpected(string sessionId)
+        {
+            lock (_lock)
+            {
+                long now = _clock.UptimeMillis;
+                for (int i = 0; i < _expected.Length; i++)
+                {
+                    if (_expected[i] != null && _expected[i] == sessionId && _expectedUntil[i] > now)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
         }
 
         /// <summary>Offers held, taken ones included (expired ones are dropped, and their secrets wiped, whenever the book is asked).</summary>

@@ -23,7 +23,8 @@ namespace PeerGate.Device.Peer
         /// <summary>
         /// How long a REQUEST may wait for its offer. The server hands the caller its grant as it queues
         /// the offer for this device, so the caller can arrive a moment before the offer comes down the
-        /// trigger channel.
+        /// trigger channel. Only a session the server announced in its status query waits
+        /// (<see cref="OfferBook.IsExpected"/>); any other unknown session is refused at once.
         /// </summary>
         public const int OfferWaitMillis = 3000;
 
@@ -219,7 +220,7 @@ namespace PeerGate.Device.Peer
             while (true)
             {
                 PeerOffer offer = _offers.Find(sessionId);
-                if (offer != null || _clock.UptimeMillis >= deadline || (admission != null && admission.IsEvicted))
+                if (offer != null || !_offers.IsExpected(sessionId) || _clock.UptimeMillis >= deadline || (admission != null && admission.IsEvicted))
                 {
                     return offer;
                 }

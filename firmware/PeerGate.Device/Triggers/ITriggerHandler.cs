@@ -14,5 +14,11 @@ namespace PeerGate.Device.Triggers
     {
         /// <summary>A checked session-offer trigger: peer ID, address, password, key, session ID and expiry are present.</summary>
         void Offer(Trigger offer);
+
+        /// <summary>
+        /// The device told the server it can accept the session <paramref name="sessionId"/> names: its
+        /// offer may follow, and a caller may arrive a moment before it.
+        /// </summary>
+        void Expect(string sessionId);
     }
 }

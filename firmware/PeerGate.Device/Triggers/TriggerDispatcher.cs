@@ -99,6 +99,13 @@ namespace PeerGate.Device.Triggers
                 detail = detail + " (" + reply.Reason + ", retry after " + reply.RetryAfterSeconds.ToString() + " s)";
             }
 
+            // Noted before the answer leaves: once the server has it, the offer and the caller may come at once.
+            ISessionOfferSink offers = _offers;
+            if (offers != null && reply.Status == AcceptStatus.Acceptable && trigger.SessionId != null)
+            {
+                offers.Expect(trigger.SessionId);
+            }
+
             try
             {
                 _api.Send(certificate.RegistryUrl, Routes.TriggerReplies, reply, certificate.Certificate);

@@ -46,6 +46,7 @@ public sealed class PeerLoopbackTests
     {
         using var rig = new PeerLoopbackRig();
         var late = rig.GrantWith(g => g.SessionId = "S-late");
+        rig.Offers.Expect("S-late");
         var accepting = rig.AcceptOne();
 
         // The server queues the callee's offer as it answers the caller: the REQUEST may come first.

@@ -48,6 +48,30 @@ public sealed class ConnectionQueryTests
     }
 
     [TestMethod]
+    public async Task TheStatusQueryNamesTheSessionTheGrantThenIssues()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var (callee, caller) = await PairAsync(server, http, permit: true);
+        var polling = TestDevice.PollAsync(http, callee.Certificate, 0);
+        await Eventually.PollingAsync(server, callee.TerminalId);
+
+        var connecting = TestDevice.RequestConnectionAsync(http, caller.Certificate, callee.TerminalId);
+        var query = (await Eventually.Within(polling)).Single();
+        using (var replied = await TestDevice.ReplyToTriggerAsync(http, callee.Certificate, TestDevice.Reply(query.Seq)))
+        {
+            Assert.IsTrue(replied.IsSuccessStatusCode);
+        }
+
+        using var granted = await Eventually.Within(connecting);
+        var grant = await TestDevice.ReadAsync<ConnectionGrant>(granted);
+        Assert.AreEqual(TriggerKinds.StatusQuery, query.Kind);
+        Assert.IsNotNull(query.SessionId);
+        Assert.AreEqual(query.SessionId, grant.SessionId, "the callee may wait for this session's offer only");
+        Assert.IsNull(query.Key, "the question carries no secret");
+    }
+
+    [TestMethod]
     public async Task CalleeThatOnlyCallsOutIsUnreachableAndGetsNoOffer()
     {
         await using var server = await TestServer.StartAsync();

@@ -139,7 +139,10 @@ public sealed class ConnectionBroker(
             return Unreachable("The callee takes no incoming connections (it registered no listening port).");
         }
 
-        var reply = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery }, now, attempt, AttemptStages.StatusQuery, cancellationToken);
+        // The session's ID is named in the question, so the callee lets a caller that arrives before
+        // the offer wait for it, and refuses every other unknown session at once.
+        var sessionId = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        var reply = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery, SessionId = sessionId }, now, attempt, AttemptStages.StatusQuery, cancellationToken);
         if (reply is null)
         {
             return Unreachable("The callee did not answer whether it can accept.");
@@ -153,7 +156,7 @@ public sealed class ConnectionBroker(
 
         attempt.Stage = AttemptStages.Accepted;
         var (seconds, bytes) = sessionPolicy.Issue(caller.TerminalId, calleeId, request.TimeLimitSeconds, request.ByteLimit);
-        return Offer(caller, request.CallerPort, callerObservedIp, callee, seconds, bytes, attempt);
+        return Offer(sessionId, caller, request.CallerPort, callerObservedIp, callee, seconds, bytes, attempt);
     }
 
     /// <summary>
@@ -216,7 +219,7 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>Issues the session: one commit puts the offer in the callee's queue, then the caller gets the same secrets.</summary>
-    private ConnectionOutcome Offer(CertificatePayload caller, int callerPort, string? callerObservedIp, Registration callee, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
+    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, int callerPort, string? callerObservedIp, Registration callee, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
@@ -224,7 +227,6 @@ public sealed class ConnectionBroker(
         // The callee's NAT mapping from its UDP registrations, when fresher than its HTTP registration (F27, F31).
         callee = udpMappings.Apply(callee, now);
         var sessionEndsAt = now + sessionSeconds;
-        var sessionId = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordLength));
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyLength));
 
