@@ -56,12 +56,16 @@ public static class PeerGateServer
         PinnedKeys.Validate(options.TrustedIssuers);
         builder.Services.AddSingleton<TrustedIssuers>();
         builder.Services.AddSingleton<TerminalOwners>();
-        builder.Services.AddHttpClient(TrustedIssuers.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5));
+        builder.Services.AddHttpClient(TrustedIssuers.HttpClientName, http =>
+        {
+            http.Timeout = TimeSpan.FromSeconds(5);
+            http.MaxResponseContentBufferSize = TrustedIssuers.MaxAnswerBytes;
+        });
 
         // Allocation: the operator's tables and the walker for delegated allocation.
         builder.Services.AddSingleton<AllocationStore>();
         builder.Services.AddSingleton<ChainWalker>();
-        builder.Services.AddHttpClient(ChainWalker.HttpClientName);
+        builder.Services.AddHttpClient(ChainWalker.HttpClientName, http => http.MaxResponseContentBufferSize = ChainWalker.MaxAnswerBytes);
 
         // Registry, with the gate that decides who sees whom.
         builder.Services.AddSingleton<RegistryStore>();

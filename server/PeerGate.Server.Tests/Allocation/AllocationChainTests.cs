@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Allocation;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Allocation;
@@ -112,6 +113,28 @@ public sealed class AllocationChainTests
         }
 
         using var response = await s_http.PostAsJsonAsync(loop.BaseUrl + Routes.ServiceResolve, new DelegatedAllocationRequest { Keys = ["k", "k", "k", "k"] }, WireJson.Options);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, ErrorCodes.AllocationChainBroken);
+    }
+
+    [TestMethod]
+    public async Task HopAnswerLargerThanTheBoundIsBroken()
+    {
+        // A next hop whose answer is a good hop followed by more whitespace than any hop needs (still
+        // valid JSON): the walk stops reading at the bound instead of buffering it all.
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(builder.WebHost, "http://127.0.0.1:0");
+        await using var flood = builder.Build();
+        var hop = System.Text.Json.JsonSerializer.Serialize(new AllocationHop { Role = HopRoles.Authentication, Url = "http://auth.example", Level = 0 }, WireJson.Options);
+        var answer = hop + new string(' ', ChainWalker.MaxAnswerBytes);
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(flood, Routes.AllocationResolve, () => Microsoft.AspNetCore.Http.Results.Text(answer, "application/json"));
+        await flood.StartAsync();
+        var floodUrl = flood.Urls.First();
+        await using var front = await TestServer.StartAsync();
+        await front.Admin.SetServiceEntryAsync(new AllocationHop { Role = HopRoles.Allocation, Url = front.BaseUrl, Level = 1 });
+        await front.Admin.SetAllocationEntryAsync(new AllocationEntry(1, "k", HopRoles.Allocation, floodUrl, 2));
+
+        using var response = await s_http.PostAsJsonAsync(front.BaseUrl + Routes.ServiceResolve, new DelegatedAllocationRequest { Keys = ["k", "k"] }, WireJson.Options);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, ErrorCodes.AllocationChainBroken);
     }

@@ -159,6 +159,7 @@ public sealed class TrustedIssuerTests
     [DataRow("too-old")]
     [DataRow("ahead")]
     [DataRow("unreachable")]
+    [DataRow("oversized")]
     public async Task RevocationListThatCannotBeAuthenticatedFailsClosed(string what)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -195,6 +196,7 @@ public sealed class TrustedIssuerTests
             "older-than-last" => Signed(Other, accepted - 1, [], key),
             "too-old" => Signed(Other, accepted + 50, [], key),
             "ahead" => Signed(Other, now + 301, [], key),
+            "oversized" => Signed(Other, now, Enumerable.Range(0, (TrustedIssuers.MaxAnswerBytes / 32) + 1).Select(i => i.ToString("x32")).ToArray(), key),
             _ => null,
         };
         issuer.Serve(list);

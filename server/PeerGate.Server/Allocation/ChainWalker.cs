@@ -16,6 +16,9 @@ namespace PeerGate.Server.Allocation;
 public sealed class ChainWalker(AllocationStore store, IHttpClientFactory httpClients, ServerOptions options, ILogger<ChainWalker> logger)
 {
     public const string HttpClientName = "allocation-chain";
+
+    /// <summary>The largest answer read from an allocation server: a hop is a few hundred bytes.</summary>
+    public const int MaxAnswerBytes = 64 * 1024;
     public const int MaxLevels = FieldRanges.MaxAllocationLevel;
 
     public async Task<AllocationHop> WalkAsync(string[] keys, CancellationToken cancellationToken)

@@ -17,6 +17,13 @@ public sealed class TrustedIssuers : IDisposable
 {
     public const string HttpClientName = "trusted-issuers";
 
+    /// <summary>
+    /// The largest revocation list read from a trusted issuer (about 30 000 serials). Its signature is
+    /// checked only once it is read, so without a bound whoever answers at the issuer's URL could make
+    /// this server buffer anything; a larger answer fails closed like an unsigned one.
+    /// </summary>
+    public const int MaxAnswerBytes = 1 << 20;
+
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
     private readonly IHttpClientFactory _httpClients;
