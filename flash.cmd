@@ -310,7 +310,7 @@ powershell -NoProfile -Command "if ($env:DEVICE_ID -cmatch '^([0-9A-F]{2}){6,32}
 exit /b %ERRORLEVEL%
 
 :is_udp_server
-powershell -NoProfile -Command "if ($env:UDP_SERVER -cmatch '^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3}):([0-9]{1,5})\z' -and [int]$Matches[1] -le 255 -and [int]$Matches[2] -le 255 -and [int]$Matches[3] -le 255 -and [int]$Matches[4] -le 255 -and [int]$Matches[5] -ge 1 -and [int]$Matches[5] -le 65535) { exit 0 } else { exit 1 }"
+powershell -NoProfile -Command "if ($env:UDP_SERVER -cmatch '^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}):([1-9][0-9]{0,4})\z' -and [int]$Matches[1] -le 255 -and [int]$Matches[2] -le 255 -and [int]$Matches[3] -le 255 -and [int]$Matches[4] -le 255 -and [int]$Matches[5] -ge 1 -and [int]$Matches[5] -le 65535) { exit 0 } else { exit 1 }"
 exit /b %ERRORLEVEL%
 
 :check_key_length

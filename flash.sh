@@ -132,7 +132,8 @@ write_file() {
 
 # IPv4:PORT, each octet 0 to 255 and the port 1 to 65535, as the device reads UdpServer.
 is_udp_server() {
-    [[ "$1" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3}):([0-9]{1,5})$ ]] || return 1
+    # No leading zeros: some parsers read 010 as octal.
+    [[ "$1" =~ ^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}):([1-9][0-9]{0,4})$ ]] || return 1
     local i
     for i in 1 2 3 4; do
         (( 10#${BASH_REMATCH[i]} <= 255 )) || return 1

@@ -154,6 +154,9 @@ public sealed class DeviceConfigTests
     public void UdpServerAndPeriodTurnUdpRegistrationOn()
     {
         var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nUdpServer=192.0.2.7:4500\nudp-period-seconds=10");
+        var zeros = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nUdpServer=10.0.0.0:1");
+
+        Assert.AreEqual("10.0.0.0", zeros.UdpServerIp, "a lone 0 octet is no leading zero");
 
         Assert.IsTrue(config.UdpEnabled);
         Assert.AreEqual("192.0.2.7", config.UdpServerIp);
@@ -184,6 +187,7 @@ public sealed class DeviceConfigTests
     [DataRow("UdpServer=server.example:4500", "line 3", DisplayName = "host name")]
     [DataRow("UdpServer=192.0.2.300:4500", "line 3", DisplayName = "octet too big")]
     [DataRow("UdpServer=[::1]:4500", "line 3", DisplayName = "IPv6")]
+    [DataRow("UdpServer=010.0.0.1:4500", "line 3", DisplayName = "leading zero, octal to some parsers")]
     [DataRow("UdpServer=192.0.2.7:4500\nUdpPeriodSeconds=0", "line 4", DisplayName = "period 0")]
     [DataRow("UdpServer=192.0.2.7:4500\nUdpPeriodSeconds=3601", "line 4", DisplayName = "period too long")]
     [DataRow("UdpPeriodSeconds=ten\nUdpServer=192.0.2.7:4500", "line 3", DisplayName = "period not a number, before the server")]

@@ -395,7 +395,7 @@ namespace PeerGate.Device
             }
 
             int colon = value.IndexOf(':');
-            byte[] address = colon <= 0 ? null : UdpRegistration.ParseIPv4(value.Substring(0, colon));
+            byte[] address = colon <= 0 || HasLeadingZero(value.Substring(0, colon)) ? null : UdpRegistration.ParseIPv4(value.Substring(0, colon));
             int port = colon <= 0 ? 0 : ParsePort(value.Substring(colon + 1));
             if (address == null || port == 0)
             {
@@ -417,6 +417,23 @@ namespace PeerGate.Device
             }
 
             UdpPeriodSeconds = seconds;
+        }
+
+        /// <summary>
+        /// "010.0.0.1" is 10.0.0.1 to some parsers and 8.0.0.1 (octal) to others, .NET's among them;
+        /// refused rather than guessed.
+        /// </summary>
+        private static bool HasLeadingZero(string dotted)
+        {
+            for (int i = 0; i + 1 < dotted.Length; i++)
+            {
+                if (dotted[i] == '0' && (i == 0 || dotted[i - 1] == '.') && dotted[i + 1] >= '0' && dotted[i + 1] <= '9')
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>1 to 65535, digits only; 0 for anything else.</summary>

@@ -237,6 +237,7 @@ public sealed class FlashScriptTests
     [DataRow("10.0.0.2:0", DisplayName = "port 0")]
     [DataRow("10.0.0.2:65536", DisplayName = "port too big")]
     [DataRow("10.0.0.256:5090", DisplayName = "octet too big")]
+    [DataRow("010.0.0.2:5090", DisplayName = "leading zero, octal to some parsers")]
     [DataRow("pg.example.com:5090", DisplayName = "host name")]
     [DataRow("10.0.0.2:5090;reboot", DisplayName = "trailing text")]
     public void BadUdpServerIsRefusedBeforeAnythingRuns(string value)
