@@ -35,6 +35,8 @@ set "DERIVATION=v2"
 set "DERIVATION_GIVEN=0"
 set "DEVICE_ID="
 set "CA_FILE="
+set "UDP_SERVER="
+set "ALLOW_PLAIN_HTTP=0"
 set "BURN_KEY=0"
 set "KEY_BLOCK=BLOCK_KEY0"
 set "CONFIRM="
@@ -50,6 +52,7 @@ set "OPTION=%~1"
 if /i "%OPTION%"=="--dry-run" ( set "DRY_RUN=1" & shift & goto :parse )
 if /i "%OPTION%"=="--generate-key" ( set "GENERATE_KEY=1" & shift & goto :parse )
 if /i "%OPTION%"=="--burn-key" ( set "BURN_KEY=1" & shift & goto :parse )
+if /i "%OPTION%"=="--allow-plain-http" ( set "ALLOW_PLAIN_HTTP=1" & shift & goto :parse )
 if /i "%OPTION%"=="--help" goto :usage
 if /i "%OPTION%"=="-h" goto :usage
 if "%~2"=="" ( call :fail "%OPTION% needs a value" & exit /b 1 )
@@ -69,6 +72,7 @@ if /i "%OPTION%"=="--group-key-file" ( set "GROUP_KEY_FILE=!VALUE!" & goto :next
 if /i "%OPTION%"=="--derivation" ( set "DERIVATION=!VALUE!" & set "DERIVATION_GIVEN=1" & goto :next )
 if /i "%OPTION%"=="--device-id" ( set "DEVICE_ID=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--ca-file" ( set "CA_FILE=!VALUE!" & goto :next )
+if /i "%OPTION%"=="--udp-server" ( set "UDP_SERVER=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--key-block" ( set "KEY_BLOCK=!VALUE!" & goto :next )
 if /i "%OPTION%"=="--confirm" ( set "CONFIRM=!VALUE!" & goto :next )
 call :fail "unknown option %OPTION% (see flash.cmd help)"
@@ -80,6 +84,12 @@ shift
 goto :parse
 
 :parsed
+rem Checked before any step runs, so "all" never flashes a board whose settings would be refused.
+if not "%UDP_SERVER%"=="" call :is_udp_server || ( call :fail "--udp-server must be IPv4:PORT (port 1 to 65535), e.g. 192.0.2.10:5090" & exit /b 1 )
+set "NEW_CONF_FLAGS=0"
+if not "%UDP_SERVER%"=="" set "NEW_CONF_FLAGS=1"
+if "%ALLOW_PLAIN_HTTP%"=="1" set "NEW_CONF_FLAGS=1"
+if not "%CONFIG_FILE%"=="" if "%NEW_CONF_FLAGS%"=="1" ( call :fail "--udp-server and --allow-plain-http write a generated peergate.conf; with --config put UdpServer and AllowPlainHttp in %CONFIG_FILE%" & exit /b 1 )
 if "%DRY_RUN%"=="1" echo dry run: printing commands only; nothing is run or written
 
 if /i "%COMMAND%"=="help" goto :usage
@@ -135,15 +145,13 @@ if not "%CONFIG_FILE%"=="" (
     if "%SERVICE_URL%"=="" ( call :fail "config needs --config FILE or --service-url and --allocation-keys" & exit /b 1 )
     if "%ALLOCATION_KEYS%"=="" ( call :fail "config needs --allocation-keys (level 1 first)" & exit /b 1 )
     if /i not "!SERVICE_URL:~0,7!"=="http://" if /i not "!SERVICE_URL:~0,8!"=="https://" ( call :fail "--service-url must start with http:// or https://" & exit /b 1 )
+    if /i "!SERVICE_URL:~0,7!"=="http://" if "%ALLOW_PLAIN_HTTP%"=="0" echo warning: the board refuses a plain http:// server on another host without --allow-plain-http ^(lab only^) 1>&2
+    if "%ALLOW_PLAIN_HTTP%"=="1" echo warning: --allow-plain-http: lab only; the board will talk to plain http:// servers without TLS 1>&2
     if "%DRY_RUN%"=="1" (
         echo + write !CONF! ^(peergate.conf^)
+        call :conf_lines "    "
     ) else (
-        > "!CONF!" (
-            echo # written by flash.cmd config
-            echo ServiceUrl=!SERVICE_URL!
-            echo AllocationKeys=!ALLOCATION_KEYS!
-            if not "!GROUP_ID!"=="" echo GroupId=!GROUP_ID!
-        )
+        > "!CONF!" call :conf_lines ""
         echo + wrote !CONF! ^(peergate.conf^)
     )
 )
@@ -279,6 +287,17 @@ if "%ANSWER%"=="BURN" exit /b 0
 call :fail "not confirmed; nothing was burned"
 exit /b 1
 
+rem The generated peergate.conf (no secrets in it), each line after the prefix %1.
+:conf_lines
+echo %~1# written by flash.cmd config
+echo %~1ServiceUrl=!SERVICE_URL!
+echo %~1AllocationKeys=!ALLOCATION_KEYS!
+if not "!GROUP_ID!"=="" echo %~1GroupId=!GROUP_ID!
+if not "!UDP_SERVER!"=="" echo %~1UdpServer=!UDP_SERVER!
+if "!ALLOW_PLAIN_HTTP!"=="1" echo %~1# lab only: plain http:// to servers on other hosts
+if "!ALLOW_PLAIN_HTTP!"=="1" echo %~1AllowPlainHttp=true
+exit /b 0
+
 :classify_target
 set "HAS_HMAC=0"
 for %%P in (ESP32_S2 ESP32_S3 ESP32_C3 ESP32_C5 ESP32_C6 ESP32_H2 ESP32_P4) do (
@@ -288,6 +307,10 @@ exit /b 0
 
 :is_device_id
 powershell -NoProfile -Command "if ($env:DEVICE_ID -cmatch '^([0-9A-F]{2}){6,32}$') { exit 0 } else { exit 1 }"
+exit /b %ERRORLEVEL%
+
+:is_udp_server
+powershell -NoProfile -Command "if ($env:UDP_SERVER -cmatch '^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}):([1-9][0-9]{0,4})\z' -and [int]$Matches[1] -le 255 -and [int]$Matches[2] -le 255 -and [int]$Matches[3] -le 255 -and [int]$Matches[4] -le 255 -and [int]$Matches[5] -ge 1 -and [int]$Matches[5] -le 65535) { exit 0 } else { exit 1 }"
 exit /b %ERRORLEVEL%
 
 :check_key_length
@@ -352,5 +375,6 @@ echo   help       this text
 echo.
 echo options: --port --target --dry-run --work-dir --image --config --service-url --allocation-keys
 echo          --group-id --wifi-ssid --wifi-password-file --key-file --generate-key --group-key-file --derivation
-echo          --device-id --ca-file --burn-key --key-block --confirm   (same meaning as in flash.sh help)
+echo          --device-id --ca-file --udp-server --allow-plain-http --burn-key --key-block --confirm
+echo          (same meaning as in flash.sh help; --allow-plain-http is for a lab only)
 exit /b 0

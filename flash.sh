@@ -38,6 +38,8 @@ derivation="v2"
 derivation_given=0
 device_id=""
 ca_file=""
+udp_server=""
+allow_plain_http=0
 burn_key=0
 key_block="BLOCK_KEY0"
 confirm=""
@@ -81,6 +83,10 @@ config
                          (peergate-op groups): v2 (default) HMAC-SHA256(group key, "PeerGate-device-key-v2" 0x00 Device ID);
                          v1, for groups enrolled before v2, HMAC-SHA256(group key, Device ID)
   --ca-file FILE         PEM of the private CA that signed the server certificate (pinned by the device)
+  --udp-server IP:PORT   the server's UDP rendezvous address (IPv4), written as UdpServer: the board
+                         keeps its NAT mapping open there once registered (docs/rendezvous.md)
+  --allow-plain-http     LAB ONLY: written as AllowPlainHttp=true, so the board talks plain http:// to
+                         servers on other hosts (no TLS: anyone on the path reads and changes it)
 
 identity
   --device-id HEX        custom Device ID (12 to 64 hex digits) to burn into the eFuse user block
@@ -105,17 +111,34 @@ run() {
     fi
 }
 
-# Writes stdin to a file, or in a dry run only says which file it would write.
+# Writes stdin to a file, or in a dry run only says which file it would write; with "show" as the
+# third argument (files without secrets) the dry run also prints the lines it would write.
 write_file() {
     local path="$1"
     local description="$2"
+    local show="${3:-}"
     if [[ "${dry_run}" -eq 1 ]]; then
         echo "+ write ${path} (${description})"
-        cat >/dev/null
+        if [[ "${show}" == "show" ]]; then
+            sed 's/^/    /'
+        else
+            cat >/dev/null
+        fi
     else
         (umask 077 && cat >"${path}")
         echo "+ wrote ${path} (${description})"
     fi
+}
+
+# IPv4:PORT, each octet 0 to 255 and the port 1 to 65535, as the device reads UdpServer.
+is_udp_server() {
+    # No leading zeros: some parsers read 010 as octal.
+    [[ "$1" =~ ^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}):([1-9][0-9]{0,4})$ ]] || return 1
+    local i
+    for i in 1 2 3 4; do
+        (( 10#${BASH_REMATCH[i]} <= 255 )) || return 1
+    done
+    (( 10#${BASH_REMATCH[5]} >= 1 && 10#${BASH_REMATCH[5]} <= 65535 ))
 }
 
 need_value() {
@@ -145,6 +168,8 @@ parse_args() {
             --derivation) need_value "$@"; derivation="$2"; derivation_given=1; shift 2 ;;
             --device-id) need_value "$@"; device_id="$2"; shift 2 ;;
             --ca-file) need_value "$@"; ca_file="$2"; shift 2 ;;
+            --udp-server) need_value "$@"; is_udp_server "$2" || fail "--udp-server must be IPv4:PORT (port 1 to 65535), e.g. 192.0.2.10:5090"; udp_server="$2"; shift 2 ;;
+            --allow-plain-http) allow_plain_http=1; shift ;;
             --burn-key) burn_key=1; shift ;;
             --key-block) need_value "$@"; key_block="$2"; shift 2 ;;
             --confirm) need_value "$@"; confirm="$2"; shift 2 ;;
@@ -152,6 +177,10 @@ parse_args() {
             *) fail "unknown option $1 (see ./flash.sh help)" ;;
         esac
     done
+    # Checked before any step runs, so "all" never flashes a board whose settings would be refused.
+    if [[ -n "${config_file}" && ( -n "${udp_server}" || "${allow_plain_http}" -eq 1 ) ]]; then
+        fail "--udp-server and --allow-plain-http write a generated peergate.conf; with --config put UdpServer and AllowPlainHttp in ${config_file}"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -310,12 +339,21 @@ step_config() {
         [[ -n "${service_url}" ]] || fail "config needs --config FILE or --service-url and --allocation-keys"
         [[ "${service_url}" =~ ^https?://. ]] || fail "--service-url must start with http:// or https://"
         [[ -n "${allocation_keys}" ]] || fail "config needs --allocation-keys (level 1 first)"
+        if [[ "${service_url}" == http://* && "${allow_plain_http}" -eq 0 ]]; then
+            echo "warning: the board refuses a plain http:// server on another host without --allow-plain-http (lab only)" >&2
+        fi
+        if [[ "${allow_plain_http}" -eq 1 ]]; then
+            echo "warning: --allow-plain-http: lab only; the board will talk to plain http:// servers without TLS" >&2
+        fi
         {
             echo "# written by flash.sh config"
             echo "ServiceUrl=${service_url}"
             echo "AllocationKeys=${allocation_keys}"
             [[ -z "${group_id}" ]] || echo "GroupId=${group_id}"
-        } | write_file "${conf}" "peergate.conf"
+            [[ -z "${udp_server}" ]] || echo "UdpServer=${udp_server}"
+            [[ "${allow_plain_http}" -eq 0 ]] || echo "# lab only: plain http:// to servers on other hosts"
+            [[ "${allow_plain_http}" -eq 0 ]] || echo "AllowPlainHttp=true"
+        } | write_file "${conf}" "peergate.conf" show
     fi
 
     local files="${work_dir}/files.json"

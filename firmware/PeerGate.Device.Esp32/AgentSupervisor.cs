@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using nanoFramework.Runtime.Native;
+using PeerGate.Device.Esp32.Networking;
 using PeerGate.Device.Platform;
 
 namespace PeerGate.Device.Esp32
@@ -8,7 +9,9 @@ namespace PeerGate.Device.Esp32
     /// <summary>
     /// Runs the device agent on its own thread and reboots the board as the last resort: when the
     /// agent has crashed too often, or when it has not been registered for a long time (native heap
-    /// fragmentation and per-request TLS leaks on some firmware only clear with a restart).
+    /// fragmentation and per-request TLS leaks on some firmware only clear with a restart). UDP
+    /// registration, when configured, runs on a thread of its own with the agent's stop signal; it
+    /// is restarted when it dies but never counts towards a reboot (HTTPS registration is what matters).
     /// </summary>
     public class AgentSupervisor
     {
@@ -19,13 +22,16 @@ namespace PeerGate.Device.Esp32
         private readonly DeviceAgent _agent;
         private readonly IClock _clock;
         private readonly IDeviceLog _log;
+        private readonly UdpRendezvous _udp;
         private readonly ManualResetEvent _stop = new ManualResetEvent(false);
 
         private int _crashes;
         private long _lastHealthyMillis;
 
-        public AgentSupervisor(DeviceAgent agent, IClock clock, IDeviceLog log)
+        /// <param name="udp">The UDP registration loop; null when UdpServer is not configured.</param>
+        public AgentSupervisor(DeviceAgent agent, IClock clock, IDeviceLog log, UdpRendezvous udp)
         {
+            _udp = udp;
             _agent = agent ?? throw new ArgumentNullException(nameof(agent));
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _log = log ?? throw new ArgumentNullException(nameof(log));
@@ -36,6 +42,7 @@ namespace PeerGate.Device.Esp32
         {
             _lastHealthyMillis = _clock.UptimeMillis;
             Thread worker = StartWorker();
+            Thread udpWorker = StartUdpWorker();
             while (true)
             {
                 Thread.Sleep(CheckIntervalMillis);
@@ -55,6 +62,11 @@ namespace PeerGate.Device.Esp32
                     worker = StartWorker();
                 }
 
+                if (udpWorker != null && !udpWorker.IsAlive)
+                {
+                    udpWorker = StartUdpWorker();
+                }
+
                 if (now - _lastHealthyMillis > UnregisteredRebootMillis)
                 {
                     Reboot("not registered for " + ((now - _lastHealthyMillis) / 1000).ToString() + " s");
@@ -67,6 +79,30 @@ namespace PeerGate.Device.Esp32
             Thread worker = new Thread(RunAgent);
             worker.Start();
             return worker;
+        }
+
+        private Thread StartUdpWorker()
+        {
+            if (_udp == null)
+            {
+                return null;
+            }
+
+            Thread worker = new Thread(RunUdp);
+            worker.Start();
+            return worker;
+        }
+
+        private void RunUdp()
+        {
+            try
+            {
+                _udp.Run(_stop);
+            }
+            catch (Exception ex)
+            {
+                _log.Event("udp.crashed", ex.Message);
+            }
         }
 
         private void RunAgent()

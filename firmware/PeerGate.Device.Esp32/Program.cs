@@ -18,8 +18,8 @@ namespace PeerGate.Device.Esp32
     /// <summary>
     /// Power-on to "registered" with nobody involved (F9): read I:\peergate.conf, calibrate the load
     /// estimate while the CPU is still idle, bring Wi-Fi up, compose the device core with this board's
-    /// adapters and let the agent run (registration, trigger channel, and the peer listener when
-    /// ListenPort is configured).
+    /// adapters and let the agent run (registration, trigger channel, the peer listener when
+    /// ListenPort is configured, and UDP registration when UdpServer is).
     /// </summary>
     public static class Program
     {
@@ -89,7 +89,8 @@ namespace PeerGate.Device.Esp32
 
             // Accepted peers get an echo, so the hardware tests can check bytes both ways.
             agent.PeerServer.Application = new EchoApplication(log);
-            new AgentSupervisor(agent, clock, log).Run();
+            UdpRendezvous udp = config.UdpEnabled ? new UdpRendezvous(agent, platform, config) : null;
+            new AgentSupervisor(agent, clock, log, udp).Run();
         }
 
         private static bool TryReadConfig(IDeviceLog log, out BoardConfig board, out DeviceConfig config)
@@ -106,6 +107,12 @@ namespace PeerGate.Device.Esp32
             {
                 board = BoardConfig.Parse(File.ReadAllText(ConfigPath));
                 config = DeviceConfig.Parse(board.CoreText);
+                if (config.UdpConfigError != null)
+                {
+                    // Only UDP registration is off; the board still registers over HTTPS.
+                    log.Event("config.udp-invalid", WithoutQuotedLine(config.UdpConfigError));
+                }
+
                 return true;
             }
             catch (ArgumentException ex)

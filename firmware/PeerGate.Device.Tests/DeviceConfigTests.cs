@@ -149,4 +149,70 @@ public sealed class DeviceConfigTests
 
         Assert.Contains(expectedInMessage, error.Message);
     }
+
+    [TestMethod]
+    public void UdpServerAndPeriodTurnUdpRegistrationOn()
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nUdpServer=192.0.2.7:4500\nudp-period-seconds=10");
+        var zeros = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nUdpServer=10.0.0.0:1");
+
+        Assert.AreEqual("10.0.0.0", zeros.UdpServerIp, "a lone 0 octet is no leading zero");
+
+        Assert.IsTrue(config.UdpEnabled);
+        Assert.AreEqual("192.0.2.7", config.UdpServerIp);
+        Assert.AreEqual(4500, config.UdpServerPort);
+        Assert.AreEqual(10, config.UdpPeriodSeconds);
+        Assert.IsNull(config.UdpConfigError);
+    }
+
+    [TestMethod]
+    [DataRow("", DisplayName = "no UDP keys")]
+    [DataRow("\nUdpServer=", DisplayName = "empty UdpServer")]
+    public void WithoutUdpServerUdpRegistrationIsOff(string extra)
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k" + extra);
+
+        Assert.IsFalse(config.UdpEnabled);
+        Assert.IsNull(config.UdpServerIp);
+        Assert.AreEqual(0, config.UdpServerPort);
+        Assert.AreEqual(DeviceConfig.DefaultUdpPeriodSeconds, config.UdpPeriodSeconds);
+        Assert.IsNull(config.UdpConfigError);
+    }
+
+    [TestMethod]
+    [DataRow("UdpServer=192.0.2.7", "line 3", DisplayName = "no port")]
+    [DataRow("UdpServer=192.0.2.7:0", "line 3", DisplayName = "port 0")]
+    [DataRow("UdpServer=192.0.2.7:65536", "line 3", DisplayName = "port too big")]
+    [DataRow("UdpServer=192.0.2.7:45x", "line 3", DisplayName = "port not a number")]
+    [DataRow("UdpServer=server.example:4500", "line 3", DisplayName = "host name")]
+    [DataRow("UdpServer=192.0.2.300:4500", "line 3", DisplayName = "octet too big")]
+    [DataRow("UdpServer=[::1]:4500", "line 3", DisplayName = "IPv6")]
+    [DataRow("UdpServer=010.0.0.1:4500", "line 3", DisplayName = "leading zero, octal to some parsers")]
+    [DataRow("UdpServer=192.0.2.7:4500\nUdpPeriodSeconds=0", "line 4", DisplayName = "period 0")]
+    [DataRow("UdpServer=192.0.2.7:4500\nUdpPeriodSeconds=3601", "line 4", DisplayName = "period too long")]
+    [DataRow("UdpPeriodSeconds=ten\nUdpServer=192.0.2.7:4500", "line 3", DisplayName = "period not a number, before the server")]
+    [DataRow("UdpPeriodSeconds=30", "needs UdpServer", DisplayName = "period without server")]
+    public void BadUdpValueTurnsOnlyUdpOffWithAnError(string udpLines, string expectedInError)
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\n" + udpLines + "\nName=TERM1");
+
+        Assert.IsFalse(config.UdpEnabled);
+        Assert.IsNull(config.UdpServerIp);
+        Assert.AreEqual(0, config.UdpServerPort);
+        Assert.IsNotNull(config.UdpConfigError);
+        Assert.Contains(expectedInError, config.UdpConfigError);
+        Assert.Contains("UDP registration is off", config.UdpConfigError);
+
+        // Everything else is read as if the UDP lines were not there.
+        Assert.AreEqual("https://s", config.ServiceUrl);
+        Assert.AreEqual("TERM1", config.Name);
+    }
+
+    [TestMethod]
+    public void UdpServerGivenTwiceIsRefusedLikeAnyRepeatedKey()
+    {
+        var error = Assert.ThrowsExactly<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nUdpServer=192.0.2.7:1\nudp_server=192.0.2.8:2"));
+
+        Assert.Contains("line 4", error.Message);
+    }
 }

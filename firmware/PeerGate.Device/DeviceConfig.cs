@@ -1,6 +1,7 @@
 using System;
 using PeerGate.Device.Api;
 using PeerGate.Device.Permits;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Protocol;
 
 namespace PeerGate.Device
@@ -27,6 +28,11 @@ namespace PeerGate.Device
 
         public const int DefaultMaxCpuLoadPercent = 90;
 
+        /// <summary>Inside the 30 s many home NATs keep an idle UDP mapping.</summary>
+        public const int DefaultUdpPeriodSeconds = 25;
+
+        public const int MaxUdpPeriodSeconds = 3600;
+
         public DeviceConfig()
         {
             AllocationKeys = new string[0];
@@ -41,6 +47,7 @@ namespace PeerGate.Device
             TriggerChannel = true;
             DevicePermits = new PermitEntry[0];
             DeviceDenies = new PermitEntry[0];
+            UdpPeriodSeconds = DefaultUdpPeriodSeconds;
         }
 
         /// <summary>The device name registered against its Terminal ID (F22), e.g. TERM1; null for none.</summary>
@@ -112,6 +119,30 @@ namespace PeerGate.Device
         public int MaxCpuLoadPercent { get; set; }
 
         /// <summary>
+        /// The server's UDP rendezvous address (F27), an IPv4 literal from UdpServer=IP:PORT; null
+        /// when UDP registration is off (no UdpServer, an empty one, or a bad one: see UdpConfigError).
+        /// </summary>
+        public string UdpServerIp { get; private set; }
+
+        /// <summary>The server's UDP rendezvous port; 0 when UDP registration is off.</summary>
+        public int UdpServerPort { get; private set; }
+
+        /// <summary>Seconds between UDP registrations, 1 to 3600 (the server may ask for less).</summary>
+        public int UdpPeriodSeconds { get; private set; }
+
+        /// <summary>
+        /// Why UDP registration is off although UdpServer or UdpPeriodSeconds was given; null when
+        /// they are fine. A bad UDP line turns only UDP off: the device still registers over HTTPS,
+        /// which is what every other service needs.
+        /// </summary>
+        public string UdpConfigError { get; private set; }
+
+        public bool UdpEnabled
+        {
+            get { return UdpServerIp != null; }
+        }
+
+        /// <summary>
         /// Reads "key=value" lines; blank lines and lines starting with '#' are skipped. Keys are the
         /// property names, matched ignoring case, '-' and '_' (ServiceUrl, service-url). Lists are
         /// comma-separated; booleans are true or false.
@@ -159,9 +190,11 @@ namespace PeerGate.Device
                 config.Apply(key, value, lineNumber, line);
             }
 
-            config.Validate();
+            config.Validate((seen & UdpPeriodFlag) != 0);
             return config;
         }
+
+        private const int UdpPeriodFlag = 2097152;
 
         /// <summary>One bit per known key, to catch repeats without a hashtable; 0 for an unknown key.</summary>
         private static int KeyFlag(string key)
@@ -208,6 +241,10 @@ namespace PeerGate.Device
                     return 262144;
                 case "allowplainhttp":
                     return 524288;
+                case "udpserver":
+                    return 1048576;
+                case "udpperiodseconds":
+                    return UdpPeriodFlag;
                 default:
                     return 0;
             }
@@ -327,6 +364,14 @@ namespace PeerGate.Device
                     AllowPlainHttp = ParseBool(value, lineNumber, line);
                     break;
 
+                case "udpserver":
+                    ApplyUdpServer(value, lineNumber, line);
+                    break;
+
+                case "udpperiodseconds":
+                    ApplyUdpPeriod(value, lineNumber, line);
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -341,7 +386,87 @@ namespace PeerGate.Device
             }
         }
 
-        private void Validate()
+        /// <summary>IP:PORT, IPv4 (the board's UDP socket is IPv4); empty turns UDP off on purpose.</summary>
+        private void ApplyUdpServer(string value, int lineNumber, string line)
+        {
+            if (value.Length == 0)
+            {
+                return;
+            }
+
+            int colon = value.IndexOf(':');
+            byte[] address = colon <= 0 || HasLeadingZero(value.Substring(0, colon)) ? null : UdpRegistration.ParseIPv4(value.Substring(0, colon));
+            int port = colon <= 0 ? 0 : ParsePort(value.Substring(colon + 1));
+            if (address == null || port == 0)
+            {
+                UdpConfigError = LineError(lineNumber, "UdpServer must be IPv4:PORT (the server's UDP rendezvous port); UDP registration is off", line).Message;
+                return;
+            }
+
+            UdpServerIp = value.Substring(0, colon);
+            UdpServerPort = port;
+        }
+
+        private void ApplyUdpPeriod(string value, int lineNumber, string line)
+        {
+            int seconds = ParseDigits(value);
+            if (seconds < 1 || seconds > MaxUdpPeriodSeconds)
+            {
+                UdpConfigError = LineError(lineNumber, "UdpPeriodSeconds must be 1 to 3600; UDP registration is off", line).Message;
+                return;
+            }
+
+            UdpPeriodSeconds = seconds;
+        }
+
+        /// <summary>
+        /// "010.0.0.1" is 10.0.0.1 to some parsers and 8.0.0.1 (octal) to others, .NET's among them;
+        /// refused rather than guessed.
+        /// </summary>
+        private static bool HasLeadingZero(string dotted)
+        {
+            for (int i = 0; i + 1 < dotted.Length; i++)
+            {
+                if (dotted[i] == '0' && (i == 0 || dotted[i - 1] == '.') && dotted[i + 1] >= '0' && dotted[i + 1] <= '9')
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>1 to 65535, digits only; 0 for anything else.</summary>
+        private static int ParsePort(string text)
+        {
+            int port = ParseDigits(text);
+            return port < 1 || port > 65535 ? 0 : port;
+        }
+
+        /// <summary>A whole number of 1 to 9 digits; -1 for anything else.</summary>
+        private static int ParseDigits(string text)
+        {
+            if (text.Length == 0 || text.Length > 9)
+            {
+                return -1;
+            }
+
+            int result = 0;
+            for (int i = 0; i < text.Length; i++)
+            {
+                char c = text[i];
+                if (c < '0' || c > '9')
+                {
+                    return -1;
+                }
+
+                result = (result * 10) + (c - '0');
+            }
+
+            return result;
+        }
+
+        private void Validate(bool seenUdpPeriod)
         {
             if (ServiceUrl == null)
             {
@@ -358,6 +483,17 @@ namespace PeerGate.Device
             if (insecure != null)
             {
                 throw new ArgumentException("config: ServiceUrl " + insecure.Message + " (or set AllowPlainHttp=true in a lab)");
+            }
+
+            if (UdpConfigError != null)
+            {
+                // One bad UDP line turns all of UDP off, so a half-read pair never sends.
+                UdpServerIp = null;
+                UdpServerPort = 0;
+            }
+            else if (UdpServerIp == null && seenUdpPeriod)
+            {
+                UdpConfigError = "config: UdpPeriodSeconds needs UdpServer; UDP registration is off";
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Server.Rendezvous;
+using PeerGate.Server.Testing;
 using PeerGate.VirtualDevice.Commands;
 using PeerGate.VirtualDevice.Tests.Support;
 
@@ -61,6 +62,54 @@ public sealed partial class UdpScenarioTests
         }
 
         Assert.Contains("udp-mapping 127.0.0.1:", output.ToString());
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task UdpServerInTheConfigRegistersLikeTheFlag()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: $"UdpServer=127.0.0.1:{lab.Server.UdpPort}\n");
+
+        var printed = "";
+        var exit = await Task.Run(() => Cli.Run(["run", "--once", .. device.CliOptions], out printed), Cancel);
+
+        Assert.AreEqual(Cli.Ok, exit, printed);
+        Assert.IsTrue(Mapping().IsMatch(printed), printed);
+        var terminal = Terminal().Match(printed).Groups[1].Value;
+        Assert.IsNotNull(lab.Server.Services.GetRequiredService<UdpMappings>().Find(terminal), printed);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task TheUdpFlagWinsOverTheConfig()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+
+        // The config names a port nobody answers on; the flag names the server's.
+        var device = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: $"UdpServer=127.0.0.1:{LoopbackPorts.Free()}\n");
+
+        var printed = "";
+        var exit = await Task.Run(() => Cli.Run(["run", "--once", "--udp", "127.0.0.1:" + lab.Server.UdpPort, .. device.CliOptions], out printed), Cancel);
+
+        Assert.AreEqual(Cli.Ok, exit, printed);
+        Assert.IsTrue(Mapping().IsMatch(printed), printed);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task ABadUdpServerInTheConfigIsReportedAndTheDeviceStillRegisters()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: "UdpServer=127.0.0.1:99999\n");
+
+        var printed = "";
+        var exit = await Task.Run(() => Cli.Run(["run", "--once", .. device.CliOptions], out printed), Cancel);
+
+        Assert.AreEqual(Cli.Ok, exit, printed);
+        Assert.Contains("registered terminal", printed);
+        Assert.Contains("UdpServer must be IPv4:PORT", printed);
+        Assert.IsFalse(Mapping().IsMatch(printed), printed);
     }
 
     [GeneratedRegex(@"udp mapping 127\.0\.0\.1:(?<port>\d+) from local port (?<local>\d+)")]

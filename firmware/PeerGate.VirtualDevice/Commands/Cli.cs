@@ -29,7 +29,8 @@ public static class Cli
           virtual-device end SESSION-ID [--reason completed|terminated|peer_lost|error] DEVICE-OPTIONS
 
         --udp sends the UDP registration (F27) to the server's rendezvous port every --udp-period
-        seconds (default 25, or what the server asks for) and logs the mapping the server observed.
+        seconds (default 25, or what the server asks for) and logs the mapping the server observed;
+        the config's UdpServer and UdpPeriodSeconds do the same, and the flags win over them.
         ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
         [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
         """;
@@ -150,7 +151,7 @@ public static class Cli
     private static int RunDevice(CommandLine line, TextWriter output, TextWriter error, WaitHandle? stop)
     {
         var options = DeviceOptions.From(line);
-        var udp = UdpTarget(line);
+        var udp = UdpTarget(line, options.Config, error);
         var agent = options.CreateAgent(output, line.Has("--force-busy"));
         using var socket = udp is null ? null : new HostDatagramSocket(VirtualDeviceHost.ListenAddressOf(options.Config));
         var registration = udp is null
@@ -194,30 +195,51 @@ public static class Cli
         return Ok;
     }
 
-    /// <summary>--udp HOST:PORT and --udp-period S; null without --udp.</summary>
-    private static (string Host, int Port, int PeriodMillis)? UdpTarget(CommandLine line)
+    /// <summary>
+    /// Where UDP registration goes: --udp IP:PORT and --udp-period S, each winning over the config's
+    /// UdpServer and UdpPeriodSeconds; null when neither names a server. A bad UDP line in the config
+    /// is reported on <paramref name="error"/> and only turns UDP off, as on the board.
+    /// </summary>
+    private static (string Host, int Port, int PeriodMillis)? UdpTarget(CommandLine line, DeviceConfig config, TextWriter error)
     {
         var target = line.Optional("--udp");
         var periodText = line.Optional("--udp-period");
+        if (target is null && config.UdpConfigError is not null)
+        {
+            error.WriteLine($"virtual-device: {config.UdpConfigError}");
+        }
+
+        if (target is null && !config.UdpEnabled)
+        {
+            return periodText is null ? null : throw new UsageException("--udp-period needs --udp (or UdpServer in the config)");
+        }
+
+        string host;
+        int port;
         if (target is null)
         {
-            return periodText is null ? null : throw new UsageException("--udp-period needs --udp");
+            host = config.UdpServerIp;
+            port = config.UdpServerPort;
         }
-
-        var colon = target.LastIndexOf(':');
-        if (colon <= 0 || !System.Net.IPAddress.TryParse(target[..colon], out var address)
-            || !int.TryParse(target[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        else
         {
-            throw new UsageException("--udp must be IP:PORT (the server's UDP rendezvous port)");
+            var colon = target.LastIndexOf(':');
+            if (colon <= 0 || !System.Net.IPAddress.TryParse(target[..colon], out var address)
+                || !int.TryParse(target[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+            {
+                throw new UsageException("--udp must be IP:PORT (the server's UDP rendezvous port)");
+            }
+
+            host = address.ToString();
         }
 
-        var period = 25;
-        if (periodText is not null && (!int.TryParse(periodText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out period) || period is < 1 or > 3600))
+        var period = config.UdpPeriodSeconds;
+        if (periodText is not null && (!int.TryParse(periodText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out period) || period is < 1 or > DeviceConfig.MaxUdpPeriodSeconds))
         {
             throw new UsageException("--udp-period must be 1 to 3600 seconds");
         }
 
-        return (address.ToString(), port, period * 1000);
+        return (host, port, period * 1000);
     }
 
     private static byte[] DecodeHex(string hex, string option)

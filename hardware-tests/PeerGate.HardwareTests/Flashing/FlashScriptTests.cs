@@ -186,6 +186,90 @@ public sealed class FlashScriptTests
         Assert.IsFalse(File.Exists(_toolLog), "a tool was run");
     }
 
+    [TestMethod]
+    public void DryRunShowsTheUdpServerAndLabOnlyPlainHttpLines()
+    {
+        string work = Path.Combine(_dir, "work");
+
+        Result result = Flash(
+            "config", "--dry-run", "--port", Port, "--service-url", "http://10.0.0.2:5080", "--allocation-keys", "acme",
+            "--udp-server", "10.0.0.2:5090", "--allow-plain-http", "--work-dir", work);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        Assert.Contains("    UdpServer=10.0.0.2:5090\n", result.Output);
+        Assert.Contains("    AllowPlainHttp=true\n", result.Output);
+        Assert.Contains("lab only", result.Output);
+        Assert.IsFalse(File.Exists(_toolLog), "a tool was run");
+        Assert.IsFalse(Directory.Exists(work), "the dry run wrote its work folder");
+    }
+
+    [TestMethod]
+    public void ConfigWritesUdpServerAndAllowPlainHttpTheDeviceReads()
+    {
+        string work = Path.Combine(_dir, "work");
+
+        Result result = Flash(
+            "config", "--port", Port, "--service-url", "http://10.0.0.2:5080", "--allocation-keys", "acme",
+            "--udp-server", "10.0.0.2:5090", "--allow-plain-http", "--work-dir", work);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        string[] lines = File.ReadAllLines(Path.Combine(work, "peergate.conf"));
+        CollectionAssert.Contains(lines, "UdpServer=10.0.0.2:5090");
+        CollectionAssert.Contains(lines, "AllowPlainHttp=true");
+        CollectionAssert.AreEqual(new[] { $"nanoff --filedeployment {work}/files.json" }, ToolCalls());
+    }
+
+    [TestMethod]
+    public void WithoutTheNewFlagsNoUdpOrPlainHttpLineIsWritten()
+    {
+        string work = Path.Combine(_dir, "work");
+
+        Result result = Flash("config", "--port", Port, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", "--work-dir", work);
+
+        Assert.AreEqual(0, result.ExitCode, result.Output);
+        string conf = File.ReadAllText(Path.Combine(work, "peergate.conf"));
+        Assert.DoesNotContain("UdpServer", conf);
+        Assert.DoesNotContain("AllowPlainHttp", conf);
+    }
+
+    [TestMethod]
+    [DataRow("10.0.0.2", DisplayName = "no port")]
+    [DataRow("10.0.0.2:0", DisplayName = "port 0")]
+    [DataRow("10.0.0.2:65536", DisplayName = "port too big")]
+    [DataRow("10.0.0.256:5090", DisplayName = "octet too big")]
+    [DataRow("010.0.0.2:5090", DisplayName = "leading zero, octal to some parsers")]
+    [DataRow("pg.example.com:5090", DisplayName = "host name")]
+    [DataRow("10.0.0.2:5090;reboot", DisplayName = "trailing text")]
+    public void BadUdpServerIsRefusedBeforeAnythingRuns(string value)
+    {
+        string work = Path.Combine(_dir, "work");
+
+        Result result = Flash(
+            "all", "--port", Port, "--target", "ESP32_REV3", "--service-url", "https://pg.example.com", "--allocation-keys", "acme",
+            "--udp-server", value, "--work-dir", work);
+
+        Assert.AreNotEqual(0, result.ExitCode, result.Output);
+        Assert.Contains("--udp-server must be IPv4:PORT", result.Output);
+        Assert.IsFalse(File.Exists(_toolLog), "a tool was run");
+        Assert.IsFalse(File.Exists(Path.Combine(work, "peergate.conf")), "a config was written");
+    }
+
+    [TestMethod]
+    [DataRow("--udp-server", "10.0.0.2:5090", DisplayName = "--udp-server")]
+    [DataRow("--allow-plain-http", null, DisplayName = "--allow-plain-http")]
+    public void NewFlagsWithAnUploadedConfigFileAreRefused(string flag, string? value)
+    {
+        string conf = Path.Combine(_dir, "mine.conf");
+        File.WriteAllText(conf, "ServiceUrl=https://pg.example.com\nAllocationKeys=acme\n");
+        string[] option = value is null ? [flag] : [flag, value];
+
+        Result result = Flash(["all", "--port", Port, "--target", "ESP32_REV3", "--config", conf, "--work-dir", Path.Combine(_dir, "work"), .. option]);
+
+        Assert.AreNotEqual(0, result.ExitCode, result.Output);
+        Assert.Contains("with --config put UdpServer and AllowPlainHttp in", result.Output);
+        Assert.IsFalse(File.Exists(_toolLog), "a tool was run");
+    }
+
     private string[] ToolCalls() => File.Exists(_toolLog) ? File.ReadAllLines(_toolLog) : [];
 
     private static void RequireTool(string name)
