@@ -21,8 +21,9 @@ public sealed class TriggerHub(TimeProvider time, ServerOptions options, UdpWake
     /// </summary>
     public void Wake(string terminalId)
     {
-        Line(terminalId).Wake();
+        // UDP first: once the poll is woken it may hand the trigger out, and then no wake is due.
         udp.Wake(terminalId);
+        Line(terminalId).Wake();
     }
 
     /// <summary>The terminal has every trigger up to <paramref name="seq"/>: it polled with that cursor or was handed it.</summary>
