@@ -76,6 +76,7 @@ public static class PeerGateServer
         builder.Services.AddSingleton<UdpMappings>();
         builder.Services.AddSingleton<UdpRegistrar>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UdpRegistrar>());
+        builder.Services.AddSingleton<UdpWaker>();
 
         // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
         builder.Services.AddSingleton<PermitStore>();

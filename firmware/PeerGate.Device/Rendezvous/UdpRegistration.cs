@@ -13,6 +13,9 @@ namespace PeerGate.Device.Rendezvous
     /// the address and port the server saw. The counter starts at 1 for each certificate (each has its
     /// own UDP key; the server ranks a newer certificate above any counter of an older one) and only
     /// rises. Only an ack that verifies with the key and echoes the counter just sent counts.
+    /// Between registrations it listens on the same socket for the server's wake (F38): one that
+    /// verifies with the key, names this terminal and certificate and carries a seq newer than the
+    /// trigger cursor makes <see cref="WakeTarget"/> fetch at once; anything else is logged and ignored.
     /// Buffers are allocated once.
     /// </summary>
     public class UdpRegistration
@@ -21,6 +24,9 @@ namespace PeerGate.Device.Rendezvous
         public const int AckTimeoutMillis = 2000;
 
         public const int MinPeriodMillis = 1000;
+
+        /// <summary>The longest one receive waits between registrations, so a stop is seen within it.</summary>
+        public const int ListenSliceMillis = 1000;
 
         private readonly IDatagramSocket _socket;
         private readonly ICertificateHolder _certificates;
@@ -65,6 +71,12 @@ namespace PeerGate.Device.Rendezvous
 
         /// <summary>The period the server asked for, in seconds; 0 when it left it to the device.</summary>
         public int ServerIntervalSeconds { get; private set; }
+
+        /// <summary>Told of every verified wake; null ignores wakes.</summary>
+        public IWakeTarget WakeTarget { get; set; }
+
+        /// <summary>Wakes that verified and were newer than the trigger cursor.</summary>
+        public int Wakes { get; private set; }
 
         /// <summary>The counter of the last registration sent.</summary>
         public long Counter
@@ -121,8 +133,15 @@ namespace PeerGate.Device.Rendezvous
                     return false;
                 }
 
+                bool read = _reader.Read(_receive, received);
+                if (read && _reader.Type == RendezvousDatagram.TypeWake)
+                {
+                    HandleWake(certificate);
+                    continue;
+                }
+
                 // Anything but the answer to this very datagram (a late ack, a stranger's bytes) is skipped.
-                if (!_reader.Read(_receive, received) || _reader.Type != RendezvousDatagram.TypeAck || _reader.Counter != _counter
+                if (!read || _reader.Type != RendezvousDatagram.TypeAck || _reader.Counter != _counter
                     || !_reader.TerminalIdIs(certificate.TerminalId) || !_reader.SerialIs(certificate.Serial) || !_reader.Verify(_key, _crypto, _work))
                 {
                     continue;
@@ -162,11 +181,91 @@ namespace PeerGate.Device.Rendezvous
                     period = MinPeriodMillis;
                 }
 
-                if (_clock.Sleep(period, stop))
+                if (Listen(period, stop))
                 {
                     return;
                 }
             }
+        }
+
+        /// <summary>
+        /// Reads datagrams for <paramref name="millis"/> (in slices, so <paramref name="stop"/> is seen)
+        /// and hands each wake to <see cref="HandleWake"/>; true when stopped.
+        /// </summary>
+        public bool Listen(int millis, WaitHandle stop)
+        {
+            long deadline = _clock.UptimeMillis + millis;
+            while (true)
+            {
+                if (stop != null && stop.WaitOne(0, false))
+                {
+                    return true;
+                }
+
+                long left = deadline - _clock.UptimeMillis;
+                if (left <= 0)
+                {
+                    return false;
+                }
+
+                int slice = left < ListenSliceMillis ? (int)left : ListenSliceMillis;
+                long before = _clock.UptimeMillis;
+                int received = _socket.Receive(_receive, 0, _receive.Length, slice);
+                if (received <= 0)
+                {
+                    // A closed socket answers at once: wait out the slice rather than spin.
+                    long waited = _clock.UptimeMillis - before;
+                    if (waited < slice && _clock.Sleep((int)(slice - waited), stop))
+                    {
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (_reader.Read(_receive, received) && _reader.Type == RendezvousDatagram.TypeWake)
+                {
+                    HandleWake(_certificates.Certificate);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The wake just read: only one under the current certificate's key, for its Terminal ID and
+        /// serial, and newer than the trigger cursor starts a fetch. The log names why one was ignored,
+        /// never its bytes.
+        /// </summary>
+        private void HandleWake(CertificateResponse certificate)
+        {
+            if (certificate == null || certificate.UdpKey == null || certificate.TerminalId == null || certificate.Serial == null
+                || !_reader.TerminalIdIs(certificate.TerminalId) || !_reader.SerialIs(certificate.Serial))
+            {
+                _log.Event("udp-wake-ignored", "not for this terminal's certificate");
+                return;
+            }
+
+            byte[] key = _serial == certificate.Serial ? _key : System.Convert.FromBase64String(certificate.UdpKey);
+            if (key == null || key.Length != RendezvousDatagram.UdpKeyLength || !_reader.Verify(key, _crypto, _work))
+            {
+                _log.Event("udp-wake-ignored", "bad tag");
+                return;
+            }
+
+            IWakeTarget target = WakeTarget;
+            if (target == null)
+            {
+                return;
+            }
+
+            long seq = _reader.Counter;
+            if (!target.Wake(seq))
+            {
+                _log.Event("udp-wake-ignored", "stale: seq " + seq.ToString() + " already handled");
+                return;
+            }
+
+            Wakes++;
+            _log.Event("udp-wake", "seq " + seq.ToString() + ": fetching triggers");
         }
 
         /// <summary>"a.b.c.d" for IPv4; IPv6 as eight hex groups.</summary>

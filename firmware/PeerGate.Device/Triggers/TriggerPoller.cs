@@ -3,6 +3,7 @@ using System.Threading;
 using PeerGate.Device.Api;
 using PeerGate.Device.Platform;
 using PeerGate.Device.Registry;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Device.Timing;
 using PeerGate.Protocol;
 
@@ -18,8 +19,13 @@ namespace PeerGate.Device.Triggers
     /// A failed poll waits a jittered, growing delay up to <see cref="BackoffCeilingMillis"/>. A refused
     /// certificate asks the <see cref="ICertificateHolder"/> for a new one. poller_superseded (another
     /// poller for this device took over) ends the loop for good.
+    /// <para>A verified UDP wake (<see cref="Wake"/>) newer than the cursor makes the next request a
+    /// short fetch (wait=1) and cuts any backoff short. It goes through the same loop and client as the
+    /// long-poll, so there is never a second poll of this terminal (which the server would answer by
+    /// superseding one) nor a second TLS session on a board with one HTTP lane. A poll already in flight
+    /// is answered by the server's own wake-up; the fetch then finds the cursor caught up and is skipped.</para>
     /// </remarks>
-    public class TriggerPoller
+    public class TriggerPoller : IWakeTarget
     {
         public const int InitialBackoffMillis = 1000;
         public const int BackoffCeilingMillis = 60000;
@@ -34,6 +40,9 @@ namespace PeerGate.Device.Triggers
         /// </summary>
         public const int PollAnswerMarginMillis = 5000;
 
+        /// <summary>The server's wait asked by a fetch after a UDP wake: the trigger is already queued.</summary>
+        public const int FetchWaitSeconds = 1;
+
         /// <summary>How long <see cref="Stop"/> waits for the thread; a poll in flight ends by its own timeout.</summary>
         public const int StopJoinMillis = 5000;
 
@@ -47,6 +56,9 @@ namespace PeerGate.Device.Triggers
         private readonly ManualResetEvent _stop = new ManualResetEvent(false);
         private readonly object _gate = new object();
         private readonly string _pollPathPrefix;
+        private readonly string _fetchPathPrefix;
+        private readonly AutoResetEvent _fetchNow = new AutoResetEvent(false);
+        private long _wakeSeq;
 
         private CertificateResponse _refused;
         private Thread _thread;
@@ -64,12 +76,51 @@ namespace PeerGate.Device.Triggers
 
             int waitSeconds = (api.TimeoutMillis - PollAnswerMarginMillis) / 1000;
             _pollPathPrefix = Routes.Triggers + "?wait=" + (waitSeconds < 1 ? 1 : waitSeconds).ToString() + "&after=";
+            _fetchPathPrefix = Routes.Triggers + "?wait=" + FetchWaitSeconds.ToString() + "&after=";
         }
 
         /// <summary>The last sequence number handled.</summary>
         public long Cursor
         {
             get { return _cursor.Seq; }
+        }
+
+        /// <summary>Short fetches made after a UDP wake.</summary>
+        public int Fetches { get; private set; }
+
+        /// <summary>True while a wake newer than the cursor waits for its fetch.</summary>
+        public bool FetchDue
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _wakeSeq > _cursor.Seq;
+                }
+            }
+        }
+
+        /// <summary>
+        /// A verified UDP wake for <paramref name="seq"/>: when newer than the cursor, the loop fetches
+        /// at once (short request). False, and nothing done, for a stale one.
+        /// </summary>
+        public bool Wake(long seq)
+        {
+            lock (_gate)
+            {
+                if (seq <= _cursor.Seq)
+                {
+                    return false;
+                }
+
+                if (seq > _wakeSeq)
+                {
+                    _wakeSeq = seq;
+                }
+            }
+
+            _fetchNow.Set();
+            return true;
         }
 
         /// <summary>Set once another poller for this device took over; the loop has ended.</summary>
@@ -113,6 +164,7 @@ namespace PeerGate.Device.Triggers
             lock (_gate)
             {
                 _stop.Set();
+                _fetchNow.Set();
                 thread = _thread;
                 _thread = null;
             }
@@ -134,13 +186,13 @@ namespace PeerGate.Device.Triggers
             _log.Event("trigger.start", "long-poll channel");
             while (!_clock.Sleep(0, stop))
             {
-                int waitMillis = PollOnce();
+                int waitMillis = Next();
                 if (Superseded)
                 {
                     break;
                 }
 
-                if (waitMillis > 0 && _clock.Sleep(waitMillis, stop))
+                if (waitMillis > 0 && WaitOrWake(waitMillis, stop))
                 {
                     break;
                 }
@@ -149,11 +201,51 @@ namespace PeerGate.Device.Triggers
             _log.Event("trigger.stop", Superseded ? "superseded" : "stopped");
         }
 
+        /// <summary>The loop's next request: a short fetch when a wake is due, else a long-poll; returns how long to wait after it.</summary>
+        public int Next()
+        {
+            return FetchDue ? FetchOnce() : PollOnce();
+        }
+
+        /// <summary>One short request (wait=1), as after a UDP wake; returns how long to wait before the next.</summary>
+        public int FetchOnce()
+        {
+            Fetches++;
+            return Request(_fetchPathPrefix);
+        }
+
         /// <summary>
         /// One long-poll and the handling of what it brought; returns how long to wait before the next
         /// (0 after a success).
         /// </summary>
         public int PollOnce()
+        {
+            return Request(_pollPathPrefix);
+        }
+
+        /// <summary>
+        /// Waits <paramref name="millis"/>, ending early for a wake or <see cref="Stop"/> (both set the
+        /// wake event; another <paramref name="stop"/> handle is seen when the wait ends); true when stopped.
+        /// </summary>
+        private bool WaitOrWake(int millis, WaitHandle stop)
+        {
+            // A wake left over from before is moot: the request just made already read the queue.
+            _fetchNow.Reset();
+            if (FetchDue)
+            {
+                return false;
+            }
+
+            bool interrupted = _clock.Sleep(millis, _fetchNow);
+            if (FetchDue)
+            {
+                return false;
+            }
+
+            return interrupted || stop.WaitOne(0, false);
+        }
+
+        private int Request(string pathPrefix)
         {
             CertificateResponse certificate = _holder.Certificate;
             if (certificate == null || certificate == _refused)
@@ -162,10 +254,16 @@ namespace PeerGate.Device.Triggers
             }
 
             _cursor.Select(certificate.TerminalId, certificate.RegistryUrl);
+            long wakeSeq;
+            lock (_gate)
+            {
+                wakeSeq = _wakeSeq;
+            }
+
             TriggerBatch batch;
             try
             {
-                batch = (TriggerBatch)_api.Get(certificate.RegistryUrl, _pollPathPrefix + _cursor.Seq.ToString(), typeof(TriggerBatch), certificate.Certificate);
+                batch = (TriggerBatch)_api.Get(certificate.RegistryUrl, pathPrefix + _cursor.Seq.ToString(), typeof(TriggerBatch), certificate.Certificate);
             }
             catch (ApiException e)
             {
@@ -176,6 +274,16 @@ namespace PeerGate.Device.Triggers
             Polls++;
             _backoff.Reset();
             Handle(batch.Triggers);
+            lock (_gate)
+            {
+                // This answer was the fetch those wakes asked for (what it lacked has expired or
+                // was replaced); a wake that came in meanwhile still gets its own.
+                if (_wakeSeq == wakeSeq)
+                {
+                    _wakeSeq = 0;
+                }
+            }
+
             return 0;
         }
 
@@ -225,6 +333,11 @@ namespace PeerGate.Device.Triggers
                 // The server's queue was reset and numbers its triggers from 1 again: keeping the old
                 // cursor would skip every new trigger.
                 _cursor.Advance(0);
+                lock (_gate)
+                {
+                    _wakeSeq = 0;
+                }
+
                 _log.Event("trigger.cursor-reset", "the server issued nothing past the cursor; starting again from 0");
                 return 0;
             }

@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using PeerGate.Protocol;
 using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Testing;
+using PeerGate.Server.Triggers;
 using PeerGate.VirtualDevice.Commands;
 using PeerGate.VirtualDevice.Tests.Support;
 
@@ -110,6 +112,41 @@ public sealed partial class UdpScenarioTests
         Assert.Contains("registered terminal", printed);
         Assert.Contains("UdpServer must be IPv4:PORT", printed);
         Assert.IsFalse(Mapping().IsMatch(printed), printed);
+    }
+
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task ATriggerQueuedForARunningUdpDeviceReachesItAsAVerifiedWake()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel);
+        var terminal = await device.TerminalIdAsync();
+        using var stop = new ManualResetEvent(false);
+        var output = new StringWriter();
+        var writer = TextWriter.Synchronized(output);
+        var run = Task.Run(() => Cli.Run(["run", "--udp", "127.0.0.1:" + lab.Server.UdpPort, "--udp-period", "1", .. device.CliOptions], writer, writer, stop), Cancel);
+        var mappings = lab.Server.Services.GetRequiredService<UdpMappings>();
+        long seq;
+
+        try
+        {
+            Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => mappings.Find(terminal) is not null, Cancel), output.ToString());
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            seq = lab.Server.Services.GetRequiredService<TriggerStore>().Enqueue(terminal, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 60);
+            lab.Server.Services.GetRequiredService<TriggerHub>().Wake(terminal);
+
+            // Either the wake comes first and starts a fetch, or the long-poll's answer did and it is stale: verified both ways.
+            Assert.IsTrue(
+                await ConnectionLab.EventuallyAsync(() => output.ToString() is var text && (text.Contains($"udp-wake seq {seq}: fetching") || text.Contains($"udp-wake-ignored stale: seq {seq} ")), Cancel),
+                output.ToString());
+        }
+        finally
+        {
+            stop.Set();
+            Assert.AreEqual(Cli.Ok, await run.WaitAsync(TimeSpan.FromSeconds(30), Cancel));
+        }
+
+        Assert.DoesNotContain("bad tag", output.ToString());
     }
 
     [GeneratedRegex(@"udp mapping 127\.0\.0\.1:(?<port>\d+) from local port (?<local>\d+)")]

@@ -158,6 +158,11 @@ public static class Cli
             ? null
             : new UdpRegistration(socket!, agent, new HostPeerCrypto(), new SystemClock(), new ConsoleLog(output, options.Image.DeviceId), udp.Value.Host, udp.Value.Port);
         var localAddress = UdpRegistration.ParseIPv4(options.LocalIp ?? options.Config.ListenAddress);
+        if (registration is not null)
+        {
+            // The long-poll stays (UDP may be blocked, F31); a wake makes the poller fetch at once.
+            registration.WakeTarget = agent.Poller;
+        }
 
         if (line.Has("--once"))
         {

@@ -13,6 +13,7 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _triggersDelivered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpDatagrams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _udpWakes = new(StringComparer.Ordinal);
     private long _registrations;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
@@ -46,6 +47,12 @@ public sealed class ServerMetrics
     /// <summary>How many UDP datagrams ended with <paramref name="outcome"/> so far.</summary>
     public long UdpDatagrams(string outcome) => _udpDatagrams.TryGetValue(outcome, out var count) ? count : 0;
 
+    /// <summary><paramref name="outcome"/> is "sent", "retried" or "given_up" (see UdpWaker).</summary>
+    public void CountUdpWake(string outcome) => _udpWakes.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary>How many UDP wakes ended with <paramref name="outcome"/> so far.</summary>
+    public long UdpWakes(string outcome) => _udpWakes.TryGetValue(outcome, out var count) ? count : 0;
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -70,6 +77,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
+        Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
         return text.ToString();
     }
 

@@ -204,6 +204,35 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         return Accepted;
     }
 
+    /// <summary>
+    /// Sends <paramref name="datagram"/> from the listener's socket, the one the devices' registrations
+    /// reach, so their NAT mappings let it in. False when the listener is off or the send failed.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> datagram, IPEndPoint to)
+    {
+        var socket = _socket;
+        if (socket is null)
+        {
+            return false;
+        }
+
+        if (socket.AddressFamily == AddressFamily.InterNetworkV6 && to.AddressFamily == AddressFamily.InterNetwork)
+        {
+            to = new IPEndPoint(to.Address.MapToIPv6(), to.Port);
+        }
+
+        try
+        {
+            socket.SendTo(datagram, SocketFlags.None, to);
+            return true;
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            logger.LogDebug("UDP datagram to a device not sent: {Error}", exception.Message);
+            return false;
+        }
+    }
+
     /// <summary>The certificate the datagram names, from the cache while its standing is fresh, else from SQLite.</summary>
     private CachedCertificate? Certificate(long nowMillis)
     {

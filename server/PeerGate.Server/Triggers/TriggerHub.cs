@@ -1,20 +1,33 @@
 using System.Collections.Concurrent;
+using PeerGate.Server.Rendezvous;
 
 namespace PeerGate.Server.Triggers;
 
 /// <summary>
 /// The in-memory side of the trigger channel (F21): one <see cref="TerminalLine"/> per terminal with
 /// its wake-up slot, its current poller and the replies being waited for. Nothing here is the truth
-/// about what to deliver; that is the queue in <see cref="TriggerStore"/>.
+/// about what to deliver; that is the queue in <see cref="TriggerStore"/>. Every wake-up after a trigger
+/// is queued passes through <see cref="Wake"/>, which also wakes a device listening on UDP (F38).
 /// </summary>
-public sealed class TriggerHub(TimeProvider time, ServerOptions options)
+public sealed class TriggerHub(TimeProvider time, ServerOptions options, UdpWaker udp)
 {
     private readonly ConcurrentDictionary<string, TerminalLine> _lines = new(StringComparer.Ordinal);
 
     public TerminalLine Line(string terminalId) => _lines.GetOrAdd(terminalId, _ => new TerminalLine());
 
-    /// <summary>Tells the terminal's poller to read its queue again; lost harmlessly when nobody waits.</summary>
-    public void Wake(string terminalId) => Line(terminalId).Wake();
+    /// <summary>
+    /// Tells the terminal's poller to read its queue again (lost harmlessly when nobody waits), and a
+    /// device with a fresh UDP mapping to fetch it (retried until it has polled past the newest seq).
+    /// </summary>
+    public void Wake(string terminalId)
+    {
+        // UDP first: once the poll is woken it may hand the trigger out, and then no wake is due.
+        udp.Wake(terminalId);
+        Line(terminalId).Wake();
+    }
+
+    /// <summary>The terminal has every trigger up to <paramref name="seq"/>: it polled with that cursor or was handed it.</summary>
+    public void Reached(string terminalId, long seq) => udp.Reached(terminalId, seq);
 
     /// <summary>A poll is in progress, or one ended within <see cref="ServerOptions.TriggerConnectedGrace"/>.</summary>
     public bool IsConnected(string terminalId) =>

@@ -58,6 +58,7 @@ public static class TriggersApi
         try
         {
             store.Acknowledge(terminalId, cursor, Now(time));
+            hub.Reached(terminalId, cursor);
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted, lifetime.ApplicationStopping);
             var woken = false;
@@ -79,6 +80,11 @@ public static class TriggersApi
                 {
                     metrics.CountTriggersDelivered(pending);
                     store.ForgetDeliveredOffers(terminalId, pending);
+                    if (pending.Length > 0)
+                    {
+                        hub.Reached(terminalId, pending[^1].Seq);
+                    }
+
                     return TypedResults.Ok(new TriggerBatch { Triggers = pending });
                 }
 

@@ -1,0 +1,199 @@
+using System.Net;
+using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Rendezvous;
+using PeerGate.Server.Identity;
+using PeerGate.Server.Observability;
+using PeerGate.Server.Storage;
+using PeerGate.Server.Triggers;
+
+namespace PeerGate.Server.Rendezvous;
+
+/// <summary>
+/// Wakes a device through its UDP mapping when a trigger is queued for it: a wake datagram carrying
+/// the newest trigger seq, tagged with the UDP key of the certificate that made the mapping, sent from
+/// the listener's own socket (the one the device's registrations reach, so its NAT lets the answer in).
+/// UDP may lose it, so it is sent again after <see cref="RetryDelays"/> until the device has polled
+/// past that seq, its mapping goes stale, or the retries run out. The queue stays the truth: a wake
+/// given up costs only latency, the device's long-poll or next fetch still finds every trigger.
+/// </summary>
+public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, TriggerStore triggers, Database database, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<UdpWaker> logger)
+    : IDisposable
+{
+    // Outcomes, the labels of peergate_udp_wakes_total.
+    public const string Sent = "sent";
+    public const string Retried = "retried";
+    public const string GivenUp = "given_up";
+
+    /// <summary>
+    /// The wait before each retry, doubling: retries 1, 3, 7 and 15 s after the first send; a device
+    /// that has still not polled past the seq 16 s after the last retry (31 s) is given up.
+    /// </summary>
+    public static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16)];
+
+    private readonly HostPeerCrypto _crypto = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, long> _reached = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingWake> _pending = new(StringComparer.Ordinal);
+
+    private sealed class PendingWake
+    {
+        public required string TerminalId { get; init; }
+        public long Seq { get; set; }
+        public int Retries { get; set; }
+        public ITimer? Timer { get; set; }
+    }
+
+    /// <summary>
+    /// A trigger was queued for the terminal: when its mapping is fresh, wakes it now with the newest
+    /// seq and schedules the retries. A newer trigger restarts the schedule with its seq.
+    /// </summary>
+    public void Wake(string terminalId)
+    {
+        if (registrar.BoundPort == 0 || !IsFresh(mappings.Find(terminalId)))
+        {
+            return;
+        }
+
+        var seq = triggers.LastSeq(terminalId);
+        if (seq <= 0)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_reached.TryGetValue(terminalId, out var reached) && reached >= seq)
+            {
+                return;
+            }
+
+            if (!TrySend(terminalId, seq))
+            {
+                return;
+            }
+
+            metrics.CountUdpWake(Sent);
+            if (!_pending.TryGetValue(terminalId, out var pending))
+            {
+                pending = new PendingWake { TerminalId = terminalId };
+                pending.Timer = time.CreateTimer(state => Retry((PendingWake)state!), pending, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _pending[terminalId] = pending;
+            }
+
+            pending.Seq = Math.Max(pending.Seq, seq);
+            pending.Retries = 0;
+            pending.Timer!.Change(RetryDelays[0], Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// The device has everything up to <paramref name="seq"/>: it polled with that cursor, or a poll
+    /// handed it out. Ends the retries of any wake not newer.
+    /// </summary>
+    public void Reached(string terminalId, long seq)
+    {
+        lock (_lock)
+        {
+            if (!_reached.TryGetValue(terminalId, out var reached) || seq > reached)
+            {
+                _reached[terminalId] = seq;
+            }
+
+            if (_pending.TryGetValue(terminalId, out var pending) && pending.Seq <= seq)
+            {
+                Drop(pending);
+            }
+        }
+    }
+
+    /// <summary>Wakes waiting for a retry; for tests.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var pending in _pending.Values.ToArray())
+            {
+                Drop(pending);
+            }
+        }
+    }
+
+    private void Retry(PendingWake pending)
+    {
+        lock (_lock)
+        {
+            if (!_pending.TryGetValue(pending.TerminalId, out var current) || !ReferenceEquals(current, pending))
+            {
+                return;
+            }
+
+            if (pending.Retries >= RetryDelays.Length - 1 || !TrySend(pending.TerminalId, pending.Seq))
+            {
+                metrics.CountUdpWake(GivenUp);
+                Drop(pending);
+                return;
+            }
+
+            metrics.CountUdpWake(Retried);
+            pending.Retries++;
+            pending.Timer!.Change(RetryDelays[pending.Retries], Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private bool IsFresh(UdpMappings.Mapping? mapping) =>
+        mapping is not null && time.GetUtcNow().ToUnixTimeSeconds() - mapping.SeenAt <= (long)options.UdpMappingMaxAge.TotalSeconds;
+
+    private void Drop(PendingWake pending)
+    {
+        pending.Timer?.Dispose();
+        _pending.Remove(pending.TerminalId);
+    }
+
+    /// <summary>
+    /// Sends one wake when the mapping is fresh and its certificate still stands (not revoked, expired,
+    /// or of a device or group refused); false when nothing was sent.
+    /// </summary>
+    private bool TrySend(string terminalId, long seq)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var mapping = mappings.Find(terminalId);
+        if (mapping is null || !IsFresh(mapping))
+        {
+            return false;
+        }
+
+        try
+        {
+            var key = database.Read(connection => connection.Scalar(
+                null,
+                "SELECT k.udp_key FROM udp_keys k JOIN certificates c ON c.serial = k.serial " +
+                "WHERE k.serial = $serial AND c.terminal_id = $terminal AND c.expires_at > $now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
+                ("$serial", mapping.Serial), ("$terminal", terminalId), ("$now", now))) as byte[];
+            if (key is null)
+            {
+                return false;
+            }
+
+            var datagram = new byte[RendezvousDatagram.MaxLength];
+            var length = RendezvousDatagram.WriteWake(datagram, terminalId, mapping.Serial, seq, key, _crypto, new byte[RendezvousDatagram.WorkLength]);
+            return registrar.TrySend(datagram.AsSpan(0, length), new IPEndPoint(IPAddress.Parse(mapping.ObservedIp), mapping.ObservedPort));
+        }
+        catch (Exception exception)
+        {
+            // The queue still holds the trigger; the long-poll delivers it.
+            logger.LogWarning(exception, "UDP wake not sent");
+            return false;
+        }
+    }
+}
