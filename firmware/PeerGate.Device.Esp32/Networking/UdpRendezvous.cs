@@ -73,6 +73,9 @@ namespace PeerGate.Device.Esp32.Networking
             {
                 log.Event("udp.start", _config.UdpServerIp + ":" + _config.UdpServerPort.ToString() + " every " + _config.UdpPeriodSeconds.ToString() + " s");
                 UdpRegistration registration = new UdpRegistration(socket, _agent, _platform.PeerCrypto, clock, log, _config.UdpServerIp, _config.UdpServerPort);
+
+                // A verified wake makes the poller fetch at once, through the one TLS lane it already uses.
+                registration.WakeTarget = _agent.Poller;
                 byte[] localAddress = UdpRegistration.ParseIPv4(_platform.Network.LocalIp);
                 registration.Run(_config.UdpPeriodSeconds * 1000, localAddress, _config.ListenPort, stop);
             }
