@@ -8,6 +8,8 @@ using PeerGate.Server.Observability;
 using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Testing;
 
+using static PeerGate.Server.Tests.Rendezvous.UdpTestDevice;
+
 namespace PeerGate.Server.Tests.Rendezvous;
 
 /// <summary>
@@ -18,8 +20,6 @@ namespace PeerGate.Server.Tests.Rendezvous;
 [TestClass]
 public sealed class UdpRegistrationTests
 {
-    private static readonly HostPeerCrypto Crypto = new();
-
     [TestMethod]
     public async Task AValidRegistrationRecordsTheObservedPortAndIsAcknowledgedWithIt()
     {
@@ -257,32 +257,6 @@ public sealed class UdpRegistrationTests
         // The ack would have been sent before the count: nothing waits on a dropped datagram.
         Assert.AreEqual(0, sender.Available, $"{reason} is not answered");
     }
-
-    private static async Task<byte[]?> RegisterAsync(TestServer server, UdpClient device, CertificateResponse certificate, long counter)
-    {
-        await device.SendAsync(Register(certificate, counter), new IPEndPoint(IPAddress.Loopback, server.UdpPort));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            return (await device.ReceiveAsync(timeout.Token)).Buffer;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
-    private static byte[] Register(CertificateResponse certificate, long counter) =>
-        Register(certificate.TerminalId, certificate.Serial, counter, Convert.FromBase64String(certificate.UdpKey));
-
-    private static byte[] Register(string terminalId, string serial, long counter, byte[] key)
-    {
-        var buffer = new byte[RendezvousDatagram.MaxLength];
-        var length = RendezvousDatagram.WriteRegister(buffer, terminalId, serial, counter, [192, 168, 1, 20], 7400, key, Crypto, new byte[RendezvousDatagram.WorkLength]);
-        return buffer[..length];
-    }
-
-    private static UdpClient Bound() => new(new IPEndPoint(IPAddress.Loopback, 0));
 
     private static int PortOf(UdpClient client) => ((IPEndPoint)client.Client.LocalEndPoint!).Port;
 

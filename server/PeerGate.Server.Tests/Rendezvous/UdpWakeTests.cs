@@ -9,6 +9,8 @@ using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Testing;
 using PeerGate.Server.Triggers;
 
+using static PeerGate.Server.Tests.Rendezvous.UdpTestDevice;
+
 namespace PeerGate.Server.Tests.Rendezvous;
 
 /// <summary>
@@ -20,8 +22,6 @@ namespace PeerGate.Server.Tests.Rendezvous;
 [TestClass]
 public sealed class UdpWakeTests
 {
-    private static readonly HostPeerCrypto Crypto = new();
-
     [TestMethod]
     public async Task AQueuedTriggerWakesAUdpRegisteredDeviceWithTheNewestSeq()
     {
@@ -167,29 +167,8 @@ public sealed class UdpWakeTests
         return seq;
     }
 
-    private static async Task RegisterAsync(TestServer server, UdpClient device, CertificateResponse certificate)
-    {
-        var buffer = new byte[RendezvousDatagram.MaxLength];
-        var length = RendezvousDatagram.WriteRegister(buffer, certificate.TerminalId, certificate.Serial, 1, null, 0, Convert.FromBase64String(certificate.UdpKey), Crypto, new byte[RendezvousDatagram.WorkLength]);
-        await device.SendAsync(buffer.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, server.UdpPort));
-        var ack = await ReceiveAsync(device, TimeSpan.FromSeconds(10));
-        Assert.IsNotNull(ack, "registered");
-    }
-
-    private static async Task<byte[]?> ReceiveAsync(UdpClient device, TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        try
-        {
-            return (await device.ReceiveAsync(timeout.Token)).Buffer;
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
-    private static UdpClient Bound() => new(new IPEndPoint(IPAddress.Loopback, 0));
+    private static async Task RegisterAsync(TestServer server, UdpClient device, CertificateResponse certificate) =>
+        Assert.IsNotNull(await UdpTestDevice.RegisterAsync(server, device, certificate, 1), "registered");
 
     private static ServerMetrics Metrics(TestServer server) => server.Services.GetRequiredService<ServerMetrics>();
 
