@@ -88,10 +88,16 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
 
     /// <summary>
     /// The device has everything up to <paramref name="seq"/>: it polled with that cursor, or a poll
-    /// handed it out. Ends the retries of any wake not newer.
+    /// handed it out. Ends the retries of any wake not newer. Kept only for devices with a UDP mapping,
+    /// so the record is bounded by the mappings and a poll of any other device costs one lookup.
     /// </summary>
     public void Reached(string terminalId, long seq)
     {
+        if (mappings.Find(terminalId) is null)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             if (!_reached.TryGetValue(terminalId, out var reached) || seq > reached)
