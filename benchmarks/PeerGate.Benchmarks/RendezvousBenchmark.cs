@@ -13,6 +13,7 @@ namespace PeerGate.Benchmarks;
 /// <summary>Memory of idle UDP devices, wake-to-fetch latency and registration datagrams per second, of one PeerGate process.</summary>
 public sealed record RendezvousResult(
     int Devices,
+    string Gc,
     TimeSpan AuthSetup,
     TimeSpan UdpSetup,
     MemoryDelta Total,
@@ -99,6 +100,7 @@ public static class RendezvousBenchmark
             var n = devices.Count;
             return new RendezvousResult(
                 n,
+                server.Gc,
                 authSetup,
                 udpSetup,
                 new MemoryDelta((after.Resident - before.Resident) / (double)n, (after.ManagedHeap - before.ManagedHeap) / (double)n, before.Resident, after.Resident),

@@ -21,9 +21,10 @@ public sealed class ServedServer : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServedServer(Process process, string baseUrl, int udpPort)
+    private ServedServer(Process process, string baseUrl, int udpPort, string gc)
     {
         _process = process;
+        Gc = gc;
         BaseUrl = baseUrl;
         UdpPort = udpPort;
     }
@@ -34,6 +35,9 @@ public sealed class ServedServer : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>"server" or "workstation": the garbage collector the server process runs.</summary>
+    public string Gc { get; }
+
     /// <summary>The child's side: runs the server until stdin closes.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
@@ -42,7 +46,7 @@ public sealed class ServedServer : IAsyncDisposable
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         var udpPort = app.Services.GetRequiredService<UdpRegistrar>().BoundPort;
-        Console.WriteLine($"ready {url} {udpPort}");
+        Console.WriteLine($"ready {url} {udpPort} {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
         while (await Console.In.ReadLineAsync() is { } line)
         {
             if (line == "mem")
@@ -69,6 +73,10 @@ public sealed class ServedServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
+
+        // peergate-server is an ASP.NET Core app and ships with the server GC (its runtimeconfig says
+        // so); this program is a console app, so its child is told the same, or its memory is not the server's.
+        start.Environment["DOTNET_gcServer"] = "1";
         string[] arguments =
         [
             typeof(ServedServer).Assembly.Location, "--serve",
@@ -99,7 +107,7 @@ public sealed class ServedServer : IAsyncDisposable
             if (line.StartsWith("ready ", StringComparison.Ordinal))
             {
                 var parts = line.Split(' ');
-                return new ServedServer(process, parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture));
+                return new ServedServer(process, parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), parts[3]);
             }
         }
 
