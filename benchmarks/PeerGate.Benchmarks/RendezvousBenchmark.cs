@@ -128,10 +128,32 @@ public static class RendezvousBenchmark
         await ForEachAsync(count, async i =>
         {
             var device = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
-            await admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey), [group]);
-            result[i] = new SimulatedDevice(await device.AuthenticateAsync(http));
+            await WhileBusyAsync(() => admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey), [group]));
+            result[i] = new SimulatedDevice(await WhileBusyAsync(() => device.AuthenticateAsync(http)));
         });
         return [.. result];
+    }
+
+    /// <summary>Answers of 503 (storage_busy on a loaded machine) so far; the setup retries them, as a device does.</summary>
+    public static int BusyRetries => _busyRetries;
+
+    private static int _busyRetries;
+
+    /// <summary>Retries a 503 after its 2 s, at most 5 times, as a device does with Retry-After.</summary>
+    private static async Task<T> WhileBusyAsync<T>(Func<Task<T>> request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await request();
+            }
+            catch (Exception exception) when (attempt < 5 && exception is HttpRequestException { StatusCode: HttpStatusCode.ServiceUnavailable } or AdminApiException { Status: 503 })
+            {
+                Interlocked.Increment(ref _busyRetries);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
     }
 
     /// <summary>Each device opens its own UDP socket and registers once; every one must be acknowledged.</summary>

@@ -6,7 +6,7 @@ public static class RendezvousReport
     public static void Print(BenchSettings settings, RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
     {
         var n = peerGate.Devices;
-        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled and authenticated in {peerGate.AuthSetup.TotalSeconds:F1} s, 16 at a time; UDP-registered in {peerGate.UdpSetup.TotalSeconds:F1} s)");
+        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled and authenticated in {peerGate.AuthSetup.TotalSeconds:F1} s, 16 at a time; UDP-registered in {peerGate.UdpSetup.TotalSeconds:F1} s; {RendezvousBenchmark.BusyRetries} setup requests retried after 503)");
         var memory = peerGate.Total;
         var udpOnly = peerGate.UdpOnly;
         Console.WriteLine($"  idle device memory       PeerGate  {Kib(memory.ResidentPerDevice),7} RSS {Kib(memory.HeapPerDevice ?? 0),7} heap /device  (UDP registration alone {Kib(udpOnly.ResidentPerDevice)} RSS {Kib(udpOnly.HeapPerDevice ?? 0)} heap; RSS {Mib(memory.ResidentBefore)} -> {Mib(memory.ResidentAfter)})");
