@@ -4,7 +4,8 @@ namespace PeerGate.Benchmarks;
 /// <param name="UdpDevices">Idle UDP devices held by PeerGate, and subscribed clients held by Mosquitto.</param>
 /// <param name="Wakes">Wakes measured, and publishes to Mosquitto.</param>
 /// <param name="RendezvousOnly">Only the rendezvous lines (PeerGate's UDP side beside Mosquitto and coturn).</param>
-public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly)
+/// <param name="WorkstationGc">The rendezvous server process with the workstation GC instead of the server GC it ships with.</param>
+public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool WorkstationGc)
 {
     public static BenchSettings? Parse(string[] args)
     {
@@ -15,6 +16,7 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
         int udpDevices = smoke ? 100 : 10_000;
         int wakes = smoke ? 20 : 1_000;
         var rendezvousOnly = false;
+        var workstationGc = false;
         var dataRoot = Path.GetTempPath();
         for (var i = 0; i < args.Length; i++)
         {
@@ -25,6 +27,9 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
                     break;
                 case "--rendezvous":
                     rendezvousOnly = true;
+                    break;
+                case "--workstation-gc":
+                    workstationGc = true;
                     break;
                 case "--seconds" when hasValue && double.TryParse(args[i + 1], out seconds) && seconds > 0:
                 case "--concurrency" when hasValue && int.TryParse(args[i + 1], out concurrency) && concurrency > 0:
@@ -41,6 +46,6 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
             }
         }
 
-        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly);
+        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, workstationGc);
     }
 }

@@ -19,7 +19,9 @@ public sealed record RendezvousResult(
     MemoryDelta Total,
     MemoryDelta UdpOnly,
     LatencySample Wakes,
-    DatagramRate Datagrams);
+    LatencySample WakeDatagrams,
+    DatagramRate Datagrams,
+    double AllocatedPerDatagram);
 
 /// <summary>Bytes per device (or client) between two measurements: resident memory, and the managed heap where there is one.</summary>
 public sealed record MemoryDelta(double ResidentPerDevice, double? HeapPerDevice, long ResidentBefore, long ResidentAfter);
@@ -63,6 +65,7 @@ public static class RendezvousBenchmark
             await using var server = await ServedServer.StartAsync(
                 dataDirectory,
                 adminToken,
+                !settings.WorkstationGc,
                 "--PeerGate:UnauthenticatedRequestsPerMinute=0", // one address authenticates thousands of devices
                 "--PeerGate:DeviceWritesPerMinute=0");           // one caller queries as fast as the wakes go
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
@@ -89,14 +92,14 @@ public static class RendezvousBenchmark
             await Task.Delay(Settle(settings));
             var after = await server.MemoryAfterGcAsync();
 
-            var wakes = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(WakeTargets, devices.Count)).ToArray(), settings.Wakes);
+            var (wakes, wakeDatagrams) = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(WakeTargets, devices.Count)).ToArray(), settings.Wakes);
             foreach (var device in devices.Concat(warm))
             {
                 device.Socket?.Dispose();
                 device.Socket = null;
             }
 
-            var datagrams = MeasureDatagrams(server, udp, devices.Take(Math.Min(1000, devices.Count)).ToArray(), settings);
+            var (datagrams, allocatedPerDatagram) = MeasureDatagrams(server, udp, devices.Take(Math.Min(1000, devices.Count)).ToArray(), settings);
             var n = devices.Count;
             return new RendezvousResult(
                 n,
@@ -106,7 +109,9 @@ public static class RendezvousBenchmark
                 new MemoryDelta((after.Resident - before.Resident) / (double)n, (after.ManagedHeap - before.ManagedHeap) / (double)n, before.Resident, after.Resident),
                 new MemoryDelta((after.Resident - authenticated.Resident) / (double)n, (after.ManagedHeap - authenticated.ManagedHeap) / (double)n, authenticated.Resident, after.Resident),
                 wakes,
-                datagrams);
+                wakeDatagrams,
+                datagrams,
+                allocatedPerDatagram);
         }
         finally
         {
@@ -227,7 +232,7 @@ public static class RendezvousBenchmark
     /// trigger with <c>GET /v1/triggers?wait=1&amp;after=...</c>. The target then answers busy, so the
     /// query ends without a session (and without a second trigger). Sequential: one wake at a time.
     /// </summary>
-    private static async Task<LatencySample> MeasureWakesAsync(HttpClient http, IPEndPoint udp, SimulatedDevice caller, SimulatedDevice[] targets, int wakes)
+    private static async Task<(LatencySample Fetched, LatencySample WakeArrived)> MeasureWakesAsync(HttpClient http, IPEndPoint udp, SimulatedDevice caller, SimulatedDevice[] targets, int wakes)
     {
         // A callee must be registered over HTTP with a listening port, permit the caller, and be on
         // the trigger channel (a fetch within the server's 10 s grace) for a query to reach it.
@@ -258,13 +263,15 @@ public static class RendezvousBenchmark
         }
 
         var latencies = new List<long>();
+        var arrivals = new List<long>();
         var failures = 0L;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < wakes; i++)
         {
             if (await WakeAsync(http, caller, targets[i % targets.Length]) is { } ticks)
             {
-                latencies.Add(ticks);
+                latencies.Add(ticks.Fetched);
+                arrivals.Add(ticks.WakeArrived);
             }
             else
             {
@@ -272,15 +279,17 @@ public static class RendezvousBenchmark
             }
         }
 
-        return LatencySample.From(latencies, failures, clock.Elapsed);
+        var elapsed = clock.Elapsed;
+        return (LatencySample.From(latencies, failures, elapsed), LatencySample.From(arrivals, failures, elapsed));
     }
 
-    /// <summary>One wake as described above; its latency in Stopwatch ticks, or null when the wake or the trigger did not come.</summary>
-    private static async Task<long?> WakeAsync(HttpClient http, SimulatedDevice caller, SimulatedDevice target)
+    /// <summary>One wake as described above: Stopwatch ticks until fetched and until the wake arrived, or null when the wake or the trigger did not come.</summary>
+    private static async Task<(long Fetched, long WakeArrived)?> WakeAsync(HttpClient http, SimulatedDevice caller, SimulatedDevice target)
     {
         var started = Stopwatch.GetTimestamp();
         var query = TestDevice.RequestConnectionAsync(http, caller.Certificate.Certificate, target.Certificate.TerminalId);
         var woken = await ReceiveAsync(target, TimeSpan.FromSeconds(5), reader => reader.Type == RendezvousDatagram.TypeWake && reader.Counter > target.Cursor);
+        var arrived = Stopwatch.GetTimestamp();
         var batch = await FetchAsync(http, target);
         var fetched = Stopwatch.GetTimestamp();
         var question = batch.FirstOrDefault(trigger => trigger.Kind == TriggerKinds.StatusQuery);
@@ -290,7 +299,7 @@ public static class RendezvousBenchmark
         }
 
         using var answer = await query;
-        return woken && question is not null && answer.StatusCode == HttpStatusCode.ServiceUnavailable ? fetched - started : null;
+        return woken && question is not null && answer.StatusCode == HttpStatusCode.ServiceUnavailable ? (fetched - started, arrived - started) : null;
     }
 
     /// <summary>The device's one short request after a wake: acknowledges its cursor and takes what is queued.</summary>
@@ -307,7 +316,7 @@ public static class RendezvousBenchmark
     }
 
     /// <summary>Valid registrations of many devices, counters increasing, from one socket; acks per second and the server's CPU.</summary>
-    private static DatagramRate MeasureDatagrams(ServedServer server, IPEndPoint udp, SimulatedDevice[] devices, BenchSettings settings)
+    private static (DatagramRate Rate, double AllocatedPerDatagram) MeasureDatagrams(ServedServer server, IPEndPoint udp, SimulatedDevice[] devices, BenchSettings settings)
     {
         var count = settings.Smoke ? 4_000 : 1_000_000;
         var warmCount = settings.Smoke ? 500 : 20_000;
@@ -325,7 +334,9 @@ public static class RendezvousBenchmark
 
         static bool IsAck(byte[] answer, int length) => length > 4 && answer[4] == RendezvousDatagram.TypeAck;
         DatagramFlood.Run(udp, i => datagrams[i], IsAck, warmCount, TimeSpan.FromSeconds(10), () => TimeSpan.Zero);
-        return DatagramFlood.Run(udp, i => datagrams[warmCount + i], IsAck, count, TimeSpan.FromSeconds(settings.Seconds), server.CpuTime);
+        var allocated = server.AllocatedBytes();
+        var rate = DatagramFlood.Run(udp, i => datagrams[warmCount + i], IsAck, count, TimeSpan.FromSeconds(settings.Seconds), server.CpuTime);
+        return (rate, (server.AllocatedBytes() - allocated) / (double)Math.Max(1, rate.Answered));
     }
 
     private static async Task ForEachAsync(int count, Func<int, Task> body)

@@ -21,6 +21,8 @@ public static class RendezvousReport
 
         var wakes = peerGate.Wakes;
         Console.WriteLine($"  wake to fetch            PeerGate  p50 {wakes.P50Ms,6:F2} ms   p99 {wakes.P99Ms,6:F2} ms  ({wakes.Count} woken and fetched, {wakes.Failures} missed; connection query to status query fetched)");
+        var arrived = peerGate.WakeDatagrams;
+        Console.WriteLine($"                             of which  p50 {arrived.P50Ms,6:F2} ms   p99 {arrived.P99Ms,6:F2} ms  until the wake datagram arrived (the rest is the device's fetch)");
         if (mosquitto.Deliveries is { } deliveries)
         {
             Console.WriteLine($"                           Mosquitto p50 {deliveries.P50Ms,6:F2} ms   p99 {deliveries.P99Ms,6:F2} ms  ({deliveries.Count} delivered, {deliveries.Failures} missed; publish to one client until it has read it)   p99 PeerGate/Mosquitto {Ratio(wakes.P99Ms, deliveries.P99Ms)} (target: within 2)");
@@ -31,7 +33,7 @@ public static class RendezvousReport
         }
 
         var datagrams = peerGate.Datagrams;
-        Console.WriteLine($"  registration datagrams   PeerGate  {datagrams.PerSecond,8:F0} acks/s      CPU {datagrams.CpuMsPer10k,7:F1} ms /10k  ({datagrams.Answered} acked, {datagrams.Lost} lost; one generator, {DatagramFlood.Window} in flight, {Math.Min(1000, n)} devices)");
+        Console.WriteLine($"  registration datagrams   PeerGate  {datagrams.PerSecond,8:F0} acks/s      CPU {datagrams.CpuMsPer10k,7:F1} ms /10k  ({datagrams.Answered} acked, {datagrams.Lost} lost; one generator, {DatagramFlood.Window} in flight, {Math.Min(1000, n)} devices; the server allocates {peerGate.AllocatedPerDatagram:F0} B per datagram)");
         if (coturn.Rate is { } stun)
         {
             Console.WriteLine($"                           coturn    {stun.PerSecond,8:F0} Binding/s   CPU {stun.CpuMsPer10k,7:F1} ms /10k  ({stun.Answered} answered, {stun.Lost} lost; same generator)   PeerGate/coturn {Ratio(datagrams.PerSecond, stun.PerSecond)} rate, {Ratio(datagrams.CpuMsPer10k, stun.CpuMsPer10k)} CPU (target: rate at least 1)");

@@ -56,6 +56,10 @@ public sealed class ServedServer : IAsyncDisposable
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 Console.WriteLine("mem " + GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture));
             }
+            else if (line == "allocated")
+            {
+                Console.WriteLine("allocated " + GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         await app.StopAsync();
@@ -63,7 +67,7 @@ public sealed class ServedServer : IAsyncDisposable
     }
 
     /// <summary>Starts the child on 127.0.0.1 (a free HTTP port, a free UDP port) over <paramref name="dataDirectory"/>.</summary>
-    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, params string[] settings)
+    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool serverGc, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -75,8 +79,9 @@ public sealed class ServedServer : IAsyncDisposable
         };
 
         // peergate-server is an ASP.NET Core app and ships with the server GC (its runtimeconfig says
-        // so); this program is a console app, so its child is told the same, or its memory is not the server's.
-        start.Environment["DOTNET_gcServer"] = "1";
+        // so); this program is a console app, so its child is told the same, or its memory is not the
+        // server's. --workstation-gc measures what an operator gets with DOTNET_gcServer=0.
+        start.Environment["DOTNET_gcServer"] = serverGc ? "1" : "0";
         string[] arguments =
         [
             typeof(ServedServer).Assembly.Location, "--serve",
@@ -133,6 +138,22 @@ public sealed class ServedServer : IAsyncDisposable
     }
 
     public TimeSpan CpuTime() => ProcessStats.CpuTime(Pid);
+
+    /// <summary>Bytes the server has allocated on the managed heap since it started.</summary>
+    public long AllocatedBytes()
+    {
+        _process.StandardInput.WriteLine("allocated");
+        _process.StandardInput.Flush();
+        while (_process.StandardOutput.ReadLine() is { } line)
+        {
+            if (line.StartsWith("allocated ", StringComparison.Ordinal))
+            {
+                return long.Parse(line["allocated ".Length..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("the server exited");
+    }
 
     public async ValueTask DisposeAsync()
     {
