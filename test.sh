@@ -31,6 +31,8 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
 
+# Every benchmark at toy size, the UDP rendezvous beside Mosquitto and coturn included; those two
+# run only where they are installed (nothing here installs them) and are reported skipped otherwise.
 bench=0
 if [ -f benchmarks/PeerGate.Benchmarks/bin/Release/net10.0/peergate-bench.dll ]; then
   dotnet benchmarks/PeerGate.Benchmarks/bin/Release/net10.0/peergate-bench.dll --smoke || bench=$?

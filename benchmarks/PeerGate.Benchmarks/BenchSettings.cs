@@ -1,7 +1,11 @@
 namespace PeerGate.Benchmarks;
 
 /// <summary>Command-line settings; --smoke shrinks everything to a seconds-long run for CI.</summary>
-public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke)
+/// <param name="UdpDevices">Idle UDP devices held by PeerGate, and subscribed clients held by Mosquitto.</param>
+/// <param name="Wakes">Wakes measured, and publishes to Mosquitto.</param>
+/// <param name="RendezvousOnly">Only the rendezvous lines (PeerGate's UDP side beside Mosquitto and coturn).</param>
+/// <param name="WorkstationGc">The rendezvous server process with the workstation GC instead of the server GC it ships with.</param>
+public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool WorkstationGc)
 {
     public static BenchSettings? Parse(string[] args)
     {
@@ -9,6 +13,10 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
         double seconds = smoke ? 1 : 10;
         int concurrency = smoke ? 4 : 16;
         int devices = smoke ? 8 : 64;
+        int udpDevices = smoke ? 100 : 10_000;
+        int wakes = smoke ? 20 : 1_000;
+        var rendezvousOnly = false;
+        var workstationGc = false;
         var dataRoot = Path.GetTempPath();
         for (var i = 0; i < args.Length; i++)
         {
@@ -17,9 +25,17 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
             {
                 case "--smoke":
                     break;
+                case "--rendezvous":
+                    rendezvousOnly = true;
+                    break;
+                case "--workstation-gc":
+                    workstationGc = true;
+                    break;
                 case "--seconds" when hasValue && double.TryParse(args[i + 1], out seconds) && seconds > 0:
                 case "--concurrency" when hasValue && int.TryParse(args[i + 1], out concurrency) && concurrency > 0:
                 case "--devices" when hasValue && int.TryParse(args[i + 1], out devices) && devices > 0:
+                case "--udp-devices" when hasValue && int.TryParse(args[i + 1], out udpDevices) && udpDevices > 0:
+                case "--wakes" when hasValue && int.TryParse(args[i + 1], out wakes) && wakes > 0:
                     i++;
                     break;
                 case "--data-dir" when hasValue && Directory.Exists(args[i + 1]):
@@ -30,6 +46,6 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
             }
         }
 
-        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke);
+        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, workstationGc);
     }
 }

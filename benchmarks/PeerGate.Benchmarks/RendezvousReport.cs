@@ -1,0 +1,52 @@
+namespace PeerGate.Benchmarks;
+
+/// <summary>The rendezvous lines: PeerGate beside Mosquitto and coturn, with the ratio and the target of each.</summary>
+public static class RendezvousReport
+{
+    public static void Print(BenchSettings settings, RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
+    {
+        var n = peerGate.Devices;
+        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled and authenticated in {peerGate.AuthSetup.TotalSeconds:F1} s, 16 at a time; UDP-registered in {peerGate.UdpSetup.TotalSeconds:F1} s; {RendezvousBenchmark.BusyRetries} setup requests retried after 503)");
+        var memory = peerGate.Total;
+        var udpOnly = peerGate.UdpOnly;
+        Console.WriteLine($"  idle device memory       PeerGate  {Kib(memory.ResidentPerDevice),7} RSS {Kib(memory.HeapPerDevice ?? 0),7} heap /device  (UDP registration alone {Kib(udpOnly.ResidentPerDevice)} RSS {Kib(udpOnly.HeapPerDevice ?? 0)} heap; RSS {Mib(memory.ResidentBefore)} -> {Mib(memory.ResidentAfter)})");
+        if (mosquitto.Memory is { } broker)
+        {
+            Console.WriteLine($"                           Mosquitto {Kib(broker.ResidentPerDevice),7} RSS /client  ({mosquitto.Clients} subscribed clients; RSS {Mib(broker.ResidentBefore)} -> {Mib(broker.ResidentAfter)})   PeerGate/Mosquitto {Ratio(memory.ResidentPerDevice, broker.ResidentPerDevice)} (target: below 1)");
+        }
+        else
+        {
+            Console.WriteLine($"                           Mosquitto skipped: {mosquitto.Skipped}");
+        }
+
+        var wakes = peerGate.Wakes;
+        Console.WriteLine($"  wake to fetch            PeerGate  p50 {wakes.P50Ms,6:F2} ms   p99 {wakes.P99Ms,6:F2} ms  ({wakes.Count} woken and fetched, {wakes.Failures} missed; connection query to status query fetched)");
+        var arrived = peerGate.WakeDatagrams;
+        Console.WriteLine($"                             of which  p50 {arrived.P50Ms,6:F2} ms   p99 {arrived.P99Ms,6:F2} ms  until the wake datagram arrived (the rest is the device's fetch)");
+        if (mosquitto.Deliveries is { } deliveries)
+        {
+            Console.WriteLine($"                           Mosquitto p50 {deliveries.P50Ms,6:F2} ms   p99 {deliveries.P99Ms,6:F2} ms  ({deliveries.Count} delivered, {deliveries.Failures} missed; publish to one client until it has read it)   p99 PeerGate/Mosquitto {Ratio(wakes.P99Ms, deliveries.P99Ms)} (target: within 2)");
+        }
+        else
+        {
+            Console.WriteLine($"                           Mosquitto skipped: {mosquitto.Skipped}");
+        }
+
+        var datagrams = peerGate.Datagrams;
+        Console.WriteLine($"  registration datagrams   PeerGate  {datagrams.PerSecond,8:F0} acks/s      CPU {datagrams.CpuMsPer10k,7:F1} ms /10k  ({datagrams.Answered} acked, {datagrams.Lost} lost; one generator, {DatagramFlood.Window} in flight, {Math.Min(1000, n)} devices; the server allocates {peerGate.AllocatedPerDatagram:F0} B per datagram)");
+        if (coturn.Rate is { } stun)
+        {
+            Console.WriteLine($"                           coturn    {stun.PerSecond,8:F0} Binding/s   CPU {stun.CpuMsPer10k,7:F1} ms /10k  ({stun.Answered} answered, {stun.Lost} lost; same generator)   PeerGate/coturn {Ratio(datagrams.PerSecond, stun.PerSecond)} rate, {Ratio(datagrams.CpuMsPer10k, stun.CpuMsPer10k)} CPU (target: rate at least 1)");
+        }
+        else
+        {
+            Console.WriteLine($"                           coturn skipped: {coturn.Skipped}");
+        }
+    }
+
+    private static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
+
+    private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
+
+    private static string Ratio(double ours, double theirs) => theirs > 0 ? $"{ours / theirs:F2}x" : "n/a";
+}

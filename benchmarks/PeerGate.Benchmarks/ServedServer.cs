@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using PeerGate.Server;
+using PeerGate.Server.Rendezvous;
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Benchmarks;
+
+/// <summary>
+/// The PeerGate server in a process of its own, so its memory and CPU are its own. The child is this
+/// program with <c>--serve</c>: the server's own Program.cs (owner-only files, PeerGateServer.Build from
+/// the command line), quiet as in the other benchmarks, plus one line of stdin a server has no use
+/// for: "mem" answers the managed heap after a full blocking, compacting GC, so the parent reads the
+/// resident memory from /proc after the collection. Its stdin closing stops it.
+/// </summary>
+public sealed class ServedServer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServedServer(Process process, string baseUrl, int udpPort, string gc)
+    {
+        _process = process;
+        Gc = gc;
+        BaseUrl = baseUrl;
+        UdpPort = udpPort;
+    }
+
+    public string BaseUrl { get; }
+
+    public int UdpPort { get; }
+
+    public int Pid => _process.Id;
+
+    /// <summary>"server" or "workstation": the garbage collector the server process runs.</summary>
+    public string Gc { get; }
+
+    /// <summary>The child's side: runs the server until stdin closes.</summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        OwnerOnly.ApplyToNewFiles();
+        var app = PeerGateServer.Build(new ServerOptions { Args = args, Quiet = true });
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var udpPort = app.Services.GetRequiredService<UdpRegistrar>().BoundPort;
+        Console.WriteLine($"ready {url} {udpPort} {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line == "mem")
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Console.WriteLine("mem " + GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture));
+            }
+            else if (line == "allocated")
+            {
+                Console.WriteLine("allocated " + GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        await app.StopAsync();
+        return 0;
+    }
+
+    /// <summary>Starts the child on 127.0.0.1 (a free HTTP port, a free UDP port) over <paramref name="dataDirectory"/>.</summary>
+    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool serverGc, params string[] settings)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dataDirectory,
+        };
+
+        // peergate-server is an ASP.NET Core app and ships with the server GC (its runtimeconfig says
+        // so); this program is a console app, so its child is told the same, or its memory is not the
+        // server's. --workstation-gc measures what an operator gets with DOTNET_gcServer=0.
+        start.Environment["DOTNET_gcServer"] = serverGc ? "1" : "0";
+        string[] arguments =
+        [
+            typeof(ServedServer).Assembly.Location, "--serve",
+            "--urls", "http://127.0.0.1:0",
+            "--PeerGate:DataDirectory=" + dataDirectory,
+            "--PeerGate:AdminToken=" + adminToken,
+            "--PeerGate:UdpAddress=127.0.0.1",
+            "--PeerGate:UdpPort=0",
+            .. settings,
+        ];
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine("server: " + e.Data);
+            }
+        };
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("ready ", StringComparison.Ordinal))
+            {
+                var parts = line.Split(' ');
+                return new ServedServer(process, parts[1], int.Parse(parts[2], CultureInfo.InvariantCulture), parts[3]);
+            }
+        }
+
+        process.Kill(entireProcessTree: true);
+        throw new InvalidOperationException("the server exited before it was ready");
+    }
+
+    /// <summary>Resident memory and managed heap in bytes, both read right after a full GC in the server.</summary>
+    public async Task<(long Resident, long ManagedHeap)> MemoryAfterGcAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("mem");
+        await _process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("mem ", StringComparison.Ordinal))
+            {
+                return (ProcessStats.ResidentBytes(Pid), long.Parse(line[4..], CultureInfo.InvariantCulture));
+            }
+        }
+
+        throw new InvalidOperationException("the server exited");
+    }
+
+    public TimeSpan CpuTime() => ProcessStats.CpuTime(Pid);
+
+    /// <summary>Bytes the server has allocated on the managed heap since it started.</summary>
+    public long AllocatedBytes()
+    {
+        _process.StandardInput.WriteLine("allocated");
+        _process.StandardInput.Flush();
+        while (_process.StandardOutput.ReadLine() is { } line)
+        {
+            if (line.StartsWith("allocated ", StringComparison.Ordinal))
+            {
+                return long.Parse(line["allocated ".Length..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("the server exited");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.StandardInput.Close();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+}
