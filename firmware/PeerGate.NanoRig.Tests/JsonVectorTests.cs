@@ -37,16 +37,34 @@ public sealed partial class JsonVectorTests
 
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
-    public void EscapedCharactersAreReadAsTheCharacters()
+    public void RawAndEscapedFormsReadToTheSameMessage()
     {
         StepResult run = Completed();
         string[] escaped = MessageVectorSource.EscapedNames(MessageVectorSource.Load(Rig.RepoRoot())).ToArray();
-        Assert.IsTrue(escaped.Length > 0, "no vector has a + in it");
+        Assert.IsTrue(escaped.Length > 0, "no vector holds \\u002B");
 
         foreach (string name in escaped)
         {
             Assert.IsTrue(run.Output.Contains("\nok " + name + "\n", StringComparison.Ordinal), $"{name}{Environment.NewLine}{Lines(run, name)}");
         }
+    }
+
+    [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    public void StringsAreEscapedAsTheServerEscapesThemAndReadBack()
+    {
+        StepResult run = Completed();
+        var text = new StringBuilder();
+        for (int c = 1; c < 128; c++)
+        {
+            text.Append((char)c);
+        }
+
+        text.Append("\u00e9\u20ac");
+        string host = JsonSerializer.Serialize(new ChallengeRequest { DeviceId = text.ToString() }, WireJson.Options);
+
+        Assert.AreEqual(host, Written(run, "escapes"));
+        Assert.IsTrue(run.Output.Contains("\nok escapes\n", StringComparison.Ordinal), Lines(run, "escapes"));
     }
 
     [TestMethod]
@@ -67,7 +85,7 @@ public sealed partial class JsonVectorTests
 
         Assert.AreEqual("0", closing.Groups["failed"].Value, run.Output);
         Assert.AreEqual(
-            MessageVectorSource.Load(Rig.RepoRoot()).Count + MessageVectorSource.EscapedNames(MessageVectorSource.Load(Rig.RepoRoot())).Count() + 1,
+            MessageVectorSource.Load(Rig.RepoRoot()).Count + MessageVectorSource.EscapedNames(MessageVectorSource.Load(Rig.RepoRoot())).Count() + 2,
             int.Parse(closing.Groups["passed"].Value, System.Globalization.CultureInfo.InvariantCulture),
             run.Output);
     }
