@@ -69,8 +69,10 @@ public sealed class NanoRig : IDisposable
     /// <summary>
     /// Compiles <paramref name="sources"/> into WorkDir/<paramref name="fileName"/> (.exe or .dll) against the
     /// board's references, with its language version; Debug defines DEBUG as the Debug configuration does.
+    /// <paramref name="entryPoint"/> names the class whose Main starts an .exe when the sources hold more than one
+    /// (csc's -main, which nf-compile passes through).
     /// </summary>
-    public string Compile(string fileName, IEnumerable<string> sources, bool debug)
+    public string Compile(string fileName, IEnumerable<string> sources, bool debug, string? entryPoint = null)
     {
         string output = Path.Combine(WorkDir, fileName);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -84,6 +86,11 @@ public sealed class NanoRig : IDisposable
         if (debug)
         {
             arguments.Add("--debug");
+        }
+
+        if (entryPoint is not null)
+        {
+            arguments.Add("-main:" + entryPoint);
         }
 
         arguments.AddRange(sources);
