@@ -22,6 +22,8 @@ public sealed partial class BootTests
         string[] lines = run.Output.Split('\n');
 
         Assert.IsTrue(lines.Contains("PG boot PeerGate ESP32 application"), run.Output);
+        Assert.IsTrue(lines.SkipWhile(l => !l.StartsWith("PG selftest.", StringComparison.Ordinal)).First().StartsWith("PG selftest.failed ", StringComparison.Ordinal),
+            "the HMAC self-test comes first, as the hardware test reads it" + Environment.NewLine + run.Output);
         Assert.IsTrue(lines.Any(l => l.StartsWith("PG selftest.failed ", StringComparison.Ordinal) && l.Contains("NotSupportedException", StringComparison.Ordinal)),
             "the interpreter has no native HMACSHA256" + Environment.NewLine + run.Output);
         Assert.IsFalse(run.Output.Contains("boot: stopped at", StringComparison.Ordinal), "nothing before the configuration may throw" + Environment.NewLine + run.Output);

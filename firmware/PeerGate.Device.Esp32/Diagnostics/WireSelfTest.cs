@@ -38,12 +38,30 @@ namespace PeerGate.Device.Esp32.Diagnostics
         private const string FrameIvHex = "808182838485868788898A8B8C8D8E8F";
         private const string FramePayloadHex = "115431314232433344344535463630373138000102030405060708090A0B0C0D0E0F0753354632433941";
 
+        /// <summary>The HMAC line first (the hardware test reads it first), then JSON, then the frame; each on its own.</summary>
         public static void Run(IDeviceLog log)
         {
             try
             {
-                // The board's own writer, as every message it sends: the vector's bytes exactly. On its own, with
-                // the vector's proof, so a firmware without the crypto API still shows its JSON.
+                byte[] message = AuthProofs.Message(Hex.Decode(VectorNonceHex), VectorDeviceId);
+                byte[] proof;
+                using (HMACSHA256 hmac = new HMACSHA256(Hex.Decode(VectorKeyHex)))
+                {
+                    proof = hmac.ComputeHash(message);
+                }
+
+                log.Event(HmacEvent, Hex.Encode(proof, 0, proof.Length));
+            }
+            catch (Exception ex)
+            {
+                // A firmware without the crypto API fails here; say so and carry on booting.
+                log.Event("selftest.failed", ex.Message);
+            }
+
+            try
+            {
+                // The board's own writer, as every message it sends: the vector's bytes exactly. With the vector's
+                // proof, so a firmware without the crypto API (or the interpreter) still shows its JSON.
                 ProofRequest request = new ProofRequest();
                 request.DeviceId = VectorDeviceId;
                 request.NonceId = VectorNonceId;
@@ -57,15 +75,6 @@ namespace PeerGate.Device.Esp32.Diagnostics
 
             try
             {
-                byte[] message = AuthProofs.Message(Hex.Decode(VectorNonceHex), VectorDeviceId);
-                byte[] proof;
-                using (HMACSHA256 hmac = new HMACSHA256(Hex.Decode(VectorKeyHex)))
-                {
-                    proof = hmac.ComputeHash(message);
-                }
-
-                log.Event(HmacEvent, Hex.Encode(proof, 0, proof.Length));
-
                 byte[] payload = Hex.Decode(FramePayloadHex);
                 FrameCodec codec = new FrameCodec(new FixedIvCrypto(new NanoPeerCrypto(), Hex.Decode(FrameIvHex)), Hex.Decode(FrameSessionKeyHex), true);
                 byte[] frame = new byte[FrameFormat.MaxFrameLength];
@@ -74,7 +83,6 @@ namespace PeerGate.Device.Esp32.Diagnostics
             }
             catch (Exception ex)
             {
-                // A firmware without the crypto API fails here; say so and carry on booting.
                 log.Event("selftest.failed", ex.Message);
             }
         }
