@@ -5,7 +5,7 @@ using PeerGate.Interpreter.Vectors;
 namespace PeerGate.Interpreter.Tests;
 
 /// <summary>
-/// The managed SHA-256, HMAC-SHA256, HKDF and X25519 on .NET: the published vectors (the same checks the
+/// The managed SHA-256, HMAC-SHA256, HKDF, AES-256-CBC and X25519 on .NET: the published vectors (the same checks the
 /// interpreter runs), then System.Security.Cryptography, and for X25519 an independent BigInteger ladder, over
 /// many random inputs.
 /// </summary>
@@ -21,6 +21,31 @@ public sealed class PrimitiveTests
 
         Assert.AreEqual(0, log.Failed, string.Join(Environment.NewLine, log.Failures.Cast<string>()));
         Assert.AreEqual(KnownAnswers.Count, log.Passed);
+    }
+
+    [TestMethod]
+    public void Aes256CbcMatchesTheFrameworkForRandomKeysIvsAndLengths()
+    {
+        var random = new Random(197);
+        for (int blocks = 0; blocks <= 20; blocks++)
+        {
+            byte[] key = new byte[32];
+            byte[] iv = new byte[16];
+            byte[] plain = new byte[blocks * 16];
+            random.NextBytes(key);
+            random.NextBytes(iv);
+            random.NextBytes(plain);
+            using var aes = Aes.Create();
+            aes.Key = key;
+
+            byte[] cipher = new byte[plain.Length];
+            Aes256.EncryptCbc(key, iv, plain, 0, plain.Length, cipher, 0);
+            CollectionAssert.AreEqual(aes.EncryptCbc(plain, iv, PaddingMode.None), cipher, $"{blocks} blocks");
+
+            byte[] back = new byte[cipher.Length + 3];
+            Aes256.DecryptCbc(key, iv, cipher, 0, cipher.Length, back, 3);
+            CollectionAssert.AreEqual(plain, back[3..], $"{blocks} blocks back");
+        }
     }
 
     [TestMethod]

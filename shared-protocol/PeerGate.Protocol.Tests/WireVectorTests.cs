@@ -32,6 +32,32 @@ public sealed class WireVectorTests
         Assert.AreEqual(expected, written);
     }
 
+    /// <summary>
+    /// vectors/escapes: messages whose strings hold characters the server's encoder escapes (+ in Base64 is
+    /// \u002B), which the board must read and write the same way (firmware/PeerGate.NanoRig.Tests).
+    /// </summary>
+    [TestMethod]
+    public void EscapeVectorsRoundTripToTheExactVectorBytes()
+    {
+        string[] files = Directory.GetFiles(Path.Combine(VectorDir, "escapes"), "*.json");
+        Assert.IsTrue(files.Length > 0, "no escape vectors");
+
+        foreach (string file in files)
+        {
+            var type = typeof(Routes).Assembly.GetType("PeerGate.Protocol." + Path.GetFileNameWithoutExtension(file))
+                ?? throw new AssertFailedException($"escape vector {file} names no message class");
+            var expected = File.ReadAllText(file);
+
+            var written = JsonSerializer.Serialize(JsonSerializer.Deserialize(expected, type, WireJson.Options), type, WireJson.Options);
+
+            Assert.AreEqual(expected, written, file);
+        }
+
+        var nonce = JsonSerializer.Deserialize<ChallengeResponse>(File.ReadAllText(Path.Combine(VectorDir, "escapes", "ChallengeResponse.json")), WireJson.Options)!.Nonce;
+        StringAssert.Contains(nonce, "+", "the vector must hold a + once read");
+        CollectionAssert.AreEqual(Enumerable.Range(0xE0, 32).Select(b => (byte)b).ToArray(), Convert.FromBase64String(nonce));
+    }
+
     [TestMethod]
     public void EveryMessageClassHasAVector()
     {

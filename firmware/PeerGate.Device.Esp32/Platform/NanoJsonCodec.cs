@@ -5,8 +5,11 @@ using PeerGate.Device.Platform;
 namespace PeerGate.Device.Esp32.Platform
 {
     /// <summary>
-    /// nanoFramework.Json for the flat protocol messages: public property getters are written with
-    /// their declared names, matching PeerGate.Protocol.Host.WireJson on the server.
+    /// The flat protocol messages as the server's PeerGate.Protocol.Host.WireJson reads and writes them:
+    /// written by <see cref="NanoJsonWriter"/> (declared order and the server's escapes, which
+    /// nanoFramework.Json does not keep), read by nanoFramework.Json after <see cref="NanoJsonInput"/>
+    /// has put the text in the form it reads correctly (nulls, escapes). Proven byte for byte against
+    /// shared-protocol/vectors on the real interpreter (firmware/PeerGate.NanoRig.Tests).
     /// </summary>
     /// <remarks>
     /// All calls go through one lock: nanoFramework.Json has failed when used from several threads
@@ -33,7 +36,7 @@ namespace PeerGate.Device.Esp32.Platform
 
             lock (_lock)
             {
-                return JsonConvert.SerializeObject(message);
+                return NanoJsonWriter.Write(message);
             }
         }
 
@@ -42,7 +45,7 @@ namespace PeerGate.Device.Esp32.Platform
             Check(json, type);
             lock (_lock)
             {
-                return JsonConvert.DeserializeObject(json, type);
+                return JsonConvert.DeserializeObject(NanoJsonInput.Normalize(json), type);
             }
         }
 
@@ -51,7 +54,7 @@ namespace PeerGate.Device.Esp32.Platform
             Check(json, type);
             lock (_lock)
             {
-                return JsonConvert.DeserializeObject(json, type, _ignoringCase);
+                return JsonConvert.DeserializeObject(NanoJsonInput.Normalize(json), type, _ignoringCase);
             }
         }
 

@@ -5,14 +5,15 @@ namespace PeerGate.Interpreter.Vectors
 {
     /// <summary>
     /// The published vectors the managed crypto must reproduce before any of its timings mean anything: FIPS 180-4
-    /// (SHA-256), RFC 4231 (HMAC-SHA256), RFC 5869 (HKDF), RFC 7748 §5.2 and §6.1 (X25519); and the handshake's own
+    /// (SHA-256), RFC 4231 (HMAC-SHA256), RFC 5869 (HKDF), RFC 7748 §5.2 and §6.1 (X25519), FIPS 197 C.3 and
+    /// SP 800-38A F.2.5/F.2.6 (AES-256, CBC-AES256); and the handshake's own
     /// properties (both sides agree; a wrong session key or static key is refused). Runs the same on .NET and on
     /// the interpreter.
     /// </summary>
     public static class KnownAnswers
     {
         /// <summary>How many checks <see cref="Run"/> makes; the interpreter test requires exactly this many passed.</summary>
-        public const int Count = 24;
+        public const int Count = 28;
 
         public static void Run(CheckLog log)
         {
@@ -21,6 +22,7 @@ namespace PeerGate.Interpreter.Vectors
                 Sha256Vectors(log);
                 HmacVectors(log);
                 HkdfVector(log);
+                AesVectors(log);
                 X25519Vectors(log);
                 HandshakeChecks(log);
             }
@@ -48,7 +50,31 @@ namespace PeerGate.Interpreter.Vectors
             log.Equal("sha256 448-bit in pieces", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", digest);
         }
 
-        private static void HmacVectors(CheckLog log)
+        /// <summary>FIPS 197 appendix C.3 (AES-256 one block) and SP 800-38A F.2.5/F.2.6 (CBC-AES256, four blocks).</summary>
+        public static void AesVectors(CheckLog log)
+        {
+            byte[] key = Hex.Decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+            Aes256 aes = new Aes256(key);
+            byte[] block = new byte[Aes256.BlockSize];
+            aes.EncryptBlock(Hex.Decode("00112233445566778899aabbccddeeff"), 0, block, 0);
+            log.Equal("aes256 fips197 c.3 encrypt", "8ea2b7ca516745bfeafc49904b496089", block);
+            aes.DecryptBlock(block, 0, block, 0);
+            log.Equal("aes256 fips197 c.3 decrypt", "00112233445566778899aabbccddeeff", block);
+
+            byte[] cbcKey = Hex.Decode("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+            byte[] iv = Hex.Decode("000102030405060708090a0b0c0d0e0f");
+            byte[] plain = Hex.Decode("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                + "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+            const string Cipher = "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
+                + "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b";
+            byte[] buffer = new byte[plain.Length];
+            Aes256.EncryptCbc(cbcKey, iv, plain, 0, plain.Length, buffer, 0);
+            log.Equal("aes256 sp800-38a f.2.5 cbc encrypt", Cipher, buffer);
+            Aes256.DecryptCbc(cbcKey, iv, buffer, 0, buffer.Length, buffer, 0);
+            log.Equal("aes256 sp800-38a f.2.6 cbc decrypt in place", Hex.Encode(plain), buffer);
+        }
+
+        public static void HmacVectors(CheckLog log)
         {
             log.Equal("hmac rfc4231 1", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
                 HmacSha256.Compute(Hex.Repeat(0x0b, 20), Hex.Ascii("Hi There")));

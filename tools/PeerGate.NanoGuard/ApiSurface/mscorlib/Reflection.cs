@@ -1,5 +1,6 @@
 // Mirrors nanoframework/CoreLibrary nanoFramework.CoreLibrary/System/Type.cs and System/Reflection/MemberInfo.cs
-// (CoreLibrary 1.17.11, reflection flavour). typeof() needs Type.GetTypeFromHandle.
+// and System/Reflection/MethodBase.cs, MethodInfo.cs (CoreLibrary 1.17.11, reflection flavour). typeof() needs
+// Type.GetTypeFromHandle.
 
 namespace System.Reflection
 {
@@ -11,6 +12,21 @@ namespace System.Reflection
         public abstract string Name { get; }
 
         public abstract Type DeclaringType { get; }
+    }
+
+    // System/Reflection/MethodBase.cs and MethodInfo.cs: what the board's JSON writer uses to read getters.
+    public abstract class MethodBase : MemberInfo
+    {
+        internal MethodBase() { }
+
+        public bool IsStatic => throw null;
+
+        public object Invoke(object obj, object[] parameters) { throw null; }
+    }
+
+    public abstract class MethodInfo : MethodBase
+    {
+        internal MethodInfo() { }
     }
 }
 
@@ -37,6 +53,8 @@ namespace System
         public bool IsValueType => throw null;
 
         public abstract Type GetElementType();
+
+        public Reflection.MethodInfo[] GetMethods() { throw null; }
 
         public static Type GetType(string name) { throw null; }
 
