@@ -96,6 +96,13 @@ namespace PeerGate.Device
         /// </summary>
         public string ConnectionPassword { get; set; }
 
+        /// <summary>
+        /// The device's LAN address and ListenPort take connections from outside although the server sees
+        /// another address (a port-forward on its router): the server then lets callers dial it directly.
+        /// False by default, and then a device behind a NAT is reached by reverse connect.
+        /// </summary>
+        public bool Reachable { get; set; }
+
         /// <summary>Longest ConnectionPassword; the server takes no longer one from a caller.</summary>
         public const int MaxConnectionPasswordLength = 128;
 
@@ -264,6 +271,8 @@ namespace PeerGate.Device
                     return UdpPeriodFlag;
                 case "connectionpassword":
                     return 4194304;
+                case "reachable":
+                    return 8388608;
                 default:
                     return 0;
             }
@@ -393,6 +402,10 @@ namespace PeerGate.Device
 
                 case "connectionpassword":
                     ConnectionPassword = ParseConnectionPassword(value, lineNumber, line);
+                    break;
+
+                case "reachable":
+                    Reachable = ParseBool(value, lineNumber, line);
                     break;
 
                 case "maxcpuloadpercent":
