@@ -37,6 +37,37 @@ public sealed class DeviceConfigTests
     }
 
     [TestMethod]
+    public void ReadsTheConnectionPasswordAndReachable()
+    {
+        var config = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nConnectionPassword=door-4711\nReachable=true\n");
+
+        Assert.AreEqual("door-4711", config.ConnectionPassword);
+        Assert.IsTrue(config.Reachable);
+        var defaults = DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nConnectionPassword=\n");
+        Assert.IsNull(defaults.ConnectionPassword, "empty: none");
+        Assert.IsFalse(defaults.Reachable);
+    }
+
+    [TestMethod]
+    [DataRow("ConnectionPassword=door\u00074711", DisplayName = "a control character")]
+    [DataRow("ConnectionPassword=door-4711\nConnectionPassword=door-4711", DisplayName = "given twice")]
+    public void ABadConnectionPasswordLineNeverRepeatsTheSecret(string lines)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\n" + lines));
+
+        StringAssert.Contains(refused.Message, "ConnectionPassword");
+        Assert.DoesNotContain("4711", refused.Message);
+    }
+
+    [TestMethod]
+    public void AConnectionPasswordLongerThanTheServerTakesIsRefused()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nConnectionPassword=" + new string('p', 129)));
+
+        StringAssert.Contains(refused.Message, "at most 128");
+    }
+
+    [TestMethod]
     public void ReadsEveryKey()
     {
         var config = DeviceConfig.Parse("""

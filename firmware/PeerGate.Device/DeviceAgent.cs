@@ -52,6 +52,7 @@ namespace PeerGate.Device
         private readonly Registrar _registrar;
         private readonly Backoff _backoff;
         private readonly StepHandler _onStep;
+        private readonly ReverseConnector _reverseConnector;
         private readonly object _certificateGate = new object();
 
         private DeviceState _state;
@@ -89,12 +90,17 @@ namespace PeerGate.Device
             Offers = new OfferBook(platform.Clock, OfferCapacity);
             Dialer = new PeerDialer(platform.PeerNetwork, platform.PeerCrypto, platform.Clock, platform.Log, PeerConnectMillis, PeerHandshakeMillis);
             Dialer.Sessions = RunningSessions;
+            Reverse = new ReverseBook(platform.PeerCrypto, platform.Clock, platform.Log);
+            Dialer.Reverse = Reverse;
+            Connections.Reverse = Reverse;
             PeerAcceptor acceptor = new PeerAcceptor(Offers, platform.PeerCrypto, platform.Clock, platform.Log, PeerHandshakeMillis);
             acceptor.Sessions = RunningSessions;
+            acceptor.Reverse = Reverse;
 
             // One worker more than the session limit, so a caller beyond it hears a refusal instead of silence.
             PeerServer = new PeerServer(platform.PeerNetwork, acceptor, Load, platform.Log, config.SessionLimit + 1);
             PeerServer.Sessions = Sessions;
+            _reverseConnector = new ReverseConnector(platform.PeerNetwork, platform.PeerCrypto, PeerServer, platform.Log);
         }
 
         /// <summary>
@@ -157,6 +163,9 @@ namespace PeerGate.Device
 
         /// <summary>The caller's side of the peer handshake (F19).</summary>
         public PeerDialer Dialer { get; }
+
+        /// <summary>This device's dials that wait for their callee to connect in (reverse connect, F30).</summary>
+        public ReverseBook Reverse { get; }
 
         /// <summary>
         /// The callee's listener, started by <see cref="Run"/> once registered when the device has a
@@ -365,7 +374,7 @@ namespace PeerGate.Device
                 try
                 {
                     PeerServer.Start(port);
-                    Triggers.Offers = new OfferBookSink(Offers, _platform.Log);
+                    Triggers.Offers = NewOfferSink();
                 }
                 catch (Exception e)
                 {
@@ -378,6 +387,15 @@ namespace PeerGate.Device
             {
                 Poller.Start();
             }
+        }
+
+        /// <summary>Where session offers go once the listener runs: the book, the password check, reverse connect.</summary>
+        public OfferBookSink NewOfferSink()
+        {
+            OfferBookSink sink = new OfferBookSink(Offers, _platform.Log);
+            sink.ConnectionPassword = _config.ConnectionPassword;
+            sink.Reverse = _reverseConnector;
+            return sink;
         }
 
         private bool WasRefused()

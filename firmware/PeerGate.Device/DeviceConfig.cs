@@ -89,6 +89,24 @@ namespace PeerGate.Device
         public int ListenPort { get; set; }
 
         /// <summary>
+        /// The device's own connection password (F28, F30); null (the default) for none. A device with one
+        /// takes a session offer only when the caller supplied the same password, compared in fixed time:
+        /// otherwise it never connects out (reverse) and never accepts (direct). Secret: never logged, and
+        /// a config error on its line does not repeat the line.
+        /// </summary>
+        public string ConnectionPassword { get; set; }
+
+        /// <summary>
+        /// The device's LAN address and ListenPort take connections from outside although the server sees
+        /// another address (a port-forward on its router): the server then lets callers dial it directly.
+        /// False by default, and then a device behind a NAT is reached by reverse connect.
+        /// </summary>
+        public bool Reachable { get; set; }
+
+        /// <summary>Longest ConnectionPassword; the server takes no longer one from a caller.</summary>
+        public const int MaxConnectionPasswordLength = 128;
+
+        /// <summary>
         /// The local IP address the peer listener binds; null for the platform's default (the virtual
         /// device: 127.0.0.1; the board: its Wi-Fi address, every interface it has).
         /// </summary>
@@ -175,6 +193,12 @@ namespace PeerGate.Device
 
                 string key = NormalizeKey(line.Substring(0, equals));
                 string value = line.Substring(equals + 1).Trim();
+                if (key == "connectionpassword")
+                {
+                    // The line holds a secret: errors name the key only.
+                    line = "ConnectionPassword=(not shown)";
+                }
+
                 int flag = KeyFlag(key);
                 if (flag == 0)
                 {
@@ -245,6 +269,10 @@ namespace PeerGate.Device
                     return 1048576;
                 case "udpperiodseconds":
                     return UdpPeriodFlag;
+                case "connectionpassword":
+                    return 4194304;
+                case "reachable":
+                    return 8388608;
                 default:
                     return 0;
             }
@@ -372,6 +400,14 @@ namespace PeerGate.Device
                     ApplyUdpPeriod(value, lineNumber, line);
                     break;
 
+                case "connectionpassword":
+                    ConnectionPassword = ParseConnectionPassword(value, lineNumber, line);
+                    break;
+
+                case "reachable":
+                    Reachable = ParseBool(value, lineNumber, line);
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -495,6 +531,30 @@ namespace PeerGate.Device
             {
                 UdpConfigError = "config: UdpPeriodSeconds needs UdpServer; UDP registration is off";
             }
+        }
+
+        /// <summary>Empty for none; otherwise 1..128 printable ASCII characters, as the server takes them from a caller.</summary>
+        private static string ParseConnectionPassword(string value, int lineNumber, string line)
+        {
+            if (value.Length == 0)
+            {
+                return null;
+            }
+
+            if (value.Length > MaxConnectionPasswordLength)
+            {
+                throw LineError(lineNumber, "ConnectionPassword must be at most 128 characters", line);
+            }
+
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (value[i] < (char)0x20 || value[i] > (char)0x7e)
+                {
+                    throw LineError(lineNumber, "ConnectionPassword must be printable ASCII", line);
+                }
+            }
+
+            return value;
         }
 
         private static ArgumentException LineError(int lineNumber, string problem, string line)

@@ -69,8 +69,13 @@ internal static class Devices
         return new TestDevice(deviceId, Convert.FromHexString(enrolled.KeyHex));
     }
 
-    public static RegistrationRequest Registration(string terminalId, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null, string? name = null) => new()
+    /// <summary>
+    /// A registration from a LAN address the server does not observe (it sees 127.0.0.1), declared
+    /// reachable (a port-forward), so callers get the direct path as before paths existed.
+    /// </summary>
+    public static RegistrationRequest Registration(string terminalId, bool discoverable = false, string kind = "sensor", string[]? capabilities = null, string[]? attributes = null, string? name = null, bool reachable = true) => new()
     {
+        Reachable = reachable,
         Name = name,
         TerminalId = terminalId,
         LocalIp = "192.168.1.23",

@@ -138,5 +138,14 @@ namespace PeerGate.Protocol
         /// (10000 entries); nothing was added. Remove entries, or split the factory's batches into groups.
         /// </summary>
         public const string AllowlistFull = "allowlist_full";
+
+        // Connection paths and reverse connect (F28-F30, F37).
+
+        /// <summary>
+        /// Local (the caller's dial): the grant named the reverse path and no reverse connection from the
+        /// callee verified within PeerDialer.ReverseWaitMillis (10 s). The callee could not reach the
+        /// caller's listener, or refused the offer (a wrong connection password).
+        /// </summary>
+        public const string ReverseConnectTimeout = "reverse_connect_timeout";
     }
 }

@@ -155,6 +155,39 @@ public sealed class ConnectionClientTests
         Assert.AreEqual(FailureCodes.UnexpectedAnswer, failure.Code);
     }
 
+    [TestMethod]
+    [DataRow(ConnectionPaths.Relayed, 7501, DisplayName = "a path this device cannot play")]
+    [DataRow("teleport", 7501, DisplayName = "an unknown path")]
+    [DataRow(ConnectionPaths.Reverse, 0, DisplayName = "reverse to a caller that does not listen")]
+    public void AGrantOnAPathThisDeviceCannotTakeIsAnUnexpectedAnswer(string path, int callerPort)
+    {
+        var grant = Grant();
+        grant.Path = path;
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var failure = Assert.Throws<ApiException>(() => _client.Request("T-0002", callerPort));
+
+        Assert.AreEqual(FailureCodes.UnexpectedAnswer, failure.Code);
+    }
+
+    [TestMethod]
+    public void AReverseGrantIsTakenWhenThisDeviceListensAndTheReverseBookHearsOfTheQuery()
+    {
+        var clock = new FakeClock();
+        var reverse = new PeerGate.Device.Peer.ReverseBook(new PeerGate.Protocol.Host.HostPeerCrypto(), clock, _log);
+        _client.Reverse = reverse;
+        var grant = Grant();
+        grant.Path = ConnectionPaths.Reverse;
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var taken = _client.Request("T-0002", 7501);
+
+        Assert.AreEqual(ConnectionPaths.Reverse, ConnectionClient.PathOf(taken));
+        Assert.AreEqual(7501, _server.ConnectionRequests.Single().CallerPort);
+        Assert.IsTrue(_log.Lines.Any(l => l.StartsWith("connect.granted", StringComparison.Ordinal) && l.Contains("path reverse", StringComparison.Ordinal)));
+        Assert.AreEqual(ConnectionPaths.Direct, ConnectionClient.PathOf(Grant()), "a server that names no path means direct");
+    }
+
     private static ConnectionGrant Grant() => new()
     {
         SessionId = "S-1",

@@ -96,6 +96,9 @@ public sealed class PipeConnection(BytePipe incoming, BytePipe outgoing, string 
 
     public string RemoteIp => remoteIp;
 
+    /// <summary>True once this end was closed.</summary>
+    public bool Closed => _closed;
+
     public int Read(byte[] buffer, int offset, int count, int timeoutMillis) =>
         _closed ? 0 : incoming.Read(buffer, offset, count, timeoutMillis);
 

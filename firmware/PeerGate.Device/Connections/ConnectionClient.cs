@@ -1,5 +1,6 @@
 using System;
 using PeerGate.Device.Api;
+using PeerGate.Device.Peer;
 using PeerGate.Device.Platform;
 using PeerGate.Device.Registry;
 using PeerGate.Protocol;
@@ -25,6 +26,12 @@ namespace PeerGate.Device.Connections
             _holder = holder ?? throw new ArgumentNullException(nameof(holder));
             _log = log ?? throw new ArgumentNullException(nameof(log));
         }
+
+        /// <summary>
+        /// This device's awaited reverse connections (F30): told while a query naming a listening port is in
+        /// flight, so a callee that connects before the grant is read waits for its dial. Null for none.
+        /// </summary>
+        public ReverseBook Reverse { get; set; }
 
         /// <summary>Asks to connect to <paramref name="calleeTerminalId"/>; <paramref name="callerPort"/> is 0 when this device only dials out.</summary>
         /// <exception cref="ApiException">Denied (see <see cref="IsDenial"/>), or no usable answer.</exception>
@@ -77,6 +84,12 @@ namespace PeerGate.Device.Connections
 
             string callee = IsEmpty(request.CalleeTerminalId) ? "name " + request.CalleeName : request.CalleeTerminalId;
             ConnectionGrant grant;
+            ReverseBook reverse = request.CallerPort > 0 ? Reverse : null;
+            if (reverse != null)
+            {
+                reverse.RequestStarted();
+            }
+
             try
             {
                 grant = (ConnectionGrant)_api.Post(certificate.RegistryUrl, Routes.Connections, request, typeof(ConnectionGrant), certificate.Certificate);
@@ -99,22 +112,29 @@ namespace PeerGate.Device.Connections
 
                 throw;
             }
+            finally
+            {
+                if (reverse != null)
+                {
+                    reverse.RequestEnded();
+                }
+            }
 
-            if (grant != null && grant.CalleeLocalPort == 0 && !IsEmpty(grant.SessionId))
+            if (grant != null && !PeerDialer.IsReverse(grant) && grant.CalleeLocalPort == 0 && !IsEmpty(grant.SessionId))
             {
                 // The callee registered no listening port (ListenPort=0): it only calls out and is never a callee.
                 _log.Event("connect.denied", ErrorCodes.CalleeUnreachable + " for " + callee + ": it accepts no peers (no listening port)");
                 throw new ApiException(ApiFailure.Refused, ErrorCodes.CalleeUnreachable, 200, "the callee accepts no peers: it registered no listening port");
             }
 
-            if (!IsUsable(grant, request.CalleeTerminalId))
+            if (!IsUsable(grant, request.CalleeTerminalId) || !IsKnownPath(grant, request.CallerPort))
             {
                 _log.Event("connect.failed", FailureCodes.UnexpectedAnswer + ": incomplete grant for " + callee);
                 throw new ApiException(ApiFailure.UnexpectedAnswer, FailureCodes.UnexpectedAnswer, 200, "the connection grant is incomplete");
             }
 
             // Address, session and limits only: the password and the key never reach a log.
-            _log.Event("connect.granted", "session " + grant.SessionId + ", callee " + grant.CalleeTerminalId + " at " + AddressOf(grant)
+            _log.Event("connect.granted", "session " + grant.SessionId + ", path " + PathOf(grant) + ", callee " + grant.CalleeTerminalId + " at " + AddressOf(grant)
                 + ", ends at " + grant.SessionEndsAt.ToString() + ", byte limit " + grant.SessionByteLimit.ToString());
             return grant;
         }
@@ -134,6 +154,19 @@ namespace PeerGate.Device.Connections
         public static string AddressOf(ConnectionGrant grant)
         {
             return grant.CalleeLocalIp + ":" + grant.CalleeLocalPort.ToString();
+        }
+
+        /// <summary>The path the grant names; direct for a server that names none (it predates paths).</summary>
+        public static string PathOf(ConnectionGrant grant)
+        {
+            return IsEmpty(grant.Path) ? ConnectionPaths.Direct : grant.Path;
+        }
+
+        /// <summary>Direct, or reverse when this device listens; a path it cannot play (punched, relayed, unknown) is an unexpected answer.</summary>
+        private static bool IsKnownPath(ConnectionGrant grant, int callerPort)
+        {
+            string path = PathOf(grant);
+            return path == ConnectionPaths.Direct || (path == ConnectionPaths.Reverse && callerPort > 0);
         }
 
         /// <param name="calleeTerminalId">The ID asked for; empty when asked by name, then any ID will do.</param>

@@ -6,7 +6,12 @@ using PeerGate.Protocol;
 
 namespace PeerGate.Device.Connections
 {
-    /// <summary>Session offers from the trigger channel into the callee's <see cref="OfferBook"/>, where the peer handshake spends them.</summary>
+    /// <summary>
+    /// Session offers from the trigger channel into the callee's <see cref="OfferBook"/>, where the peer
+    /// handshake spends them. With a <see cref="ConnectionPassword"/> an offer is taken only when the
+    /// caller supplied the same one (F30); a refused offer never enters the book, so this device neither
+    /// accepts its caller nor connects out to it. An offer on the reverse path makes it connect out.
+    /// </summary>
     public class OfferBookSink : ISessionOfferSink
     {
         private readonly OfferBook _offers;
@@ -18,8 +23,23 @@ namespace PeerGate.Device.Connections
             _log = log ?? throw new ArgumentNullException(nameof(log));
         }
 
+        /// <summary>This device's connection password (DeviceConfig.ConnectionPassword); null for none, and then the offer's is ignored.</summary>
+        public string ConnectionPassword { get; set; }
+
+        /// <summary>Connects out for reverse offers; null: a reverse offer is kept but nothing connects.</summary>
+        public ReverseConnector Reverse { get; set; }
+
         public void Offer(Trigger offer)
         {
+            string password = ConnectionPassword;
+            if (password != null && password.Length > 0 && !ConnectionPasswords.Matches(password, offer.DevicePassword))
+            {
+                // No secret in the line: only which session and caller were refused.
+                _offers.Unexpect(offer.SessionId);
+                _log.Event("connection-password-refused", "session " + offer.SessionId + " from " + offer.PeerTerminalId);
+                return;
+            }
+
             PeerOffer peerOffer;
             try
             {
@@ -33,6 +53,18 @@ namespace PeerGate.Device.Connections
             }
 
             _offers.Add(peerOffer);
+            if (offer.Path == ConnectionPaths.Reverse)
+            {
+                ReverseConnector reverse = Reverse;
+                if (reverse == null)
+                {
+                    _log.Event("peer.reverse-unreachable", "session " + offer.SessionId + ": this device does not connect out");
+                }
+                else
+                {
+                    reverse.Connect(peerOffer, offer.PeerObservedIp, offer.PeerObservedPort);
+                }
+            }
         }
 
         public void Expect(string sessionId)

@@ -263,14 +263,68 @@ namespace PeerGate.Device.Connections
             }
         }
 
+        /// <summary>
+        /// Plays the callee on a connection this device opened itself (reverse connect to a caller, F30; a
+        /// relay later): the same handshake, application and end notice as for an accepted one, on the
+        /// calling thread. It holds no listener slot (it answers an offer the server sent, not a stranger)
+        /// but counts against <see cref="MaxThreads"/>; beyond that it is closed at once.
+        /// </summary>
+        public void ServeConnection(IPeerConnection connection)
+        {
+            if (connection == null)
+            {
+                throw new ArgumentNullException(nameof(connection));
+            }
+
+            if (Application == null || Interlocked.Increment(ref _threads) > MaxThreads)
+            {
+                if (Application != null)
+                {
+                    Interlocked.Decrement(ref _threads);
+                }
+
+                _log.Event("peer.rejected", "no room for an outgoing peer connection to " + connection.RemoteIp);
+                connection.Close();
+                return;
+            }
+
+            try
+            {
+                Run(connection, null);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _threads);
+            }
+        }
+
         private void Serve(Slot slot)
         {
-            IPeerConnection connection = slot.Connection;
+            try
+            {
+                Run(slot.Connection, slot.Admission);
+            }
+            finally
+            {
+                Release(slot);
+                Interlocked.Decrement(ref _threads);
+            }
+        }
+
+        /// <summary>The callee's part on one connection, whoever opened it; null admission for one without a listener slot.</summary>
+        private void Run(IPeerConnection connection, PeerAdmission admission)
+        {
             PeerChannel channel = null;
             bool counted = false;
             try
             {
-                channel = _acceptor.Accept(connection, slot.Admission);
+                channel = _acceptor.Accept(connection, admission);
+                if (channel == null)
+                {
+                    // A callee's reverse connection for one of this device's own dials, which now owns it.
+                    return;
+                }
+
                 _load.SessionStarted();
                 counted = true;
                 Application.Serve(channel);
@@ -303,9 +357,6 @@ namespace PeerGate.Device.Connections
                 {
                     _load.SessionEnded();
                 }
-
-                Release(slot);
-                Interlocked.Decrement(ref _threads);
             }
         }
 

@@ -97,6 +97,25 @@ namespace PeerGate.Device.Peer
             }
         }
 
+        /// <summary>
+        /// Drops the expectation of <paramref name="sessionId"/>: its offer was refused (a wrong connection
+        /// password), so a connection naming it is refused at once instead of waiting for an offer.
+        /// </summary>
+        public void Unexpect(string sessionId)
+        {
+            lock (_lock)
+            {
+                for (int i = 0; i < _expected.Length; i++)
+                {
+                    if (_expected[i] != null && _expected[i] == sessionId)
+                    {
+                        _expected[i] = null;
+                        _expectedUntil[i] = 0;
+                    }
+                }
+            }
+        }
+
         /// <summary>True while the server's announcement of <paramref name="sessionId"/> (<see cref="Expect"/>) is fresh.</summary>
         public bool IsExpected(string sessionId)
         {

@@ -71,7 +71,18 @@ namespace PeerGate.Device.Peer
         /// <summary>Where accepted sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
         public SessionTable Sessions { get; set; }
 
-        /// <summary>Runs the callee's handshake; the connection is closed on any refusal.</summary>
+        /// <summary>
+        /// The dials of this device (as a caller) that wait for a callee to connect in (F30); null for none,
+        /// and then a reverse preamble is refused like any malformed one.
+        /// </summary>
+        public ReverseBook Reverse { get; set; }
+
+        /// <summary>
+        /// Runs the callee's handshake on any connection, whoever opened it (accepted by the listener, or
+        /// opened by this device to a caller for reverse connect); the connection is closed on any refusal.
+        /// Null when the connection was a callee's reverse connection for one of this device's own dials
+        /// (<see cref="Reverse"/>), which now owns it.
+        /// </summary>
         /// <exception cref="PeerException">
         /// peer_request_invalid (unknown session, expired offer, wrong caller, request for another session),
         /// peer_request_replayed, peer_password_wrong, peer_timeout, or a frame_* code.
@@ -94,7 +105,11 @@ namespace PeerGate.Device.Peer
 
             long deadline = _clock.UptimeMillis + _handshakeTimeoutMillis;
             long preambleDeadline = _clock.UptimeMillis + PreambleTimeoutMillis;
-            string sessionId = ReadPreamble(connection, preambleDeadline < deadline ? preambleDeadline : deadline);
+            string sessionId = ReadPreamble(connection, preambleDeadline < deadline ? preambleDeadline : deadline, admission);
+            if (sessionId == null)
+            {
+                return null;
+            }
 
             // The caller can be a moment ahead of its offer: wait for it, still at the lowest stage, so
             // the listener evicts this connection before any that named a live offer.
@@ -229,12 +244,19 @@ namespace PeerGate.Device.Peer
             }
         }
 
-        private string ReadPreamble(IPeerConnection connection, long deadline)
+        /// <summary>The session a caller's preamble names; null when it was a reverse preamble handed to its dial.</summary>
+        private string ReadPreamble(IPeerConnection connection, long deadline, PeerAdmission admission)
         {
-            byte[] preamble = new byte[PeerPreamble.MaxLength];
+            byte[] preamble = new byte[ReversePreamble.MaxLength];
             try
             {
                 ReadExactly(connection, preamble, 0, PeerPreamble.HeaderLength, deadline);
+                if (ReversePreamble.IsReverse(preamble, 0))
+                {
+                    HandReverse(connection, preamble, deadline, admission);
+                    return null;
+                }
+
                 int sessionIdLength = PeerPreamble.SessionIdLength(preamble, 0);
                 ReadExactly(connection, preamble, PeerPreamble.HeaderLength, sessionIdLength, deadline);
                 return PeerPreamble.Read(preamble, 0, PeerPreamble.HeaderLength + sessionIdLength);
@@ -242,6 +264,25 @@ namespace PeerGate.Device.Peer
             catch (FrameException e)
             {
                 throw Refuse(connection, e.Code, e.Message, "-");
+            }
+        }
+
+        /// <summary>Reads the rest of a reverse preamble and hands the connection to the dial awaiting it, or refuses it.</summary>
+        private void HandReverse(IPeerConnection connection, byte[] preamble, long deadline, PeerAdmission admission)
+        {
+            ReverseBook reverse = Reverse;
+            if (reverse == null)
+            {
+                throw Refuse(connection, ErrorCodes.FrameMalformed, "a reverse connection, and this device awaits none", "-");
+            }
+
+            int rest = ReversePreamble.RemainingLength(preamble, 0);
+            ReadExactly(connection, preamble, ReversePreamble.HeaderLength, rest, deadline);
+            byte[] tag = new byte[ReversePreamble.TagLength];
+            string sessionId = ReversePreamble.Read(preamble, 0, ReversePreamble.HeaderLength + rest, tag);
+            if (!reverse.Hand(sessionId, tag, connection, admission))
+            {
+                throw Refuse(connection, ErrorCodes.PeerRequestInvalid, "no dial awaits a reverse connection for session " + sessionId + " with that tag", sessionId);
             }
         }
 

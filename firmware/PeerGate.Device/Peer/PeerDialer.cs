@@ -20,8 +20,19 @@ namespace PeerGate.Device.Peer
     /// proof) moves on to the next address just as a failed TCP connect does; only a Close frame that
     /// verified under the session key (the real callee refused) ends the dial.
     /// </remarks>
+    /// <para>On the reverse path (<see cref="ConnectionPaths.Reverse"/>) nothing is dialled: the callee
+    /// connects to this device's listener, which hands the connection over when its reverse preamble
+    /// verifies (<see cref="ReverseBook"/>), and the same handshake runs on it. <see cref="Open"/> runs the
+    /// handshake on any connection, whoever opened it.</para>
     public class PeerDialer
     {
+        /// <summary>
+        /// How long a reverse dial waits for its callee to connect in: the offer travels down the callee's
+        /// trigger channel, then the callee connects (its connect timeout is 5 s). After it the dial fails
+        /// with reverse_connect_timeout.
+        /// </summary>
+        public const int DefaultReverseWaitMillis = 10000;
+
         private readonly IPeerNetwork _network;
         private readonly IPeerCrypto _crypto;
         private readonly IClock _clock;
@@ -42,7 +53,14 @@ namespace PeerGate.Device.Peer
             _log = log ?? throw new ArgumentNullException(nameof(log));
             _connectTimeoutMillis = connectTimeoutMillis;
             _handshakeTimeoutMillis = handshakeTimeoutMillis;
+            ReverseWaitMillis = DefaultReverseWaitMillis;
         }
+
+        /// <summary>Where reverse connections from callees arrive (this device's listener hands them over); null: no reverse dials.</summary>
+        public ReverseBook Reverse { get; set; }
+
+        /// <summary>The bound on a reverse dial's wait for its callee, on the device clock.</summary>
+        public int ReverseWaitMillis { get; set; }
 
         /// <summary>Where dialled sessions are listed, so triggers can reach them (F24, F26); null for none.</summary>
         public SessionTable Sessions { get; set; }
@@ -90,6 +108,32 @@ namespace PeerGate.Device.Peer
         /// </exception>
         public PeerChannel Dial(ConnectionGrant grant, string callerTerminalId)
         {
+            return Run(grant, callerTerminalId, null);
+        }
+
+        /// <summary>
+        /// Plays the caller on <paramref name="connection"/>, whoever opened it (a reverse connection, a
+        /// relay): preamble, Request, and the callee's Accept. The connection is closed on failure.
+        /// </summary>
+        /// <exception cref="PeerException">As <see cref="Dial"/>, without callee_unreachable.</exception>
+        public PeerChannel Open(IPeerConnection connection, ConnectionGrant grant, string callerTerminalId)
+        {
+            if (connection == null)
+            {
+                throw new ArgumentNullException(nameof(connection));
+            }
+
+            return Run(grant, callerTerminalId, connection);
+        }
+
+        /// <summary>True for a grant whose callee connects to this device.</summary>
+        public static bool IsReverse(ConnectionGrant grant)
+        {
+            return grant != null && grant.Path == ConnectionPaths.Reverse;
+        }
+
+        private PeerChannel Run(ConnectionGrant grant, string callerTerminalId, IPeerConnection given)
+        {
             if (grant == null)
             {
                 throw new ArgumentNullException(nameof(grant));
@@ -125,7 +169,19 @@ namespace PeerGate.Device.Peer
 
             try
             {
-                return DialAddresses(grant, key, limitsKey, request);
+                if (given != null)
+                {
+                    try
+                    {
+                        return Establish(given, given.RemoteIp, grant, key, limitsKey, request);
+                    }
+                    catch (CalleeRefusal e)
+                    {
+                        throw e.Refusal;
+                    }
+                }
+
+                return IsReverse(grant) ? DialReverse(grant, key, limitsKey, request) : DialAddresses(grant, key, limitsKey, request);
             }
             catch (PeerException)
             {
@@ -157,10 +213,9 @@ namespace PeerGate.Device.Peer
                     continue;
                 }
 
-                PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, key, true), _crypto, _clock, _log, grant.SessionId, grant.CalleeTerminalId);
                 try
                 {
-                    Handshake(channel, connection, grant, request);
+                    return Establish(connection, addresses[i], grant, key, limitsKey, request);
                 }
                 catch (CalleeRefusal e)
                 {
@@ -169,21 +224,8 @@ namespace PeerGate.Device.Peer
                 catch (PeerException e)
                 {
                     // Whoever answered there did not prove the key: try the next address.
-                    connection.Close();
-                    _log.Event("peer.dial-failed", "session " + grant.SessionId + " at " + addresses[i] + ": " + e.Code);
                     failed = e;
-                    continue;
                 }
-
-                channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock, limitsKey));
-                SessionTable sessions = Sessions;
-                if (sessions != null)
-                {
-                    sessions.Add(channel);
-                }
-
-                _log.Event("peer.connected", "session " + grant.SessionId + " to " + grant.CalleeTerminalId + " at " + addresses[i]);
-                return channel;
             }
 
             if (failed != null)
@@ -193,6 +235,64 @@ namespace PeerGate.Device.Peer
 
             _log.Event("peer.unreachable", "session " + grant.SessionId);
             throw new PeerException(ErrorCodes.CalleeUnreachable, "no address of " + grant.CalleeTerminalId + " answered");
+        }
+
+        /// <summary>The reverse path: wait (bounded) for the callee's verified connection, then the same handshake on it.</summary>
+        private PeerChannel DialReverse(ConnectionGrant grant, byte[] key, byte[] limitsKey, PeerRequest request)
+        {
+            ReverseBook reverse = Reverse;
+            if (reverse == null)
+            {
+                throw new PeerException(ErrorCodes.PeerRequestInvalid, "a reverse grant, and this device has no listener for its callee to connect to");
+            }
+
+            ReverseWait wait = reverse.Await(grant.SessionId, key);
+            _log.Event("peer.reverse-wait", "session " + grant.SessionId + ": up to " + ReverseWaitMillis.ToString() + " ms for " + grant.CalleeTerminalId + " to connect");
+            IPeerConnection connection = wait.Take(ReverseWaitMillis);
+            if (connection == null)
+            {
+                _log.Event("peer.reverse-timeout", "session " + grant.SessionId);
+                throw new PeerException(ErrorCodes.ReverseConnectTimeout, "the callee did not connect within " + ReverseWaitMillis.ToString() + " ms");
+            }
+
+            try
+            {
+                return Establish(connection, connection.RemoteIp + " (reverse)", grant, key, limitsKey, request);
+            }
+            catch (CalleeRefusal e)
+            {
+                throw e.Refusal;
+            }
+        }
+
+        /// <summary>The caller's handshake on one connection; closed and logged when it fails (a <see cref="CalleeRefusal"/> for a verified Close).</summary>
+        private PeerChannel Establish(IPeerConnection connection, string where, ConnectionGrant grant, byte[] key, byte[] limitsKey, PeerRequest request)
+        {
+            PeerChannel channel = new PeerChannel(connection, new FrameCodec(_crypto, key, true), _crypto, _clock, _log, grant.SessionId, grant.CalleeTerminalId);
+            try
+            {
+                Handshake(channel, connection, grant, request);
+            }
+            catch (CalleeRefusal)
+            {
+                throw;
+            }
+            catch (PeerException e)
+            {
+                connection.Close();
+                _log.Event("peer.dial-failed", "session " + grant.SessionId + " at " + where + ": " + e.Code);
+                throw;
+            }
+
+            channel.Attach(new PeerSession(grant.SessionId, grant.SessionEndsAt, grant.SessionByteLimit, _clock, limitsKey));
+            SessionTable sessions = Sessions;
+            if (sessions != null)
+            {
+                sessions.Add(channel);
+            }
+
+            _log.Event("peer.connected", "session " + grant.SessionId + " to " + grant.CalleeTerminalId + " at " + where);
+            return channel;
         }
 
         private void Handshake(PeerChannel channel, IPeerConnection connection, ConnectionGrant grant, PeerRequest request)

@@ -90,6 +90,7 @@ namespace PeerGate.Device.Registry
             request.LocalPort = _network.ListenPort;
             request.Name = _config.Name;
             request.Discoverable = _config.Discoverable;
+            request.Reachable = _config.Reachable;
             request.Kind = _config.Kind;
             request.Capabilities = _config.Capabilities;
             request.Attributes = _config.Attributes;

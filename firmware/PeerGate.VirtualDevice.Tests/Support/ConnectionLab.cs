@@ -142,9 +142,10 @@ public sealed class LabDevice : IDisposable
     public string[] CliOptions => ["--image", Device.ImagePath, "--config", ConfigPath, "--state", Device.StateFolder];
 
     /// <summary>Powers the device on and waits until it is registered with its trigger channel open.</summary>
-    public async Task<DeviceAgent> StartAsync(CancellationToken cancel, bool forceBusy = false, bool answerStatusQueries = true)
+    /// <param name="network">The addresses it declares; null for 127.0.0.1 and its ListenPort, the address the server sees.</param>
+    public async Task<DeviceAgent> StartAsync(CancellationToken cancel, bool forceBusy = false, bool answerStatusQueries = true, PeerGate.Device.Platform.INetworkInfo? network = null)
     {
-        var agent = Device.Boot(Config, out _, forceBusy: forceBusy, wallClock: _wallClock);
+        var agent = Device.Boot(Config, out _, network: network, forceBusy: forceBusy, wallClock: _wallClock);
         agent.Triggers.AnswerStatusQueries = answerStatusQueries;
         Agent = agent;
         _stop = new ManualResetEvent(false);

@@ -9,10 +9,12 @@ namespace PeerGate.VirtualDevice.Commands;
 
 /// <summary>
 /// <c>virtual-device connect (TERMINAL | --name NAME) (--message TEXT | --file PATH) [--time-limit S]
-/// [--byte-limit N]</c>: the caller's whole flow (F16-F20, F22-F25), one line per stage: authenticate,
+/// [--byte-limit N] [--device-password PW] [--listen-port P]</c>: the caller's whole flow (F16-F20, F22-F25), one line per stage: authenticate,
 /// query, grant with its limits, dial, handshake, send, receive the echo, compare, end notice. A
 /// denial prints its code (and for callee_busy the reason and retry-after); a session that ends at a
-/// limit before the echo is complete prints why and fails.
+/// limit before the echo is complete prints why and fails. With a listen port (--listen-port or the
+/// config's ListenPort) it listens while it connects, so a callee behind a NAT can connect back (the
+/// reverse path); the path the server chose is printed.
 /// </summary>
 public static class ConnectCommand
 {
@@ -24,7 +26,7 @@ public static class ConnectCommand
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--message", "--file", "--name", "--time-limit", "--byte-limit"], [], allowPositionals: true);
+        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--message", "--file", "--name", "--time-limit", "--byte-limit", "--device-password"], [], allowPositionals: true);
         var name = line.Optional("--name");
         if (line.Positionals.Count != (name is null ? 1 : 0))
         {
@@ -42,6 +44,7 @@ public static class ConnectCommand
             CalleeName = name,
             TimeLimitSeconds = (int)ReadLimit(line, "--time-limit", int.MaxValue),
             ByteLimit = ReadLimit(line, "--byte-limit", long.MaxValue),
+            DevicePassword = line.Optional("--device-password"),
         };
         var callee = name is null ? request.CalleeTerminalId! : $"name {name}";
         var payload = ReadPayload(line);
@@ -55,6 +58,33 @@ public static class ConnectCommand
         }
 
         output.WriteLine($"authenticate: terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+        try
+        {
+            return Connect(agent, options, request, callee, payload, output);
+        }
+        finally
+        {
+            agent.PeerServer.Stop();
+        }
+    }
+
+    private static int Connect(DeviceAgent agent, DeviceOptions options, ConnectionRequest request, string callee, byte[] payload, TextWriter output)
+    {
+        if (options.ListenPort > 0)
+        {
+            // Listening lets a callee behind a NAT connect back (the reverse path).
+            try
+            {
+                agent.PeerServer.Start(options.ListenPort);
+                request.CallerPort = agent.PeerServer.Port;
+                output.WriteLine($"listen: port {request.CallerPort}");
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                output.WriteLine($"listen: failed ({e.Message}); only the direct path is possible");
+            }
+        }
+
         output.WriteLine($"query: {callee}");
         ConnectionGrant grant;
         try
@@ -70,7 +100,11 @@ public static class ConnectCommand
         }
 
         output.WriteLine($"grant: session {grant.SessionId}, callee address {ConnectionClient.AddressOf(grant)}, callee {grant.CalleeTerminalId}, ends at {grant.SessionEndsAt}, byte limit {grant.SessionByteLimit}");
-        output.WriteLine($"dial: {ConnectionClient.AddressOf(grant)}");
+        var path = ConnectionClient.PathOf(grant);
+        output.WriteLine($"path: {path}");
+        output.WriteLine(PeerDialer.IsReverse(grant)
+            ? $"wait: the callee connects to port {request.CallerPort} (at most {agent.Dialer.ReverseWaitMillis} ms)"
+            : $"dial: {ConnectionClient.AddressOf(grant)}");
         PeerChannel channel;
         try
         {
@@ -82,7 +116,7 @@ public static class ConnectCommand
             return Cli.Failure;
         }
 
-        output.WriteLine("handshake: accepted");
+        output.WriteLine($"handshake: accepted on the {path} path");
         channel.Session.AsksForExtensions = true;
         var result = Transfer(channel, payload, agent, output);
         var notice = channel.Session.ToEndNotice();

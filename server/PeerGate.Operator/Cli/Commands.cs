@@ -413,7 +413,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         var attempts = await admin.ListConnectionAttemptsAsync(limit);
         Table.Write(
             output,
-            ["TIME", "CALLER", "CALLEE", "STAGE", "CODE", "SESSION"],
+            ["TIME", "CALLER", "CALLEE", "STAGE", "CODE", "PATH", "SESSION"],
             attempts.Select(a => new[]
             {
                 DateTimeOffset.FromUnixTimeSeconds(a.At).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
@@ -421,6 +421,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 a.Callee ?? "-",
                 a.Stage,
                 a.Code ?? "-",
+                a.Path ?? (a.NoPath is null ? "-" : "none (" + a.NoPath + ")"),
                 a.SessionId ?? "-",
             }));
     }

@@ -33,6 +33,26 @@ public sealed class ConnectionCommandsTests
         StringAssert.Contains(lines[2], $"{caller.TerminalId}  T0000000000000000  received   callee_not_found");
     }
 
+    [TestMethod]
+    public async Task OperatorSeesThePathEachAttemptTookOrWhyNoneWasPossible()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var (callee, caller) = await ConnectionPathTests.PairAsync(server, http, "192.168.1.23", reachable: false);
+        await using var responder = new TriggerResponder(http, callee.Certificate);
+        await Eventually.PollingAsync(server, callee.TerminalId);
+        using (await TestDevice.RequestConnectionAsync(http, caller.Certificate, callee.TerminalId, callerPort: 7501))
+        using (await TestDevice.RequestConnectionAsync(http, caller.Certificate, callee.TerminalId, callerPort: 0))
+        {
+        }
+
+        var lines = (await RunAsync(server, "attempts", "--limit", "10")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        StringAssert.Contains(lines[0], "PATH");
+        StringAssert.Matches(lines[1], new System.Text.RegularExpressions.Regex(@" accepted +callee_unreachable +none \(callee_behind_nat_caller_not_listening\) +- *$"));
+        StringAssert.Matches(lines[2], new System.Text.RegularExpressions.Regex(@" granted +- +reverse +S[0-9A-F]+ *$"));
+    }
+
     private static async Task<string> RunAsync(TestServer server, params string[] args)
     {
         using var output = new StringWriter();

@@ -36,6 +36,16 @@ public sealed class ConnectionBroker(
     public const int PasswordLength = 16;
     public const int KeyLength = 32;
 
+    /// <summary>Longest device connection password a caller may send (F28); longer is refused as the request is read.</summary>
+    public const int MaxDevicePasswordLength = 128;
+
+    /// <summary>Why no path was possible, as the attempt log records it (stable: operators filter on it).</summary>
+    public static class NoPathReasons
+    {
+        /// <summary>The callee is behind a NAT (its declared address is not the one observed, and it declared no port-forward) and the caller listens on no port.</summary>
+        public const string CalleeBehindNatCallerNotListening = "callee_behind_nat_caller_not_listening";
+    }
+
     // One answer for "no such terminal" and for a stranger refused under uniform denial: same status, code and words.
     private static readonly ConnectionDenial NotFound = new(StatusCodes.Status404NotFound, ErrorCodes.CalleeNotFound, "No such terminal takes connections from you.");
 
@@ -74,6 +84,7 @@ public sealed class ConnectionBroker(
     private async Task<ConnectionOutcome> RunAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, ConnectionAttempt attempt, long now, CancellationToken cancellationToken)
     {
         var byName = RequireOneCallee(request);
+        RequireDevicePassword(request.DevicePassword);
         if (!byName && request.CalleeTerminalId == caller.TerminalId)
         {
             return SelfConnection;
@@ -155,8 +166,55 @@ public sealed class ConnectionBroker(
         }
 
         attempt.Stage = AttemptStages.Accepted;
+
+        // The callee's NAT mapping from its UDP registrations, when fresher than its HTTP registration (F27, F31).
+        callee = udpMappings.Apply(callee, time.GetUtcNow().ToUnixTimeSeconds());
+        var path = ChoosePath(callee, request.CallerPort);
+        if (path is null)
+        {
+            attempt.NoPath = NoPathReasons.CalleeBehindNatCallerNotListening;
+            metrics.CountConnectionPath("none");
+            return Unreachable("No path to the callee yet: it is behind a NAT and you listen on no port (CallerPort 0) it could connect back to.");
+        }
+
+        attempt.Path = path;
         var (seconds, bytes) = sessionPolicy.Issue(caller.TerminalId, calleeId, request.TimeLimitSeconds, request.ByteLimit);
-        return Offer(sessionId, caller, request.CallerPort, callerObservedIp, callee, seconds, bytes, attempt);
+        return Offer(sessionId, caller, request, callerObservedIp, callee, path, seconds, bytes, attempt);
+    }
+
+    /// <summary>
+    /// The path for a callee that accepted: direct when the callee's listener can be dialled, otherwise
+    /// reverse when the caller listens (the callee connects out to it), otherwise none (null).
+    /// </summary>
+    public static string? ChoosePath(Registration callee, int callerPort) =>
+        CalleeDialable(callee) ? ConnectionPaths.Direct
+        : callerPort > 0 ? ConnectionPaths.Reverse
+        : null;
+
+    /// <summary>
+    /// The callee listens and either nothing rewrites its address (the IP it declared is the IP the server
+    /// observed) or it declared itself reachable (a port-forward). Anything else is a NAT in between, which
+    /// drops a caller's connection: the device's word that it is reachable is the only way past that.
+    /// </summary>
+    public static bool CalleeDialable(Registration callee) =>
+        callee.LocalPort > 0 && (callee.Reachable || SameAddress(callee.LocalIp, callee.ObservedIp));
+
+    private static bool SameAddress(string? declared, string? observed) =>
+        System.Net.IPAddress.TryParse(declared, out var a) && System.Net.IPAddress.TryParse(observed, out var b)
+        && (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
+
+    /// <summary>The device password is optional; when given it is printable ASCII of bounded length. The message never names its value.</summary>
+    private static void RequireDevicePassword(string? password)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            return;
+        }
+
+        if (password.Length > MaxDevicePasswordLength || password.Any(c => c < 0x20 || c > 0x7e))
+        {
+            throw Fields.Invalid(nameof(ConnectionRequest.DevicePassword), $"must be 1 to {MaxDevicePasswordLength} printable ASCII characters");
+        }
     }
 
     /// <summary>
@@ -219,13 +277,11 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>Issues the session: one commit puts the offer in the callee's queue, then the caller gets the same secrets.</summary>
-    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, int callerPort, string? callerObservedIp, Registration callee, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
+    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, Registration callee, string path, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
-
-        // The callee's NAT mapping from its UDP registrations, when fresher than its HTTP registration (F27, F31).
-        callee = udpMappings.Apply(callee, now);
+        var callerPort = request.CallerPort;
         var sessionEndsAt = now + sessionSeconds;
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(PasswordLength));
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyLength));
@@ -254,6 +310,12 @@ public sealed class ConnectionBroker(
             SessionEndsAt = sessionEndsAt,
             SessionByteLimit = byteLimit,
             LimitsKey = Convert.ToBase64String(calleeLimitsKey),
+
+            // reverse: the callee connects to PeerObservedIp:PeerObservedPort, the caller as the server saw it.
+            Path = path,
+
+            // Only here: the offer row is deleted once delivered; the attempt log and the logs never see it.
+            DevicePassword = string.IsNullOrEmpty(request.DevicePassword) ? null : request.DevicePassword,
         };
 
         attempt.Stage = AttemptStages.Granted;
@@ -264,6 +326,7 @@ public sealed class ConnectionBroker(
             // The operator refused one side while the callee was being asked: no session, and the stage it had reached.
             attempt.Stage = AttemptStages.Accepted;
             attempt.SessionId = null;
+            attempt.Path = null;
             return refused == ConnectionStore.CallerRefused
                 ? Deny(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.")
                 : NotConnected;
@@ -271,9 +334,10 @@ public sealed class ConnectionBroker(
 
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);
+        metrics.CountConnectionPath(path);
         hub.Wake(callee.TerminalId);
-        logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
-            caller.TerminalId, callee.TerminalId, sessionId, expiresAt, sessionEndsAt, byteLimit);
+        logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued on path {Path}, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
+            caller.TerminalId, callee.TerminalId, sessionId, path, expiresAt, sessionEndsAt, byteLimit);
 
         return new ConnectionOutcome(new ConnectionGrant
         {
@@ -289,6 +353,7 @@ public sealed class ConnectionBroker(
             SessionEndsAt = sessionEndsAt,
             SessionByteLimit = byteLimit,
             LimitsKey = Convert.ToBase64String(callerLimitsKey),
+            Path = path,
         }, null);
     }
 
@@ -298,7 +363,7 @@ public sealed class ConnectionBroker(
         attempt.Code = code;
         store.RecordAttempt(attempt);
         metrics.CountConnection(code);
-        logger.LogInformation("Connection {Caller} -> {Callee}: stopped at {Stage} with {Code}", attempt.Caller, attempt.Callee ?? "-", attempt.Stage, code);
+        logger.LogInformation("Connection {Caller} -> {Callee}: stopped at {Stage} with {Code}{NoPath}", attempt.Caller, attempt.Callee ?? "-", attempt.Stage, code, attempt.NoPath is null ? "" : " (no path: " + attempt.NoPath + ")");
     }
 
     private static ConnectionOutcome Unreachable(string detail) =>

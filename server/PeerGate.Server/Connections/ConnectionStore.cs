@@ -69,14 +69,16 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     {
         using var command = connection.Command(
             null,
-            "SELECT id, at, caller, callee, stage, code, session_id FROM connection_attempts ORDER BY id DESC LIMIT $limit;",
+            "SELECT a.id, a.at, a.caller, a.callee, a.stage, a.code, a.session_id, p.path, p.no_path FROM connection_attempts a " +
+            "LEFT JOIN connection_attempt_paths p ON p.attempt_id = a.id ORDER BY a.id DESC LIMIT $limit;",
             ("$limit", limit));
         using var reader = command.ExecuteReader();
         var attempts = new List<ConnectionAttemptSummary>();
         while (reader.Read())
         {
             attempts.Add(new ConnectionAttemptSummary(
-                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetString(4), reader.GetStringOrNull(5), reader.GetStringOrNull(6)));
+                reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetString(4), reader.GetStringOrNull(5), reader.GetStringOrNull(6),
+                reader.GetStringOrNull(7), reader.GetStringOrNull(8)));
         }
 
         return attempts.ToArray();
@@ -94,6 +96,13 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             transaction,
             "INSERT INTO connection_attempts (at, caller, callee, stage, code, session_id) VALUES ($at, $caller, $callee, $stage, $code, $session);",
             ("$at", attempt.At), ("$caller", attempt.Caller), ("$callee", attempt.Callee), ("$stage", attempt.Stage), ("$code", attempt.Code), ("$session", attempt.SessionId));
+        if (attempt.Path is not null || attempt.NoPath is not null)
+        {
+            connection.Execute(
+                transaction,
+                "INSERT INTO connection_attempt_paths (attempt_id, path, no_path) VALUES (last_insert_rowid(), $path, $noPath);",
+                ("$path", attempt.Path), ("$noPath", attempt.NoPath));
+        }
         connection.Execute(
             transaction,
             "DELETE FROM connection_attempts WHERE id IN " +
@@ -126,4 +135,10 @@ public sealed class ConnectionAttempt(long at, string caller)
     public string? Code { get; set; }
 
     public string? SessionId { get; set; }
+
+    /// <summary>One of ConnectionPaths once chosen (after the status query); null before, or when none was possible.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Why no path was possible (<see cref="ConnectionBroker.NoPathReasons"/>); null otherwise.</summary>
+    public string? NoPath { get; set; }
 }

@@ -14,6 +14,7 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpDatagrams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpWakes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _connectionPaths = new(StringComparer.Ordinal);
     private long _registrations;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
@@ -40,6 +41,12 @@ public sealed class ServerMetrics
 
     /// <summary><paramref name="outcome"/> is "granted" or the code the query ended with.</summary>
     public void CountConnection(string outcome) => _connections.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary><paramref name="path"/> is one of PeerGate.Protocol.ConnectionPaths, or "none" when no path was possible.</summary>
+    public void CountConnectionPath(string path) => _connectionPaths.AddOrUpdate(path, 1, (_, count) => count + 1);
+
+    /// <summary>How many connection queries chose <paramref name="path"/> so far.</summary>
+    public long ConnectionPaths(string path) => _connectionPaths.TryGetValue(path, out var count) ? count : 0;
 
     /// <summary><paramref name="outcome"/> is "ok" or why a UDP rendezvous datagram was dropped (see UdpRegistrar).</summary>
     public void CountUdpDatagram(string outcome) => _udpDatagrams.AddOrUpdate(outcome, 1, (_, count) => count + 1);
@@ -76,6 +83,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_triggers_queued_total", "Triggers queued, by kind.", "kind", _triggersQueued);
         Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
+        Counters(text, "peergate_connection_paths_total", "Connection queries past the status query, by the path chosen (direct, reverse) or none when neither side was reachable.", "path", _connectionPaths);
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
         Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
         return text.ToString();

@@ -3,7 +3,8 @@ namespace PeerGate.Server.Registry;
 /// <summary>
 /// A terminal's stored registration: what it declared, what we observed, its certificate's facts and
 /// its device name (F22). <see cref="Refused"/>: this instance refuses the device now (disabled, or its
-/// certificate revoked), so nobody may see or reach it, whatever its expiry says.
+/// certificate revoked), so nobody may see or reach it, whatever its expiry says. <see cref="Reachable"/>:
+/// the device declared that its LocalIp:LocalPort takes connections from outside (a port-forward).
 /// </summary>
 public sealed record Registration(
     string TerminalId,
@@ -21,7 +22,8 @@ public sealed record Registration(
     long LastSeen,
     long ExpiresAt,
     string? Name = null,
-    bool Refused = false)
+    bool Refused = false,
+    bool Reachable = false)
 {
     public bool IsOnline(long now) => ExpiresAt > now;
 }

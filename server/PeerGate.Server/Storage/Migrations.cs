@@ -343,6 +343,22 @@ public static class Migrations
             callee_key BLOB NOT NULL
         );
         """,
+
+        // 12: the path each connection attempt took (F37) and the registrations that declare themselves reachable (a port-forward).
+        // Side tables, so the step is safe to run again (a test rewinds user_version past it).
+        """
+        -- path: direct, reverse, punched or relayed; null with no_path saying why none was possible.
+        CREATE TABLE IF NOT EXISTS connection_attempt_paths (
+            attempt_id INTEGER PRIMARY KEY REFERENCES connection_attempts (id) ON DELETE CASCADE,
+            path       TEXT NULL,
+            no_path    TEXT NULL
+        );
+
+        -- A row: the device said its declared LocalIp:LocalPort takes connections from outside.
+        CREATE TABLE IF NOT EXISTS registration_reachable (
+            terminal_id TEXT PRIMARY KEY REFERENCES registrations (terminal_id) ON DELETE CASCADE
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection) => Apply(connection, Steps.Length);

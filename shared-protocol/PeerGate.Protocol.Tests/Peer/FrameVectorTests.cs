@@ -98,6 +98,31 @@ public sealed class FrameVectorTests
     }
 
     [TestMethod]
+    public void ReversePreambleMatchesTheVectorAndReadsBack()
+    {
+        using var vector = Load("handshake.json");
+        string Field(string name) => vector.RootElement.GetProperty(name).GetString()!;
+        var tag = ReversePreamble.Tag(new HostPeerCrypto(), Hex.Decode(Field("sessionKey")), Field("sessionId"));
+        Assert.AreEqual(Field("reverseTag"), HexOf(tag));
+
+        var buffer = new byte[ReversePreamble.MaxLength];
+        var length = ReversePreamble.Write(Field("sessionId"), tag, buffer, 0);
+        Assert.AreEqual(Field("reversePreamble"), Hex.Encode(buffer, 0, length));
+        Assert.IsTrue(ReversePreamble.IsReverse(buffer, 0));
+        Assert.AreEqual(length - ReversePreamble.HeaderLength, ReversePreamble.RemainingLength(buffer, 0));
+        var read = new byte[ReversePreamble.TagLength];
+        Assert.AreEqual(Field("sessionId"), ReversePreamble.Read(buffer, 0, length, read));
+        CollectionAssert.AreEqual(tag, read);
+
+        // A caller's preamble is not a reverse one, and a cut tag is malformed.
+        var dialer = new byte[PeerPreamble.MaxLength];
+        PeerPreamble.Write(Field("sessionId"), dialer, 0);
+        Assert.IsFalse(ReversePreamble.IsReverse(dialer, 0));
+        Assert.AreEqual(ErrorCodes.FrameMalformed, Assert.Throws<FrameException>(() => ReversePreamble.RemainingLength(dialer, 0)).Code);
+        Assert.AreEqual(ErrorCodes.FrameMalformed, Assert.Throws<FrameException>(() => ReversePreamble.Read(buffer, 0, length - 1, read)).Code);
+    }
+
+    [TestMethod]
     public void LimitsTagMatchesTheVectorAndVerifiesUnderItsKeyOnly()
     {
         using var vector = Load("limits.json");

@@ -17,6 +17,13 @@ namespace PeerGate.Protocol
 
         /// <summary>Requested maximum data volume in bytes, both directions together (F23); 0 for none.</summary>
         public long ByteLimit { get; set; }
+
+        /// <summary>
+        /// The callee's own connection password (F28), for a callee configured with one; null or empty
+        /// otherwise. Secret: the server forwards it only inside the callee's session offer and never stores
+        /// or logs it elsewhere.
+        /// </summary>
+        public string DevicePassword { get; set; }
     }
 
     /// <summary>
@@ -52,6 +59,12 @@ namespace PeerGate.Protocol
         /// applied only with a tag under this key (LimitsTag). The callee never learns it.
         /// </summary>
         public string LimitsKey { get; set; }
+
+        /// <summary>
+        /// One of <see cref="ConnectionPaths"/>: direct (dial the callee's addresses) or reverse (the callee
+        /// connects to the caller's listener at the port the request named).
+        /// </summary>
+        public string Path { get; set; }
     }
 
     /// <summary>Why a session ended (F25, F26).</summary>

@@ -28,6 +28,12 @@ namespace PeerGate.Protocol
         /// unique on the server; null or empty keeps no name.
         /// </summary>
         public string Name { get; set; }
+
+        /// <summary>
+        /// The device's LocalIp:LocalPort can be reached from outside even though the server observes
+        /// another address (a port-forward on its router): callers may dial it directly. False by default.
+        /// </summary>
+        public bool Reachable { get; set; }
     }
 
     /// <summary>What the server recorded; re-register after <see cref="RefreshAfter"/>.</summary>

@@ -62,6 +62,13 @@ namespace PeerGate.Protocol
         // session-offer: the callee's own limits key, Base64 of 32 random bytes (F24). Limits frames
         // from the caller are applied only with a tag under this key; the caller never learns it.
         public string LimitsKey { get; set; }
+
+        // session-offer: one of ConnectionPaths. For reverse the callee connects out to PeerObservedIp:PeerObservedPort.
+        public string Path { get; set; }
+
+        // session-offer: the connection password the caller supplied (F28, F30), null when none. Secret:
+        // a callee configured with a connection password takes the offer only when it matches.
+        public string DevicePassword { get; set; }
     }
 
     /// <summary>The answer to a long-poll: what is queued after the cursor the device sent.</summary>

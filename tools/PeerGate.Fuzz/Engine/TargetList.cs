@@ -8,6 +8,7 @@ public static class TargetList
     private static readonly (string Name, Func<FuzzTarget> Create)[] Factories =
     [
         ("preamble", () => new PreambleTarget()),
+        ("reverse-preamble", () => new ReversePreambleTarget()),
         ("request", () => new RequestTarget()),
         ("frame-reader", () => new FrameReaderTarget()),
         ("frame-open", () => new FrameOpenTarget()),

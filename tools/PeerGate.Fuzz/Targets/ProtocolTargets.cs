@@ -48,6 +48,49 @@ public sealed class PreambleTarget : FuzzTarget
     }
 }
 
+/// <summary>The reverse preamble a caller's listener reads first from a callee that connects back (F30).</summary>
+public sealed class ReversePreambleTarget : FuzzTarget
+{
+    public override string Name => "reverse-preamble";
+
+    public override string Description => "ReversePreamble.RemainingLength and Read on the first bytes of a reverse connection";
+
+    public override int MaxInputLength => 256;
+
+    public override IEnumerable<byte[]> Seeds() => [Vectors.Hex(Vectors.Read("peer/handshake.json"), "reversePreamble")];
+
+    public override string Run(byte[] input)
+    {
+        if (input.Length >= ReversePreamble.HeaderLength)
+        {
+            try
+            {
+                var rest = ReversePreamble.RemainingLength(input, 0);
+                Keys.Expect(rest is > ReversePreamble.TagLength and <= PeerPreamble.MaxSessionIdLength + ReversePreamble.TagLength, "remaining length out of bounds: " + rest);
+                Keys.Expect(ReversePreamble.IsReverse(input, 0), "a reverse length from bytes that are not a reverse preamble");
+            }
+            catch (FrameException e)
+            {
+                _ = Keys.Code(e);
+            }
+        }
+
+        try
+        {
+            var tag = new byte[ReversePreamble.TagLength];
+            var sessionId = ReversePreamble.Read(input, 0, input.Length, tag);
+            var written = new byte[ReversePreamble.MaxLength];
+            var length = ReversePreamble.Write(sessionId, tag, written, 0);
+            Keys.Expect(written.AsSpan(0, length).SequenceEqual(input), "an accepted reverse preamble does not write back to the same bytes");
+            return "ok";
+        }
+        catch (FrameException e)
+        {
+            return Keys.Code(e);
+        }
+    }
+}
+
 /// <summary>The Request payload, as the callee reads it after the frame opened.</summary>
 public sealed class RequestTarget : FuzzTarget
 {

@@ -81,7 +81,9 @@ public sealed record DeviceSummary(
 
 /// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
 /// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
-public sealed record ConnectionAttemptSummary(long Id, long At, string Caller, string? Callee, string Stage, string? Code, string? SessionId);
+/// <param name="Path">The path chosen (direct, reverse, ...); null before the choice or when none was possible.</param>
+/// <param name="NoPath">When no path was possible: why (see ConnectionBroker.NoPathReasons); otherwise null.</param>
+public sealed record ConnectionAttemptSummary(long Id, long At, string Caller, string? Callee, string Stage, string? Code, string? SessionId, string? Path = null, string? NoPath = null);
 
 /// <summary>A session as the operator sees it (F23-F26): limits, state, who ended it, and each side's end notice.</summary>
 /// <param name="EndedBy">caller, callee, operator or expiry; null while active.</param>
