@@ -81,6 +81,16 @@ public sealed class ServerTls
             throw Refusal($"the TLS certificate {certificatePath} or key {keyPath} cannot be read ({e.GetType().Name})");
         }
 
+        if (!certificatePem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
+        {
+            throw Refusal($"the TLS certificate file {certificatePath} holds no PEM certificate");
+        }
+
+        if (!keyPem.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+        {
+            throw Refusal($"the TLS key file {keyPath} holds no PEM private key");
+        }
+
         X509Certificate2 certificate;
         try
         {
@@ -90,14 +100,10 @@ public sealed class ServerTls
             // (Windows refuses ephemeral keys). The bytes stay in memory.
             certificate = X509CertificateLoader.LoadPkcs12(withEphemeralKey.Export(X509ContentType.Pkcs12), null);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             // The exception's message may quote what it could not parse: it is not passed on.
             throw Refusal($"the TLS certificate {certificatePath} and key {keyPath} are not a matching PEM certificate and private key");
-        }
-        catch (ArgumentException)
-        {
-            throw Refusal($"the TLS certificate {certificatePath} and key {keyPath} hold no PEM certificate or no PEM private key");
         }
 
         return new ServerTls(certificate, certificatePath);
