@@ -23,10 +23,10 @@ public sealed class TestCertificateAuthority : IDisposable
     private int _issued;
 
     /// <param name="name">The CA's common name.</param>
-    /// <param name="folder">Where the PEM files go; null for a fresh temporary folder, deleted on dispose.</param>
+    /// <param name="folder">Where the PEM files go (created if missing, kept on dispose); null for a fresh temporary folder, deleted on dispose.</param>
     public TestCertificateAuthority(string name = "PeerGate Test CA", string? folder = null)
     {
-        Folder = folder ?? Directory.CreateTempSubdirectory("peergate-ca-").FullName;
+        Folder = folder is null ? Directory.CreateTempSubdirectory("peergate-ca-").FullName : Directory.CreateDirectory(folder).FullName;
         _ownsFolder = folder is null;
         _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", _key, HashAlgorithmName.SHA256);
