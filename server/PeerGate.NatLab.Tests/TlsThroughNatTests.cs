@@ -58,5 +58,6 @@ public sealed class TlsThroughNatTests
 
         Assert.IsFalse(run.Succeeded, run.Output);
         Assert.DoesNotContain("registered terminal", run.Output);
+        StringAssert.Contains(run.Output, "connection_failed");
     }
 }
