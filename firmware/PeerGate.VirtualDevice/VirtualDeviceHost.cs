@@ -14,6 +14,7 @@ public static class VirtualDeviceHost
     /// <param name="peerNetwork">Replaces direct TCP; null to listen on the configuration's ListenAddress (default 127.0.0.1).</param>
     /// <param name="forceBusy">Answer every status query Busy (<c>run --force-busy</c>).</param>
     /// <param name="wallClock">Replaces the host's wall clock (tests share one with the server); null for the real one.</param>
+    /// <param name="pinnedCa">The private CA the real HTTP transport pins (--ca, CaFile); null for the host's trusted roots. Not used with <paramref name="http"/>.</param>
     public static DeviceAgent CreateAgent(
         EfuseImage image,
         DeviceConfig config,
@@ -23,7 +24,8 @@ public static class VirtualDeviceHost
         INetworkInfo? network = null,
         IPeerNetwork? peerNetwork = null,
         bool forceBusy = false,
-        TimeProvider? wallClock = null)
+        TimeProvider? wallClock = null,
+        PinnedCa? pinnedCa = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(config);
@@ -34,7 +36,7 @@ public static class VirtualDeviceHost
             new SystemClock(wallClock),
             image,
             image.CreateSigner(),
-            http ?? new HostHttpTransport(),
+            http ?? new HostHttpTransport(pinnedCa?.CreateHandler(), log),
             new WireJsonCodec(),
             settings,
             network ?? new HostNetworkInfo(new Uri(config.ServiceUrl), listenPort: config.ListenPort),

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
+using PeerGate.Server.Testing;
 
 namespace PeerGate.NatLab;
 
 /// <summary>
-/// A real PeerGate server process in the lab's server namespace, listening on the public address and on
-/// loopback (where <c>peergate-op</c> talks to it), with a one-level allocation chain ending at itself.
-/// Plain HTTP to a non-loopback address is for a lab only: the server runs with AllowPlainHttp and the
-/// devices it provisions have AllowPlainHttp=true.
+/// A real PeerGate server process in the lab's server namespace, listening with TLS on the public
+/// address and over plain HTTP on loopback (where <c>peergate-op</c> talks to it), with a one-level
+/// allocation chain ending at itself. The lab makes its own private CA and a server certificate for
+/// the public address; every device it provisions pins that CA (CaFile in its config), as a board
+/// in the field does, so the lab runs the TLS path devices use and no plain HTTP crosses a router.
 /// </summary>
 public sealed class LabPeerGateServer : IDisposable
 {
@@ -15,15 +17,21 @@ public sealed class LabPeerGateServer : IDisposable
 
     private readonly NatLab _lab;
 
-    private LabPeerGateServer(NatLab lab, string folder, LabProcess process)
+    private readonly TestCertificateAuthority _ca;
+
+    private LabPeerGateServer(NatLab lab, string folder, LabProcess process, TestCertificateAuthority ca)
     {
         _lab = lab;
+        _ca = ca;
         Folder = folder;
         Process = process;
     }
 
-    /// <summary>http://198.18.0.2:5080: what devices in the lab reach it at.</summary>
-    public string Url => $"http://{_lab.Server.Address}:{Port}";
+    /// <summary>https://198.18.0.2:5080: what devices in the lab reach it at.</summary>
+    public string Url => $"https://{_lab.Server.Address}:{Port}";
+
+    /// <summary>The lab CA's certificate (PEM), which signed the server's and which every lab device pins.</summary>
+    public string CaPath => _ca.CertificatePath;
 
     /// <summary>Holds the server's data directory and what provisioned devices need (images, configs, state).</summary>
     public string Folder { get; }
@@ -36,17 +44,20 @@ public sealed class LabPeerGateServer : IDisposable
     /// <param name="settings">More server arguments, e.g. "--PeerGate:RegistrationLifetime=00:00:30".</param>
     public static async Task<LabPeerGateServer> StartAsync(NatLab lab, string folder, params string[] settings)
     {
-        var url = $"http://{lab.Server.Address}:{Port}";
+        var url = $"https://{lab.Server.Address}:{Port}";
+        var ca = new TestCertificateAuthority("PeerGate NAT lab CA", Path.Combine(folder, "tls"));
+        var leaf = ca.IssueServer(ipAddresses: [lab.Server.Address]);
         var process = lab.StartDotnet(lab.Server, LabBinaries.Server,
         [
             "--urls", $"{url};http://127.0.0.1:{Port}",
             $"--PeerGate:DataDirectory={Path.Combine(folder, "data")}",
-            "--PeerGate:AllowPlainHttp=true",
+            $"--PeerGate:TlsCertificatePath={leaf.CertificatePath}",
+            $"--PeerGate:TlsKeyPath={leaf.KeyPath}",
             $"--PeerGate:PublicBaseUrl={url}",
             $"--PeerGate:RegistryUrl={url}",
             .. settings,
         ]);
-        var server = new LabPeerGateServer(lab, folder, process);
+        var server = new LabPeerGateServer(lab, folder, process, ca);
         try
         {
             if (await process.WaitForLineAsync(line => line.Contains("Application started.", StringComparison.Ordinal), TimeSpan.FromSeconds(30)) is null)
@@ -91,7 +102,7 @@ public sealed class LabPeerGateServer : IDisposable
         await File.WriteAllLinesAsync(config,
         [
             $"ServiceUrl={Url}",
-            "AllowPlainHttp=true",
+            $"CaFile={CaPath}",
             $"AllocationKeys={AllocationKey}",
             "DelegatedAllocation=false",
             "Discoverable=false",
@@ -110,7 +121,11 @@ public sealed class LabPeerGateServer : IDisposable
             .SingleOrDefault(columns => columns.Length > 4 && columns[0] == deviceId);
     }
 
-    public void Dispose() => Process.Dispose();
+    public void Dispose()
+    {
+        Process.Dispose();
+        _ca.Dispose();
+    }
 }
 
 /// <summary>A provisioned virtual device; run it in any lab node (behind any router).</summary>

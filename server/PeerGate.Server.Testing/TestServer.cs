@@ -26,19 +26,27 @@ public sealed class TestServer : IAsyncDisposable
     private readonly bool _deleteData;
     private bool _stopped;
 
-    private TestServer(WebApplication app, string baseUrl, FakeTimeProvider? time, string adminToken, string dataDirectory, bool deleteData)
+    private TestServer(WebApplication app, string baseUrl, string operatorUrl, ServerCertificate? tls, FakeTimeProvider? time, string adminToken, string dataDirectory, bool deleteData)
     {
         _app = app;
         _deleteData = deleteData;
         BaseUrl = baseUrl;
+        OperatorUrl = operatorUrl;
+        Tls = tls;
         Time = time;
         AdminToken = adminToken;
         DataDirectory = dataDirectory;
-        Admin = new AdminClient(new Uri(baseUrl), adminToken);
+        Admin = new AdminClient(new Uri(operatorUrl), adminToken);
     }
 
     /// <summary>e.g. "http://127.0.0.1:41234", without a trailing slash.</summary>
     public string BaseUrl { get; }
+
+    /// <summary>Where the operator API is reached: <see cref="BaseUrl"/>, or with TLS the plain-HTTP loopback listener.</summary>
+    public string OperatorUrl { get; }
+
+    /// <summary>The server's TLS certificate, or null when it serves plain HTTP.</summary>
+    public ServerCertificate? Tls { get; }
 
     /// <summary>The server's clock, or null when it runs on the system clock.</summary>
     public FakeTimeProvider? Time { get; }
@@ -77,7 +85,9 @@ public sealed class TestServer : IAsyncDisposable
         var serverOptions = new ServerOptions
         {
             DataDirectory = dataDirectory,
-            Urls = "http://127.0.0.1:0",
+            Urls = options.Tls is null ? "http://127.0.0.1:0" : "https://127.0.0.1:0;http://127.0.0.1:0",
+            TlsCertificatePath = options.Tls?.CertificatePath,
+            TlsKeyPath = options.Tls?.KeyPath,
             TimeProvider = (TimeProvider?)time ?? TimeProvider.System,
             AdminToken = options.AdminToken,
             IssuerName = options.IssuerName,
@@ -105,15 +115,40 @@ public sealed class TestServer : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-
         // Bound to every interface (e.g. for a board on the rig): reach it over loopback from here.
-        address = address.Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal).Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal);
-        return new TestServer(app, address, time, options.AdminToken, dataDirectory, deleteData);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(address => address.TrimEnd('/').Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal).Replace("://[::]:", "://127.0.0.1:", StringComparison.Ordinal))
+            .ToList();
+        var baseUrl = addresses.FirstOrDefault(address => address.StartsWith(options.Tls is null ? "http://" : "https://", StringComparison.Ordinal)) ?? addresses.First();
+        var operatorUrl = addresses.FirstOrDefault(address => address.StartsWith("http://", StringComparison.Ordinal)) ?? baseUrl;
+        return new TestServer(app, baseUrl, operatorUrl, options.Tls, time, options.AdminToken, dataDirectory, deleteData);
     }
 
-    /// <summary>A client for the device-facing API of this server.</summary>
-    public HttpClient CreateClient() => new() { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>A client for the device-facing API of this server; with TLS it trusts only the server's CA.</summary>
+    public HttpClient CreateClient()
+    {
+        if (Tls is null)
+        {
+            return new() { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        }
+
+        var authority = Tls.Authority;
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            {
+                return false;
+            }
+
+            using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+            chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+            chain.ChainPolicy.CustomTrustStore.Add(authority);
+            return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+        };
+        return new(handler) { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     /// <summary>Stops accepting requests and closes the database; the data directory stays until dispose.</summary>
     public async Task StopAsync()

@@ -37,4 +37,11 @@ public sealed class TestServerOptions
 
     /// <summary>Adjusts the server options last, for settings not covered above (lifetimes, limits).</summary>
     public Action<ServerOptions>? Configure { get; init; }
+
+    /// <summary>
+    /// Serve the API over https://127.0.0.1 with this certificate (from a <see cref="TestCertificateAuthority"/>):
+    /// <see cref="TestServer.BaseUrl"/> is then the https address, and the operator API goes over a
+    /// second, plain-HTTP loopback listener, as an operator's tools on the host do. Null: plain HTTP only.
+    /// </summary>
+    public ServerCertificate? Tls { get; init; }
 }

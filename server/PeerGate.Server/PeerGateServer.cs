@@ -27,7 +27,20 @@ public static class PeerGateServer
         builder.WebHost.UseUrls(options.Urls!);
 
         // Kestrel's own refusals (before any middleware) get a problem+json body too.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelProblems()));
+        // One certificate for every TLS endpoint: Kestrel's https:// addresses here, the relay by ServerTls.
+        var tls = ServerTls.Load(options.TlsCertificatePath, options.TlsKeyPath);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelProblems());
+            if (tls.Certificate is { } certificate)
+            {
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.SslProtocols = ServerTls.Protocols;
+                });
+            }
+        });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         if (options.Quiet)
@@ -42,6 +55,7 @@ public static class PeerGateServer
         var database = new Database(options.DatabasePath ?? data.File("peergate.db"), options.BusyTimeout);
         var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(tls);
         builder.Services.AddSingleton(options.TimeProvider!);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(database);
@@ -170,6 +184,8 @@ public static class PeerGateServer
         options.UdpMappingMaxAge = TimeSpan.FromSeconds(section.GetValue("UdpMappingMaxAgeSeconds", options.UdpMappingMaxAge.TotalSeconds));
         options.UdpPersistInterval = TimeSpan.FromSeconds(section.GetValue("UdpPersistIntervalSeconds", options.UdpPersistInterval.TotalSeconds));
         options.UdpStandingRecheck = TimeSpan.FromSeconds(section.GetValue("UdpStandingRecheckSeconds", options.UdpStandingRecheck.TotalSeconds));
+        options.TlsCertificatePath ??= NullIfEmpty(section["TlsCertificatePath"]);
+        options.TlsKeyPath ??= NullIfEmpty(section["TlsKeyPath"]);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)
@@ -216,6 +232,19 @@ public static class PeerGateServer
             data.Path,
             options.TrustedIssuers.Count,
             options.AdminToken is null ? "in " + data.File("admin-token") : "from configuration");
+
+        var tls = app.Services.GetRequiredService<ServerTls>();
+        if (tls.Certificate is { } certificate)
+        {
+            // The certificate is public; its key is never logged.
+            logger.LogInformation(
+                "TLS certificate {Subject} from {Path}, issued by {Issuer}, valid until {NotAfter:u}, SHA-256 {Thumbprint}",
+                certificate.Subject,
+                tls.CertificatePath,
+                certificate.Issuer,
+                certificate.NotAfter.ToUniversalTime(),
+                certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256));
+        }
 
         foreach (var warning in TransportGate.StartupWarnings(options, options.Urls!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {

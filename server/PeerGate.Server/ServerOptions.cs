@@ -230,6 +230,19 @@ public sealed class ServerOptions
     /// Configuration: PeerGate:UdpStandingRecheckSeconds.
     /// </summary>
     public TimeSpan UdpStandingRecheck { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// PEM file of the server's TLS certificate (leaf first), from a private CA that devices pin.
+    /// With <see cref="TlsKeyPath"/>, every https:// endpoint Kestrel opens uses it, and so does every
+    /// other TCP endpoint that runs TLS (see Http/ServerTls.cs). Configuration: PeerGate:TlsCertificatePath.
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>
+    /// PEM file of the certificate's private key; the server does not start while group or others may
+    /// read it. Configuration: PeerGate:TlsKeyPath.
+    /// </summary>
+    public string? TlsKeyPath { get; set; }
 }
 
 /// <summary>

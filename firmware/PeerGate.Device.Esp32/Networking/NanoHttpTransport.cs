@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Http;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -39,6 +40,11 @@ namespace PeerGate.Device.Esp32.Networking
             }
 
             HttpClient client = new HttpClient();
+
+            // TLS 1.2 (HttpClient's default, said here so no package update can lower it), and the
+            // server's certificate is required and checked: mbedTLS's "required" mode, not "optional".
+            client.SslProtocols = SslProtocols.Tls12;
+            client.SslVerification = SslVerification.CertificateRequired;
             if (pinnedCa != null)
             {
                 // Only this CA is trusted for HTTPS: nanoFramework has no validation callback, so

@@ -36,12 +36,14 @@ public sealed class ConnectionLab : IAsyncDisposable
     public SteppedClock? Clock { get; }
 
     /// <param name="clock">A wall clock for the server and its devices, for scenarios that step time forward.</param>
-    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel, SteppedClock? clock = null)
+    /// <param name="tls">Serve https:// with this certificate; every device then pins its CA.</param>
+    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel, SteppedClock? clock = null, ServerCertificate? tls = null)
     {
         var server = await TestServer.StartAsync(
             new TestServerOptions
             {
                 UseSystemClock = true,
+                Tls = tls,
                 Configure = options =>
                 {
                     options.TriggerPollTimeout = PollTimeout;
@@ -67,9 +69,26 @@ public sealed class ConnectionLab : IAsyncDisposable
         var key = RandomNumberGenerator.GetBytes(32);
         await Server.Admin.EnrollDeviceAsync(deviceId, Convert.ToHexString(key), name: name, cancellationToken: cancel);
         var configText = $"ServiceUrl={Server.BaseUrl}\nAllocationKeys={AllocationKey}\n" + (listens ? $"ListenPort={LoopbackPorts.Free()}\n" : "") + (name is null ? "" : $"Name={name}\n") + extraConfig;
-        var device = new LabDevice(new ScenarioDevice(deviceId, key), configText, Clock);
+        var device = new LabDevice(new ScenarioDevice(deviceId, key, caPath: CaPath()), configText, Clock);
         _devices.Add(device);
         return device;
+    }
+
+    /// <summary>The server's CA as a PEM file beside its certificate, or null without TLS.</summary>
+    private string? CaPath()
+    {
+        if (Server.Tls is not { } tls)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(Path.GetDirectoryName(tls.CertificatePath)!, "ca.pem");
+        if (!File.Exists(path))
+        {
+            File.WriteAllText(path, tls.Authority.ExportCertificatePem() + "\n");
+        }
+
+        return path;
     }
 
     public async ValueTask DisposeAsync()
@@ -139,7 +158,9 @@ public sealed class LabDevice : IDisposable
     public string Log => Device.Log;
 
     /// <summary>The CLI options that name this device.</summary>
-    public string[] CliOptions => ["--image", Device.ImagePath, "--config", ConfigPath, "--state", Device.StateFolder];
+    public string[] CliOptions => Device.CaPath is null
+        ? ["--image", Device.ImagePath, "--config", ConfigPath, "--state", Device.StateFolder]
+        : ["--image", Device.ImagePath, "--config", ConfigPath, "--state", Device.StateFolder, "--ca", Device.CaPath];
 
     /// <summary>Powers the device on and waits until it is registered with its trigger channel open.</summary>
     /// <param name="network">The addresses it declares; null for 127.0.0.1 and its ListenPort, the address the server sees.</param>

@@ -12,22 +12,28 @@ namespace PeerGate.VirtualDevice.Tests.Support;
 public sealed class ScenarioDevice : IDisposable
 {
     private readonly TempFolder _folder = new();
-    private readonly HostHttpTransport _http = new();
+    private readonly HostHttpTransport _http;
     private readonly StringWriter _text = new();
     private readonly TextWriter _log;
 
-    public ScenarioDevice(string deviceId, byte[] key, string? groupId = null)
+    /// <param name="caPath">The private CA (PEM) the device pins for HTTPS, as --ca does; null for the host's roots.</param>
+    public ScenarioDevice(string deviceId, byte[] key, string? groupId = null, string? caPath = null)
     {
+        CaPath = caPath;
         Image = EfuseImage.Burn(_folder.File("efuse"), deviceId, key, groupId);
         ImagePath = _folder.File("efuse");
 
         // Agents write from several threads while the test reads.
         _log = TextWriter.Synchronized(_text);
+        _http = new HostHttpTransport(caPath is null ? null : PinnedCa.FromFile(caPath).CreateHandler(), new ConsoleLog(_log, deviceId));
     }
 
     public EfuseImage Image { get; }
 
     public string ImagePath { get; }
+
+    /// <summary>The CA this device pins, or null.</summary>
+    public string? CaPath { get; }
 
     public string StateFolder => _folder.File("state");
 

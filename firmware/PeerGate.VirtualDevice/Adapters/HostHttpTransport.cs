@@ -14,9 +14,13 @@ public sealed class HostHttpTransport : IHttpTransport, IDisposable
     public const int MaxAnswerBytes = 64 * 1024;
 
     private readonly HttpClient _client;
+    private readonly IDeviceLog? _log;
 
-    public HostHttpTransport(HttpMessageHandler? handler = null)
+    /// <param name="handler">E.g. <see cref="PinnedCa.CreateHandler"/>; null for the host's trusted roots.</param>
+    /// <param name="log">Where a refused server certificate is reported (tls.refused, with the reason); null for nowhere.</param>
+    public HostHttpTransport(HttpMessageHandler? handler = null, IDeviceLog? log = null)
     {
+        _log = log;
         _client = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -49,6 +53,12 @@ public sealed class HostHttpTransport : IHttpTransport, IDisposable
         {
             return HttpReply.NetworkFailure($"timed out after {timeoutMillis} ms");
         }
+        catch (HttpRequestException e) when (PinnedCaRefusal(e) is { } refusal)
+        {
+            // The handshake stopped at the certificate: nothing of the request was sent.
+            _log?.Event("tls.refused", new Uri(url).Authority + ": " + refusal.Message);
+            return HttpReply.NetworkFailure("TLS refused: " + refusal.Message);
+        }
         catch (HttpRequestException e)
         {
             return HttpReply.NetworkFailure(e.Message);
@@ -64,4 +74,17 @@ public sealed class HostHttpTransport : IHttpTransport, IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    private static PinnedCaException? PinnedCaRefusal(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is PinnedCaException refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
+    }
 }

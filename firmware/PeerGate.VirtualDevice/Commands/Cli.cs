@@ -18,7 +18,7 @@ public static class Cli
         usage:
           virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
           virtual-device derive-key --group-key HEX --device-id HEX [--derivation v1|v2]
-          virtual-device run --image PATH --config PATH [--state DIR] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
+          virtual-device run --image PATH --config PATH [--state DIR] [--ca PATH] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
                              [--udp HOST:PORT [--udp-period S]]
           virtual-device info --image PATH
           virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
@@ -31,8 +31,10 @@ public static class Cli
         --udp sends the UDP registration (F27) to the server's rendezvous port every --udp-period
         seconds (default 25, or what the server asks for) and logs the mapping the server observed;
         the config's UdpServer and UdpPeriodSeconds do the same, and the flags win over them.
+        --ca PATH pins the private CA (PEM) that signed the server's TLS certificate: only servers it
+        vouches for are accepted, for the names they are dialled by; the config's CaFile does the same.
         ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
-        [--state DIR] [--local-ip IP], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
+        [--state DIR] [--local-ip IP] [--ca PATH], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
         """;
 
     /// <summary>Runs one command in-process (a rig or a test driving the CLI) and returns what it printed.</summary>

@@ -6,15 +6,16 @@ namespace PeerGate.VirtualDevice.Commands;
 
 /// <summary>
 /// The options every command that runs the device shares (--image, --config, --state, --local-ip,
-/// --listen-port), read once and turned into an agent.
+/// --listen-port, --ca), read once and turned into an agent.
 /// </summary>
 public sealed class DeviceOptions
 {
     /// <summary>Value options of <see cref="From"/>; commands add their own.</summary>
-    public static readonly string[] ValueOptions = ["--image", "--config", "--state", "--local-ip", "--listen-port", "--listen-address"];
+    public static readonly string[] ValueOptions = ["--image", "--config", "--state", "--local-ip", "--listen-port", "--listen-address", "--ca"];
 
-    private DeviceOptions(string imagePath, EfuseImage image, DeviceConfig config, string stateFolder, string? localIp, int listenPort)
+    private DeviceOptions(string imagePath, EfuseImage image, DeviceConfig config, string stateFolder, string? localIp, int listenPort, PinnedCa? pinnedCa)
     {
+        PinnedCa = pinnedCa;
         ImagePath = imagePath;
         Image = image;
         Config = config;
@@ -35,6 +36,9 @@ public sealed class DeviceOptions
 
     public int ListenPort { get; }
 
+    /// <summary>The private CA every HTTPS connection to a server pins (--ca, else the config's CaFile); null: the host's trusted roots.</summary>
+    public PinnedCa? PinnedCa { get; }
+
     /// <exception cref="UsageException">A required option is missing or a value is out of range.</exception>
     /// <exception cref="ConfigException">The configuration file cannot be read or is invalid.</exception>
     public static DeviceOptions From(CommandLine line)
@@ -44,13 +48,30 @@ public sealed class DeviceOptions
         var image = EfuseImage.Load(imagePath);
 
         DeviceConfig config;
+        string? caFile;
         try
         {
-            config = DeviceConfig.Parse(File.ReadAllText(configPath));
+            var coreText = TakeCaFile(File.ReadAllText(configPath), out caFile);
+            config = DeviceConfig.Parse(coreText);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new ConfigException($"{configPath}: {e.Message}");
+        }
+
+        // --ca wins over the config's CaFile, which is read relative to the config file, as the board reads its own.
+        var caPath = line.Optional("--ca") ?? (caFile is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, caFile));
+        PinnedCa? pinnedCa = null;
+        if (caPath is not null)
+        {
+            try
+            {
+                pinnedCa = PinnedCa.FromFile(caPath);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException(e.Message);
+            }
         }
 
         // --listen-port wins over the configuration's ListenPort.
@@ -78,14 +99,52 @@ public sealed class DeviceOptions
         }
 
         var stateFolder = line.Optional("--state") ?? VirtualDeviceHost.DefaultStateFolder(imagePath);
-        return new DeviceOptions(imagePath, image, config, stateFolder, line.Optional("--local-ip"), listenPort);
+        return new DeviceOptions(imagePath, image, config, stateFolder, line.Optional("--local-ip"), listenPort, pinnedCa);
     }
 
     /// <summary>An agent over these options; its device log goes to <paramref name="log"/>.</summary>
     public DeviceAgent CreateAgent(TextWriter log, bool forceBusy = false)
     {
         INetworkInfo network = new HostNetworkInfo(new Uri(Config.ServiceUrl), LocalIp, ListenPort);
-        return VirtualDeviceHost.CreateAgent(Image, Config, StateFolder, log, network: network, forceBusy: forceBusy);
+        return VirtualDeviceHost.CreateAgent(Image, Config, StateFolder, log, network: network, forceBusy: forceBusy, pinnedCa: PinnedCa);
+    }
+
+    /// <summary>
+    /// Takes the CaFile line out of a device config, as the board's own config does before the core
+    /// reads the rest (the core refuses keys it does not know). The key matches as the core's keys do
+    /// (case, '-' and '_' ignored); the line is left empty so the core's line numbers stay right.
+    /// </summary>
+    /// <exception cref="ArgumentException">CaFile is empty or given twice.</exception>
+    public static string TakeCaFile(string text, out string? caFile)
+    {
+        caFile = null;
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var trimmed = lines[i].Trim();
+            var equals = trimmed.IndexOf('=');
+            if (trimmed.Length == 0 || trimmed[0] == '#' || equals <= 0
+                || !string.Equals(trimmed[..equals].Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).Trim(), "cafile", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = trimmed[(equals + 1)..].Trim();
+            if (value.Length == 0)
+            {
+                throw new ArgumentException($"config line {i + 1}: CaFile is empty");
+            }
+
+            if (caFile is not null)
+            {
+                throw new ArgumentException($"config line {i + 1}: key given twice");
+            }
+
+            caFile = value;
+            lines[i] = string.Empty;
+        }
+
+        return string.Join('\n', lines);
     }
 }
 

@@ -1,8 +1,8 @@
 // Mirrors nanoframework/System.Net.Http nanoFramework.System.Net.Http/Http/{HttpClient,HttpMessageInvoker,
 // HttpCompletionOption}.cs (NuGet nanoFramework.System.Net.Http.Client 1.5.210). Synchronous only.
-// HttpClient.SslProtocols is left out: its enum lives in System.Net's NetworkSecurity.cs, unused here.
 
 using System.Net.Http.Headers;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
 namespace System.Net.Http
@@ -43,6 +43,18 @@ namespace System.Net.Http
         }
 
         public X509Certificate HttpsAuthentCert
+        {
+            get { throw null; }
+            set { }
+        }
+
+        public SslProtocols SslProtocols
+        {
+            get { throw null; }
+            set { }
+        }
+
+        public SslVerification SslVerification
         {
             get { throw null; }
             set { }
