@@ -20,11 +20,13 @@ namespace PeerGate.Device.Rendezvous
         /// <summary>One attempt: a lost SYN is resent by TCP after 1 s, so an attempt outlives one resend.</summary>
         public const int DefaultAttemptTimeoutMillis = 1500;
 
-        /// <summary>The most attempts in one window, whatever the timeouts (a refused SYN fails at once).</summary>
-        public const int MaxAttempts = 64;
-
-        /// <summary>The pause after an attempt that failed at once, so a refusing peer cannot make this spin.</summary>
-        public const int RetryGapMillis = 20;
+        /// <summary>
+        /// The most attempts in one window. Through a NAT an early SYN is dropped and an attempt waits out its
+        /// timeout, so a window holds a few; only a peer reachable without NAT (a LAN, loopback) refuses
+        /// (RST) an attempt made before its own, at once, and the next attempt must follow at once to meet
+        /// the peer's SYN: so no pause after a refusal, and this cap bounds the sockets one window opens.
+        /// </summary>
+        public const int DefaultMaxAttempts = 10000;
 
         private readonly IRendezvousNetwork _network;
         private readonly IClock _clock;
@@ -46,6 +48,7 @@ namespace PeerGate.Device.Rendezvous
             PairWaitMillis = RelayConnector.DefaultPairWaitMillis;
             PunchWindowMillis = DefaultPunchWindowMillis;
             AttemptTimeoutMillis = DefaultAttemptTimeoutMillis;
+            MaxAttempts = DefaultMaxAttempts;
         }
 
         public int ConnectTimeoutMillis { get; set; }
@@ -55,6 +58,8 @@ namespace PeerGate.Device.Rendezvous
         public int PunchWindowMillis { get; set; }
 
         public int AttemptTimeoutMillis { get; set; }
+
+        public int MaxAttempts { get; set; }
 
         /// <summary>The peer's endpoint of the last answer (for logs and tests); null before one.</summary>
         public string PeerIp { get; private set; }
@@ -123,16 +128,10 @@ namespace PeerGate.Device.Rendezvous
                     break;
                 }
 
-                long started = _clock.UptimeMillis;
                 IPeerConnection connection = _network.ConnectFrom(localPort, peerIp, peerPort, left < AttemptTimeoutMillis ? (int)left : AttemptTimeoutMillis);
                 if (connection != null)
                 {
                     return connection;
-                }
-
-                if (_clock.UptimeMillis - started < RetryGapMillis)
-                {
-                    _clock.Sleep(RetryGapMillis, null);
                 }
             }
 
