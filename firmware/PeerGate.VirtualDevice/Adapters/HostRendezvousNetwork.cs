@@ -78,9 +78,24 @@ public sealed class HostRendezvousNetwork(X509Certificate2? pinnedCa) : IRendezv
         Socket? socket = null;
         try
         {
+            // A non-blocking connect and a poll: a refusal (RST) is known at once, and the next attempt
+            // can follow at once, which is what meets a peer reachable without NAT.
             socket = Bound(address.AddressFamily, localPort);
-            using var timeout = new CancellationTokenSource(timeoutMillis);
-            socket.ConnectAsync(new IPEndPoint(address, port), timeout.Token).AsTask().GetAwaiter().GetResult();
+            socket.Blocking = false;
+            try
+            {
+                socket.Connect(new IPEndPoint(address, port));
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+            {
+                if (!socket.Poll(Math.Max(0, timeoutMillis) * 1000L > int.MaxValue ? int.MaxValue : Math.Max(0, timeoutMillis) * 1000, SelectMode.SelectWrite)
+                    || socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is not 0)
+                {
+                    return null;
+                }
+            }
+
+            socket.Blocking = true;
             var connection = new Connection(socket, new NetworkStream(socket, ownsSocket: true));
             socket = null;
             return connection;
