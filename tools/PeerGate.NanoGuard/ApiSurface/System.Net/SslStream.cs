@@ -1,0 +1,64 @@
+// Mirrors nanoframework/System.Net nanoFramework.System.Net/{Sockets/NetworkStream,Security/SslStream,
+// Security/SslProtocols,Security/SslVerification}.cs (NuGet nanoFramework.System.Net 1.11.60). The members the
+// board's rendezvous adapter uses. SslStream.Read waits at most the socket's ReceiveTimeout; DataAvailable
+// sees decrypted bytes Poll cannot.
+
+namespace System.Net.Sockets
+{
+    public class NetworkStream : System.IO.Stream
+    {
+        public NetworkStream(Socket socket) { }
+
+        public virtual bool DataAvailable => throw null;
+
+        public override int Read(byte[] buffer, int offset, int count) { throw null; }
+
+        public override void Write(byte[] buffer, int offset, int count) { }
+    }
+}
+
+namespace System.Net.Security
+{
+    using System.Net.Sockets;
+    using System.Security.Cryptography.X509Certificates;
+
+    [Flags]
+    public enum SslProtocols
+    {
+        None = 0x00,
+        Tls = 0xC0,
+        Tls11 = 0x300,
+        Tls12 = 0xC00,
+        Tls13 = 0x3000,
+    }
+
+    public enum SslVerification
+    {
+        NoVerification = 1,
+        VerifyPeer = 2,
+        CertificateRequired = 4,
+        VerifyClientOnce = 8,
+    }
+
+    public class SslStream : NetworkStream
+    {
+        public SslStream(Socket socket)
+            : base(socket)
+        {
+        }
+
+        public SslVerification SslVerification
+        {
+            get { throw null; }
+            set { }
+        }
+
+        public void AuthenticateAsClient(string targetHost, X509Certificate clientCertificate, X509Certificate ca, SslProtocols enabledSslProtocols) { }
+
+        public override bool DataAvailable => throw null;
+
+        public override int Read(byte[] buffer, int offset, int size) { throw null; }
+
+        public override void Write(byte[] buffer, int offset, int size) { }
+    }
+}
