@@ -9,7 +9,29 @@ namespace System.Net.Sockets
     {
         public NetworkStream(Socket socket) { }
 
+        public override bool CanRead => throw null;
+
+        public override bool CanSeek => throw null;
+
+        public override bool CanWrite => throw null;
+
+        public override long Length => throw null;
+
+        public override long Position
+        {
+            get { throw null; }
+            set { }
+        }
+
         public virtual bool DataAvailable => throw null;
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, System.IO.SeekOrigin origin) { throw null; }
+
+        public override void SetLength(long value) { }
+
+        public override int Read(SpanByte buffer) { throw null; }
 
         public override int Read(byte[] buffer, int offset, int count) { throw null; }
 
@@ -54,6 +76,8 @@ namespace System.Net.Security
         }
 
         public void AuthenticateAsClient(string targetHost, X509Certificate clientCertificate, X509Certificate ca, SslProtocols enabledSslProtocols) { }
+
+        public override long Length => throw null;
 
         public override bool DataAvailable => throw null;
 
