@@ -29,6 +29,7 @@ public static class PeerGateServer
         // Kestrel's own refusals (before any middleware) get a problem+json body too.
         // One certificate for every TLS endpoint: Kestrel's https:// addresses here, the relay by ServerTls.
         var tls = ServerTls.Load(options.TlsCertificatePath, options.TlsKeyPath);
+        options.RendezvousCertificate ??= tls.Certificate;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureEndpointDefaults(listen => listen.UseKestrelProblems());
@@ -91,6 +92,11 @@ public static class PeerGateServer
         builder.Services.AddSingleton<UdpRegistrar>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UdpRegistrar>());
         builder.Services.AddSingleton<UdpWaker>();
+
+        // Rendezvous endpoint (F37): hole-punch coordination and the relay, tickets in memory.
+        builder.Services.AddSingleton<RelayTickets>();
+        builder.Services.AddSingleton<RendezvousEndpoint>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RendezvousEndpoint>());
 
         // Permits, the trigger channel (queue in SQLite, wake-ups and pollers in memory), mediated connections.
         builder.Services.AddSingleton<PermitStore>();
@@ -193,6 +199,14 @@ public static class PeerGateServer
                 var keys = trusted.GetSection("PublicKeys").GetChildren().Select(key => key.Value).OfType<string>().Where(key => key.Length > 0).ToList();
                 options.TrustedIssuers.Add(new TrustedIssuer(name, baseUrl, keys));
             }
+        }
+
+        options.RendezvousAddress ??= section["RendezvousAddress"] ?? "127.0.0.1";
+        options.RendezvousPort = section.GetValue("RendezvousPort", options.RendezvousPort);
+        options.RelayMaxSessions = section.GetValue("RelayMaxSessions", options.RelayMaxSessions);
+        if (options.RelayMaxSessions < 1 || options.RelayMaxSessions > 100_000)
+        {
+            throw new InvalidOperationException("PeerGate:RelayMaxSessions must be between 1 and 100000.");
         }
     }
 

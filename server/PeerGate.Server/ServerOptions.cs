@@ -243,6 +243,30 @@ public sealed class ServerOptions
     /// read it. Configuration: PeerGate:TlsKeyPath.
     /// </summary>
     public string? TlsKeyPath { get; set; }
+
+    /// <summary>
+    /// The address the rendezvous endpoint (F37: hole-punch coordination and relay, docs/rendezvous.md)
+    /// binds. Configuration: PeerGate:RendezvousAddress (default 127.0.0.1; `::` binds both families).
+    /// </summary>
+    public string? RendezvousAddress { get; set; }
+
+    /// <summary>
+    /// The rendezvous endpoint's TCP port: 0 picks a free port (tests), a negative value (the default)
+    /// leaves it off, so a relay opens only when the operator asks for it. Configuration: PeerGate:RendezvousPort.
+    /// </summary>
+    public int RendezvousPort { get; set; } = -1;
+
+    /// <summary>
+    /// The relays spliced at once at most (a side waiting for its peer holds one), each with two 16 KiB
+    /// buffers; a pair beyond it is refused with its ticket unspent. Configuration: PeerGate:RelayMaxSessions.
+    /// </summary>
+    public int RelayMaxSessions { get; set; } = 64;
+
+    /// <summary>
+    /// The certificate the rendezvous endpoint speaks TLS with; null: plain TCP (the local demo, tests).
+    /// Filled from PeerGate:TlsCertificatePath/TlsKeyPath when those are set (tests may set it in code).
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RendezvousCertificate { get; set; }
 }
 
 /// <summary>

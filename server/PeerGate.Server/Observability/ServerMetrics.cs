@@ -16,6 +16,8 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _udpWakes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _connectionPaths = new(StringComparer.Ordinal);
     private long _registrations;
+    private readonly ConcurrentDictionary<string, long> _relaySessions = new(StringComparer.Ordinal);
+    private long _relayBytes;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
 
@@ -60,6 +62,18 @@ public sealed class ServerMetrics
     /// <summary>How many UDP wakes ended with <paramref name="outcome"/> so far.</summary>
     public long UdpWakes(string outcome) => _udpWakes.TryGetValue(outcome, out var count) ? count : 0;
 
+    /// <summary><paramref name="outcome"/> is a refusal, a lone side, a punch answer or how a relay ended (see RendezvousEndpoint).</summary>
+    public void CountRelaySession(string outcome) => _relaySessions.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary>How many rendezvous connections or pairs ended with <paramref name="outcome"/> so far.</summary>
+    public long RelaySessions(string outcome) => _relaySessions.TryGetValue(outcome, out var count) ? count : 0;
+
+    /// <summary>Counts bytes a relay forwarded (both directions together).</summary>
+    public void AddRelayBytes(long bytes) => Interlocked.Add(ref _relayBytes, bytes);
+
+    /// <summary>Bytes every relay forwarded so far.</summary>
+    public long RelayBytes => Interlocked.Read(ref _relayBytes);
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -86,6 +100,10 @@ public sealed class ServerMetrics
         Counters(text, "peergate_connection_paths_total", "Connection queries past the status query, by the path chosen (direct, reverse) or none when neither side was reachable.", "path", _connectionPaths);
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
         Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
+        Counters(text, "peergate_relay_sessions_total", "Rendezvous endpoint outcomes: per connection a refusal (malformed, hello_timeout, unknown_ticket, reused_ticket, expired_ticket, busy) or a lone side (peer_missing); per pair punched, or how a relay ended (closed, byte_limit, time_limit, ended, stopped).", "outcome", _relaySessions);
+        text.Append("# HELP peergate_relay_bytes_total Bytes the relay forwarded, both directions together.\n");
+        text.Append("# TYPE peergate_relay_bytes_total counter\n");
+        text.Append(CultureInfo.InvariantCulture, $"peergate_relay_bytes_total {Interlocked.Read(ref _relayBytes)}\n");
         return text.ToString();
     }
 

@@ -25,6 +25,7 @@ public static class TargetList
         ("revocation-list", () => new RevocationListTarget()),
         ("pinned-key", () => new PinnedKeyTarget()),
         ("server-http", () => new ServerHttpTarget()),
+        ("rendezvous-hello", () => new RendezvousHelloTarget()),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. Factories.Select(f => f.Name)];

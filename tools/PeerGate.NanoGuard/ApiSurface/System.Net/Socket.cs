@@ -79,6 +79,20 @@ namespace System.Net.Sockets
         SelectError = 2,
     }
 
+    public enum SocketOptionLevel
+    {
+        Socket = 0xFFFF,
+        IP = 0,
+        Tcp = 6,
+        Udp = 17,
+    }
+
+    public enum SocketOptionName
+    {
+        ReuseAddress = 0x0004,
+        KeepAlive = 0x0008,
+    }
+
     [Flags]
     public enum SocketFlags
     {
@@ -126,6 +140,8 @@ namespace System.Net.Sockets
         public int ReceiveFrom(byte[] buffer, int offset, int size, SocketFlags socketFlags, ref EndPoint remoteEP) { throw null; }
 
         public bool Poll(int microSeconds, SelectMode mode) { throw null; }
+
+        public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, bool optionValue) { }
 
         protected virtual void Dispose(bool disposing) { }
 

@@ -1,0 +1,141 @@
+using System;
+using PeerGate.Device.Platform;
+using PeerGate.Protocol.Rendezvous;
+
+namespace PeerGate.Device.Rendezvous
+{
+    /// <summary>
+    /// The device side of the punched path (F37): connects to the server's rendezvous endpoint with this
+    /// side's ticket in punch mode, learns from the answer the address and port the server observed for
+    /// the peer, then dials that endpoint from the same local port the server saw for this side, while
+    /// the peer does the same towards it: the two SYNs open both NATs' mappings and meet (TCP
+    /// simultaneous open). Attempts repeat within a bound. Null means fall back to the relay, with the
+    /// same ticket in relay mode (<see cref="RelayConnector"/>).
+    /// </summary>
+    public class HolePuncher
+    {
+        /// <summary>How long attempts to reach the peer go on after the start delay.</summary>
+        public const int DefaultPunchWindowMillis = 5000;
+
+        /// <summary>One attempt: a lost SYN is resent by TCP after 1 s, so an attempt outlives one resend.</summary>
+        public const int DefaultAttemptTimeoutMillis = 1500;
+
+        /// <summary>
+        /// The most attempts in one window. Through a NAT an early SYN is dropped and an attempt waits out its
+        /// timeout, so a window holds a few; only a peer reachable without NAT (a LAN, loopback) refuses
+        /// (RST) an attempt made before its own, at once, and the next attempt must follow at once to meet
+        /// the peer's SYN: so no pause after a refusal, and this cap bounds the sockets one window opens.
+        /// </summary>
+        public const int DefaultMaxAttempts = 10000;
+
+        private readonly IRendezvousNetwork _network;
+        private readonly IClock _clock;
+        private readonly IDeviceLog _log;
+        private readonly byte[] _buffer = new byte[RendezvousHello.MaxLength];
+        private readonly RendezvousHello _reader = new RendezvousHello();
+
+        public HolePuncher(IRendezvousNetwork network, IClock clock, IDeviceLog log)
+        {
+            if (network == null || clock == null || log == null)
+            {
+                throw new ArgumentNullException(network == null ? nameof(network) : clock == null ? nameof(clock) : nameof(log));
+            }
+
+            _network = network;
+            _clock = clock;
+            _log = log;
+            ConnectTimeoutMillis = RelayConnector.DefaultConnectTimeoutMillis;
+            PairWaitMillis = RelayConnector.DefaultPairWaitMillis;
+            PunchWindowMillis = DefaultPunchWindowMillis;
+            AttemptTimeoutMillis = DefaultAttemptTimeoutMillis;
+            MaxAttempts = DefaultMaxAttempts;
+        }
+
+        public int ConnectTimeoutMillis { get; set; }
+
+        public int PairWaitMillis { get; set; }
+
+        public int PunchWindowMillis { get; set; }
+
+        public int AttemptTimeoutMillis { get; set; }
+
+        public int MaxAttempts { get; set; }
+
+        /// <summary>The peer's endpoint of the last answer (for logs and tests); null before one.</summary>
+        public string PeerIp { get; private set; }
+
+        public int PeerPort { get; private set; }
+
+        /// <summary>
+        /// A direct connection to the peer, ready for the peer handshake, or null (endpoint unreachable,
+        /// ticket refused, the peer did not arrive, or no attempt got through). Never logs the ticket.
+        /// </summary>
+        public IPeerConnection Punch(string host, int port, byte[] ticket)
+        {
+            if (ticket == null || ticket.Length != RendezvousHello.TicketLength)
+            {
+                throw new ArgumentException("the ticket is 32 bytes", nameof(ticket));
+            }
+
+            PeerIp = null;
+            PeerPort = 0;
+            IRendezvousConnection server = _network.ConnectServer(host, port, 0, ConnectTimeoutMillis);
+            if (server == null)
+            {
+                _log.Event("punch.unreachable", host + ":" + port.ToString());
+                return null;
+            }
+
+            int localPort = server.LocalPort;
+            int startDelay;
+            lock (_buffer)
+            {
+                int length = RendezvousHello.WriteHello(_buffer, RendezvousHello.TypePunch, ticket);
+                bool sent = server.Write(_buffer, 0, length);
+                Array.Clear(_buffer, 0, length);
+                bool answered = sent && RendezvousAnswer.Read(server, _clock, PairWaitMillis, _buffer, _reader, RendezvousHello.TypePunchPeer);
+                server.Close();
+                if (!answered)
+                {
+                    _log.Event("punch.refused", "no punch answer (ticket refused, or the peer did not arrive)");
+                    return null;
+                }
+
+                PeerIp = _reader.AddressText();
+                PeerPort = _reader.Port;
+                startDelay = _reader.StartDelayMillis;
+            }
+
+            if (startDelay > 0)
+            {
+                _clock.Sleep(startDelay, null);
+            }
+
+            IPeerConnection peer = PunchTo(localPort, PeerIp, PeerPort);
+            _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString());
+            return peer;
+        }
+
+        /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends.</summary>
+        public IPeerConnection PunchTo(int localPort, string peerIp, int peerPort)
+        {
+            long deadline = _clock.UptimeMillis + PunchWindowMillis;
+            for (int attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                long left = deadline - _clock.UptimeMillis;
+                if (left <= 0)
+                {
+                    break;
+                }
+
+                IPeerConnection connection = _network.ConnectFrom(localPort, peerIp, peerPort, left < AttemptTimeoutMillis ? (int)left : AttemptTimeoutMillis);
+                if (connection != null)
+                {
+                    return connection;
+                }
+            }
+
+            return null;
+        }
+    }
+}
