@@ -170,6 +170,7 @@ public static class PeerGateServer
         options.UdpMappingMaxAge = TimeSpan.FromSeconds(section.GetValue("UdpMappingMaxAgeSeconds", options.UdpMappingMaxAge.TotalSeconds));
         options.UdpPersistInterval = TimeSpan.FromSeconds(section.GetValue("UdpPersistIntervalSeconds", options.UdpPersistInterval.TotalSeconds));
         options.UdpStandingRecheck = TimeSpan.FromSeconds(section.GetValue("UdpStandingRecheckSeconds", options.UdpStandingRecheck.TotalSeconds));
+        options.UdpProbePort = section.GetValue("UdpProbePort", options.UdpProbePort);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -230,6 +230,14 @@ public sealed class ServerOptions
     /// Configuration: PeerGate:UdpStandingRecheckSeconds.
     /// </summary>
     public TimeSpan UdpStandingRecheck { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The UDP port that answers the devices' lifetime probes (F31), on <see cref="UdpAddress"/>: a
+    /// second port, so the NAT keeps a separate entry for it that the registrations do not refresh.
+    /// Negative: off (devices then keep the server's interval); 0: any free port. Only with the
+    /// listener on. Configuration: PeerGate:UdpProbePort.
+    /// </summary>
+    public int UdpProbePort { get; set; } = -1;
 }
 
 /// <summary>

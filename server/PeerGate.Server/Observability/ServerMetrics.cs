@@ -14,6 +14,7 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpDatagrams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpWakes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _udpProbes = new(StringComparer.Ordinal);
     private long _registrations;
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
@@ -53,6 +54,12 @@ public sealed class ServerMetrics
     /// <summary>How many UDP wakes ended with <paramref name="outcome"/> so far.</summary>
     public long UdpWakes(string outcome) => _udpWakes.TryGetValue(outcome, out var count) ? count : 0;
 
+    /// <summary><paramref name="outcome"/> is "ok", "answered" or why a lifetime probe was dropped (see UdpRegistrar).</summary>
+    public void CountUdpProbe(string outcome) => _udpProbes.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary>How many lifetime probes ended with <paramref name="outcome"/> so far.</summary>
+    public long UdpProbes(string outcome) => _udpProbes.TryGetValue(outcome, out var count) ? count : 0;
+
     public string Render()
     {
         var text = new StringBuilder();
@@ -77,6 +84,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_triggers_delivered_total", "Triggers handed to a poller, by kind.", "kind", _triggersDelivered);
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
+        Counters(text, "peergate_udp_probes_total", "UDP lifetime probes at the probe port: ok (receipt sent), answered (delayed answer sent), or why one was dropped.", "outcome", _udpProbes);
         Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
         return text.ToString();
     }
