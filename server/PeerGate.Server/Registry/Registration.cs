@@ -4,6 +4,7 @@ namespace PeerGate.Server.Registry;
 /// A terminal's stored registration: what it declared, what we observed, its certificate's facts and
 /// its device name (F22). <see cref="Refused"/>: this instance refuses the device now (disabled, or its
 /// certificate revoked), so nobody may see or reach it, whatever its expiry says.
+/// <see cref="TriggerChannel"/>: how the device said triggers reach it (udp or long-poll), null when it did not say.
 /// </summary>
 public sealed record Registration(
     string TerminalId,
@@ -21,7 +22,8 @@ public sealed record Registration(
     long LastSeen,
     long ExpiresAt,
     string? Name = null,
-    bool Refused = false)
+    bool Refused = false,
+    string? TriggerChannel = null)
 {
     public bool IsOnline(long now) => ExpiresAt > now;
 }
