@@ -131,6 +131,12 @@ namespace PeerGate.Device
         public int UdpPeriodSeconds { get; private set; }
 
         /// <summary>
+        /// The server's lifetime-probe port (F31, PeerGate:UdpProbePort) on the UdpServer address; 0 when
+        /// not configured, and the period then stays the device's and the server's.
+        /// </summary>
+        public int UdpProbePort { get; private set; }
+
+        /// <summary>
         /// Why UDP registration is off although UdpServer or UdpPeriodSeconds was given; null when
         /// they are fine. A bad UDP line turns only UDP off: the device still registers over HTTPS,
         /// which is what every other service needs.
@@ -190,11 +196,12 @@ namespace PeerGate.Device
                 config.Apply(key, value, lineNumber, line);
             }
 
-            config.Validate((seen & UdpPeriodFlag) != 0);
+            config.Validate((seen & (UdpPeriodFlag | UdpProbeFlag)) != 0);
             return config;
         }
 
         private const int UdpPeriodFlag = 2097152;
+        private const int UdpProbeFlag = 4194304;
 
         /// <summary>One bit per known key, to catch repeats without a hashtable; 0 for an unknown key.</summary>
         private static int KeyFlag(string key)
@@ -245,6 +252,8 @@ namespace PeerGate.Device
                     return 1048576;
                 case "udpperiodseconds":
                     return UdpPeriodFlag;
+                case "udpprobeport":
+                    return UdpProbeFlag;
                 default:
                     return 0;
             }
@@ -372,6 +381,15 @@ namespace PeerGate.Device
                     ApplyUdpPeriod(value, lineNumber, line);
                     break;
 
+                case "udpprobeport":
+                    UdpProbePort = ParsePort(value);
+                    if (UdpProbePort == 0)
+                    {
+                        UdpConfigError = LineError(lineNumber, "UdpProbePort must be 1 to 65535 (the server's PeerGate:UdpProbePort); UDP registration is off", line).Message;
+                    }
+
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -490,10 +508,12 @@ namespace PeerGate.Device
                 // One bad UDP line turns all of UDP off, so a half-read pair never sends.
                 UdpServerIp = null;
                 UdpServerPort = 0;
+                UdpProbePort = 0;
             }
             else if (UdpServerIp == null && seenUdpPeriod)
             {
-                UdpConfigError = "config: UdpPeriodSeconds needs UdpServer; UDP registration is off";
+                UdpConfigError = "config: UdpPeriodSeconds and UdpProbePort need UdpServer; UDP registration is off";
+                UdpProbePort = 0;
             }
         }
 
