@@ -170,6 +170,23 @@ public sealed class UdpKeepaliveTests
     }
 
     [TestMethod]
+    public void UdpBlockedFromTheStartIsSaidInTheLogAfterTheBoundedNumberOfRegistrations()
+    {
+        var net = new SimulatedNet(_clock, Key) { LifetimeSeconds = 1000, Blocked = true };
+        var registration = Create(net);
+
+        for (var i = 0; i < UdpRegistration.MaxMissedAcks - 1; i++)
+        {
+            Assert.IsFalse(registration.RegisterOnce(null, 0));
+        }
+
+        Assert.IsFalse(_log.Has("udp-fallback"));
+        Assert.IsFalse(registration.RegisterOnce(null, 0));
+        Assert.IsTrue(_log.Has("udp-fallback"));
+        Assert.AreEqual(TriggerChannels.LongPoll, registration.TriggerChannel);
+    }
+
+    [TestMethod]
     public void AnAckTooOldNoLongerCountsAsAWorkingChannel()
     {
         var net = new SimulatedNet(_clock, Key) { LifetimeSeconds = 1000 };

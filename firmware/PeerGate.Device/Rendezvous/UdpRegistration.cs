@@ -186,13 +186,18 @@ namespace PeerGate.Device.Rendezvous
             }
 
             MissedAcks++;
-            if (MissedAcks == MaxMissedAcks && _works)
+            if (MissedAcks == MaxMissedAcks)
             {
+                // Said also when no ack ever came (UDP blocked from the start), so the log tells why.
+                bool worked = _works;
                 _works = false;
                 _log.Event("udp-fallback", "no ack for " + MaxMissedAcks.ToString() + " registrations: triggers over the long-poll");
 
                 // The mapping is lost or UDP blocked: whatever was measured no longer holds.
-                Remeasure();
+                if (worked)
+                {
+                    Remeasure();
+                }
             }
 
             return false;
