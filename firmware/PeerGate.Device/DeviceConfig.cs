@@ -196,7 +196,7 @@ namespace PeerGate.Device
                 config.Apply(key, value, lineNumber, line);
             }
 
-            config.Validate((seen & (UdpPeriodFlag | UdpProbeFlag)) != 0);
+            config.Validate((seen & UdpPeriodFlag) != 0, (seen & UdpProbeFlag) != 0);
             return config;
         }
 
@@ -484,7 +484,7 @@ namespace PeerGate.Device
             return result;
         }
 
-        private void Validate(bool seenUdpPeriod)
+        private void Validate(bool seenUdpPeriod, bool seenUdpProbe)
         {
             if (ServiceUrl == null)
             {
@@ -510,9 +510,9 @@ namespace PeerGate.Device
                 UdpServerPort = 0;
                 UdpProbePort = 0;
             }
-            else if (UdpServerIp == null && seenUdpPeriod)
+            else if (UdpServerIp == null && (seenUdpPeriod || seenUdpProbe))
             {
-                UdpConfigError = "config: UdpPeriodSeconds and UdpProbePort need UdpServer; UDP registration is off";
+                UdpConfigError = "config: " + (seenUdpPeriod ? "UdpPeriodSeconds" : "UdpProbePort") + " needs UdpServer; UDP registration is off";
                 UdpProbePort = 0;
             }
         }

@@ -70,6 +70,8 @@ namespace PeerGate.Device.Rendezvous
         private byte[] _key;
         private long _counter;
         private bool _works;
+        private bool _sentRegistration;
+        private bool _newBaseline;
         private long _lastAckMillis;
         private int _periodMillis = MinPeriodMillis;
         private int _ownPeriodMillis = MinPeriodMillis;
@@ -171,7 +173,14 @@ namespace PeerGate.Device.Rendezvous
         /// </summary>
         public bool RegisterOnce(byte[] localAddress, int localPort)
         {
+            _sentRegistration = false;
             bool acked = SendRegistration(localAddress, localPort);
+            if (!acked && !_sentRegistration)
+            {
+                // Nothing went out (no certificate with a UDP key yet): that says nothing about UDP.
+                return false;
+            }
+
             if (acked)
             {
                 MissedAcks = 0;
@@ -232,6 +241,8 @@ namespace PeerGate.Device.Rendezvous
                 return false;
             }
 
+            _sentRegistration = true;
+
             long deadline = _clock.UptimeMillis + AckTimeoutMillis;
             while (true)
             {
@@ -275,11 +286,15 @@ namespace PeerGate.Device.Rendezvous
                     // A new mapping while the period was meant to keep the old one: the NAT forgets
                     // sooner than measured (or rebooted), so measure again. During a measurement the
                     // mapping may well lapse between registrations; that says nothing new.
-                    if (ObservedIp != null && _probeState == ProbeDone)
+                    // The first ack after the measurement sets the mapping the new period must keep
+                    // (the old one may have lapsed while measuring at the ceiling period).
+                    if (ObservedIp != null && _probeState == ProbeDone && !_newBaseline)
                     {
                         Remeasure();
                     }
                 }
+
+                _newBaseline = false;
 
                 ObservedIp = observedIp;
                 ObservedPort = _reader.Port;
@@ -465,6 +480,7 @@ namespace PeerGate.Device.Rendezvous
             // Not even the first delay got through: the mapping lives less than it; take one second.
             LifetimeSeconds = lifetimeSeconds > 0 ? lifetimeSeconds : 1;
             _probeState = ProbeDone;
+            _newBaseline = true;
             _log.Event("udp-lifetime", LifetimeSeconds.ToString() + " s (" + why + "); period " + PeriodMillis(_periodMillis > 0 ? CeilingMillis(_periodMillis) : MinPeriodMillis).ToString() + " ms");
         }
 
