@@ -101,6 +101,7 @@ namespace PeerGate.Device.Esp32
             }
             catch (Exception ex)
             {
+                // Its acks stop, so the poller goes back to the long-poll within a few periods (F31).
                 _log.Event("udp.crashed", ex.Message);
             }
         }

@@ -8,6 +8,7 @@ using PeerGate.Device.Load;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Permits;
 using PeerGate.Device.Registry;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Device.Sessions;
 using PeerGate.Device.Timing;
 using PeerGate.Device.Triggers;
@@ -157,6 +158,17 @@ namespace PeerGate.Device
 
         /// <summary>The trigger channel, started by <see cref="Run"/> once registered.</summary>
         public TriggerPoller Poller { get; }
+
+        /// <summary>
+        /// Lets the UDP registration decide the trigger channel (F31, F38): while its registrations are
+        /// acknowledged the poller holds no long-poll and the HTTP registration says "udp"; otherwise
+        /// the long-poll, as without UDP.
+        /// </summary>
+        public void UseUdpChannel(IUdpChannel channel)
+        {
+            Poller.UdpChannel = channel;
+            _registrar.UdpChannel = channel;
+        }
 
         /// <summary>Session offers the server sent this device as a callee (F18).</summary>
         public OfferBook Offers { get; }

@@ -149,6 +149,12 @@ namespace PeerGate.Device
         public int UdpPeriodSeconds { get; private set; }
 
         /// <summary>
+        /// The server's lifetime-probe port (F31, PeerGate:UdpProbePort) on the UdpServer address; 0 when
+        /// not configured, and the period then stays the device's and the server's.
+        /// </summary>
+        public int UdpProbePort { get; private set; }
+
+        /// <summary>
         /// Why UDP registration is off although UdpServer or UdpPeriodSeconds was given; null when
         /// they are fine. A bad UDP line turns only UDP off: the device still registers over HTTPS,
         /// which is what every other service needs.
@@ -214,11 +220,12 @@ namespace PeerGate.Device
                 config.Apply(key, value, lineNumber, line);
             }
 
-            config.Validate((seen & UdpPeriodFlag) != 0);
+            config.Validate((seen & UdpPeriodFlag) != 0, (seen & UdpProbeFlag) != 0);
             return config;
         }
 
         private const int UdpPeriodFlag = 2097152;
+        private const int UdpProbeFlag = 16777216;
 
         /// <summary>One bit per known key, to catch repeats without a hashtable; 0 for an unknown key.</summary>
         private static int KeyFlag(string key)
@@ -273,6 +280,8 @@ namespace PeerGate.Device
                     return 4194304;
                 case "reachable":
                     return 8388608;
+                case "udpprobeport":
+                    return UdpProbeFlag;
                 default:
                     return 0;
             }
@@ -408,6 +417,15 @@ namespace PeerGate.Device
                     Reachable = ParseBool(value, lineNumber, line);
                     break;
 
+                case "udpprobeport":
+                    UdpProbePort = ParsePort(value);
+                    if (UdpProbePort == 0)
+                    {
+                        UdpConfigError = LineError(lineNumber, "UdpProbePort must be 1 to 65535 (the server's PeerGate:UdpProbePort); UDP registration is off", line).Message;
+                    }
+
+                    break;
+
                 case "maxcpuloadpercent":
                     MaxCpuLoadPercent = ParsePositiveInt(value, lineNumber, line);
                     if (MaxCpuLoadPercent > 100)
@@ -502,7 +520,7 @@ namespace PeerGate.Device
             return result;
         }
 
-        private void Validate(bool seenUdpPeriod)
+        private void Validate(bool seenUdpPeriod, bool seenUdpProbe)
         {
             if (ServiceUrl == null)
             {
@@ -526,10 +544,12 @@ namespace PeerGate.Device
                 // One bad UDP line turns all of UDP off, so a half-read pair never sends.
                 UdpServerIp = null;
                 UdpServerPort = 0;
+                UdpProbePort = 0;
             }
-            else if (UdpServerIp == null && seenUdpPeriod)
+            else if (UdpServerIp == null && (seenUdpPeriod || seenUdpProbe))
             {
-                UdpConfigError = "config: UdpPeriodSeconds needs UdpServer; UDP registration is off";
+                UdpConfigError = "config: " + (seenUdpPeriod ? "UdpPeriodSeconds" : "UdpProbePort") + " needs UdpServer; UDP registration is off";
+                UdpProbePort = 0;
             }
         }
 

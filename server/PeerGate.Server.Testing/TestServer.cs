@@ -72,6 +72,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The UDP rendezvous port bound on 127.0.0.1 (F27), or 0 when the listener is off.</summary>
     public int UdpPort => _app.Services.GetRequiredService<PeerGate.Server.Rendezvous.UdpRegistrar>().BoundPort;
 
+    /// <summary>The UDP lifetime-probe port bound on 127.0.0.1 (F31), or 0 when probes are off.</summary>
+    public int UdpProbePort => _app.Services.GetRequiredService<PeerGate.Server.Rendezvous.UdpRegistrar>().BoundProbePort;
+
     /// <summary>True while <paramref name="terminalId"/> has a trigger poll open here.</summary>
     public bool IsPolling(string terminalId) => _app.Services.GetRequiredService<PeerGate.Server.Triggers.TriggerHub>().IsPolling(terminalId);
 
@@ -95,6 +98,7 @@ public sealed class TestServer : IAsyncDisposable
             Quiet = true,
             UdpAddress = "127.0.0.1",
             UdpPort = 0,
+            UdpProbePort = 0,
         };
         serverOptions.TrustedIssuers.AddRange(options.TrustedIssuers);
         options.Configure?.Invoke(serverOptions);

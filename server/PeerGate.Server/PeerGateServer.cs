@@ -192,6 +192,7 @@ public static class PeerGateServer
         options.UdpStandingRecheck = TimeSpan.FromSeconds(section.GetValue("UdpStandingRecheckSeconds", options.UdpStandingRecheck.TotalSeconds));
         options.TlsCertificatePath ??= NullIfEmpty(section["TlsCertificatePath"]);
         options.TlsKeyPath ??= NullIfEmpty(section["TlsKeyPath"]);
+        options.UdpProbePort = section.GetValue("UdpProbePort", options.UdpProbePort);
         foreach (var trusted in section.GetSection("TrustedIssuers").GetChildren())
         {
             if (trusted["Name"] is { Length: > 0 } name && trusted["BaseUrl"] is { Length: > 0 } baseUrl)

@@ -267,6 +267,14 @@ public sealed class ServerOptions
     /// Filled from PeerGate:TlsCertificatePath/TlsKeyPath when those are set (tests may set it in code).
     /// </summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? RendezvousCertificate { get; set; }
+
+    /// <summary>
+    /// The UDP port that answers the devices' lifetime probes (F31), on <see cref="UdpAddress"/>: a
+    /// second port, so the NAT keeps a separate entry for it that the registrations do not refresh.
+    /// Negative: off (devices then keep the server's interval); 0: any free port. Only with the
+    /// listener on. Configuration: PeerGate:UdpProbePort.
+    /// </summary>
+    public int UdpProbePort { get; set; } = -1;
 }
 
 /// <summary>

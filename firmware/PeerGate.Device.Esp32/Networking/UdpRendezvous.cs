@@ -10,6 +10,7 @@ namespace PeerGate.Device.Esp32.Networking
     /// certificate (the datagram is keyed by it), then opens the one UDP socket and lets
     /// <see cref="UdpRegistration.Run"/> keep the NAT mapping open until the agent stops. The socket and
     /// the registration's buffers live as long as the loop, so steady state allocates nothing new.
+    /// With UdpProbePort it measures the mapping's lifetime and registers just often enough (F31).
     /// </summary>
     public class UdpRendezvous
     {
@@ -71,11 +72,15 @@ namespace PeerGate.Device.Esp32.Networking
 
             try
             {
-                log.Event("udp.start", _config.UdpServerIp + ":" + _config.UdpServerPort.ToString() + " every " + _config.UdpPeriodSeconds.ToString() + " s");
+                log.Event("udp.start", _config.UdpServerIp + ":" + _config.UdpServerPort.ToString() + " every " + _config.UdpPeriodSeconds.ToString() + " s at most, probe port " + _config.UdpProbePort.ToString());
                 UdpRegistration registration = new UdpRegistration(socket, _agent, _platform.PeerCrypto, clock, log, _config.UdpServerIp, _config.UdpServerPort);
 
-                // A verified wake makes the poller fetch at once, through the one TLS lane it already uses.
+                // A verified wake makes the poller fetch at once, through the one TLS lane it already uses;
+                // while the registrations are acknowledged the poller holds no long-poll, so the lane
+                // is free between wakes (F38), and after the fallback it polls as without UDP (F31).
                 registration.WakeTarget = _agent.Poller;
+                registration.ProbePort = _config.UdpProbePort;
+                _agent.UseUdpChannel(registration);
                 byte[] localAddress = UdpRegistration.ParseIPv4(_platform.Network.LocalIp);
                 registration.Run(_config.UdpPeriodSeconds * 1000, localAddress, _config.ListenPort, stop);
             }

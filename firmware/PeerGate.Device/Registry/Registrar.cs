@@ -1,6 +1,7 @@
 using System;
 using PeerGate.Device.Api;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Protocol;
 
 namespace PeerGate.Device.Registry
@@ -28,6 +29,7 @@ namespace PeerGate.Device.Registry
         private long _renewCertificateAt;
         private long _refreshAt;
         private string _registeredIp;
+        private string _registeredChannel;
 
         public Registrar(ApiClient api, DeviceConfig config, INetworkInfo network, IClock clock, IDeviceLog log)
         {
@@ -67,6 +69,24 @@ namespace PeerGate.Device.Registry
             _renewCertificateAt = now + renewIn;
         }
 
+        /// <summary>The UDP registration whose acks decide the trigger channel reported; null: always the long-poll.</summary>
+        public IUdpChannel UdpChannel { get; set; }
+
+        /// <summary>"udp" while the UDP channel works, else "long-poll" (what the trigger poller does too); null without a trigger channel.</summary>
+        public string TriggerChannel
+        {
+            get
+            {
+                if (!_config.TriggerChannel)
+                {
+                    return null;
+                }
+
+                IUdpChannel udp = UdpChannel;
+                return udp != null && udp.Works ? TriggerChannels.Udp : TriggerChannels.LongPoll;
+            }
+        }
+
         /// <summary>Registers the current local address at the certificate's registry.</summary>
         /// <exception cref="ApiException">No answer or refused; see <see cref="NeedsNewCertificate"/>.</exception>
         public RegistrationResponse Register()
@@ -94,6 +114,8 @@ namespace PeerGate.Device.Registry
             request.Kind = _config.Kind;
             request.Capabilities = _config.Capabilities;
             request.Attributes = _config.Attributes;
+            string channel = TriggerChannel;
+            request.TriggerChannel = channel;
 
             RegistrationResponse response;
             try
@@ -116,6 +138,7 @@ namespace PeerGate.Device.Registry
             long earliest = now + MinRefreshSeconds;
             _refreshAt = response.RefreshAfter > earliest ? response.RefreshAfter : earliest;
             _registeredIp = localIp;
+            _registeredChannel = channel;
 
             _log.Event("register.ok", "local " + localIp + ", observed " + response.ObservedIp + ":" + response.ObservedPort.ToString() + ", refresh in " + (_refreshAt - now).ToString() + " s");
             return response;
@@ -139,6 +162,14 @@ namespace PeerGate.Device.Registry
             if (localIp != _registeredIp)
             {
                 _log.Event("address.changed", localIp);
+                return RegistrarAction.Register;
+            }
+
+            // The server shows how triggers reach the device and counts it reachable by it: tell it soon.
+            string channel = TriggerChannel;
+            if (_registeredIp != null && channel != _registeredChannel)
+            {
+                _log.Event("trigger-channel.changed", channel);
                 return RegistrarAction.Register;
             }
 

@@ -24,6 +24,10 @@ namespace PeerGate.Device.Triggers
     /// long-poll, so there is never a second poll of this terminal (which the server would answer by
     /// superseding one) nor a second TLS session on a board with one HTTP lane. A poll already in flight
     /// is answered by the server's own wake-up; the fetch then finds the cursor caught up and is skipped.</para>
+    /// <para>While the <see cref="UdpChannel"/> works (its registrations are acknowledged) the loop holds
+    /// no long-poll at all: it fetches on a verified wake and, as the safety net for a wake lost with all
+    /// its retries, every <see cref="SafetyFetchMillis"/>. When UDP stops working it polls again within
+    /// <see cref="IdleSliceMillis"/>.</para>
     /// </remarks>
     public class TriggerPoller : IWakeTarget
     {
@@ -43,6 +47,12 @@ namespace PeerGate.Device.Triggers
         /// <summary>The server's wait asked by a fetch after a UDP wake: the trigger is already queued.</summary>
         public const int FetchWaitSeconds = 1;
 
+        /// <summary>On the UDP channel, the longest time between two fetches when no wake comes (the bound on a lost wake).</summary>
+        public const int SafetyFetchMillis = 300000;
+
+        /// <summary>On the UDP channel, how often the loop looks whether UDP still works.</summary>
+        public const int IdleSliceMillis = 1000;
+
         /// <summary>How long <see cref="Stop"/> waits for the thread; a poll in flight ends by its own timeout.</summary>
         public const int StopJoinMillis = 5000;
 
@@ -59,6 +69,9 @@ namespace PeerGate.Device.Triggers
         private readonly string _fetchPathPrefix;
         private readonly AutoResetEvent _fetchNow = new AutoResetEvent(false);
         private long _wakeSeq;
+        private bool _requested;
+        private long _lastRequestMillis;
+        private bool _onUdp;
 
         private CertificateResponse _refused;
         private Thread _thread;
@@ -85,8 +98,27 @@ namespace PeerGate.Device.Triggers
             get { return _cursor.Seq; }
         }
 
-        /// <summary>Short fetches made after a UDP wake.</summary>
+        /// <summary>Short fetches made after a UDP wake or as the UDP channel's safety net.</summary>
         public int Fetches { get; private set; }
+
+        /// <summary>Long-polls started (each is a request held open by the server).</summary>
+        public int LongPolls { get; private set; }
+
+        /// <summary>
+        /// The UDP registration whose acks tell whether triggers can come by wake; null (or not working):
+        /// the long-poll, as always.
+        /// </summary>
+        public IUdpChannel UdpChannel { get; set; }
+
+        /// <summary>"udp" while the loop relies on wakes and holds no long-poll, else "long-poll".</summary>
+        public string TriggerChannel
+        {
+            get
+            {
+                IUdpChannel udp = UdpChannel;
+                return udp != null && udp.Works ? TriggerChannels.Udp : TriggerChannels.LongPoll;
+            }
+        }
 
         /// <summary>True while a wake newer than the cursor waits for its fetch.</summary>
         public bool FetchDue
@@ -183,7 +215,7 @@ namespace PeerGate.Device.Triggers
                 throw new ArgumentNullException(nameof(stop));
             }
 
-            _log.Event("trigger.start", "long-poll channel");
+            _log.Event("trigger.start", UdpChannel == null ? "long-poll channel" : "long-poll, or UDP wakes while UDP registration is acknowledged");
             while (!_clock.Sleep(0, stop))
             {
                 int waitMillis = Next();
@@ -204,7 +236,34 @@ namespace PeerGate.Device.Triggers
         /// <summary>The loop's next request: a short fetch when a wake is due, else a long-poll; returns how long to wait after it.</summary>
         public int Next()
         {
-            return FetchDue ? FetchOnce() : PollOnce();
+            if (FetchDue)
+            {
+                return FetchOnce();
+            }
+
+            IUdpChannel udp = UdpChannel;
+            bool onUdp = udp != null && udp.Works;
+            if (onUdp != _onUdp)
+            {
+                _onUdp = onUdp;
+                _log.Event("trigger.channel", onUdp
+                    ? "udp: no long-poll; fetching on a wake and every " + (SafetyFetchMillis / 1000).ToString() + " s"
+                    : "long-poll");
+            }
+
+            if (!onUdp)
+            {
+                return PollOnce();
+            }
+
+            long since = _clock.UptimeMillis - _lastRequestMillis;
+            if (!_requested || since >= SafetyFetchMillis)
+            {
+                return FetchOnce();
+            }
+
+            long left = SafetyFetchMillis - since;
+            return left < IdleSliceMillis ? (int)left : IdleSliceMillis;
         }
 
         /// <summary>One short request (wait=1), as after a UDP wake; returns how long to wait before the next.</summary>
@@ -220,6 +279,7 @@ namespace PeerGate.Device.Triggers
         /// </summary>
         public int PollOnce()
         {
+            LongPolls++;
             return Request(_pollPathPrefix);
         }
 
@@ -254,6 +314,8 @@ namespace PeerGate.Device.Triggers
             }
 
             _cursor.Select(certificate.TerminalId, certificate.RegistryUrl);
+            _requested = true;
+            _lastRequestMillis = _clock.UptimeMillis;
             long wakeSeq;
             lock (_gate)
             {

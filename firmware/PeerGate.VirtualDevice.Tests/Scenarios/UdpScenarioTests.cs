@@ -149,6 +149,45 @@ public sealed partial class UdpScenarioTests
         Assert.DoesNotContain("bad tag", output.ToString());
     }
 
+    [TestMethod]
+    [Timeout(120_000, CooperativeCancellation = true)]
+    public async Task ARunningUdpDeviceWhoseRegistrationsAreAcknowledgedHoldsNoLongPollAndSaysSo()
+    {
+        await using var lab = await ConnectionLab.StartAsync(Cancel);
+        var device = await lab.AddDeviceAsync(listens: true, Cancel);
+        var terminal = await device.TerminalIdAsync();
+        using var stop = new ManualResetEvent(false);
+        var output = new StringWriter();
+        var writer = TextWriter.Synchronized(output);
+        var run = Task.Run(() => Cli.Run(["run", "--udp", "127.0.0.1:" + lab.Server.UdpPort, "--udp-period", "1", "--udp-probe", lab.Server.UdpProbePort.ToString(), .. device.CliOptions], writer, writer, stop), Cancel);
+
+        try
+        {
+            Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => output.ToString().Contains("trigger.channel udp"), Cancel), output.ToString());
+
+            // A poll in flight when UDP took over ends by the server's poll timeout; then none is held,
+            // and the registration made within the agent's 5 s check says udp.
+            // Quiet for 2 s in a row: a long-polling device is between two polls for milliseconds only.
+            var quietSamples = 0;
+            string? channel = null;
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline && !(quietSamples >= 10 && channel == TriggerChannels.Udp);)
+            {
+                await Task.Delay(200, Cancel);
+                quietSamples = lab.Server.IsPolling(terminal) ? 0 : quietSamples + 1;
+                channel = (await lab.Server.Admin.ListDevicesAsync(Cancel)).Single(d => d.TerminalId == terminal).TriggerChannel;
+            }
+
+            Assert.IsGreaterThanOrEqualTo(10, quietSamples, "no long-poll is held: " + output);
+            Assert.AreEqual(TriggerChannels.Udp, channel, output.ToString());
+            StringAssert.Contains(output.ToString(), "udp-lifetime ");
+        }
+        finally
+        {
+            stop.Set();
+            Assert.AreEqual(Cli.Ok, await run.WaitAsync(TimeSpan.FromSeconds(60), Cancel));
+        }
+    }
+
     [GeneratedRegex(@"udp mapping 127\.0\.0\.1:(?<port>\d+) from local port (?<local>\d+)")]
     private static partial Regex Mapping();
 

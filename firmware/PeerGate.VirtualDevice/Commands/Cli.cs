@@ -19,7 +19,7 @@ public static class Cli
           virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
           virtual-device derive-key --group-key HEX --device-id HEX [--derivation v1|v2]
           virtual-device run --image PATH --config PATH [--state DIR] [--ca PATH] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
-                             [--udp HOST:PORT [--udp-period S]]
+                             [--udp HOST:PORT [--udp-period S] [--udp-probe PORT]]
           virtual-device info --image PATH
           virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
           virtual-device permit show DEVICE-OPTIONS
@@ -30,7 +30,10 @@ public static class Cli
 
         --udp sends the UDP registration (F27) to the server's rendezvous port every --udp-period
         seconds (default 25, or what the server asks for) and logs the mapping the server observed;
-        the config's UdpServer and UdpPeriodSeconds do the same, and the flags win over them.
+        while it is acknowledged the device holds no long-poll and fetches its triggers on a wake.
+        --udp-probe names the server's probe port: the device measures its mapping's lifetime there
+        and registers just often enough to keep it (F31). The config's UdpServer, UdpPeriodSeconds
+        and UdpProbePort do the same, and the flags win over them.
         --ca PATH pins the private CA (PEM) that signed the server's TLS certificate: only servers it
         vouches for are accepted, for the names they are dialled by; the config's CaFile does the same.
         ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
@@ -63,7 +66,7 @@ public static class Cli
             {
                 "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
                 "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id", "--derivation"], []), output),
-                "run" => RunDevice(CommandLine.Parse(options, [.. DeviceOptions.ValueOptions, "--udp", "--udp-period"], ["--once", "--force-busy"]), output, error, stop),
+                "run" => RunDevice(CommandLine.Parse(options, [.. DeviceOptions.ValueOptions, "--udp", "--udp-period", "--udp-probe"], ["--once", "--force-busy"]), output, error, stop),
                 "permit" => PermitCommand.Run(options, output, error),
                 "connect" => ConnectCommand.Run(options, output, error),
                 "sessions" => SessionCommand.List(options, output, error),
@@ -162,8 +165,11 @@ public static class Cli
         var localAddress = UdpRegistration.ParseIPv4(options.LocalIp ?? options.Config.ListenAddress);
         if (registration is not null)
         {
-            // The long-poll stays (UDP may be blocked, F31); a wake makes the poller fetch at once.
+            // A wake makes the poller fetch at once; while acks come the poller holds no long-poll,
+            // and after the fallback (UDP blocked, F31) it polls as without UDP.
             registration.WakeTarget = agent.Poller;
+            registration.ProbePort = udp!.Value.ProbePort;
+            agent.UseUdpChannel(registration);
         }
 
         if (line.Has("--once"))
@@ -207,10 +213,11 @@ public static class Cli
     /// UdpServer and UdpPeriodSeconds; null when neither names a server. A bad UDP line in the config
     /// is reported on <paramref name="error"/> and only turns UDP off, as on the board.
     /// </summary>
-    private static (string Host, int Port, int PeriodMillis)? UdpTarget(CommandLine line, DeviceConfig config, TextWriter error)
+    private static (string Host, int Port, int PeriodMillis, int ProbePort)? UdpTarget(CommandLine line, DeviceConfig config, TextWriter error)
     {
         var target = line.Optional("--udp");
         var periodText = line.Optional("--udp-period");
+        var probeText = line.Optional("--udp-probe");
         if (target is null && config.UdpConfigError is not null)
         {
             error.WriteLine($"virtual-device: {config.UdpConfigError}");
@@ -218,7 +225,7 @@ public static class Cli
 
         if (target is null && !config.UdpEnabled)
         {
-            return periodText is null ? null : throw new UsageException("--udp-period needs --udp (or UdpServer in the config)");
+            return periodText is null && probeText is null ? null : throw new UsageException("--udp-period and --udp-probe need --udp (or UdpServer in the config)");
         }
 
         string host;
@@ -246,7 +253,13 @@ public static class Cli
             throw new UsageException("--udp-period must be 1 to 3600 seconds");
         }
 
-        return (host, port, period * 1000);
+        var probePort = config.UdpProbePort;
+        if (probeText is not null && (!int.TryParse(probeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out probePort) || probePort is < 1 or > 65535))
+        {
+            throw new UsageException("--udp-probe must be a port, 1 to 65535");
+        }
+
+        return (host, port, period * 1000, probePort);
     }
 
     private static byte[] DecodeHex(string hex, string option)

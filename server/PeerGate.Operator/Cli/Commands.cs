@@ -347,7 +347,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         var devices = await admin.ListDevicesAsync();
         Table.Write(
             output,
-            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME"],
+            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME", "CHANNEL"],
             devices.Select(d => new[]
             {
                 d.DeviceId,
@@ -358,6 +358,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 d.LastSeen == 0 ? "never" : DateTimeOffset.FromUnixTimeSeconds(d.LastSeen).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 d.Disabled ? "disabled" : d.Online ? "online" : "offline",
                 d.Name ?? "-",
+                d.TriggerChannel ?? "-",
             }));
     }
 

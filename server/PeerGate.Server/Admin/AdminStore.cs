@@ -315,7 +315,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         registration?.LastSeen ?? 0,
         registration?.ExpiresAt ?? 0,
         registration?.IsOnline(now) ?? false,
-        registration?.Name);
+        registration?.Name,
+        registration?.TriggerChannel);
 
     private static int RequireOne(int rows, string what) =>
         rows == 1 ? rows : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No such {what}.");

@@ -219,10 +219,12 @@ public sealed class ConnectionBroker(
 
     /// <summary>
     /// Online, on the trigger channel and not refused here. A disabled callee answers as one that is
-    /// offline, so a caller cannot tell that the operator disabled it.
+    /// offline, so a caller cannot tell that the operator disabled it. The trigger channel is a poll
+    /// held here, or a fresh UDP mapping (F38): such a device holds no poll, and the question reaches
+    /// it by wake and fetch; if the wake is lost the status query ends in callee_unreachable.
     /// </summary>
     private bool Reachable(Registration callee, long now) =>
-        !callee.Refused && callee.IsOnline(now) && hub.IsConnected(callee.TerminalId);
+        !callee.Refused && callee.IsOnline(now) && (hub.IsConnected(callee.TerminalId) || udpMappings.IsFresh(callee.TerminalId, now));
 
     /// <summary>True when the callee is named by device name; exactly one of CalleeTerminalId and CalleeName must be given.</summary>
     private static bool RequireOneCallee(ConnectionRequest request)

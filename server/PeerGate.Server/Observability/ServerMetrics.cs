@@ -15,6 +15,7 @@ public sealed class ServerMetrics
     private readonly ConcurrentDictionary<string, long> _udpDatagrams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _udpWakes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _connectionPaths = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _udpProbes = new(StringComparer.Ordinal);
     private long _registrations;
     private readonly ConcurrentDictionary<string, long> _relaySessions = new(StringComparer.Ordinal);
     private long _relayBytes;
@@ -73,6 +74,11 @@ public sealed class ServerMetrics
 
     /// <summary>Bytes every relay forwarded so far.</summary>
     public long RelayBytes => Interlocked.Read(ref _relayBytes);
+    /// <summary><paramref name="outcome"/> is "ok", "answered" or why a lifetime probe was dropped (see UdpRegistrar).</summary>
+    public void CountUdpProbe(string outcome) => _udpProbes.AddOrUpdate(outcome, 1, (_, count) => count + 1);
+
+    /// <summary>How many lifetime probes ended with <paramref name="outcome"/> so far.</summary>
+    public long UdpProbes(string outcome) => _udpProbes.TryGetValue(outcome, out var count) ? count : 0;
 
     public string Render()
     {
@@ -99,6 +105,7 @@ public sealed class ServerMetrics
         Counters(text, "peergate_connections_total", "Connection queries by outcome (granted or the denial code).", "outcome", _connections);
         Counters(text, "peergate_connection_paths_total", "Connection queries past the status query, by the path chosen (direct, reverse) or none when neither side was reachable.", "path", _connectionPaths);
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
+        Counters(text, "peergate_udp_probes_total", "UDP lifetime probes at the probe port: ok (receipt sent), answered (delayed answer sent), or why one was dropped.", "outcome", _udpProbes);
         Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
         Counters(text, "peergate_relay_sessions_total", "Rendezvous endpoint outcomes: per connection a refusal (malformed, hello_timeout, unknown_ticket, reused_ticket, expired_ticket, busy) or a lone side (peer_missing); per pair punched, or how a relay ended (closed, byte_limit, time_limit, ended, stopped).", "outcome", _relaySessions);
         text.Append("# HELP peergate_relay_bytes_total Bytes the relay forwarded, both directions together.\n");

@@ -5,6 +5,7 @@ namespace PeerGate.Server.Registry;
 /// its device name (F22). <see cref="Refused"/>: this instance refuses the device now (disabled, or its
 /// certificate revoked), so nobody may see or reach it, whatever its expiry says. <see cref="Reachable"/>:
 /// the device declared that its LocalIp:LocalPort takes connections from outside (a port-forward).
+/// <see cref="TriggerChannel"/>: how the device said triggers reach it (udp or long-poll), null when it did not say.
 /// </summary>
 public sealed record Registration(
     string TerminalId,
@@ -23,7 +24,8 @@ public sealed record Registration(
     long ExpiresAt,
     string? Name = null,
     bool Refused = false,
-    bool Reachable = false)
+    bool Reachable = false,
+    string? TriggerChannel = null)
 {
     public bool IsOnline(long now) => ExpiresAt > now;
 }

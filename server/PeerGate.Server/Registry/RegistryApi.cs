@@ -45,6 +45,11 @@ public static class RegistryApi
             Fields.RequireDeviceName(request.Name, nameof(RegistrationRequest.Name));
         }
 
+        if (request.TriggerChannel is not null && request.TriggerChannel != TriggerChannels.Udp && request.TriggerChannel != TriggerChannels.LongPoll)
+        {
+            throw Fields.Invalid(nameof(RegistrationRequest.TriggerChannel), "must be udp or long-poll");
+        }
+
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var lifetime = (long)options.RegistrationLifetime.TotalSeconds;
 

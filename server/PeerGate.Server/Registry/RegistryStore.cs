@@ -12,13 +12,15 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
 {
     // Column 15 says whether this instance refuses the registered device (disabled, or its certificate
     // revoked); column 16 is the serial, checked against the revocation list of another issuer; column 17
-    // says whether the device declared itself reachable (a port-forward).
+    // says whether the device declared itself reachable (a port-forward); column 18 is the trigger
+    // channel it last registered with.
     private static readonly string SelectRegistration =
         "SELECT terminal_id, issuer, device_id, local_ip, local_port, observed_ip, observed_port, discoverable, kind, capabilities, attributes, last_seen, expires_at, " +
         "(SELECT json_group_array(group_id) FROM registration_groups g WHERE g.terminal_id = r.terminal_id), " +
         "(SELECT name FROM device_names n WHERE n.state = 'bound' AND n.issuer = r.issuer AND n.device_id = r.device_id), " +
         DeviceStanding.RegistrationRefusedSql + ", serial, " +
-        "EXISTS (SELECT 1 FROM registration_reachable x WHERE x.terminal_id = r.terminal_id) FROM registrations r ";
+        "EXISTS (SELECT 1 FROM registration_reachable x WHERE x.terminal_id = r.terminal_id), " +
+        "(SELECT trigger_channel FROM registration_channels c WHERE c.terminal_id = r.terminal_id) FROM registrations r ";
 
     /// <summary>
     /// Stores the registration and the device's name claim and commits them (synchronous=FULL) before
@@ -57,6 +59,19 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
             if (request.Reachable)
             {
                 connection.Execute(transaction, "INSERT INTO registration_reachable (terminal_id) VALUES ($terminal);", ("$terminal", certificate.TerminalId));
+            }
+
+            if (request.TriggerChannel is null)
+            {
+                connection.Execute(transaction, "DELETE FROM registration_channels WHERE terminal_id = $terminal;", ("$terminal", certificate.TerminalId));
+            }
+            else
+            {
+                connection.Execute(
+                    transaction,
+                    "INSERT INTO registration_channels (terminal_id, trigger_channel) VALUES ($terminal, $channel) " +
+                    "ON CONFLICT (terminal_id) DO UPDATE SET trigger_channel = excluded.trigger_channel;",
+                    ("$terminal", certificate.TerminalId), ("$channel", request.TriggerChannel));
             }
 
             // Groups come from the certificate just presented: the latest word of the issuer.
@@ -155,5 +170,6 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         ExpiresAt: reader.GetInt64(12),
         Name: reader.GetStringOrNull(14),
         Refused: reader.GetInt64(15) != 0 || trustedIssuers.IsListedRevoked(reader.GetString(1), reader.GetString(16)),
-        Reachable: reader.GetInt64(17) != 0);
+        Reachable: reader.GetInt64(17) != 0,
+        TriggerChannel: reader.GetStringOrNull(18));
 }

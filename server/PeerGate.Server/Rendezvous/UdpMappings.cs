@@ -40,7 +40,13 @@ public sealed class UdpMappings
         public int LocalPort { get; set; }
         public long SeenAt { get; set; }
         public bool Dirty { get; set; }
+
+        /// <summary>The counter of the last accepted lifetime probe (memory only; probes never move the mapping).</summary>
+        public long ProbeCounter { get; set; }
     }
+
+    /// <summary>Set while the UDP listener runs: without it no wake can reach a device, however fresh its mapping.</summary>
+    public bool Listening { get; set; }
 
     public int Count
     {
@@ -63,7 +69,7 @@ public sealed class UdpMappings
         {
             if (_byTerminal.TryGetValue(terminalId, out var mapping))
             {
-                if (generation < mapping.KeyGeneration || (generation == mapping.KeyGeneration && counter <= mapping.Counter))
+                if (generation < mapping.KeyGeneration || (generation == mapping.KeyGeneration && counter <= Math.Max(mapping.Counter, mapping.ProbeCounter)))
                 {
                     return false;
                 }
@@ -85,6 +91,38 @@ public sealed class UdpMappings
             mapping.SeenAt = now;
             mapping.Dirty = true;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Accepts a lifetime probe unless it is a replay: the device must have a mapping under the same
+    /// certificate generation and the probe's counter (from the same sequence as its registrations)
+    /// must be above every counter accepted from it. Changes nothing but the probe counter.
+    /// </summary>
+    public bool TryAcceptProbe(string terminalId, long generation, long counter)
+    {
+        lock (_lock)
+        {
+            if (!_byTerminal.TryGetValue(terminalId, out var mapping) || generation != mapping.KeyGeneration
+                || counter <= Math.Max(mapping.Counter, mapping.ProbeCounter))
+            {
+                return false;
+            }
+
+            mapping.ProbeCounter = counter;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// True when the device registered over UDP within <see cref="ServerOptions.UdpMappingMaxAge"/>: a
+    /// wake through the mapping can reach it, so it is on the trigger channel without a long-poll (F38).
+    /// </summary>
+    public bool IsFresh(string terminalId, long now)
+    {
+        lock (_lock)
+        {
+            return Listening && _byTerminal.TryGetValue(terminalId, out var m) && now - m.SeenAt <= (long)_options.UdpMappingMaxAge.TotalSeconds;
         }
     }
 
@@ -238,5 +276,6 @@ public sealed class UdpMappings
         LocalPort = m.LocalPort,
         SeenAt = m.SeenAt,
         Dirty = m.Dirty,
+        ProbeCounter = m.ProbeCounter,
     };
 }

@@ -35,20 +35,66 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
     public const string Replayed = "replayed";
     public const string Error = "error";
 
+    /// <summary>Lifetime probes waiting for their delayed answer at most; a probe beyond it is dropped as busy.</summary>
+    public const int MaxPendingProbes = 10_000;
+
+    // Outcomes only probes have (peergate_udp_probes_total); the others are shared with registrations.
+    public const string Answered = "answered";
+    public const string Busy = "busy";
+
     private readonly HostPeerCrypto _crypto = new();
+    private readonly Lock _certificateLock = new();
     private readonly Dictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
-    private readonly RendezvousDatagram _reader = new();
-    private readonly byte[] _receive = new byte[2048];
-    private readonly byte[] _reply = new byte[RendezvousDatagram.MaxLength];
-    private readonly byte[] _work = new byte[RendezvousDatagram.WorkLength];
+    private readonly Lane _main = new();
+    private readonly Lane _probeLane = new();
+    private readonly Lock _probeLock = new();
+    private readonly Dictionary<string, PendingProbe> _pendingProbes = new(StringComparer.Ordinal);
     private Socket? _socket;
+    private Socket? _probeSocket;
     private Task? _flushing;
+    private Task? _probing;
     private CancellationTokenSource? _stopping;
 
     /// <summary>The UDP port bound, or 0 when the listener is off.</summary>
     public int BoundPort { get; private set; }
 
+    /// <summary>The probe port bound, or 0 when probes are off.</summary>
+    public int BoundProbePort { get; private set; }
+
+    /// <summary>Probes whose delayed answer is still to be sent.</summary>
+    public int PendingProbes
+    {
+        get
+        {
+            lock (_probeLock)
+            {
+                return _pendingProbes.Count;
+            }
+        }
+    }
+
     private sealed record CachedCertificate(byte[] Key, string TerminalId, string DeviceId, long ExpiresAt, long Generation, bool Refused, long CheckedAt);
+
+    /// <summary>The buffers of one receive loop: each socket has its own, so the loops never share one.</summary>
+    private sealed class Lane
+    {
+        public readonly RendezvousDatagram Reader = new();
+        public readonly byte[] Receive = new byte[2048];
+        public readonly byte[] Reply = new byte[RendezvousDatagram.MaxLength];
+        public readonly byte[] Work = new byte[RendezvousDatagram.WorkLength];
+    }
+
+    /// <summary>One probe's delayed answer: everything needed to write it, and the timer that sends it.</summary>
+    private sealed class PendingProbe(string terminalId, string serial, long counter, int delaySeconds, byte[] key, IPEndPoint to)
+    {
+        public string TerminalId { get; } = terminalId;
+        public string Serial { get; } = serial;
+        public long Counter { get; } = counter;
+        public int DelaySeconds { get; } = delaySeconds;
+        public byte[] Key { get; } = key;
+        public IPEndPoint To { get; } = to;
+        public ITimer? Timer { get; set; }
+    }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -71,18 +117,51 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         logger.LogInformation("UDP rendezvous listening on {Address}:{Port}", address, BoundPort);
 
         _stopping = new CancellationTokenSource();
+        if (options.UdpProbePort >= 0)
+        {
+            var probeSocket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                probeSocket.DualMode = true;
+            }
+
+            probeSocket.Bind(new IPEndPoint(address, options.UdpProbePort));
+            _probeSocket = probeSocket;
+            BoundProbePort = ((IPEndPoint)probeSocket.LocalEndPoint!).Port;
+            logger.LogInformation("UDP lifetime probes answered on {Address}:{Port}", address, BoundProbePort);
+            _probing = ProbeLoopAsync(probeSocket, _stopping.Token);
+        }
+
+        mappings.Listening = true;
         _flushing = FlushLoopAsync(_stopping.Token);
         return base.StartAsync(cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        mappings.Listening = false;
         _stopping?.Cancel();
         _socket?.Dispose();
+        _probeSocket?.Dispose();
+        lock (_probeLock)
+        {
+            foreach (var pending in _pendingProbes.Values)
+            {
+                pending.Timer?.Dispose();
+            }
+
+            _pendingProbes.Clear();
+        }
+
         await base.StopAsync(cancellationToken);
         if (_flushing is not null)
         {
             await _flushing;
+        }
+
+        if (_probing is not null)
+        {
+            await _probing;
         }
 
         if (_socket is not null)
@@ -107,7 +186,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             SocketReceiveFromResult received;
             try
             {
-                received = await socket.ReceiveFromAsync(_receive, SocketFlags.None, any, stoppingToken);
+                received = await socket.ReceiveFromAsync(_main.Receive, SocketFlags.None, any, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -144,27 +223,30 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         }
     }
 
-    /// <summary>One datagram, start to end; returns its outcome.</summary>
-    private string Handle(Socket socket, int length, IPEndPoint source)
+    /// <summary>
+    /// The checks every datagram from a device passes, in order (size, structure and type, certificate,
+    /// tag, standing, expiry); null when it passed them, else the outcome it is dropped with.
+    /// </summary>
+    private string? Check(Lane lane, int length, byte type, long nowMillis, out CachedCertificate? certificate)
     {
+        certificate = null;
         if (length > RendezvousDatagram.MaxLength)
         {
             return Oversized;
         }
 
-        if (!_reader.Read(_receive, length) || _reader.Type != RendezvousDatagram.TypeRegister)
+        if (!lane.Reader.Read(lane.Receive, length) || lane.Reader.Type != type)
         {
             return Malformed;
         }
 
-        var nowMillis = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var certificate = Certificate(nowMillis);
-        if (certificate is null || !_reader.TerminalIdIs(certificate.TerminalId))
+        certificate = Certificate(lane, nowMillis);
+        if (certificate is null || !lane.Reader.TerminalIdIs(certificate.TerminalId))
         {
             return UnknownTerminal;
         }
 
-        if (!_reader.Verify(certificate.Key, _crypto, _work))
+        if (!lane.Reader.Verify(certificate.Key, _crypto, lane.Work))
         {
             return BadTag;
         }
@@ -174,15 +256,23 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             return Refused;
         }
 
-        var now = nowMillis / 1000;
-        if (certificate.ExpiresAt <= now)
+        return certificate.ExpiresAt <= nowMillis / 1000 ? Expired : null;
+    }
+
+    /// <summary>One registration, start to end; returns its outcome.</summary>
+    private string Handle(Socket socket, int length, IPEndPoint source)
+    {
+        var nowMillis = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (Check(_main, length, RendezvousDatagram.TypeRegister, nowMillis, out var certificate) is { } dropped)
         {
-            return Expired;
+            return dropped;
         }
 
+        var now = nowMillis / 1000;
+        var reader = _main.Reader;
         var observedIp = RegistryApi.ObservedIp(source.Address)!;
-        string? localIp = _reader.AddressLength == 4 ? new IPAddress(_receive.AsSpan(_reader.AddressOffset, 4)).ToString() : null;
-        if (!mappings.TryAccept(certificate.TerminalId, certificate.DeviceId, _reader.Serial(), certificate.Generation, _reader.Counter, observedIp, source.Port, localIp, _reader.Port, now))
+        string? localIp = reader.AddressLength == 4 ? new IPAddress(_main.Receive.AsSpan(reader.AddressOffset, 4)).ToString() : null;
+        if (!mappings.TryAccept(certificate!.TerminalId, certificate.DeviceId, reader.Serial(), certificate.Generation, reader.Counter, observedIp, source.Port, localIp, reader.Port, now))
         {
             return Replayed;
         }
@@ -190,10 +280,10 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         var address = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
         var interval = (int)Math.Clamp(options.UdpInterval.TotalSeconds, 0, 0xFFFF);
         var replyLength = RendezvousDatagram.WriteAck(
-            _reply, certificate.TerminalId, _reader.Serial(), _reader.Counter, address.GetAddressBytes(), source.Port, interval, certificate.Key, _crypto, _work);
+            _main.Reply, certificate.TerminalId, reader.Serial(), reader.Counter, address.GetAddressBytes(), source.Port, interval, certificate.Key, _crypto, _main.Work);
         try
         {
-            socket.SendTo(_reply.AsSpan(0, replyLength), SocketFlags.None, source);
+            socket.SendTo(_main.Reply.AsSpan(0, replyLength), SocketFlags.None, source);
         }
         catch (SocketException exception)
         {
@@ -234,19 +324,22 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
     }
 
     /// <summary>The certificate the datagram names, from the cache while its standing is fresh, else from SQLite.</summary>
-    private CachedCertificate? Certificate(long nowMillis)
+    private CachedCertificate? Certificate(Lane lane, long nowMillis)
     {
         Span<char> serialChars = stackalloc char[RendezvousDatagram.MaxSerialLength];
-        for (var i = 0; i < _reader.SerialLength; i++)
+        for (var i = 0; i < lane.Reader.SerialLength; i++)
         {
-            serialChars[i] = (char)_receive[_reader.SerialOffset + i];
+            serialChars[i] = (char)lane.Receive[lane.Reader.SerialOffset + i];
         }
 
-        var serialSpan = serialChars[.._reader.SerialLength];
-        var lookup = _certificates.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
+        var serialSpan = serialChars[..lane.Reader.SerialLength];
+        lock (_certificateLock)
         {
-            return cached;
+            var lookup = _certificates.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
+            {
+                return cached;
+            }
         }
 
         var serial = serialSpan.ToString();
@@ -263,19 +356,167 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
                 : null;
         });
 
-        if (fresh is null)
+        lock (_certificateLock)
         {
-            _certificates.Remove(serial);
-            return null;
+            if (fresh is null)
+            {
+                _certificates.Remove(serial);
+                return null;
+            }
+
+            if (_certificates.Count >= MaxCachedCertificates && !_certificates.ContainsKey(serial))
+            {
+                _certificates.Clear();
+            }
+
+            _certificates[serial] = fresh;
         }
 
-        if (_certificates.Count >= MaxCachedCertificates && !_certificates.ContainsKey(serial))
-        {
-            _certificates.Clear();
-        }
-
-        _certificates[serial] = fresh;
         return fresh;
+    }
+
+    /// <summary>
+    /// The probe port's receive loop (F31): each lifetime probe that passes the checks of a
+    /// registration and is no replay gets a receipt at once and an answer after the delay it asked
+    /// for, both from this port to the probe's source. It never moves the mapping.
+    /// </summary>
+    private async Task ProbeLoopAsync(Socket socket, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(_probeLane.Receive, SocketFlags.None, any, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException exception) when (exception.SocketErrorCode == SocketError.MessageSize)
+            {
+                metrics.CountUdpProbe(Oversized);
+                continue;
+            }
+            catch (SocketException exception)
+            {
+                logger.LogDebug("UDP probe receive: {Error}", exception.SocketErrorCode);
+                continue;
+            }
+
+            string outcome;
+            try
+            {
+                outcome = HandleProbe(socket, received.ReceivedBytes, (IPEndPoint)received.RemoteEndPoint);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogWarning(exception, "UDP probe could not be handled");
+                outcome = Error;
+            }
+
+            metrics.CountUdpProbe(outcome);
+        }
+    }
+
+    private string HandleProbe(Socket socket, int length, IPEndPoint source)
+    {
+        var nowMillis = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (Check(_probeLane, length, RendezvousDatagram.TypeProbe, nowMillis, out var certificate) is { } dropped)
+        {
+            return dropped;
+        }
+
+        var reader = _probeLane.Reader;
+        if (!mappings.TryAcceptProbe(certificate!.TerminalId, certificate.Generation, reader.Counter))
+        {
+            return Replayed;
+        }
+
+        var to = source.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(source.Address.MapToIPv4(), source.Port) : source;
+        var pending = new PendingProbe(certificate.TerminalId, reader.Serial(), reader.Counter, reader.DelaySeconds, certificate.Key, to);
+        lock (_probeLock)
+        {
+            // One probe per device at a time: a newer one replaces it, so the table holds one entry per device.
+            if (_pendingProbes.Remove(pending.TerminalId, out var earlier))
+            {
+                earlier.Timer?.Dispose();
+            }
+            else if (_pendingProbes.Count >= MaxPendingProbes)
+            {
+                return Busy;
+            }
+
+            _pendingProbes[pending.TerminalId] = pending;
+            pending.Timer = time.CreateTimer(AnswerProbe, pending, TimeSpan.FromSeconds(pending.DelaySeconds), Timeout.InfiniteTimeSpan);
+        }
+
+        var receiptLength = RendezvousDatagram.WriteProbeAnswer(
+            _probeLane.Reply, pending.TerminalId, pending.Serial, pending.Counter, 0, pending.Key, _crypto, _probeLane.Work);
+        SendQuietly(socket, _probeLane.Reply.AsSpan(0, receiptLength), ToSocket(socket, to));
+        return Accepted;
+    }
+
+    /// <summary>The delayed answer of a probe, sent when its timer fires (on the injected clock).</summary>
+    private void AnswerProbe(object? state)
+    {
+        var pending = (PendingProbe)state!;
+        lock (_probeLock)
+        {
+            if (!_pendingProbes.TryGetValue(pending.TerminalId, out var current) || !ReferenceEquals(current, pending))
+            {
+                return;
+            }
+
+            _pendingProbes.Remove(pending.TerminalId);
+        }
+
+        pending.Timer?.Dispose();
+        var socket = _probeSocket;
+        if (socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var reply = new byte[RendezvousDatagram.MaxLength];
+            var work = new byte[RendezvousDatagram.WorkLength];
+            var length = RendezvousDatagram.WriteProbeAnswer(reply, pending.TerminalId, pending.Serial, pending.Counter, pending.DelaySeconds, pending.Key, _crypto, work);
+            if (SendQuietly(socket, reply.AsSpan(0, length), ToSocket(socket, pending.To)))
+            {
+                metrics.CountUdpProbe(Answered);
+            }
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "UDP probe answer could not be sent");
+        }
+    }
+
+    private static IPEndPoint ToSocket(Socket socket, IPEndPoint to) =>
+        socket.AddressFamily == AddressFamily.InterNetworkV6 && to.AddressFamily == AddressFamily.InterNetwork
+            ? new IPEndPoint(to.Address.MapToIPv6(), to.Port)
+            : to;
+
+    private bool SendQuietly(Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint to)
+    {
+        try
+        {
+            socket.SendTo(datagram, SocketFlags.None, to);
+            return true;
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            logger.LogDebug("UDP probe answer not sent: {Error}", exception.Message);
+            return false;
+        }
     }
 
     private async Task FlushLoopAsync(CancellationToken cancellationToken)

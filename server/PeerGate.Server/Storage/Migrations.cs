@@ -359,6 +359,15 @@ public static class Migrations
             terminal_id TEXT PRIMARY KEY REFERENCES registrations (terminal_id) ON DELETE CASCADE
         );
         """,
+
+        // 13: the trigger channel each device last registered with (F31, F38): udp or long-poll.
+        // A table of its own, not a column, so the step is safe to run again (a test rewinds user_version past it).
+        """
+        CREATE TABLE IF NOT EXISTS registration_channels (
+            terminal_id TEXT PRIMARY KEY REFERENCES registrations (terminal_id) ON DELETE CASCADE,
+            trigger_channel TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Apply(SqliteConnection connection) => Apply(connection, Steps.Length);

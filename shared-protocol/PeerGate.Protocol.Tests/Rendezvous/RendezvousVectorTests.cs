@@ -35,6 +35,10 @@ public sealed class RendezvousVectorTests
                 RendezvousDatagram.TypeAck => RendezvousDatagram.WriteAck(
                     buffer, terminal, serial, counter, AddressOrNull(datagram, "observedAddress"), datagram.GetProperty("observedPort").GetInt32(),
                     datagram.GetProperty("intervalSeconds").GetInt32(), key, Crypto, work),
+                RendezvousDatagram.TypeProbe => RendezvousDatagram.WriteProbe(
+                    buffer, terminal, serial, counter, datagram.GetProperty("delaySeconds").GetInt32(), key, Crypto, work),
+                RendezvousDatagram.TypeProbeAnswer => RendezvousDatagram.WriteProbeAnswer(
+                    buffer, terminal, serial, counter, datagram.GetProperty("delaySeconds").GetInt32(), key, Crypto, work),
                 _ => RendezvousDatagram.WriteWake(buffer, terminal, serial, counter, key, Crypto, work),
             };
 
@@ -42,7 +46,7 @@ public sealed class RendezvousVectorTests
             checkedCount++;
         }
 
-        Assert.AreEqual(5, checkedCount);
+        Assert.AreEqual(8, checkedCount);
     }
 
     [TestMethod]
@@ -67,7 +71,11 @@ public sealed class RendezvousVectorTests
             Assert.IsTrue(reader.Verify(key, Crypto, work), name);
 
             var address = reader.Type == RendezvousDatagram.TypeRegister ? "localAddress" : "observedAddress";
-            if (reader.Type != RendezvousDatagram.TypeWake)
+            if (reader.Type is RendezvousDatagram.TypeProbe or RendezvousDatagram.TypeProbeAnswer)
+            {
+                Assert.AreEqual(datagram.GetProperty("delaySeconds").GetInt32(), reader.DelaySeconds, name);
+            }
+            else if (reader.Type != RendezvousDatagram.TypeWake)
             {
                 var expected = AddressOrNull(datagram, address);
                 Assert.AreEqual(expected is null ? "" : Convert.ToHexString(expected), Convert.ToHexString(bytes, reader.AddressOffset, reader.AddressLength), name);
@@ -141,6 +149,36 @@ public sealed class RendezvousVectorTests
         unknownType[4] = 9;
         Assert.IsFalse(reader.Read(unknownType, unknownType.Length));
         Assert.IsTrue(reader.Read(register, register.Length));
+    }
+
+    [TestMethod]
+    public void AProbeAsksForADelayOfOneSecondUpToTheBoundAndItsAnswerMayBeTheReceipt()
+    {
+        using var vector = JsonDocument.Parse(File.ReadAllText(VectorPath));
+        var (key, terminal, serial) = Common(vector);
+        var reader = new RendezvousDatagram();
+        var buffer = new byte[RendezvousDatagram.MaxLength];
+        var work = new byte[RendezvousDatagram.WorkLength];
+
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousDatagram.WriteProbe(buffer, terminal, serial, 1, 0, key, Crypto, work));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousDatagram.WriteProbe(buffer, terminal, serial, 1, RendezvousDatagram.MaxProbeDelaySeconds + 1, key, Crypto, work));
+        var length = RendezvousDatagram.WriteProbe(buffer, terminal, serial, 1, RendezvousDatagram.MaxProbeDelaySeconds, key, Crypto, work);
+        Assert.IsTrue(reader.Read(buffer, length));
+        Assert.AreEqual(RendezvousDatagram.MaxProbeDelaySeconds, reader.DelaySeconds);
+
+        // A probe asking for no delay, or for more than the bound, is malformed (the tag does not matter).
+        var delayAt = length - RendezvousDatagram.TagLength - 2;
+        buffer[delayAt] = 0;
+        buffer[delayAt + 1] = 0;
+        Assert.IsFalse(reader.Read(buffer, length), "a probe with delay 0");
+        buffer[delayAt] = 0xFF;
+        Assert.IsFalse(reader.Read(buffer, length), "a probe beyond the bound");
+        buffer[4] = RendezvousDatagram.TypeProbeAnswer;
+        Assert.IsFalse(reader.Read(buffer, length), "an answer beyond the bound");
+        buffer[delayAt] = 0;
+        buffer[delayAt + 1] = 0;
+        Assert.IsTrue(reader.Read(buffer, length), "the receipt");
+        Assert.AreEqual(0, reader.DelaySeconds);
     }
 
     private static (byte[] Key, string Terminal, string Serial) Common(JsonDocument vector) =>

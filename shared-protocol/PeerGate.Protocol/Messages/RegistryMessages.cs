@@ -34,6 +34,19 @@ namespace PeerGate.Protocol
         /// another address (a port-forward on its router): callers may dial it directly. False by default.
         /// </summary>
         public bool Reachable { get; set; }
+
+        /// <summary>
+        /// How triggers reach the device now (F31, F38): "udp" (its UDP registrations are acknowledged,
+        /// it holds no long-poll and fetches on a wake) or "long-poll"; null from a device that does not say.
+        /// </summary>
+        public string TriggerChannel { get; set; }
+    }
+
+    /// <summary>The values of <see cref="RegistrationRequest.TriggerChannel"/>.</summary>
+    public static class TriggerChannels
+    {
+        public const string Udp = "udp";
+        public const string LongPoll = "long-poll";
     }
 
     /// <summary>What the server recorded; re-register after <see cref="RefreshAfter"/>.</summary>

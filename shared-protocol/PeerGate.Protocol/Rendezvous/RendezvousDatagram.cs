@@ -29,6 +29,21 @@ namespace PeerGate.Protocol.Rendezvous
         /// <summary>Server to device: "poll your triggers"; the counter is the newest trigger sequence number.</summary>
         public const byte TypeWake = 3;
 
+        /// <summary>
+        /// Device to the server's probe port (F31): "answer me again after Delay seconds"; the counter is
+        /// the device's, from the same sequence as its registrations.
+        /// </summary>
+        public const byte TypeProbe = 4;
+
+        /// <summary>
+        /// Server to device, from the probe port: the probe's counter echoed; Delay 0 is the receipt sent
+        /// at once, Delay = the probe's is the answer sent that many seconds later.
+        /// </summary>
+        public const byte TypeProbeAnswer = 5;
+
+        /// <summary>The longest delay a probe may ask for; longer mappings than this need no measuring.</summary>
+        public const int MaxProbeDelaySeconds = 900;
+
         public const int HeaderLength = 5;
         public const int MaxTerminalIdLength = 32;
         public const int MaxSerialLength = 32;
@@ -71,6 +86,9 @@ namespace PeerGate.Protocol.Rendezvous
         /// <summary>Ack only: the registration period in seconds the server asks for; 0 = keep your own.</summary>
         public int IntervalSeconds;
 
+        /// <summary>Probe: the delay asked for (1..MaxProbeDelaySeconds). Probe answer: 0 (receipt) or the delay waited.</summary>
+        public int DelaySeconds;
+
         public int TagOffset;
 
         /// <summary>
@@ -91,7 +109,7 @@ namespace PeerGate.Protocol.Rendezvous
             }
 
             int type = buffer[4];
-            if (type != TypeRegister && type != TypeAck && type != TypeWake)
+            if (type < TypeRegister || type > TypeProbeAnswer)
             {
                 return false;
             }
@@ -120,7 +138,22 @@ namespace PeerGate.Protocol.Rendezvous
             AddressLength = 0;
             Port = 0;
             IntervalSeconds = 0;
-            if (type == TypeRegister || type == TypeAck)
+            DelaySeconds = 0;
+            if (type == TypeProbe || type == TypeProbeAnswer)
+            {
+                if (position + 2 > length)
+                {
+                    return false;
+                }
+
+                DelaySeconds = (buffer[position] << 8) | buffer[position + 1];
+                position += 2;
+                if (DelaySeconds > MaxProbeDelaySeconds || (type == TypeProbe && DelaySeconds == 0))
+                {
+                    return false;
+                }
+            }
+            else if (type == TypeRegister || type == TypeAck)
             {
                 if (position + 1 > length)
                 {
@@ -261,6 +294,36 @@ namespace PeerGate.Protocol.Rendezvous
         public static int WriteWake(byte[] buffer, string terminalId, string serial, long triggerSeq, byte[] key, IPeerCrypto crypto, byte[] work)
         {
             int position = WriteHeader(buffer, TypeWake, terminalId, serial, triggerSeq);
+            return Seal(buffer, position, key, crypto, work);
+        }
+
+        /// <summary>Writes a lifetime probe: the server's probe port answers it at once and again after <paramref name="delaySeconds"/>.</summary>
+        public static int WriteProbe(byte[] buffer, string terminalId, string serial, long counter, int delaySeconds, byte[] key, IPeerCrypto crypto, byte[] work)
+        {
+            if (delaySeconds < 1 || delaySeconds > MaxProbeDelaySeconds)
+            {
+                throw new ArgumentOutOfRangeException(nameof(delaySeconds));
+            }
+
+            return WriteDelayed(buffer, TypeProbe, terminalId, serial, counter, delaySeconds, key, crypto, work);
+        }
+
+        /// <summary>Writes the answer to the probe whose counter was <paramref name="counter"/>: delay 0 for the receipt, else the delay waited.</summary>
+        public static int WriteProbeAnswer(byte[] buffer, string terminalId, string serial, long counter, int delaySeconds, byte[] key, IPeerCrypto crypto, byte[] work)
+        {
+            if (delaySeconds < 0 || delaySeconds > MaxProbeDelaySeconds)
+            {
+                throw new ArgumentOutOfRangeException(nameof(delaySeconds));
+            }
+
+            return WriteDelayed(buffer, TypeProbeAnswer, terminalId, serial, counter, delaySeconds, key, crypto, work);
+        }
+
+        private static int WriteDelayed(byte[] buffer, byte type, string terminalId, string serial, long counter, int delaySeconds, byte[] key, IPeerCrypto crypto, byte[] work)
+        {
+            int position = WriteHeader(buffer, type, terminalId, serial, counter);
+            buffer[position++] = (byte)(delaySeconds >> 8);
+            buffer[position++] = (byte)delaySeconds;
             return Seal(buffer, position, key, crypto, work);
         }
 

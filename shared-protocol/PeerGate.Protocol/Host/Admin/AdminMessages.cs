@@ -64,7 +64,10 @@ public sealed record AllocationEntry(int Level, string Key, string Role, string 
 /// <summary>The service entry and every allocation entry of one server.</summary>
 public sealed record AllocationTable(AllocationHop? ServiceEntry, AllocationEntry[] Entries);
 
-/// <summary>A device as the operator sees it: identity, groups, addresses, liveness and its device name (F22).</summary>
+/// <summary>
+/// A device as the operator sees it: identity, groups, addresses, liveness, its device name (F22) and
+/// the trigger channel it last registered with (udp or long-poll; null when it did not say, F31).
+/// </summary>
 public sealed record DeviceSummary(
     string DeviceId,
     string? TerminalId,
@@ -77,7 +80,8 @@ public sealed record DeviceSummary(
     long LastSeen,
     long ExpiresAt,
     bool Online,
-    string? Name = null);
+    string? Name = null,
+    string? TriggerChannel = null);
 
 /// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
 /// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
