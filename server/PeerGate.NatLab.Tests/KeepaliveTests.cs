@@ -135,7 +135,8 @@ public sealed class KeepaliveTests
             {
                 _dir = Directory.CreateTempSubdirectory("peergate-natlab-keepalive-").FullName;
                 _server = await LabPeerGateServer.StartAsync(lab, _dir, "--PeerGate:UdpAddress=0.0.0.0", $"--PeerGate:UdpPort={UdpPort}", $"--PeerGate:UdpProbePort={ProbePort}");
-                var caller = await _server.EnrollDeviceAsync("caller");
+                // The caller listens on the public segment, so a callee behind NAT is reached by reverse connect.
+                var caller = await _server.EnrollDeviceAsync("caller", "ListenPort=7401", $"ListenAddress={NatLab.RequesterAddress}", "TriggerChannel=false");
                 _caller = (caller, Terminal(await caller.RunOnceAsync(lab.Requester)));
             }
 
