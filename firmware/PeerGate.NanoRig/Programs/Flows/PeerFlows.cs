@@ -3,6 +3,7 @@ using System.Threading;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Peer;
 
 namespace PeerGate.NanoRig.Flows
 {
@@ -24,6 +25,8 @@ namespace PeerGate.NanoRig.Flows
             runner.Add("an unknown session is refused by the callee", UnknownSessionIsRefused);
             runner.Add("the byte limit ends the session on both sides", ByteLimitEndsTheSession);
             runner.Add("a session table refuses a session beyond its capacity", SessionTableIsBounded);
+            runner.Add("an extension at 70 % raises the byte limit on both sides", ExtensionRaisesTheLimit);
+            runner.Add("a refused extension ends the session at its limit", RefusedExtensionEndsAtTheLimit);
         }
 
         public static byte[] Secret(int length, int salt)
@@ -65,10 +68,18 @@ namespace PeerGate.NanoRig.Flows
         public sealed class Pair
         {
             public Pair(World world, string sessionId, long endsAt, long byteLimit, byte[] password)
+                : this(world, sessionId, endsAt, byteLimit, password, null, null)
+            {
+            }
+
+            /// <summary>With limits keys (F24): the caller's as its grant carries it, the callee's as its offer does.</summary>
+            public Pair(World world, string sessionId, long endsAt, long byteLimit, byte[] password, byte[] callerLimitsKey, byte[] calleeLimitsKey)
             {
                 world.Clock.FollowRealTime = true;
                 Book = new OfferBook(world.Clock, 4);
-                Book.Add(new PeerOffer(sessionId, CallerId, password, Secret(32, 2), world.Clock.UtcNowSeconds + 60, endsAt, byteLimit));
+                Book.Add(calleeLimitsKey == null
+                    ? new PeerOffer(sessionId, CallerId, password, Secret(32, 2), world.Clock.UtcNowSeconds + 60, endsAt, byteLimit)
+                    : new PeerOffer(sessionId, CallerId, password, Secret(32, 2), world.Clock.UtcNowSeconds + 60, endsAt, byteLimit, (byte[])calleeLimitsKey.Clone()));
                 Acceptor = new PeerAcceptor(Book, world.Crypto, world.Clock, world.Log, WaitMillis);
                 Acceptor.PreambleTimeoutMillis = WaitMillis;
                 Dialer = new PeerDialer(world.Peers, world.Crypto, world.Clock, world.Log, WaitMillis, WaitMillis);
@@ -77,7 +88,9 @@ namespace PeerGate.NanoRig.Flows
                 callee.Start();
                 try
                 {
-                    Caller = Dialer.Dial(Grant(world, sessionId, endsAt, byteLimit), CallerId);
+                    ConnectionGrant grant = Grant(world, sessionId, endsAt, byteLimit);
+                    grant.LimitsKey = callerLimitsKey == null ? null : Convert.ToBase64String(callerLimitsKey);
+                    Caller = Dialer.Dial(grant, CallerId);
                 }
                 catch (Exception e)
                 {
@@ -272,6 +285,63 @@ namespace PeerGate.NanoRig.Flows
             Check.True(table.Find("S-PEER-5") == null, "not kept");
             first.Close();
             second.Close();
+        }
+
+        private static void ExtensionRaisesTheLimit()
+        {
+            World world = new World();
+            byte[] callerKey = Secret(32, 40);
+            byte[] calleeKey = Secret(32, 50);
+            // The offer wipes its copy of the key once used; the pair gets a clone, the server keeps this one.
+            Pair pair = new Pair(world, "S-EXT-1", 0, 1000, Secret(16, 1), callerKey, calleeKey);
+            Check.True(pair.Caller != null && pair.Callee != null, "connected");
+            FixedHolder holder = new FixedHolder();
+            holder.Certificate = world.Certificate(world.Clock.UtcNowSeconds + 3600);
+            SessionExtender extender = new SessionExtender(new SessionClient(world.Api(), holder, world.Log), world.Log);
+            SessionLimits granted = new SessionLimits();
+            granted.SessionId = "S-EXT-1";
+            granted.EndsAt = 0;
+            granted.ByteLimit = 2000;
+            granted.PeerLimitsTag = Convert.ToBase64String(LimitsTag.Compute(world.Crypto, calleeKey, "S-EXT-1", 0, 2000));
+            HttpStep asked = world.Http.Expect("POST", World.RegistryUrl + Routes.Sessions + "S-EXT-1" + Routes.SessionExtensionSuffix, 200, World.Json.Serialize(granted));
+            byte[] data = World.Pattern(1600, 3);
+            byte[] into = new byte[2048];
+
+            Check.Equal(750, Carry(pair.Caller, pair.Callee, data, 750, into), "below the limit");
+            extender.CheckUnfinished(pair.Caller);
+            world.Http.Verify();
+            ExtensionRequest request = (ExtensionRequest)World.Json.Deserialize(asked.SentBody, typeof(ExtensionRequest));
+            Check.Equal(1000, request.AddBytes, "asks for one more byte limit");
+            Check.Equal(2000, pair.Caller.Session.ByteLimit, "the caller's new limit");
+
+            int carried = Carry(pair.Caller, pair.Callee, data, 850, into);
+            Check.Equal(850, carried, "beyond the old limit, within the new one (end " + pair.Caller.Session.EndReason + ", limit " + pair.Caller.Session.ByteLimit.ToString() + ", sent " + pair.Caller.BytesSent.ToString() + ", callee limit " + pair.Callee.Session.ByteLimit.ToString() + ", closed " + pair.Caller.CloseReason + ")");
+            Check.Equal(2000, pair.Callee.Session.ByteLimit, "the callee took the tagged limits");
+            Check.True(pair.Caller.Session.EndReason == null, "still running: " + pair.Caller.Session.EndReason);
+            pair.Close();
+        }
+
+        private static void RefusedExtensionEndsAtTheLimit()
+        {
+            World world = new World();
+            Pair pair = new Pair(world, "S-EXT-2", 0, 1000, Secret(16, 1), Secret(32, 40), Secret(32, 50));
+            Check.True(pair.Caller != null && pair.Callee != null, "connected");
+            FixedHolder holder = new FixedHolder();
+            holder.Certificate = world.Certificate(world.Clock.UtcNowSeconds + 3600);
+            SessionExtender extender = new SessionExtender(new SessionClient(world.Api(), holder, world.Log), world.Log);
+            world.Http.Expect("POST", World.RegistryUrl + Routes.Sessions + "S-EXT-2" + Routes.SessionExtensionSuffix, 403, World.Problem(403, ErrorCodes.ExtensionRefused));
+            byte[] data = World.Pattern(1600, 3);
+            byte[] into = new byte[2048];
+
+            Carry(pair.Caller, pair.Callee, data, 750, into);
+            extender.CheckUnfinished(pair.Caller);
+            world.Http.Verify();
+            int sent = pair.Caller.Send(data, 0, 850);
+
+            Check.Equal(250, sent, "up to the limit");
+            Check.Equal(1000, pair.Caller.Session.ByteLimit, "unchanged");
+            Check.Equal(SessionEndReasons.ExtensionRefused, pair.Caller.Session.EndReason, "ends as refused");
+            pair.Close();
         }
     }
 }
