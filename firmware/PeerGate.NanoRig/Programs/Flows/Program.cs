@@ -13,6 +13,7 @@ namespace PeerGate.NanoRig.Flows
         {
             Runner runner = new Runner();
             AgentFlows.Register(runner);
+            ConfigFlows.Register(runner);
             TriggerFlows.Register(runner);
             ServiceFlows.Register(runner);
             PeerFlows.Register(runner);
