@@ -28,6 +28,9 @@ public sealed class DeviceConfigTests
     [DataRow("DeviceDenies=name:\u0422ERM1", DisplayName = "Cyrillic look-alike name")]
     [DataRow("Name=\u202eTERM1", DisplayName = "bidi override in the device's name")]
     [DataRow("Name=TERM\u00001", DisplayName = "NUL in the device's name")]
+    [DataRow("Name=TERM1\u0085", DisplayName = "next-line character after the name (.NET's Trim drops it, nanoCLR's does not)")]
+    [DataRow("Name=TERM1\u2028", DisplayName = "line separator after the name")]
+    [DataRow("DeviceDenies=name:TERM1\u00a0", DisplayName = "no-break space after a name")]
     [DataRow("Name=" + "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn", DisplayName = "65-character name")]
     public void BadDeviceHeldEntryNamesTheLine(string entry)
     {
@@ -65,6 +68,18 @@ public sealed class DeviceConfigTests
         var refused = Assert.Throws<ArgumentException>(() => DeviceConfig.Parse("ServiceUrl=https://s\nAllocationKeys=k\nConnectionPassword=" + new string('p', 129)));
 
         StringAssert.Contains(refused.Message, "at most 128");
+    }
+
+    [TestMethod]
+    public void OnlyAsciiBlanksAreTrimmedAndALeadingByteOrderMarkIsSkipped()
+    {
+        // The same file must read the same on the board: nanoCLR's string.Trim removes other characters than .NET's.
+        var config = DeviceConfig.Parse("\uFEFFServiceUrl=https://s\r\n\t AllocationKeys = k \f\r\nName=\vTERM1\t");
+
+        Assert.AreEqual("https://s", config.ServiceUrl);
+        Assert.AreEqual("TERM1", config.Name);
+        Assert.AreEqual("\u200bx", DeviceConfig.TrimBlanks(" \u200bx\r"));
+        Assert.AreEqual("x\u2028", DeviceConfig.TrimBlanks("x\u2028"));
     }
 
     [TestMethod]

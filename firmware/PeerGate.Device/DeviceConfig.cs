@@ -181,10 +181,16 @@ namespace PeerGate.Device
 
             DeviceConfig config = new DeviceConfig();
             int seen = 0;
+            // A file saved with a byte order mark: nanoCLR's Trim dropped it, .NET's does not; both skip it here.
+            if (text.Length > 0 && text[0] == '\uFEFF')
+            {
+                text = text.Substring(1);
+            }
+
             string[] lines = text.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
-                string line = lines[i].Trim();
+                string line = TrimBlanks(lines[i]);
                 if (line.Length == 0 || line[0] == '#')
                 {
                     continue;
@@ -198,7 +204,7 @@ namespace PeerGate.Device
                 }
 
                 string key = NormalizeKey(line.Substring(0, equals));
-                string value = line.Substring(equals + 1).Trim();
+                string value = TrimBlanks(line.Substring(equals + 1));
                 if (key == "connectionpassword")
                 {
                     // The line holds a secret: errors name the key only.
@@ -577,6 +583,34 @@ namespace PeerGate.Device
             return value;
         }
 
+        /// <summary>
+        /// <paramref name="text"/> without leading and trailing ASCII blanks (space, tab, CR, LF, VT, FF), and
+        /// nothing else. string.Trim differs between the runtimes: nanoCLR's also removes the zero-width space
+        /// and the byte order mark, .NET's the line and paragraph separators and U+0085. With it a name holding a
+        /// zero-width space was read as a valid name on the board and refused on .NET.
+        /// </summary>
+        public static string TrimBlanks(string text)
+        {
+            int start = 0;
+            int end = text.Length;
+            while (start < end && IsBlank(text[start]))
+            {
+                start++;
+            }
+
+            while (end > start && IsBlank(text[end - 1]))
+            {
+                end--;
+            }
+
+            return start == 0 && end == text.Length ? text : text.Substring(start, end - start);
+        }
+
+        private static bool IsBlank(char c)
+        {
+            return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+        }
+
         private static ArgumentException LineError(int lineNumber, string problem, string line)
         {
             return new ArgumentException("config line " + lineNumber.ToString() + ": " + problem + ": \"" + line + "\"");
@@ -585,12 +619,19 @@ namespace PeerGate.Device
         /// <summary>Lower case without '-' and '_', so "service-url" and "ServiceUrl" name the same key.</summary>
         private static string NormalizeKey(string key)
         {
-            string trimmed = key.Trim().ToLower();
+            string trimmed = TrimBlanks(key);
             char[] chars = new char[trimmed.Length];
             int count = 0;
             for (int i = 0; i < trimmed.Length; i++)
             {
+                // ASCII lower case only: .NET's ToLower also folds some non-ASCII letters (the Kelvin sign to k),
+                // nanoCLR's does not, and a key must name the same setting on both.
                 char c = trimmed[i];
+                if (c >= 'A' && c <= 'Z')
+                {
+                    c = (char)(c + ('a' - 'A'));
+                }
+
                 if (c != '-' && c != '_')
                 {
                     chars[count++] = c;
@@ -610,7 +651,7 @@ namespace PeerGate.Device
             string[] items = value.Split(',');
             for (int i = 0; i < items.Length; i++)
             {
-                items[i] = items[i].Trim();
+                items[i] = TrimBlanks(items[i]);
                 if (items[i].Length == 0)
                 {
                     throw LineError(lineNumber, "empty list item", line);

@@ -51,15 +51,22 @@ namespace PeerGate.Device.Esp32.Configuration
             }
 
             BoardConfig config = new BoardConfig();
+
+            // Blanks and a byte order mark as the core reads them (DeviceConfig.TrimBlanks), not as nanoCLR's Trim does.
+            if (text.Length > 0 && text[0] == '\uFEFF')
+            {
+                text = text.Substring(1);
+            }
+
             string[] lines = text.Split('\n');
             char[] core = new char[text.Length + lines.Length];
             int coreLength = 0;
             for (int i = 0; i < lines.Length; i++)
             {
-                string line = lines[i].Trim();
+                string line = DeviceConfig.TrimBlanks(lines[i]);
                 int equals = line.IndexOf('=');
                 if (line.Length > 0 && line[0] != '#' && equals > 0
-                    && config.TryApply(NormalizeKey(line.Substring(0, equals)), line.Substring(equals + 1).Trim(), i + 1))
+                    && config.TryApply(NormalizeKey(line.Substring(0, equals)), DeviceConfig.TrimBlanks(line.Substring(equals + 1)), i + 1))
                 {
                     // Keep an empty line so the core's line numbers in errors still match the file.
                     core[coreLength++] = '\n';
@@ -144,7 +151,7 @@ namespace PeerGate.Device.Esp32.Configuration
 
         private static string NormalizeKey(string key)
         {
-            string lower = key.Trim().ToLower();
+            string lower = DeviceConfig.TrimBlanks(key).ToLower();
             char[] chars = new char[lower.Length];
             int count = 0;
             for (int i = 0; i < lower.Length; i++)

@@ -109,7 +109,7 @@ namespace PeerGate.Device.Allocation
                 return null;
             }
 
-            cached = cached.Trim();
+            cached = DeviceConfig.TrimBlanks(cached);
             if (!cached.StartsWith("http://") && !cached.StartsWith("https://"))
             {
                 _log.Event("auth.cache-ignored", "not a URL");
