@@ -113,10 +113,11 @@ public sealed class NanoRig : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="pe"/> on the interpreter with the .pe of every board reference loaded first. The exit
+    /// Runs <paramref name="pe"/> on the interpreter with the .pe of every board reference loaded first, then
+    /// <paramref name="libraries"/> (the .pe of the program's own libraries, dependencies first). The exit
     /// code means nothing (it is 0 after an uncaught exception too): the caller reads the program's own lines.
     /// </summary>
-    public StepResult Run(string pe, int timeoutSeconds)
+    public StepResult Run(string pe, int timeoutSeconds, params string[] libraries)
     {
         var arguments = new List<string> { "--timeout", timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         foreach (string reference in Board.References)
@@ -125,6 +126,7 @@ public sealed class NanoRig : IDisposable
             arguments.Add(reference);
         }
 
+        arguments.AddRange(libraries);
         arguments.Add(pe);
         return Tool("nf-run", arguments);
     }
