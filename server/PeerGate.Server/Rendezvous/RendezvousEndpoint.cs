@@ -169,6 +169,14 @@ public sealed class RendezvousEndpoint : BackgroundService
                 relay.End(Stopped);
             }
 
+            // Punch outcomes still pending stay as the grant recorded them (punched): nothing writes after the stop.
+            foreach (var timer in _punched.Values)
+            {
+                timer.Dispose();
+            }
+
+            _punched.Clear();
+
             foreach (var side in _waiting.Values)
             {
                 side.Partner.TrySetResult(null);
