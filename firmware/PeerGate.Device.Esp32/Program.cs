@@ -60,7 +60,8 @@ namespace PeerGate.Device.Esp32
             {
                 // One HttpClient, so one TLS session at a time; the lane lets every other call go before
                 // the trigger poll and keeps each poll within PollHoldMillis.
-                HttpLane lane = new HttpLane(new NanoHttpTransport(ReadPinnedCa(board, config, log)), clock, PollHoldMillis);
+                X509Certificate pinnedCa = ReadPinnedCa(board, config, log);
+                HttpLane lane = new HttpLane(new NanoHttpTransport(pinnedCa), clock, PollHoldMillis);
                 platform = new DevicePlatform(
                     clock,
                     CreateIdentity(board),
@@ -75,6 +76,13 @@ namespace PeerGate.Device.Esp32
                     new NanoPeerCrypto(),
                     load);
                 platform.ShareOneLane(lane);
+                if (pinnedCa != null || config.AllowPlainHttp)
+                {
+                    // The relay only, no punch: each punch attempt opens a socket of lwIP's few, and one
+                    // relay costs one socket and one TLS session. The ticket never travels in clear, so
+                    // without a pinned CA only a plain-HTTP lab board takes the rendezvous paths.
+                    platform.UseRendezvous(new SocketRendezvousNetwork(pinnedCa, null), false);
+                }
             }
             catch (Exception ex)
             {

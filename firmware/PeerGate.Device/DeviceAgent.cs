@@ -54,6 +54,7 @@ namespace PeerGate.Device
         private readonly Backoff _backoff;
         private readonly StepHandler _onStep;
         private readonly ReverseConnector _reverseConnector;
+        private readonly RendezvousAcceptor _rendezvousAcceptor;
         private readonly object _certificateGate = new object();
 
         private DeviceState _state;
@@ -102,6 +103,15 @@ namespace PeerGate.Device
             PeerServer = new PeerServer(platform.PeerNetwork, acceptor, Load, platform.Log, config.SessionLimit + 1);
             PeerServer.Sessions = Sessions;
             _reverseConnector = new ReverseConnector(platform.PeerNetwork, platform.PeerCrypto, PeerServer, platform.Log);
+            if (platform.RendezvousNetwork != null)
+            {
+                // One path per role: the punch and relay of one instance share a buffer.
+                Dialer.Rendezvous = new RendezvousPath(platform.RendezvousNetwork, platform.Clock, platform.Log);
+                Dialer.Rendezvous.PunchEnabled = platform.RendezvousPunch;
+                RendezvousPath calleePath = new RendezvousPath(platform.RendezvousNetwork, platform.Clock, platform.Log);
+                calleePath.PunchEnabled = platform.RendezvousPunch;
+                _rendezvousAcceptor = new RendezvousAcceptor(calleePath, PeerServer, platform.Log);
+            }
         }
 
         /// <summary>
@@ -407,6 +417,7 @@ namespace PeerGate.Device
             OfferBookSink sink = new OfferBookSink(Offers, _platform.Log);
             sink.ConnectionPassword = _config.ConnectionPassword;
             sink.Reverse = _reverseConnector;
+            sink.Rendezvous = _rendezvousAcceptor;
             return sink;
         }
 

@@ -73,6 +73,19 @@ namespace PeerGate.Device
         /// <summary>Load readings behind the Accept/Busy answer (F17).</summary>
         public ILoadSource Load { get; }
 
+        /// <summary>Connections to the rendezvous endpoint and the punch (F37); null until <see cref="UseRendezvous"/>: no punched or relayed path.</summary>
+        public IRendezvousNetwork RendezvousNetwork { get; private set; }
+
+        /// <summary>False on a platform where the hole punch costs too much: punched grants and offers go straight to the relay.</summary>
+        public bool RendezvousPunch { get; private set; }
+
+        /// <summary>Lets the device take the punched and relayed paths through <paramref name="network"/>; <paramref name="punch"/> false: the relay only.</summary>
+        public void UseRendezvous(IRendezvousNetwork network, bool punch)
+        {
+            RendezvousNetwork = network ?? throw new ArgumentNullException(nameof(network));
+            RendezvousPunch = punch;
+        }
+
         /// <summary>
         /// Sends the trigger poll through <paramref name="lane"/>'s poll entrance and keeps each poll
         /// within the lane's hold, so no other call waits long behind it. <see cref="Http"/> must be

@@ -15,6 +15,7 @@ public static class VirtualDeviceHost
     /// <param name="forceBusy">Answer every status query Busy (<c>run --force-busy</c>).</param>
     /// <param name="wallClock">Replaces the host's wall clock (tests share one with the server); null for the real one.</param>
     /// <param name="pinnedCa">The private CA the real HTTP transport pins (--ca, CaFile); null for the host's trusted roots. Not used with <paramref name="http"/>.</param>
+    /// <param name="rendezvousNetwork">Replaces the rendezvous connections (F37); null: TLS pinned to <paramref name="pinnedCa"/>, or plain TCP when the config allows plain HTTP, else none.</param>
     public static DeviceAgent CreateAgent(
         EfuseImage image,
         DeviceConfig config,
@@ -25,7 +26,8 @@ public static class VirtualDeviceHost
         IPeerNetwork? peerNetwork = null,
         bool forceBusy = false,
         TimeProvider? wallClock = null,
-        PinnedCa? pinnedCa = null)
+        PinnedCa? pinnedCa = null,
+        IRendezvousNetwork? rendezvousNetwork = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(config);
@@ -45,6 +47,17 @@ public static class VirtualDeviceHost
             peerNetwork ?? new HostPeerNetwork(ListenAddressOf(config)),
             new HostPeerCrypto(),
             new ProcessLoadSource(settings.Folder, forceBusy));
+
+        // The rendezvous endpoint speaks the server's TLS: pinned to the same CA as HTTPS. Without a pinned
+        // CA only a plain-HTTP demo gets it (plain TCP); with the host's roots no rendezvous path is taken,
+        // since the ticket must never travel in clear.
+        var rendezvous = rendezvousNetwork
+            ?? (pinnedCa is not null ? new HostRendezvousNetwork(pinnedCa.Authority) : config.AllowPlainHttp ? new HostRendezvousNetwork(null) : null);
+        if (rendezvous is not null)
+        {
+            platform.UseRendezvous(rendezvous, punch: true);
+        }
+
         var agent = new DeviceAgent(platform, config);
 
         // The virtual device's application: it echoes, so callers can check bytes both ways.

@@ -124,6 +124,16 @@ public static class PeerGateServer
         builder.Services.AddSingleton<DeviceWriteLimiter>();
 
         var app = builder.Build();
+
+        // The rendezvous endpoint tells which path a punched session took; the attempt log and the metric follow it.
+        var rendezvousEndpoint = app.Services.GetRequiredService<RendezvousEndpoint>();
+        var connectionStore = app.Services.GetRequiredService<ConnectionStore>();
+        var serverMetrics = app.Services.GetRequiredService<ServerMetrics>();
+        rendezvousEndpoint.PathSettled = (sessionId, path, reason) =>
+        {
+            connectionStore.SettlePath(sessionId, path, reason);
+            serverMetrics.CountConnectionPath(path);
+        };
         app.UseResponseCounting();
         app.UseApiProblems();
         app.UseTransportGate();
@@ -205,6 +215,13 @@ public static class PeerGateServer
         options.RendezvousAddress ??= section["RendezvousAddress"] ?? "127.0.0.1";
         options.RendezvousPort = section.GetValue("RendezvousPort", options.RendezvousPort);
         options.RelayMaxSessions = section.GetValue("RelayMaxSessions", options.RelayMaxSessions);
+        options.RendezvousPublicHost ??= section["RendezvousPublicHost"] is { Length: > 0 } publicHost ? publicHost : null;
+        options.RendezvousPublicPort = section.GetValue("RendezvousPublicPort", options.RendezvousPublicPort);
+        if (options.RendezvousPublicPort < 0 || options.RendezvousPublicPort > 65535)
+        {
+            throw new InvalidOperationException("PeerGate:RendezvousPublicPort must be between 0 and 65535.");
+        }
+
         if (options.RelayMaxSessions < 1 || options.RelayMaxSessions > 100_000)
         {
             throw new InvalidOperationException("PeerGate:RelayMaxSessions must be between 1 and 100000.");

@@ -275,6 +275,17 @@ public sealed class ServerOptions
     /// listener on. Configuration: PeerGate:UdpProbePort.
     /// </summary>
     public int UdpProbePort { get; set; } = -1;
+
+    /// <summary>
+    /// The host devices dial for the rendezvous endpoint (F37), named in grants and session offers: an
+    /// address or a name the endpoint's TLS certificate carries. Null: <see cref="RendezvousAddress"/>
+    /// when it names one address, else the host the caller reached the HTTP API at. Configuration:
+    /// PeerGate:RendezvousPublicHost.
+    /// </summary>
+    public string? RendezvousPublicHost { get; set; }
+
+    /// <summary>The port devices dial for the rendezvous endpoint; 0: the bound port. Configuration: PeerGate:RendezvousPublicPort.</summary>
+    public int RendezvousPublicPort { get; set; }
 }
 
 /// <summary>

@@ -156,7 +156,8 @@ public sealed class ConnectionClientTests
     }
 
     [TestMethod]
-    [DataRow(ConnectionPaths.Relayed, 7501, DisplayName = "a path this device cannot play")]
+    [DataRow(ConnectionPaths.Relayed, 7501, DisplayName = "a relayed grant naming no rendezvous endpoint")]
+    [DataRow(ConnectionPaths.Punched, 0, DisplayName = "a punched grant naming no rendezvous endpoint")]
     [DataRow("teleport", 7501, DisplayName = "an unknown path")]
     [DataRow(ConnectionPaths.Reverse, 0, DisplayName = "reverse to a caller that does not listen")]
     public void AGrantOnAPathThisDeviceCannotTakeIsAnUnexpectedAnswer(string path, int callerPort)
@@ -168,6 +169,25 @@ public sealed class ConnectionClientTests
         var failure = Assert.Throws<ApiException>(() => _client.Request("T-0002", callerPort));
 
         Assert.AreEqual(FailureCodes.UnexpectedAnswer, failure.Code);
+    }
+
+    [TestMethod]
+    [DataRow(ConnectionPaths.Punched)]
+    [DataRow(ConnectionPaths.Relayed)]
+    public void ARendezvousGrantNamingItsEndpointAndTicketIsTaken(string path)
+    {
+        var grant = Grant();
+        grant.Path = path;
+        grant.RendezvousHost = "198.18.0.2";
+        grant.RendezvousPort = 7443;
+        grant.RendezvousTicket = Convert.ToBase64String(new byte[32]);
+        _server.ConnectionAnswer = FakeInternet.Json(grant);
+
+        var taken = _client.Request("T-0002", 0);
+
+        Assert.AreEqual(path, ConnectionClient.PathOf(taken));
+        Assert.AreEqual(7443, taken.RendezvousPort);
+        Assert.IsFalse(_log.Lines.Any(l => l.Contains(grant.RendezvousTicket)), "the ticket never reaches a log");
     }
 
     [TestMethod]

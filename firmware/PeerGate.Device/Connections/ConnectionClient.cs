@@ -162,10 +162,18 @@ namespace PeerGate.Device.Connections
             return IsEmpty(grant.Path) ? ConnectionPaths.Direct : grant.Path;
         }
 
-        /// <summary>Direct, or reverse when this device listens; a path it cannot play (punched, relayed, unknown) is an unexpected answer.</summary>
+        /// <summary>
+        /// Direct; reverse when this device listens; punched or relayed with the rendezvous endpoint and a
+        /// ticket named. Anything else (an unknown path, a rendezvous grant without its endpoint) is an unexpected answer.
+        /// </summary>
         private static bool IsKnownPath(ConnectionGrant grant, int callerPort)
         {
             string path = PathOf(grant);
+            if (path == ConnectionPaths.Punched || path == ConnectionPaths.Relayed)
+            {
+                return !IsEmpty(grant.RendezvousHost) && grant.RendezvousPort > 0 && grant.RendezvousPort <= 65535 && !IsEmpty(grant.RendezvousTicket);
+            }
+
             return path == ConnectionPaths.Direct || (path == ConnectionPaths.Reverse && callerPort > 0);
         }
 

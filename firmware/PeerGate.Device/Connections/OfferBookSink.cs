@@ -10,7 +10,8 @@ namespace PeerGate.Device.Connections
     /// Session offers from the trigger channel into the callee's <see cref="OfferBook"/>, where the peer
     /// handshake spends them. With a <see cref="ConnectionPassword"/> an offer is taken only when the
     /// caller supplied the same one (F30); a refused offer never enters the book, so this device neither
-    /// accepts its caller nor connects out to it. An offer on the reverse path makes it connect out.
+    /// accepts its caller nor connects out to it. An offer on the reverse path makes it connect out; one on
+    /// the punched or relayed path makes it meet the caller at the rendezvous endpoint.
     /// </summary>
     public class OfferBookSink : ISessionOfferSink
     {
@@ -28,6 +29,9 @@ namespace PeerGate.Device.Connections
 
         /// <summary>Connects out for reverse offers; null: a reverse offer is kept but nothing connects.</summary>
         public ReverseConnector Reverse { get; set; }
+
+        /// <summary>Meets the caller at the rendezvous endpoint for punched and relayed offers; null: such an offer is kept but nothing connects.</summary>
+        public RendezvousAcceptor Rendezvous { get; set; }
 
         public void Offer(Trigger offer)
         {
@@ -63,6 +67,19 @@ namespace PeerGate.Device.Connections
                 else
                 {
                     reverse.Connect(peerOffer, offer.PeerObservedIp, offer.PeerObservedPort);
+                }
+            }
+            else if (offer.Path == ConnectionPaths.Punched || offer.Path == ConnectionPaths.Relayed)
+            {
+                // Only now, after the connection-password check: a refused offer never reaches the endpoint.
+                RendezvousAcceptor rendezvous = Rendezvous;
+                if (rendezvous == null)
+                {
+                    _log.Event("peer.rendezvous-unusable", "session " + offer.SessionId + ": this device has no rendezvous network");
+                }
+                else
+                {
+                    rendezvous.Connect(offer.SessionId, offer.Path, offer.RendezvousHost, offer.RendezvousPort, offer.RendezvousTicket);
                 }
             }
         }

@@ -68,6 +68,9 @@ namespace PeerGate.Device.Peer
 
         public string SessionId { get; }
 
+        /// <summary>The path the connection took (ConnectionPaths), set by whoever opened it; null when not told.</summary>
+        public string Path { get; set; }
+
         /// <summary>The Terminal ID of the other side, as the server named it.</summary>
         public string PeerTerminalId { get; }
 

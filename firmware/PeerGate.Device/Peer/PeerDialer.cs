@@ -1,5 +1,6 @@
 using System;
 using PeerGate.Device.Platform;
+using PeerGate.Device.Rendezvous;
 using PeerGate.Device.Sessions;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
@@ -126,6 +127,9 @@ namespace PeerGate.Device.Peer
             return Run(grant, callerTerminalId, connection);
         }
 
+        /// <summary>The punched and relayed paths (F37); null: such a grant fails with callee_unreachable.</summary>
+        public RendezvousPath Rendezvous { get; set; }
+
         /// <summary>True for a grant whose callee connects to this device.</summary>
         public static bool IsReverse(ConnectionGrant grant)
         {
@@ -181,7 +185,14 @@ namespace PeerGate.Device.Peer
                     }
                 }
 
-                return IsReverse(grant) ? DialReverse(grant, key, limitsKey, request) : DialAddresses(grant, key, limitsKey, request);
+                if (RendezvousPath.IsRendezvous(grant.Path))
+                {
+                    return DialRendezvous(grant, key, limitsKey, request);
+                }
+
+                PeerChannel channel = IsReverse(grant) ? DialReverse(grant, key, limitsKey, request) : DialAddresses(grant, key, limitsKey, request);
+                channel.Path = IsReverse(grant) ? ConnectionPaths.Reverse : ConnectionPaths.Direct;
+                return channel;
             }
             catch (PeerException)
             {
@@ -235,6 +246,44 @@ namespace PeerGate.Device.Peer
 
             _log.Event("peer.unreachable", "session " + grant.SessionId);
             throw new PeerException(ErrorCodes.CalleeUnreachable, "no address of " + grant.CalleeTerminalId + " answered");
+        }
+
+        /// <summary>The punched or relayed path: the punch (punched only), else the relay, then the same handshake on what it gave.</summary>
+        private PeerChannel DialRendezvous(ConnectionGrant grant, byte[] key, byte[] limitsKey, PeerRequest request)
+        {
+            RendezvousPath rendezvous = Rendezvous;
+            if (rendezvous == null)
+            {
+                _log.Event("peer.unreachable", "session " + grant.SessionId + ": path " + grant.Path + ", and this device has no rendezvous network");
+                throw new PeerException(ErrorCodes.CalleeUnreachable, "a " + grant.Path + " grant, and this device cannot reach the rendezvous endpoint");
+            }
+
+            RendezvousLink link;
+            try
+            {
+                link = rendezvous.Open(grant.Path, grant.RendezvousHost, grant.RendezvousPort, grant.RendezvousTicket, grant.SessionId);
+            }
+            catch (ArgumentException e)
+            {
+                throw new PeerException(ErrorCodes.PeerRequestInvalid, "unusable connection grant: " + e.Message);
+            }
+
+            if (link == null)
+            {
+                _log.Event("peer.unreachable", "session " + grant.SessionId + ": neither punch nor relay");
+                throw new PeerException(ErrorCodes.CalleeUnreachable, "no punch and no relay to " + grant.CalleeTerminalId);
+            }
+
+            try
+            {
+                PeerChannel channel = Establish(link.Connection, link.Path + " via " + grant.RendezvousHost, grant, key, limitsKey, request);
+                channel.Path = link.Path;
+                return channel;
+            }
+            catch (CalleeRefusal e)
+            {
+                throw e.Refusal;
+            }
         }
 
         /// <summary>The reverse path: wait (bounded) for the callee's verified connection, then the same handshake on it.</summary>

@@ -29,7 +29,7 @@ public sealed class RendezvousPathTests
     [TestMethod]
     public async Task APeerSessionThroughTheTlsRelayCarriesOnlyCiphertext()
     {
-        using var ca = new RendezvousTestCa();
+        using var ca = new TestCertificateAuthority();
         await using var endpoint = await Endpoint.StartAsync(ca);
         var tapped = new Dictionary<RelaySide, MemoryStream> { [RelaySide.Caller] = new(), [RelaySide.Callee] = new() };
         endpoint.Server.Tap = (_, from, bytes) =>
@@ -42,7 +42,7 @@ public sealed class RendezvousPathTests
 
         using var rig = new PeerLoopbackRig(SessionId);
         var pair = endpoint.Tickets.Issue(SessionId, 0, 0)!;
-        var network = new HostRendezvousNetwork(ca.Root);
+        var network = new HostRendezvousNetwork(ca.Certificate);
 
         var callee = Task.Run(() =>
         {
@@ -91,13 +91,13 @@ public sealed class RendezvousPathTests
     [TestMethod]
     public async Task TheDeviceAcceptsOnlyAnEndpointChainingToItsCa()
     {
-        using var ca = new RendezvousTestCa();
-        using var other = new RendezvousTestCa("another CA");
+        using var ca = new TestCertificateAuthority();
+        using var other = new TestCertificateAuthority("another CA");
         await using var endpoint = await Endpoint.StartAsync(ca);
 
-        Assert.IsNull(new HostRendezvousNetwork(other.Root).ConnectServer("127.0.0.1", endpoint.Server.BoundPort, 0, 5000), "another CA's client refuses");
-        Assert.IsNull(new HostRendezvousNetwork(ca.Root).ConnectServer("localhost.invalid", endpoint.Server.BoundPort, 0, 5000), "a name the certificate does not carry");
-        var good = new HostRendezvousNetwork(ca.Root).ConnectServer("127.0.0.1", endpoint.Server.BoundPort, 0, 5000);
+        Assert.IsNull(new HostRendezvousNetwork(other.Certificate).ConnectServer("127.0.0.1", endpoint.Server.BoundPort, 0, 5000), "another CA's client refuses");
+        Assert.IsNull(new HostRendezvousNetwork(ca.Certificate).ConnectServer("localhost.invalid", endpoint.Server.BoundPort, 0, 5000), "a name the certificate does not carry");
+        var good = new HostRendezvousNetwork(ca.Certificate).ConnectServer("127.0.0.1", endpoint.Server.BoundPort, 0, 5000);
         Assert.IsNotNull(good, "the pinned CA's client connects");
         Assert.IsTrue(good.LocalPort > 0);
         good.Close();
@@ -232,10 +232,10 @@ public sealed class RendezvousPathTests
 
         public ServerMetrics Metrics { get; }
 
-        public static async Task<Endpoint> StartAsync(RendezvousTestCa? ca)
+        public static async Task<Endpoint> StartAsync(TestCertificateAuthority? ca)
         {
             var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-            var options = new ServerOptions { RendezvousAddress = "127.0.0.1", RendezvousPort = 0, RendezvousCertificate = ca?.Server };
+            var options = new ServerOptions { RendezvousAddress = "127.0.0.1", RendezvousPort = 0, RendezvousCertificate = ca?.IssueServer(ipAddresses: [IPAddress.Loopback], dnsNames: ["localhost"]).Certificate };
             var tickets = new RelayTickets(time);
             var metrics = new ServerMetrics();
             var server = new RendezvousEndpoint(tickets, options, time, metrics, NullLogger<RendezvousEndpoint>.Instance);

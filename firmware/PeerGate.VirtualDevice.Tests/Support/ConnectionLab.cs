@@ -37,7 +37,8 @@ public sealed class ConnectionLab : IAsyncDisposable
 
     /// <param name="clock">A wall clock for the server and its devices, for scenarios that step time forward.</param>
     /// <param name="tls">Serve https:// with this certificate; every device then pins its CA.</param>
-    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel, SteppedClock? clock = null, ServerCertificate? tls = null)
+    /// <param name="configure">More server settings (e.g. the rendezvous endpoint on).</param>
+    public static async Task<ConnectionLab> StartAsync(CancellationToken cancel, SteppedClock? clock = null, ServerCertificate? tls = null, Action<PeerGate.Server.ServerOptions>? configure = null)
     {
         var server = await TestServer.StartAsync(
             new TestServerOptions
@@ -50,6 +51,7 @@ public sealed class ConnectionLab : IAsyncDisposable
                     options.TriggerConnectedGrace = ConnectedGrace;
                     options.StatusQueryTimeout = StatusQueryTimeout;
                     options.TimeProvider = clock ?? TimeProvider.System;
+                    configure?.Invoke(options);
                 },
             },
             cancel);

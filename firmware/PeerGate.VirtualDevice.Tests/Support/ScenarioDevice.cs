@@ -69,7 +69,8 @@ public sealed class ScenarioDevice : IDisposable
             network ?? new MovableNetwork("127.0.0.1", config.ListenPort),
             new HostPeerNetwork(IPAddress.Loopback),
             forceBusy,
-            wallClock);
+            wallClock,
+            CaPath is null ? null : PinnedCa.FromFile(CaPath));
     }
 
     public void Dispose()

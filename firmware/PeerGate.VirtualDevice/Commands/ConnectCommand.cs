@@ -14,7 +14,8 @@ namespace PeerGate.VirtualDevice.Commands;
 /// denial prints its code (and for callee_busy the reason and retry-after); a session that ends at a
 /// limit before the echo is complete prints why and fails. With a listen port (--listen-port or the
 /// config's ListenPort) it listens while it connects, so a callee behind a NAT can connect back (the
-/// reverse path); the path the server chose is printed.
+/// reverse path); the path the server chose is printed, and after the handshake the path actually taken
+/// (a punched grant falls back to the relay when the punch gets no connection).
 /// </summary>
 public static class ConnectCommand
 {
@@ -104,6 +105,8 @@ public static class ConnectCommand
         output.WriteLine($"path: {path}");
         output.WriteLine(PeerDialer.IsReverse(grant)
             ? $"wait: the callee connects to port {request.CallerPort} (at most {agent.Dialer.ReverseWaitMillis} ms)"
+            : Device.Rendezvous.RendezvousPath.IsRendezvous(path)
+            ? $"rendezvous: {grant.RendezvousHost}:{grant.RendezvousPort} ({(path == ConnectionPaths.Punched ? "punch, relay as fallback" : "relay")})"
             : $"dial: {ConnectionClient.AddressOf(grant)}");
         PeerChannel channel;
         try
@@ -116,7 +119,8 @@ public static class ConnectCommand
             return Cli.Failure;
         }
 
-        output.WriteLine($"handshake: accepted on the {path} path");
+        // The path actually taken: a punched grant may have ended on the relay.
+        output.WriteLine($"handshake: accepted on the {channel.Path ?? path} path");
         channel.Session.AsksForExtensions = true;
         var result = Transfer(channel, payload, agent, output);
         var notice = channel.Session.ToEndNotice();

@@ -57,9 +57,9 @@ public sealed class PunchCoordinationTests
     [TestMethod]
     public async Task OverTlsTheRelayWorksAndAClientPinnedToAnotherCaRefusesIt()
     {
-        using var ca = new RendezvousTestCa();
-        using var other = new RendezvousTestCa("another CA");
-        await using var rig = await RelayRig.StartAsync(certificate: ca.Server, root: ca.Root);
+        using var ca = new TestCertificateAuthority();
+        using var other = new TestCertificateAuthority("another CA");
+        await using var rig = await RelayRig.StartAsync(certificate: ca.IssueServer(ipAddresses: [System.Net.IPAddress.Loopback], dnsNames: ["localhost"]).Certificate, root: ca.Certificate);
         Assert.IsTrue(rig.Endpoint.UsesTls);
         var (caller, callee) = await rig.PairAsync(rig.Issue());
         using (caller)
@@ -69,7 +69,7 @@ public sealed class PunchCoordinationTests
             Assert.AreEqual("over tls", Encoding.ASCII.GetString(await callee.ReadExactlyAsync(8)));
         }
 
-        await using var wrong = await RelayRig.StartAsync(certificate: ca.Server, root: other.Root);
+        await using var wrong = await RelayRig.StartAsync(certificate: ca.IssueServer(ipAddresses: [System.Net.IPAddress.Loopback], dnsNames: ["localhost"]).Certificate, root: other.Certificate);
         await Assert.ThrowsExactlyAsync<System.Security.Authentication.AuthenticationException>(() => wrong.ConnectAsync(null));
     }
 

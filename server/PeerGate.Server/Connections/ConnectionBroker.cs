@@ -31,6 +31,8 @@ public sealed class ConnectionBroker(
     TimeProvider time,
     ServerMetrics metrics,
     UdpMappings udpMappings,
+    RelayTickets relayTickets,
+    RendezvousEndpoint rendezvous,
     ILogger<ConnectionBroker> logger)
 {
     public const int PasswordLength = 16;
@@ -44,6 +46,9 @@ public sealed class ConnectionBroker(
     {
         /// <summary>The callee is behind a NAT (its declared address is not the one observed, and it declared no port-forward) and the caller listens on no port.</summary>
         public const string CalleeBehindNatCallerNotListening = "callee_behind_nat_caller_not_listening";
+
+        /// <summary>As above, and the rendezvous endpoint's ticket book is full of live sessions: no punch or relay either.</summary>
+        public const string RendezvousFull = "rendezvous_full";
     }
 
     // One answer for "no such terminal" and for a stranger refused under uniform denial: same status, code and words.
@@ -53,14 +58,15 @@ public sealed class ConnectionBroker(
 
     private static readonly ConnectionDenial NotConnected = new(StatusCodes.Status409Conflict, ErrorCodes.CalleeNotConnected, "The callee is not online or not listening for triggers; try again later.");
 
-    public async Task<ConnectionOutcome> ConnectAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, CancellationToken cancellationToken)
+    /// <param name="apiHost">The host the caller reached the HTTP API at: the rendezvous host devices dial when no other is configured.</param>
+    public async Task<ConnectionOutcome> ConnectAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, CancellationToken cancellationToken, string? apiHost = null)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var attempt = new ConnectionAttempt(now, caller.TerminalId) { Callee = Fields.IsName(request.CalleeTerminalId) ? request.CalleeTerminalId : null };
         ConnectionOutcome outcome;
         try
         {
-            outcome = await RunAsync(caller, request, callerObservedIp, attempt, now, cancellationToken);
+            outcome = await RunAsync(caller, request, callerObservedIp, apiHost, attempt, now, cancellationToken);
         }
         catch (ApiProblemException problem)
         {
@@ -81,7 +87,7 @@ public sealed class ConnectionBroker(
         return outcome;
     }
 
-    private async Task<ConnectionOutcome> RunAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, ConnectionAttempt attempt, long now, CancellationToken cancellationToken)
+    private async Task<ConnectionOutcome> RunAsync(CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, string? apiHost, ConnectionAttempt attempt, long now, CancellationToken cancellationToken)
     {
         var byName = RequireOneCallee(request);
         RequireDevicePassword(request.DevicePassword);
@@ -169,7 +175,8 @@ public sealed class ConnectionBroker(
 
         // The callee's NAT mapping from its UDP registrations, when fresher than its HTTP registration (F27, F31).
         callee = udpMappings.Apply(callee, time.GetUtcNow().ToUnixTimeSeconds());
-        var path = ChoosePath(callee, request.CallerPort);
+        var rendezvousHost = RendezvousHost(apiHost);
+        var path = ChoosePath(callee, request.CallerPort, rendezvousHost is not null);
         if (path is null)
         {
             attempt.NoPath = NoPathReasons.CalleeBehindNatCallerNotListening;
@@ -179,17 +186,68 @@ public sealed class ConnectionBroker(
 
         attempt.Path = path;
         var (seconds, bytes) = sessionPolicy.Issue(caller.TerminalId, calleeId, request.TimeLimitSeconds, request.ByteLimit);
-        return Offer(sessionId, caller, request, callerObservedIp, callee, path, seconds, bytes, attempt);
+        RelayTicketPair? tickets = null;
+        if (IsRendezvous(path))
+        {
+            // Both tickets before anything is committed: a full book leaves no session behind.
+            tickets = relayTickets.Issue(sessionId, time.GetUtcNow().ToUnixTimeSeconds() + seconds, RelayTickets.RelayByteLimit(bytes));
+            if (tickets is null)
+            {
+                attempt.Path = null;
+                attempt.NoPath = NoPathReasons.RendezvousFull;
+                metrics.CountConnectionPath("none");
+                return Unreachable("No path to the callee now: it is behind a NAT, you listen on no port, and the rendezvous endpoint holds as many sessions as it can.");
+            }
+        }
+
+        var rendezvousPort = options.RendezvousPublicPort > 0 ? options.RendezvousPublicPort : rendezvous.BoundPort;
+        return Offer(sessionId, caller, request, callerObservedIp, callee, path, seconds, bytes, attempt, tickets is null ? null : new RendezvousGrant(rendezvousHost!, rendezvousPort, tickets));
     }
 
     /// <summary>
     /// The path for a callee that accepted: direct when the callee's listener can be dialled, otherwise
     /// reverse when the caller listens (the callee connects out to it), otherwise none (null).
     /// </summary>
-    public static string? ChoosePath(Registration callee, int callerPort) =>
+    public static string? ChoosePath(Registration callee, int callerPort) => ChoosePath(callee, callerPort, false);
+
+    /// <summary>
+    /// As above, and when neither is possible but the rendezvous endpoint is on: punched (the devices
+    /// punch through their NATs, and fall back to the relay with the same tickets). The server does not
+    /// know a NAT's port behaviour (it sees one mapping per device), so it always lets the punch be tried:
+    /// behind a port-randomising NAT it fails within the punch window and the relay takes over.
+    /// </summary>
+    public static string? ChoosePath(Registration callee, int callerPort, bool rendezvousOn) =>
         CalleeDialable(callee) ? ConnectionPaths.Direct
         : callerPort > 0 ? ConnectionPaths.Reverse
+        : rendezvousOn ? ConnectionPaths.Punched
         : null;
+
+    private static bool IsRendezvous(string path) => path is ConnectionPaths.Punched or ConnectionPaths.Relayed;
+
+    /// <summary>
+    /// The host devices dial for the rendezvous endpoint; null when the endpoint is off. The configured
+    /// one, else the endpoint's own address when it binds one, else the host the caller reached the API at.
+    /// </summary>
+    private string? RendezvousHost(string? apiHost)
+    {
+        if (rendezvous.BoundPort <= 0)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(options.RendezvousPublicHost))
+        {
+            return options.RendezvousPublicHost;
+        }
+
+        var bound = options.RendezvousAddress ?? "127.0.0.1";
+        if (System.Net.IPAddress.TryParse(bound, out var address) && !address.Equals(System.Net.IPAddress.Any) && !address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            return bound;
+        }
+
+        return string.IsNullOrEmpty(apiHost) ? null : apiHost;
+    }
 
     /// <summary>
     /// The callee listens and either nothing rewrites its address (the IP it declared is the IP the server
@@ -279,7 +337,7 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>Issues the session: one commit puts the offer in the callee's queue, then the caller gets the same secrets.</summary>
-    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, Registration callee, string path, long sessionSeconds, long byteLimit, ConnectionAttempt attempt)
+    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, Registration callee, string path, long sessionSeconds, long byteLimit, ConnectionAttempt attempt, RendezvousGrant? rendezvousGrant)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
@@ -318,6 +376,11 @@ public sealed class ConnectionBroker(
 
             // Only here: the offer row is deleted once delivered; the attempt log and the logs never see it.
             DevicePassword = string.IsNullOrEmpty(request.DevicePassword) ? null : request.DevicePassword,
+
+            // punched, relayed: the endpoint and the callee's own ticket (deleted with the offer row once delivered).
+            RendezvousHost = rendezvousGrant?.Host,
+            RendezvousPort = rendezvousGrant?.Port ?? 0,
+            RendezvousTicket = rendezvousGrant is null ? null : Convert.ToBase64String(rendezvousGrant.Tickets.Callee),
         };
 
         attempt.Stage = AttemptStages.Granted;
@@ -329,6 +392,11 @@ public sealed class ConnectionBroker(
             attempt.Stage = AttemptStages.Accepted;
             attempt.SessionId = null;
             attempt.Path = null;
+            if (rendezvousGrant is not null)
+            {
+                relayTickets.Revoke(sessionId);
+            }
+
             return refused == ConnectionStore.CallerRefused
                 ? Deny(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled, "The device or its group has been disabled.")
                 : NotConnected;
@@ -336,7 +404,12 @@ public sealed class ConnectionBroker(
 
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);
-        metrics.CountConnectionPath(path);
+        if (!IsRendezvous(path))
+        {
+            // A rendezvous path is counted once the endpoint knows which one the devices took (PathSettled).
+            metrics.CountConnectionPath(path);
+        }
+
         hub.Wake(callee.TerminalId);
         logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued on path {Path}, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
             caller.TerminalId, callee.TerminalId, sessionId, path, expiresAt, sessionEndsAt, byteLimit);
@@ -356,6 +429,9 @@ public sealed class ConnectionBroker(
             SessionByteLimit = byteLimit,
             LimitsKey = Convert.ToBase64String(callerLimitsKey),
             Path = path,
+            RendezvousHost = rendezvousGrant?.Host,
+            RendezvousPort = rendezvousGrant?.Port ?? 0,
+            RendezvousTicket = rendezvousGrant is null ? null : Convert.ToBase64String(rendezvousGrant.Tickets.Caller),
         }, null);
     }
 
@@ -374,6 +450,9 @@ public sealed class ConnectionBroker(
     private static ConnectionOutcome Deny(int status, string code, string detail, string? reason = null, int retryAfter = 0) =>
         new ConnectionDenial(status, code, detail, reason, retryAfter);
 }
+
+/// <summary>Where the devices meet for a punched or relayed session, and their tickets.</summary>
+internal sealed record RendezvousGrant(string Host, int Port, RelayTicketPair Tickets);
 
 /// <summary>Either a grant or a denial.</summary>
 public sealed record ConnectionOutcome(ConnectionGrant? Grant, ConnectionDenial? Denial)

@@ -64,6 +64,18 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             return null;
         });
 
+    /// <summary>
+    /// The rendezvous endpoint settled the path a granted session took (F37): the attempt that issued it
+    /// now records <paramref name="path"/> and, for a relay, why the punch did not carry it. False when the
+    /// attempt is no longer in the log.
+    /// </summary>
+    public bool SettlePath(string sessionId, string path, string? reason) => database.Write((connection, transaction) =>
+        connection.Execute(
+            transaction,
+            "UPDATE connection_attempt_paths SET path = $path, no_path = $reason WHERE attempt_id = " +
+            "(SELECT id FROM connection_attempts WHERE session_id = $session ORDER BY id DESC LIMIT 1);",
+            ("$path", path), ("$reason", reason), ("$session", sessionId)) > 0);
+
     /// <summary>The most recent attempts, newest first.</summary>
     public ConnectionAttemptSummary[] RecentAttempts(int limit) => database.Read(connection =>
     {

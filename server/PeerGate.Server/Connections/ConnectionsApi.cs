@@ -21,7 +21,7 @@ public static class ConnectionsApi
     {
         var request = await RequestBody.ReadAsync<ConnectionRequest>(context);
         var observedIp = RegistryApi.ObservedIp(context.Connection.RemoteIpAddress);
-        var outcome = await broker.ConnectAsync(caller.Certificate, request, observedIp, context.RequestAborted);
+        var outcome = await broker.ConnectAsync(caller.Certificate, request, observedIp, context.RequestAborted, context.Request.Host.Host);
         if (outcome.Grant is { } grant)
         {
             return TypedResults.Ok(grant);

@@ -121,6 +121,25 @@ public sealed class RelayTickets
     public static long RelayByteLimit(long sessionByteLimit) =>
         sessionByteLimit <= 0 ? 0 : sessionByteLimit >= long.MaxValue / 4 ? long.MaxValue / 2 : (2 * sessionByteLimit) + (64 * 1024);
 
+    /// <summary>
+    /// An extension granted (F24): a relay not yet claimed takes the new end and relay byte limit. False
+    /// when the session holds no tickets.
+    /// </summary>
+    public bool UpdateLimits(string sessionId, long endsAt, long byteLimit)
+    {
+        lock (_gate)
+        {
+            if (!_bySession.TryGetValue(sessionId, out var session))
+            {
+                return false;
+            }
+
+            session.EndsAt = endsAt;
+            session.ByteLimit = byteLimit;
+            return true;
+        }
+    }
+
     /// <summary>Drops the session's tickets: none of them is accepted any more. False when it held none.</summary>
     public bool Revoke(string sessionId)
     {
@@ -212,8 +231,8 @@ public sealed class RelayTickets
     private sealed class Session(string sessionId, long endsAt, long byteLimit, long expiresAt)
     {
         public string SessionId { get; } = sessionId;
-        public long EndsAt { get; } = endsAt;
-        public long ByteLimit { get; } = byteLimit;
+        public long EndsAt { get; set; } = endsAt;
+        public long ByteLimit { get; set; } = byteLimit;
         public long ExpiresAt { get; } = expiresAt;
         public Entry? Caller { get; set; }
         public Entry? Callee { get; set; }

@@ -64,6 +64,7 @@ public sealed class RendezvousEndpoint : BackgroundService
     private readonly Dictionary<(string SessionId, byte Mode), Side> _waiting = new();
     private readonly Dictionary<string, Relay> _relays = new(StringComparer.Ordinal);
     private readonly HashSet<Task> _connections = [];
+    private readonly Dictionary<string, ITimer> _punched = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
     private int _reservedRelays;
@@ -105,6 +106,24 @@ public sealed class RendezvousEndpoint : BackgroundService
     }
 
     internal RelayTap? Tap { get; set; }
+
+    /// <summary>
+    /// Told the path a session of the rendezvous paths actually took (session ID, path, why the punch
+    /// failed or null): relayed as soon as its relay splices, punched once its punch pair was answered
+    /// and no relay followed within <see cref="RelayTickets.ClaimWindow"/> (the tickets' last chance).
+    /// The server records it in the attempt log and counts it; never told a ticket.
+    /// </summary>
+    public Action<string, string, string?>? PathSettled { get; set; }
+
+    /// <summary>Why a relayed session did not punch, as the attempt log records it (stable).</summary>
+    public static class RelayReasons
+    {
+        /// <summary>The endpoint answered both punch hellos, and the devices then came to the relay: the NATs did not let the SYNs meet.</summary>
+        public const string PunchFailed = "punch_failed";
+
+        /// <summary>The relay was spliced without a punch pair first (a side could not reach the endpoint in punch mode, or did not punch at all).</summary>
+        public const string PunchNotPaired = "punch_not_paired";
+    }
 
     // How many hello, lone-side and end-time timers are armed: a test advances its fake clock only
     // once the timer it means exists.
@@ -150,6 +169,14 @@ public sealed class RendezvousEndpoint : BackgroundService
                 relay.End(Stopped);
             }
 
+            // Punch outcomes still pending stay as the grant recorded them (punched): nothing writes after the stop.
+            foreach (var timer in _punched.Values)
+            {
+                timer.Dispose();
+            }
+
+            _punched.Clear();
+
             foreach (var side in _waiting.Values)
             {
                 side.Partner.TrySetResult(null);
@@ -159,6 +186,29 @@ public sealed class RendezvousEndpoint : BackgroundService
         }
 
         await Task.WhenAll(open).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// An extension granted (F24): the session's relay, running or still to be claimed, forwards up to
+    /// <paramref name="relayByteLimit"/> bytes (0 none, see <see cref="RelayTickets.RelayByteLimit"/>) and
+    /// ends at <paramref name="endsAt"/> (Unix seconds) instead of its old limits.
+    /// </summary>
+    public void UpdateLimits(string sessionId, long endsAt, long relayByteLimit)
+    {
+        _tickets.UpdateLimits(sessionId, endsAt, relayByteLimit);
+        lock (_gate)
+        {
+            if (!_relays.TryGetValue(sessionId, out var relay))
+            {
+                return;
+            }
+
+            relay.ByteLimit = relayByteLimit;
+            if (endsAt != 0)
+            {
+                relay.EndTimer?.Change(TimeSpan.FromMilliseconds(Math.Max(0, (endsAt * 1000) - _time.GetUtcNow().ToUnixTimeMilliseconds())), Timeout.InfiniteTimeSpan);
+            }
+        }
     }
 
     /// <summary>
@@ -453,6 +503,7 @@ public sealed class RendezvousEndpoint : BackgroundService
             using var timeout = new CancellationTokenSource(HelloTimeout, _time);
             await Task.WhenAll(AnswerPunchAsync(first, second, timeout.Token), AnswerPunchAsync(second, first, timeout.Token));
             _metrics.CountRelaySession(Punched);
+            AwaitPunchOutcome(first.Claim!.SessionId);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -491,10 +542,15 @@ public sealed class RendezvousEndpoint : BackgroundService
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Max(0, (endsAt * 1000) - _time.GetUtcNow().ToUnixTimeMilliseconds()));
                 endTimer = _time.CreateTimer(_ => relay.End(TimeLimit), null, delay, Timeout.InfiniteTimeSpan);
+                lock (_gate)
+                {
+                    relay.EndTimer = endTimer;
+                }
             }
 
             Interlocked.Increment(ref _relayTimers);
             _logger.LogInformation("Relay {SessionId} started", relay.SessionId);
+            Settle(relay.SessionId, ConnectionPathsRelayed, TakePunch(relay.SessionId) ? RelayReasons.PunchFailed : RelayReasons.PunchNotPaired);
             var ready = new byte[RendezvousHello.MaxAnswerLength];
             var readyLength = RendezvousHello.WriteRelayReady(ready);
             try
@@ -526,6 +582,11 @@ public sealed class RendezvousEndpoint : BackgroundService
         finally
         {
             Interlocked.Decrement(ref _relayTimers);
+            lock (_gate)
+            {
+                relay.EndTimer = null;
+            }
+
             endTimer?.Dispose();
             await caller.Stream.DisposeAsync();
             await callee.Stream.DisposeAsync();
@@ -594,6 +655,60 @@ public sealed class RendezvousEndpoint : BackgroundService
         }
     }
 
+    private const string ConnectionPathsRelayed = PeerGate.Protocol.ConnectionPaths.Relayed;
+
+    /// <summary>A punch pair was answered: the session counts as punched unless its relay splices within the claim window.</summary>
+    private void AwaitPunchOutcome(string sessionId)
+    {
+        lock (_gate)
+        {
+            if (_punched.ContainsKey(sessionId) || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _punched[sessionId] = _time.CreateTimer(
+                _ =>
+                {
+                    if (TakePunch(sessionId))
+                    {
+                        Settle(sessionId, PeerGate.Protocol.ConnectionPaths.Punched, null);
+                    }
+                },
+                null,
+                RelayTickets.ClaimWindow,
+                Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>True when a punch pair of the session was pending its outcome (now taken).</summary>
+    private bool TakePunch(string sessionId)
+    {
+        lock (_gate)
+        {
+            if (!_punched.Remove(sessionId, out var timer))
+            {
+                return false;
+            }
+
+            timer.Dispose();
+            return true;
+        }
+    }
+
+    private void Settle(string sessionId, string path, string? reason)
+    {
+        try
+        {
+            PathSettled?.Invoke(sessionId, path, reason);
+        }
+        catch (Exception exception)
+        {
+            // The record is bookkeeping: a failure to write it never stops the relay.
+            _logger.LogWarning(exception, "Could not record the path of session {SessionId}", sessionId);
+        }
+    }
+
     /// <summary>One side's connection after its hello.</summary>
     private sealed class Side(Socket socket, Stream stream, IPEndPoint remote, byte mode)
     {
@@ -621,7 +736,18 @@ public sealed class RendezvousEndpoint : BackgroundService
         public long Forwarded;
 
         public string SessionId { get; } = sessionId;
-        public long ByteLimit { get; } = byteLimit;
+        private long _byteLimit = byteLimit;
+
+        /// <summary>Bytes forwarded at most, both directions together; an extension raises it.</summary>
+        public long ByteLimit
+        {
+            get => Volatile.Read(ref _byteLimit);
+            set => Volatile.Write(ref _byteLimit, value);
+        }
+
+        /// <summary>Fires at the session's end time; an extension moves it.</summary>
+        public ITimer? EndTimer { get; set; }
+
         public string? Outcome => Volatile.Read(ref _outcome);
         public CancellationToken Token => _cancel.Token;
         public Task Ending => _ending.Task;

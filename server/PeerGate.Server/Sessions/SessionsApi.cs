@@ -5,6 +5,8 @@ using PeerGate.Server.Observability;
 using PeerGate.Server.Registry;
 using PeerGate.Server.Triggers;
 
+using PeerGate.Server.Rendezvous;
+
 namespace PeerGate.Server.Sessions;
 
 /// <summary>A device's own sessions (F23-F25): list them, ask for an extension, report the end. Only the two sides may.</summary>
@@ -33,7 +35,7 @@ public static class SessionsApi
         TypedResults.Ok(new SessionList { Sessions = store.ForTerminal(caller.Certificate.TerminalId, Now(time), MaxListed) });
 
     /// <summary>New limits within policy, also queued to the other side as a session-limits trigger (F24).</summary>
-    private static async Task<Ok<SessionLimits>> Extend(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, ILogger<SessionStore> logger)
+    private static async Task<Ok<SessionLimits>> Extend(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, RendezvousEndpoint rendezvous, ILogger<SessionStore> logger)
     {
         var request = await RequestBody.ReadAsync<ExtensionRequest>(context);
         RequireSessionId(sessionId);
@@ -45,6 +47,9 @@ public static class SessionsApi
         var (limits, other) = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
         metrics.CountTriggerQueued(TriggerKinds.SessionLimits);
         hub.Wake(other);
+
+        // A relayed session's relay would otherwise cut it at its old limits.
+        rendezvous.UpdateLimits(sessionId, limits.EndsAt, RelayTickets.RelayByteLimit(limits.ByteLimit));
         logger.LogInformation("Session {SessionId} extended by {Terminal}: ends at {EndsAt}, byte limit {ByteLimit}", sessionId, caller.Certificate.TerminalId, limits.EndsAt, limits.ByteLimit);
         return TypedResults.Ok(limits);
     }

@@ -61,10 +61,20 @@ namespace PeerGate.Protocol
         public string LimitsKey { get; set; }
 
         /// <summary>
-        /// One of <see cref="ConnectionPaths"/>: direct (dial the callee's addresses) or reverse (the callee
-        /// connects to the caller's listener at the port the request named).
+        /// One of <see cref="ConnectionPaths"/>: direct (dial the callee's addresses), reverse (the callee
+        /// connects to the caller's listener at the port the request named), punched (punch through both
+        /// NATs at the rendezvous endpoint, the relay with the same ticket as fallback) or relayed (the relay only).
         /// </summary>
         public string Path { get; set; }
+
+        /// <summary>punched and relayed: the rendezvous endpoint's host (address or name its TLS certificate carries).</summary>
+        public string RendezvousHost { get; set; }
+
+        /// <summary>punched and relayed: the rendezvous endpoint's TCP port.</summary>
+        public int RendezvousPort { get; set; }
+
+        /// <summary>punched and relayed: the caller's ticket, Base64 of 32 random bytes. Secret: never logged.</summary>
+        public string RendezvousTicket { get; set; }
     }
 
     /// <summary>Why a session ended (F25, F26).</summary>

@@ -66,6 +66,12 @@ namespace PeerGate.Protocol
         // session-offer: one of ConnectionPaths. For reverse the callee connects out to PeerObservedIp:PeerObservedPort.
         public string Path { get; set; }
 
+        // session-offer, punched and relayed: the rendezvous endpoint and the callee's ticket (Base64 of
+        // 32 random bytes; secret, never logged), as in ConnectionGrant.
+        public string RendezvousHost { get; set; }
+        public int RendezvousPort { get; set; }
+        public string RendezvousTicket { get; set; }
+
         // session-offer: the connection password the caller supplied (F28, F30), null when none. Secret:
         // a callee configured with a connection password takes the offer only when it matches.
         public string DevicePassword { get; set; }
