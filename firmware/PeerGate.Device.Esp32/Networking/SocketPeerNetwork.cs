@@ -1,7 +1,6 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading;
 using PeerGate.Device.Platform;
 
 namespace PeerGate.Device.Esp32.Networking
@@ -36,12 +35,8 @@ namespace PeerGate.Device.Esp32.Networking
             }
 
             Socket socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            ConnectAttempt attempt = new ConnectAttempt(socket, new IPEndPoint(address, port));
-            Thread thread = new Thread(attempt.Run);
-            thread.Start();
-            if (!thread.Join(timeoutMillis) || !attempt.Connected)
+            if (!SocketConnect.Within(socket, new IPEndPoint(address, port), timeoutMillis))
             {
-                socket.Close();
                 return null;
             }
 
@@ -64,48 +59,6 @@ namespace PeerGate.Device.Esp32.Networking
             }
         }
 
-        private static int PollMicros(int timeoutMillis)
-        {
-            if (timeoutMillis <= 0)
-            {
-                return 0;
-            }
-
-            return timeoutMillis >= int.MaxValue / 1000 ? int.MaxValue : timeoutMillis * 1000;
-        }
-
-        private class ConnectAttempt
-        {
-            private readonly Socket _socket;
-            private readonly IPEndPoint _endPoint;
-
-            public ConnectAttempt(Socket socket, IPEndPoint endPoint)
-            {
-                _socket = socket;
-                _endPoint = endPoint;
-            }
-
-            public bool Connected { get; private set; }
-
-            public void Run()
-            {
-                try
-                {
-                    _socket.Connect(_endPoint);
-                    Connected = true;
-                }
-                catch (SocketException)
-                {
-                    Connected = false;
-                }
-                catch (ObjectDisposedException)
-                {
-                    // Closed by Connect after the timeout.
-                    Connected = false;
-                }
-            }
-        }
-
         private class Listener : IPeerListener
         {
             private readonly Socket _socket;
@@ -122,7 +75,7 @@ namespace PeerGate.Device.Esp32.Networking
             {
                 try
                 {
-                    if (!_socket.Poll(PollMicros(timeoutMillis), SelectMode.SelectRead))
+                    if (!_socket.Poll(SocketConnect.PollMicros(timeoutMillis), SelectMode.SelectRead))
                     {
                         return null;
                     }
@@ -168,7 +121,7 @@ namespace PeerGate.Device.Esp32.Networking
             {
                 try
                 {
-                    if (!_socket.Poll(PollMicros(timeoutMillis), SelectMode.SelectRead))
+                    if (!_socket.Poll(SocketConnect.PollMicros(timeoutMillis), SelectMode.SelectRead))
                     {
                         return -1;
                     }

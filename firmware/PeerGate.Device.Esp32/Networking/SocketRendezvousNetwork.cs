@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
 using PeerGate.Device.Platform;
 
 namespace PeerGate.Device.Esp32.Networking
@@ -152,57 +151,12 @@ namespace PeerGate.Device.Esp32.Networking
                 return null;
             }
 
-            ConnectAttempt attempt = new ConnectAttempt(socket, new IPEndPoint(address, port));
-            Thread thread = new Thread(attempt.Run);
-            thread.Start();
-            if (!thread.Join(timeoutMillis) || !attempt.Connected)
+            if (!SocketConnect.Within(socket, new IPEndPoint(address, port), timeoutMillis))
             {
-                socket.Close();
                 return null;
             }
 
             return socket;
-        }
-
-        private static int PollMicros(int timeoutMillis)
-        {
-            if (timeoutMillis <= 0)
-            {
-                return 0;
-            }
-
-            return timeoutMillis >= int.MaxValue / 1000 ? int.MaxValue : timeoutMillis * 1000;
-        }
-
-        private class ConnectAttempt
-        {
-            private readonly Socket _socket;
-            private readonly IPEndPoint _endPoint;
-
-            public ConnectAttempt(Socket socket, IPEndPoint endPoint)
-            {
-                _socket = socket;
-                _endPoint = endPoint;
-            }
-
-            public bool Connected { get; private set; }
-
-            public void Run()
-            {
-                try
-                {
-                    _socket.Connect(_endPoint);
-                    Connected = true;
-                }
-                catch (SocketException)
-                {
-                    Connected = false;
-                }
-                catch (ObjectDisposedException)
-                {
-                    Connected = false;
-                }
-            }
         }
 
         /// <summary>One connection, plain or TLS; a TLS one gives the board's TLS slot back when closed.</summary>
@@ -239,7 +193,7 @@ namespace PeerGate.Device.Esp32.Networking
                 {
                     // Decrypted bytes may already wait inside the TLS layer, where Poll cannot see them.
                     bool ready = _ssl != null && _ssl.DataAvailable;
-                    if (!ready && !_socket.Poll(PollMicros(timeoutMillis), SelectMode.SelectRead))
+                    if (!ready && !_socket.Poll(SocketConnect.PollMicros(timeoutMillis), SelectMode.SelectRead))
                     {
                         return -1;
                     }
