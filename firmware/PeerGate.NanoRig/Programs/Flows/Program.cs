@@ -17,6 +17,7 @@ namespace PeerGate.NanoRig.Flows
             TriggerFlows.Register(runner);
             ServiceFlows.Register(runner);
             PeerFlows.Register(runner);
+            ServerFlows.Register(runner);
             HeapFlows.Register(runner);
             runner.Run();
         }
