@@ -18,6 +18,7 @@ namespace PeerGate.NanoRig.Flows
             ServiceFlows.Register(runner);
             PeerFlows.Register(runner);
             ServerFlows.Register(runner);
+            ReverseFlows.Register(runner);
             HeapFlows.Register(runner);
             runner.Run();
         }
