@@ -19,6 +19,7 @@ namespace PeerGate.NanoRig.Flows
             PeerFlows.Register(runner);
             ServerFlows.Register(runner);
             ReverseFlows.Register(runner);
+            UdpFlows.Register(runner);
             HeapFlows.Register(runner);
             runner.Run();
         }
