@@ -6,7 +6,8 @@ namespace PeerGate.NanoRig.Tests;
 /// <summary>
 /// The device core's flows on the real interpreter (Programs/Flows): the allocation chain with its cache and
 /// fallback, challenge-response authentication, registration kept fresh, trigger polling and dispatch, permits, the
-/// connection client, the peer handshake and encrypted channel over the managed crypto, session limits; then the
+/// connection client, the peer handshake and encrypted channel over the managed crypto, session limits, the callee's
+/// listener, reverse connect, UDP registration and the wake; then the
 /// managed heap with one session across poll cycles, frames and handshakes. Built from the board's own sources
 /// (the device core, the shared protocol, its NanoJsonCodec) with the .nfproj's references; the program runs once.
 /// </summary>
