@@ -17,6 +17,9 @@ namespace PeerGate.NanoRig.Flows
             TriggerFlows.Register(runner);
             ServiceFlows.Register(runner);
             PeerFlows.Register(runner);
+            ServerFlows.Register(runner);
+            ReverseFlows.Register(runner);
+            UdpFlows.Register(runner);
             HeapFlows.Register(runner);
             runner.Run();
         }
