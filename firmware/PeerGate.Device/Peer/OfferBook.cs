@@ -80,7 +80,8 @@ namespace PeerGate.Device.Peer
                 int slot = 0;
                 for (int i = 0; i < _expected.Length; i++)
                 {
-                    if (_expected[i] == sessionId)
+                    // An empty slot is null, and on nanoCLR string == with a null side ends the runtime.
+                    if (_expected[i] != null && _expected[i] == sessionId)
                     {
                         slot = i;
                         break;
