@@ -27,19 +27,8 @@ public sealed class RendezvousScenarioTests
     public async Task TwoUnreachableDevicesConnectThroughTheRendezvousEndpointAndDataFlowsBothWays()
     {
         using var ca = new TestCertificateAuthority();
-        await using var lab = await ConnectionLab.StartAsync(
-            Cancel,
-            tls: ca.IssueServer(ipAddresses: [IPAddress.Loopback]),
-            configure: options =>
-            {
-                options.RendezvousAddress = "127.0.0.1";
-                options.RendezvousPort = 0;
-            });
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: "ConnectionPassword=door-4711\n");
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel, network: new MovableNetwork(DeclaredBehindNat, callee.Config.ListenPort));
-        var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(0, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        await using var lab = await StartLabAsync(ca);
+        var (callee, caller, calleeAgent) = await UnreachablePairAsync(lab);
 
         var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "hello, rendezvous", "--device-password", "door-4711", .. caller.CliOptions], out var message);
 
@@ -66,19 +55,8 @@ public sealed class RendezvousScenarioTests
     public async Task AWrongConnectionPasswordKeepsTheCalleeAwayFromTheRendezvousEndpoint()
     {
         using var ca = new TestCertificateAuthority();
-        await using var lab = await ConnectionLab.StartAsync(
-            Cancel,
-            tls: ca.IssueServer(ipAddresses: [IPAddress.Loopback]),
-            configure: options =>
-            {
-                options.RendezvousAddress = "127.0.0.1";
-                options.RendezvousPort = 0;
-            });
-        var callee = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: "ConnectionPassword=door-4711\n");
-        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
-        var calleeAgent = await callee.StartAsync(Cancel, network: new MovableNetwork(DeclaredBehindNat, callee.Config.ListenPort));
-        var callerId = await caller.TerminalIdAsync();
-        Assert.AreEqual(0, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        await using var lab = await StartLabAsync(ca);
+        var (callee, caller, calleeAgent) = await UnreachablePairAsync(lab);
 
         var exit = Cli.Run(["connect", calleeAgent.TerminalId!, "--message", "hello", "--device-password", "wrong", .. caller.CliOptions], out var message);
 
@@ -86,5 +64,26 @@ public sealed class RendezvousScenarioTests
         Assert.Contains("path: punched", message);
         Assert.Contains("connection-password-refused", callee.Log);
         Assert.DoesNotContain("peer.rendezvous", callee.Log, "the refused offer never reached the endpoint");
+    }
+
+    private Task<ConnectionLab> StartLabAsync(TestCertificateAuthority ca) =>
+        ConnectionLab.StartAsync(
+            Cancel,
+            tls: ca.IssueServer(ipAddresses: [IPAddress.Loopback]),
+            configure: options =>
+            {
+                options.RendezvousAddress = "127.0.0.1";
+                options.RendezvousPort = 0;
+            });
+
+    /// <summary>A callee that declares an address the server does not see (behind NAT) and permits a caller that does not listen.</summary>
+    private async Task<(LabDevice Callee, LabDevice Caller, PeerGate.Device.DeviceAgent CalleeAgent)> UnreachablePairAsync(ConnectionLab lab)
+    {
+        var callee = await lab.AddDeviceAsync(listens: true, Cancel, extraConfig: "ConnectionPassword=door-4711\n");
+        var caller = await lab.AddDeviceAsync(listens: false, Cancel);
+        var calleeAgent = await callee.StartAsync(Cancel, network: new MovableNetwork(DeclaredBehindNat, callee.Config.ListenPort));
+        var callerId = await caller.TerminalIdAsync();
+        Assert.AreEqual(0, Cli.Run(["permit", "add", "terminal:" + callerId, .. callee.CliOptions], out var permitted), permitted);
+        return (callee, caller, calleeAgent);
     }
 }
