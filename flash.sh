@@ -3,8 +3,8 @@
 # and exit code. ./flash.sh help lists the commands; see docs/flashing.md. flash.cmd is the Windows twin.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-for built in Release Debug; do
-    tool="${here}/tools/PeerGate.Flash/bin/${built}/net10.0/peergate-flash.dll"
-    [[ -f "${tool}" ]] && exec dotnet "${tool}" "$@"
-done
+tool="${here}/tools/PeerGate.Flash/bin/Release/net10.0/peergate-flash.dll"
+if [[ -f "${tool}" ]]; then
+    exec dotnet "${tool}" "$@"
+fi
 exec dotnet run --project "${here}/tools/PeerGate.Flash" -c Release -v quiet -- "$@"
