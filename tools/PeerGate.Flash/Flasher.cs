@@ -127,7 +127,7 @@ public sealed partial class Flasher(FlashOptions options, FlashEnvironment envir
 
     private void CheckUsage(Step[] steps)
     {
-        if (options.UdpServer is not null && !IsUdpServer(options.UdpServer))
+        if (options.UdpServer is not null && !PeerGateConf.IsUdpServer(options.UdpServer))
         {
             throw new UsageException("--udp-server must be IPv4:PORT (port 1 to 65535), e.g. 192.0.2.10:5090");
         }
@@ -209,7 +209,7 @@ public sealed partial class Flasher(FlashOptions options, FlashEnvironment envir
                     throw new UsageException("config needs --from FOLDER, --config FILE, or --service-url and --allocation-keys");
                 }
 
-                if (!ServiceUrlPattern().IsMatch(options.ServiceUrl))
+                if (!PeerGateConf.IsServiceUrl(options.ServiceUrl))
                 {
                     throw new UsageException("--service-url must start with http:// or https://");
                 }
@@ -382,15 +382,9 @@ public sealed partial class Flasher(FlashOptions options, FlashEnvironment envir
         if (options.CaFile is not null)
         {
             RequireFile(options.CaFile, "no CA file");
-            var pem = File.ReadAllText(options.CaFile);
-            if (pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+            if (PeerGateConf.CertificateProblem(File.ReadAllText(options.CaFile)) is { } problem)
             {
-                throw new FlashFailedException($"{options.CaFile} holds a private key: give the CA certificate (ca.pem), never a key");
-            }
-
-            if (!pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
-            {
-                throw new FlashFailedException($"{options.CaFile} holds no PEM certificate");
+                throw new FlashFailedException($"{options.CaFile} {problem}");
             }
         }
 
@@ -552,41 +546,10 @@ public sealed partial class Flasher(FlashOptions options, FlashEnvironment envir
             environment.Error.WriteLine("warning: --allow-plain-http: lab only; the board will talk to plain http:// servers without TLS");
         }
 
-        var text = ConfigText("peergate-flash config", serviceUrl, options.AllocationKeys!, options.GroupId, options.UdpServer, options.AllowPlainHttp);
+        var text = PeerGateConf.Text("peergate-flash config", serviceUrl, options.AllocationKeys!, options.GroupId, options.UdpServer, options.AllowPlainHttp);
         var conf = Path.Combine(work, ProvisioningFolder.ConfigFile);
         WriteFile(conf, "peergate.conf", Encoding.UTF8.GetBytes(text), show: true);
         return conf;
-    }
-
-    /// <summary>The lines of a generated peergate.conf (no secret in it); peergate-op provision writes the same.</summary>
-    public static string ConfigText(string writer, string serviceUrl, string allocationKeys, string? groupId, string? udpServer, bool allowPlainHttp, string? name = null)
-    {
-        var text = new StringBuilder();
-        text.Append("# written by ").Append(writer).Append('\n');
-        text.Append("ServiceUrl=").Append(serviceUrl).Append('\n');
-        text.Append("AllocationKeys=").Append(allocationKeys).Append('\n');
-        if (groupId is not null)
-        {
-            text.Append("GroupId=").Append(groupId).Append('\n');
-        }
-
-        if (name is not null)
-        {
-            text.Append("Name=").Append(name).Append('\n');
-        }
-
-        if (udpServer is not null)
-        {
-            text.Append("UdpServer=").Append(udpServer).Append('\n');
-        }
-
-        if (allowPlainHttp)
-        {
-            text.Append("# lab only: plain http:// to servers on other hosts\n");
-            text.Append("AllowPlainHttp=true\n");
-        }
-
-        return text.ToString();
     }
 
     private void Identity()
@@ -737,21 +700,6 @@ public sealed partial class Flasher(FlashOptions options, FlashEnvironment envir
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
-
-    /// <summary>IPv4:PORT, each octet 0 to 255 without leading zeros (010 is octal to some parsers), the port 1 to 65535.</summary>
-    public static bool IsUdpServer(string value)
-    {
-        var match = UdpServerPattern().Match(value);
-        return match.Success
-            && Enumerable.Range(1, 4).All(i => int.Parse(match.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture) <= 255)
-            && int.Parse(match.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture) is >= 1 and <= 65535;
-    }
-
-    [GeneratedRegex(@"^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2}):([1-9][0-9]{0,4})\z")]
-    private static partial Regex UdpServerPattern();
-
-    [GeneratedRegex(@"^https?://.", RegexOptions.IgnoreCase)]
-    private static partial Regex ServiceUrlPattern();
 
     [GeneratedRegex(@"^BLOCK_KEY[0-5]\z")]
     private static partial Regex KeyBlockPattern();
