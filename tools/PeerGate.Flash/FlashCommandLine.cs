@@ -167,6 +167,16 @@ public static class FlashCommandLine
 
     private static int Execute(string command, Symbols symbols, ParseResult result, FlashEnvironment environment)
     {
+        // "--port --dry-run" gives --port the value "--dry-run": a flag name is never a port or a path.
+        foreach (var option in symbols.All.OfType<Option<string>>())
+        {
+            if (result.GetValue(option) is { } value && symbols.All.Any(o => o.Name == value))
+            {
+                environment.Error.WriteLine($"{Name}: {option.Name} needs a value (see {Name} help)");
+                return ExitCodes.Usage;
+            }
+        }
+
         var options = new FlashOptions
         {
             Command = command,
