@@ -94,6 +94,11 @@ public static class ProvisionCommand
                 throw new UsageException($"group {groupId} has no group key, so its members cannot derive one: provision the device individually");
             }
 
+            if (!AuthProofs.IsGroupDerivation(group.Derivation))
+            {
+                throw new UsageException($"group {groupId} derives keys with {derivation}, which this peergate-op does not know: update it");
+            }
+
             if (group.Revoked)
             {
                 throw new UsageException($"group {groupId} is revoked: its members are refused");
