@@ -2,13 +2,16 @@ namespace PeerGate.Operator.Cli;
 
 /// <summary>
 /// The command line split into words (the command path) and --options. Options may repeat
-/// (--group a --group b); every option takes a value. Unknown options are reported, not ignored.
+/// (--group a --group b); every option takes a value but the flags (--force). Unknown options are reported, not ignored.
 /// </summary>
 public sealed class Arguments
 {
     private readonly List<string> _words = [];
     private readonly List<(string Name, string Value)> _options = [];
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    // The options that take no value; a flag given is stored as "true".
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "force", "allow-plain-http" };
 
     private Arguments()
     {
@@ -23,7 +26,11 @@ public sealed class Arguments
             if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Length > 2)
             {
                 var equals = arg.IndexOf('=', StringComparison.Ordinal);
-                if (equals > 0)
+                if (Flags.Contains(arg[2..]))
+                {
+                    parsed._options.Add((arg[2..], "true"));
+                }
+                else if (equals > 0)
                 {
                     parsed._options.Add((arg[2..equals], arg[(equals + 1)..]));
                 }
@@ -58,6 +65,14 @@ public sealed class Arguments
             _ => throw new UsageException($"--{name} given more than once"),
         };
     }
+
+    /// <summary>A flag (an option without a value): true when given.</summary>
+    public bool Flag(string name) => Optional(name) switch
+    {
+        null => false,
+        "true" => true,
+        _ => throw new UsageException($"--{name} takes no value"),
+    };
 
     public string Required(string name) => Optional(name) ?? throw new UsageException($"--{name} is required");
 

@@ -52,6 +52,12 @@ public sealed class Commands(AdminClient admin, TextWriter output)
           names release <Name>                                  free the name; permit entries naming it match nobody
           issuer-key                                            this server's issuer name and public key, as the settings
                                                                 another instance pins to trust its certificates
+          provision <DeviceId> --out DIR --service-url URL --allocation-keys K [--name NAME]
+                    [--group G --group-key-file F [--derivation v1|v2]] [--ca-file PEM] [--udp-server IP:PORT]
+                    [--allow-plain-http] [--force]
+                                                                enroll the device (individually, or as a member of group G
+                                                                with its key derived from the group key) and write its
+                                                                provisioning folder for peergate-flash config --from DIR
 
         The server defaults to $PEERGATE_SERVER or http://127.0.0.1:5080; the token to $PEERGATE_ADMIN_TOKEN.
         """;
@@ -85,6 +91,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
             case "names rebind": await BindNameAsync(args, rebind: true); break;
             case "names reserve": await ReserveNameAsync(args); break;
             case "names release": await ReleaseNameAsync(args); break;
+            case { } when args.Words.Count > 0 && args.Words[0] == "provision": await ProvisionCommand.RunAsync(ProvisionCommand.Parse(args), admin, output); break;
             default:
                 if (args.Words.Count == 1 && args.Words[0] == "devices")
                 {
