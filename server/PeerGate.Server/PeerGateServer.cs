@@ -20,6 +20,18 @@ namespace PeerGate.Server;
 /// </summary>
 public static class PeerGateServer
 {
+    /// <summary>
+    /// How long a stop (SIGTERM, Ctrl-C) waits for requests in flight and hosted services before the
+    /// host gives up; deploy/peergate.service's TimeoutStopSec is longer, so systemd never kills first.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The exit status of a start refused for its configuration or data (EX_CONFIG): retrying cannot
+    /// help, so deploy/peergate.service names it in RestartPreventExitStatus.
+    /// </summary>
+    public const int RefusedStartExitCode = 78;
+
     public static WebApplication Build(ServerOptions options)
     {
         var builder = WebApplication.CreateBuilder(options.Args);
@@ -53,8 +65,9 @@ public static class PeerGateServer
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
-        var database = new Database(options.DatabasePath ?? data.File("peergate.db"), options.BusyTimeout);
+        var database = new Database(DatabasePathOf(options), options.BusyTimeout);
         var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(tls);
         builder.Services.AddSingleton(options.TimeProvider!);
@@ -154,7 +167,11 @@ public static class PeerGateServer
         return app;
     }
 
-    private static void ApplyConfiguration(ServerOptions options, IConfiguration configuration)
+    /// <summary>The database file of these options: PeerGate:DatabasePath, else peergate.db in the data directory.</summary>
+    public static string DatabasePathOf(ServerOptions options) =>
+        Path.GetFullPath(options.DatabasePath ?? Path.Combine(options.DataDirectory!, "peergate.db"));
+
+    internal static void ApplyConfiguration(ServerOptions options, IConfiguration configuration)
     {
         var section = configuration.GetSection("PeerGate");
         options.DataDirectory ??= section["DataDirectory"] ?? "data";

@@ -16,10 +16,20 @@ internal sealed class ServerProcess : IDisposable
 
     public string BaseUrl { get; }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, string adminToken)
+    /// <summary>The built server binary beside the tests.</summary>
+    public static string ServerDll
     {
-        var serverDll = Path.Combine(AppContext.BaseDirectory, "peergate-server.dll");
-        Assert.IsTrue(File.Exists(serverDll), $"{serverDll} was not built next to the tests");
+        get
+        {
+            var serverDll = Path.Combine(AppContext.BaseDirectory, "peergate-server.dll");
+            Assert.IsTrue(File.Exists(serverDll), $"{serverDll} was not built next to the tests");
+            return serverDll;
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, string adminToken, params string[] settings)
+    {
+        var serverDll = ServerDll;
         var baseUrl = "http://127.0.0.1:" + LoopbackPorts.Free();
 
         var start = new ProcessStartInfo("dotnet")
@@ -29,7 +39,7 @@ internal sealed class ServerProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
-        foreach (var argument in new[] { serverDll, "--urls", baseUrl, "--PeerGate:DataDirectory", dataDirectory, "--PeerGate:AdminToken", adminToken })
+        foreach (var argument in new[] { serverDll, "--urls", baseUrl, "--PeerGate:DataDirectory", dataDirectory, "--PeerGate:AdminToken", adminToken }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }
@@ -45,6 +55,39 @@ internal sealed class ServerProcess : IDisposable
         var server = new ServerProcess(process, baseUrl);
         await server.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
         return server;
+    }
+
+    /// <summary>Runs the server binary with <paramref name="arguments"/> to its end (a command, or a start that is refused), within 60 s.</summary>
+    public static async Task<(int Exit, string Output, string Error)> RunToEndAsync(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(ServerDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server binary");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"peergate-server {string.Join(' ', arguments)} did not end within 60 s");
+        }
+
+        return (process.ExitCode, await output, await error);
     }
 
     /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no shutdown code runs.</summary>

@@ -370,15 +370,31 @@ public static class Migrations
         """,
     ];
 
+    /// <summary>The schema version this server writes: how many steps it knows.</summary>
+    public static int Version => Steps.Length;
+
     public static void Apply(SqliteConnection connection) => Apply(connection, Steps.Length);
 
     /// <summary>Applies the steps up to <paramref name="through"/> only: a database as an older server left it, for upgrade tests.</summary>
+    /// <remarks>
+    /// Every step still to apply runs in one IMMEDIATE transaction with the user_version that says they
+    /// are done: an upgrade either completes or, stopped or failing part way, leaves the database as the
+    /// old server had it, so the old binary still runs on it. A database at a version past
+    /// <see cref="Version"/> was written by a newer server; it is refused untouched, since this server
+    /// would misread tables it does not know.
+    /// </remarks>
+    /// <exception cref="SchemaTooNewException">The database's version is newer than this server's.</exception>
     public static void Apply(SqliteConnection connection, int through)
     {
         // Step 6 checks stored names with the same syntax as every request (DeviceNames.IsValid).
         connection.CreateFunction("peergate_device_name", (string? name) => DeviceNames.IsValid(name!), isDeterministic: true);
         using var transaction = connection.BeginTransaction(deferred: false);
         var applied = Convert.ToInt32(connection.Scalar(transaction, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        if (applied > Steps.Length)
+        {
+            throw new SchemaTooNewException(connection.DataSource, applied, Steps.Length);
+        }
+
         var target = Math.Min(through, Steps.Length);
         for (var step = applied; step < target; step++)
         {
@@ -393,4 +409,16 @@ public static class Migrations
 
         transaction.Commit();
     }
+}
+
+/// <summary>The database was written by a newer server: this one stops rather than misread it.</summary>
+public sealed class SchemaTooNewException(string path, int databaseVersion, int serverVersion)
+    : InvalidOperationException(
+        $"The database {path} has schema version {databaseVersion}, newer than this server's {serverVersion}: a newer PeerGate " +
+        "server wrote it. Run that version again, or restore the backup taken before the upgrade (docs/operating.md#upgrades); " +
+        "the database was not changed.")
+{
+    public int DatabaseVersion { get; } = databaseVersion;
+
+    public int ServerVersion { get; } = serverVersion;
 }

@@ -1,0 +1,91 @@
+using PeerGate.Server.Storage;
+
+namespace PeerGate.Server;
+
+/// <summary>
+/// <c>peergate-server backup --to FILE [--PeerGate:DataDirectory DIR ...]</c>: an online backup of
+/// the database of a server that may be running, found through the same configuration the server
+/// reads (appsettings.json in the current folder, PeerGate__* environment variables, the command line).
+/// </summary>
+public static class BackupCommand
+{
+    public const string Name = "backup";
+
+    private const string Usage = "usage: peergate-server backup --to FILE [--PeerGate:DataDirectory DIR | --PeerGate:DatabasePath FILE]";
+
+    /// <summary>Runs the command; 0 when the backup is written, 1 when it could not be, 2 for a usage error.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        string? target = null;
+        var configurationArgs = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--to" && i + 1 < args.Length)
+            {
+                target = args[++i];
+            }
+            else if (args[i].StartsWith("--to=", StringComparison.Ordinal))
+            {
+                target = args[i]["--to=".Length..];
+            }
+            else if (args[i] is "-h" or "--help")
+            {
+                output.WriteLine(Usage);
+                return 0;
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains(':', StringComparison.Ordinal))
+            {
+                configurationArgs.Add(args[i]);
+                if (!args[i].Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
+                {
+                    configurationArgs.Add(args[++i]);
+                }
+            }
+            else
+            {
+                error.WriteLine($"peergate-server backup: unexpected argument '{args[i]}'");
+                error.WriteLine(Usage);
+                return 2;
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(target))
+        {
+            error.WriteLine("peergate-server backup: --to FILE is required");
+            error.WriteLine(Usage);
+            return 2;
+        }
+
+        try
+        {
+            var options = new ServerOptions { Args = [.. configurationArgs] };
+            PeerGateServer.ApplyConfiguration(options, Configuration(options.Args));
+            var result = DatabaseBackup.Take(PeerGateServer.DatabasePathOf(options), target, options.BusyTimeout);
+
+            // Paths and sizes only; what the file holds is said, never shown.
+            output.WriteLine($"backup written to {result.Path} ({result.Bytes} bytes, schema version {result.SchemaVersion}, integrity ok, mode 600)");
+            output.WriteLine("it holds every device key, group key and registration: keep it owner-only and off shared storage");
+            return 0;
+        }
+        catch (Exception exception) when (exception is BackupException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"peergate-server backup: {exception.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>The server's configuration sources in the server's order, without the web host.</summary>
+    private static IConfiguration Configuration(string[] args)
+    {
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+            ?? "Production";
+        return new ConfigurationBuilder()
+            .SetBasePath(Directory.GetCurrentDirectory())
+            .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
+            .AddJsonFile($"appsettings.{environment}.json", optional: true, reloadOnChange: false)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+    }
+}
