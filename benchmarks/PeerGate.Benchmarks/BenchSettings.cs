@@ -4,8 +4,8 @@ namespace PeerGate.Benchmarks;
 /// <param name="UdpDevices">Idle UDP devices held by PeerGate, and subscribed clients held by Mosquitto.</param>
 /// <param name="Wakes">Wakes measured, and publishes to Mosquitto.</param>
 /// <param name="RendezvousOnly">Only the rendezvous lines (PeerGate's UDP side beside Mosquitto and coturn).</param>
-/// <param name="WorkstationGc">The rendezvous server process with the workstation GC instead of the server GC it ships with.</param>
-public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool WorkstationGc)
+/// <param name="ServerGc">The rendezvous server process with the server GC (true) or the workstation GC (false); null: as peergate-server ships.</param>
+public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool? ServerGc)
 {
     public static BenchSettings? Parse(string[] args)
     {
@@ -16,7 +16,7 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
         int udpDevices = smoke ? 100 : 10_000;
         int wakes = smoke ? 20 : 1_000;
         var rendezvousOnly = false;
-        var workstationGc = false;
+        bool? serverGc = null;
         var dataRoot = Path.GetTempPath();
         for (var i = 0; i < args.Length; i++)
         {
@@ -29,7 +29,10 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
                     rendezvousOnly = true;
                     break;
                 case "--workstation-gc":
-                    workstationGc = true;
+                    serverGc = false;
+                    break;
+                case "--server-gc":
+                    serverGc = true;
                     break;
                 case "--seconds" when hasValue && double.TryParse(args[i + 1], out seconds) && seconds > 0:
                 case "--concurrency" when hasValue && int.TryParse(args[i + 1], out concurrency) && concurrency > 0:
@@ -46,6 +49,6 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
             }
         }
 
-        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, workstationGc);
+        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, serverGc);
     }
 }

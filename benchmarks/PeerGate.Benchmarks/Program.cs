@@ -6,11 +6,11 @@ if (args.Length > 0 && args[0] == "--serve")
     return await ServedServer.ServeAsync(args[1..]);
 }
 
-// peergate-bench [--seconds N] [--concurrency C] [--devices D] [--udp-devices N] [--wakes W] [--data-dir DIR] [--rendezvous] [--workstation-gc] [--smoke]
+// peergate-bench [--seconds N] [--concurrency C] [--devices D] [--udp-devices N] [--wakes W] [--data-dir DIR] [--rendezvous] [--workstation-gc | --server-gc] [--smoke]
 var settings = BenchSettings.Parse(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: peergate-bench [--seconds N] [--concurrency C] [--devices D] [--udp-devices N] [--wakes W] [--data-dir DIR] [--rendezvous] [--workstation-gc] [--smoke]");
+    Console.Error.WriteLine("usage: peergate-bench [--seconds N] [--concurrency C] [--devices D] [--udp-devices N] [--wakes W] [--data-dir DIR] [--rendezvous] [--workstation-gc | --server-gc] [--smoke]");
     return 2;
 }
 

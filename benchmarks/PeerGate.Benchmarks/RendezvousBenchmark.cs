@@ -65,7 +65,7 @@ public static class RendezvousBenchmark
             await using var server = await ServedServer.StartAsync(
                 dataDirectory,
                 adminToken,
-                !settings.WorkstationGc,
+                settings.ServerGc,
                 "--PeerGate:UnauthenticatedRequestsPerMinute=0", // one address authenticates thousands of devices
                 "--PeerGate:DeviceWritesPerMinute=0");           // one caller queries as fast as the wakes go
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };

@@ -67,7 +67,8 @@ public sealed class ServedServer : IAsyncDisposable
     }
 
     /// <summary>Starts the child on 127.0.0.1 (a free HTTP port, a free UDP port) over <paramref name="dataDirectory"/>.</summary>
-    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool serverGc, params string[] settings)
+    /// <param name="serverGc">The server GC or the workstation GC; null: the GC settings peergate-server ships with.</param>
+    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -78,10 +79,19 @@ public sealed class ServedServer : IAsyncDisposable
             WorkingDirectory = dataDirectory,
         };
 
-        // peergate-server is an ASP.NET Core app and ships with the server GC (its runtimeconfig says
-        // so); this program is a console app, so its child is told the same, or its memory is not the
-        // server's. --workstation-gc measures what an operator gets with DOTNET_gcServer=0.
-        start.Environment["DOTNET_gcServer"] = serverGc ? "1" : "0";
+        // This program is a console app with its own runtimeconfig; the child must run the GC settings
+        // peergate-server ships with (its runtimeconfig, copied beside this program), or its memory is
+        // not the server's. --server-gc and --workstation-gc override the GC kind.
+        foreach (var (name, value) in ShippedGcSettings())
+        {
+            start.Environment[name] = value;
+        }
+
+        if (serverGc is { } server)
+        {
+            start.Environment["DOTNET_gcServer"] = server ? "1" : "0";
+        }
+
         string[] arguments =
         [
             typeof(ServedServer).Assembly.Location, "--serve",
@@ -118,6 +128,46 @@ public sealed class ServedServer : IAsyncDisposable
 
         process.Kill(entireProcessTree: true);
         throw new InvalidOperationException("the server exited before it was ready");
+    }
+
+    /// <summary>
+    /// The GC settings of peergate-server.runtimeconfig.json as the environment variables that set the
+    /// same (System.GC.Server, Concurrent, ConserveMemory); a setting it does not name is the runtime's default.
+    /// </summary>
+    private static IEnumerable<(string Name, string Value)> ShippedGcSettings()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "peergate-server.runtimeconfig.json");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        if (!json.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var properties))
+        {
+            yield break;
+        }
+
+        var names = new Dictionary<string, string>
+        {
+            ["System.GC.Server"] = "DOTNET_gcServer",
+            ["System.GC.Concurrent"] = "DOTNET_gcConcurrent",
+            ["System.GC.ConserveMemory"] = "DOTNET_GCConserveMemory",
+        };
+        foreach (var property in properties.EnumerateObject())
+        {
+            if (names.TryGetValue(property.Name, out var variable))
+            {
+                var value = property.Value.ValueKind switch
+                {
+                    System.Text.Json.JsonValueKind.True => "1",
+                    System.Text.Json.JsonValueKind.False => "0",
+                    _ => property.Value.GetRawText().Trim('"'),
+                };
+                yield return (variable, value);
+            }
+        }
+
+        // The runtime's default is the workstation GC; say so, so this program's own setting never leaks in.
+        if (!properties.TryGetProperty("System.GC.Server", out _))
+        {
+            yield return ("DOTNET_gcServer", "0");
+        }
     }
 
     /// <summary>Resident memory and managed heap in bytes, both read right after a full GC in the server.</summary>

@@ -239,6 +239,12 @@ public static class PeerGateServer
             throw new InvalidOperationException("PeerGate:RendezvousPublicPort must be between 0 and 65535.");
         }
 
+        options.UdpReceiveLoops = section.GetValue("UdpReceiveLoops", options.UdpReceiveLoops);
+        if (options.UdpReceiveLoops < 0 || options.UdpReceiveLoops > 64)
+        {
+            throw new InvalidOperationException("PeerGate:UdpReceiveLoops must be between 0 and 64.");
+        }
+
         if (options.RelayMaxSessions < 1 || options.RelayMaxSessions > 100_000)
         {
             throw new InvalidOperationException("PeerGate:RelayMaxSessions must be between 1 and 100000.");

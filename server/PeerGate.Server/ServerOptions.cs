@@ -286,6 +286,12 @@ public sealed class ServerOptions
 
     /// <summary>The port devices dial for the rendezvous endpoint; 0: the bound port. Configuration: PeerGate:RendezvousPublicPort.</summary>
     public int RendezvousPublicPort { get; set; }
+
+    /// <summary>
+    /// Receive loops on the UDP registration socket, each on its own thread; 0: one per core.
+    /// Configuration: PeerGate:UdpReceiveLoops.
+    /// </summary>
+    public int UdpReceiveLoops { get; set; }
 }
 
 /// <summary>

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
@@ -13,6 +16,16 @@ namespace PeerGate.Server.Identity;
 /// </summary>
 public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TerminalOwners terminalOwners, TimeProvider time, ServerOptions options)
 {
+    /// <summary>Own certificates whose signature verified, remembered at most; the set starts over when full.</summary>
+    public const int MaxVerifiedSignatures = 50_000;
+
+    // SHA-256 of (signed bytes, signature) of own certificates whose ECDSA signature verified. The
+    // signature is a pure function of those bytes and this instance's key, so a match needs no second
+    // verification; expiry and standing (revocation, disabled device) are still checked on every request.
+    private readonly ConcurrentDictionary<SignatureDigest, byte> _verified = new();
+
+    private readonly record struct SignatureDigest(UInt128 First, UInt128 Second);
+
     private enum Standing
     {
         Good,
@@ -100,10 +113,46 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
     /// <summary>This instance's key, or a trusted issuer's pinned keys: a key its URL serves is never used.</summary>
     private bool VerifySignature(CertificatePayload payload, byte[] signedBytes, byte[] signature) =>
         payload.Issuer == signingKey.Issuer
-            ? CertificateToken.Verify(signedBytes, signature, signingKey.Key)
+            ? VerifyOwn(signedBytes, signature)
             : trustedIssuers.IsTrusted(payload.Issuer)
                 ? trustedIssuers.VerifySignature(payload.Issuer, signedBytes, signature)
                 : throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer is not trusted here.");
+
+    /// <summary>This instance's signature, verified once per distinct certificate (see <see cref="_verified"/>).</summary>
+    private bool VerifyOwn(byte[] signedBytes, byte[] signature)
+    {
+        var digest = Digest(signedBytes, signature);
+        if (_verified.ContainsKey(digest))
+        {
+            return true;
+        }
+
+        if (!CertificateToken.Verify(signedBytes, signature, signingKey.Key))
+        {
+            return false;
+        }
+
+        if (_verified.Count >= MaxVerifiedSignatures)
+        {
+            _verified.Clear();
+        }
+
+        _verified.TryAdd(digest, 0);
+        return true;
+    }
+
+    private static SignatureDigest Digest(byte[] signedBytes, byte[] signature)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, signedBytes.Length);
+        hash.AppendData(length);
+        hash.AppendData(signedBytes);
+        hash.AppendData(signature);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return new SignatureDigest(BinaryPrimitives.ReadUInt128BigEndian(digest), BinaryPrimitives.ReadUInt128BigEndian(digest[16..]));
+    }
 
     private async Task<IssuerSnapshot> IssuerAsync(string issuer, CancellationToken cancellationToken) =>
         trustedIssuers.IsTrusted(issuer)

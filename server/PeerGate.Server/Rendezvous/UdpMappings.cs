@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Registry;
 using PeerGate.Server.Storage;
@@ -15,8 +19,10 @@ public sealed class UdpMappings
     private readonly Database _database;
     private readonly ServerOptions _options;
     private readonly string _issuer;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, Mapping> _byTerminal = new(StringComparer.Ordinal);
+
+    // No lock over the table: each registration locks only its own device's entry, so receive loops on
+    // several cores never wait for each other unless the same device registers twice at once.
+    private readonly ConcurrentDictionary<string, Entry> _byTerminal = new(StringComparer.Ordinal);
 
     public UdpMappings(Database database, ServerOptions options, SigningKey signingKey)
     {
@@ -26,7 +32,7 @@ public sealed class UdpMappings
         Load();
     }
 
-    /// <summary>What is known of one device's mapping.</summary>
+    /// <summary>What is known of one device's mapping (a copy; changing it changes nothing).</summary>
     public sealed class Mapping
     {
         public required string TerminalId { get; init; }
@@ -45,51 +51,82 @@ public sealed class UdpMappings
         public long ProbeCounter { get; set; }
     }
 
+    /// <summary>
+    /// One device's mapping as held in memory, kept small (one of these stays per idle device): the
+    /// addresses as numbers, the observed one also as the string the registry answers, made only when
+    /// the address changes. Locked on itself.
+    /// </summary>
+    private sealed class Entry(string terminalId)
+    {
+        public readonly string TerminalId = terminalId;
+        public string DeviceId = "";
+        public string Serial = "";
+        public long KeyGeneration;
+        public long Counter;
+        public long ProbeCounter;
+        public long SeenAt;
+
+        /// <summary>The observed source address as 16 bytes (IPv4 as ::ffff:a.b.c.d), big-endian.</summary>
+        public UInt128 Observed;
+        public string ObservedIp = "";
+        public int ObservedPort;
+        public uint Local;
+        public bool HasLocal;
+        public int LocalPort;
+        public bool Dirty;
+    }
+
     /// <summary>Set while the UDP listener runs: without it no wake can reach a device, however fresh its mapping.</summary>
     public bool Listening { get; set; }
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _byTerminal.Count;
-            }
-        }
-    }
+    public int Count => _byTerminal.Count;
 
     /// <summary>
     /// Accepts a registration unless it is a replay: its (key generation, counter) must be above the
-    /// last accepted one's. True when accepted; the mapping then holds the new source.
+    /// last accepted one's. True when accepted; the mapping then holds the new source. Allocates
+    /// nothing for a device already mapped whose addresses did not change (the steady state).
     /// </summary>
-    public bool TryAccept(string terminalId, string deviceId, string serial, long generation, long counter, string observedIp, int observedPort, string? localIp, int localPort, long now)
+    /// <param name="observed">The source address as 16 bytes, IPv4 mapped into IPv6 (see <see cref="ToObserved"/>).</param>
+    /// <param name="localAddress">The device's own IPv4 address as a big-endian number, when it sent one.</param>
+    public bool TryAccept(string terminalId, string deviceId, string serial, long generation, long counter, UInt128 observed, int observedPort, uint? localAddress, int localPort, long now)
     {
-        lock (_lock)
+        if (!_byTerminal.TryGetValue(terminalId, out var entry))
         {
-            if (_byTerminal.TryGetValue(terminalId, out var mapping))
+            var added = new Entry(terminalId) { KeyGeneration = long.MinValue, Counter = long.MinValue };
+            entry = _byTerminal.GetOrAdd(terminalId, added);
+        }
+
+        lock (entry)
+        {
+            if (generation < entry.KeyGeneration || (generation == entry.KeyGeneration && counter <= Math.Max(entry.Counter, entry.ProbeCounter)))
             {
-                if (generation < mapping.KeyGeneration || (generation == mapping.KeyGeneration && counter <= Math.Max(mapping.Counter, mapping.ProbeCounter)))
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                mapping = new Mapping { TerminalId = terminalId, DeviceId = deviceId, Serial = serial, ObservedIp = observedIp };
-                _byTerminal[terminalId] = mapping;
+                return false;
             }
 
-            mapping.DeviceId = deviceId;
-            mapping.Serial = serial;
-            mapping.KeyGeneration = generation;
-            mapping.Counter = counter;
-            mapping.ObservedIp = observedIp;
-            mapping.ObservedPort = observedPort;
-            mapping.LocalIp = localIp;
-            mapping.LocalPort = localPort;
-            mapping.SeenAt = now;
-            mapping.Dirty = true;
+            if (!ReferenceEquals(entry.DeviceId, deviceId) && !string.Equals(entry.DeviceId, deviceId, StringComparison.Ordinal))
+            {
+                entry.DeviceId = deviceId;
+            }
+
+            if (!ReferenceEquals(entry.Serial, serial) && !string.Equals(entry.Serial, serial, StringComparison.Ordinal))
+            {
+                entry.Serial = serial;
+            }
+
+            if (entry.Observed != observed || entry.ObservedIp.Length == 0)
+            {
+                entry.Observed = observed;
+                entry.ObservedIp = ObservedString(observed);
+            }
+
+            entry.KeyGeneration = generation;
+            entry.Counter = counter;
+            entry.ObservedPort = observedPort;
+            entry.HasLocal = localAddress.HasValue;
+            entry.Local = localAddress.GetValueOrDefault();
+            entry.LocalPort = localPort;
+            entry.SeenAt = now;
+            entry.Dirty = true;
             return true;
         }
     }
@@ -101,15 +138,19 @@ public sealed class UdpMappings
     /// </summary>
     public bool TryAcceptProbe(string terminalId, long generation, long counter)
     {
-        lock (_lock)
+        if (!_byTerminal.TryGetValue(terminalId, out var entry))
         {
-            if (!_byTerminal.TryGetValue(terminalId, out var mapping) || generation != mapping.KeyGeneration
-                || counter <= Math.Max(mapping.Counter, mapping.ProbeCounter))
+            return false;
+        }
+
+        lock (entry)
+        {
+            if (entry.SeenAt == 0 || generation != entry.KeyGeneration || counter <= Math.Max(entry.Counter, entry.ProbeCounter))
             {
                 return false;
             }
 
-            mapping.ProbeCounter = counter;
+            entry.ProbeCounter = counter;
             return true;
         }
     }
@@ -118,22 +159,82 @@ public sealed class UdpMappings
     /// True when the device registered over UDP within <see cref="ServerOptions.UdpMappingMaxAge"/>: a
     /// wake through the mapping can reach it, so it is on the trigger channel without a long-poll (F38).
     /// </summary>
-    public bool IsFresh(string terminalId, long now)
-    {
-        lock (_lock)
-        {
-            return Listening && _byTerminal.TryGetValue(terminalId, out var m) && now - m.SeenAt <= (long)_options.UdpMappingMaxAge.TotalSeconds;
-        }
-    }
+    public bool IsFresh(string terminalId, long now) =>
+        Listening && _byTerminal.TryGetValue(terminalId, out var entry) && IsFresh(entry, now);
+
+    /// <summary>True when the device has a mapping, fresh or not; allocates nothing.</summary>
+    public bool Has(string terminalId) => _byTerminal.TryGetValue(terminalId, out var entry) && Volatile.Read(ref entry.SeenAt) != 0;
 
     /// <summary>A copy of the device's mapping, or null.</summary>
     public Mapping? Find(string terminalId)
     {
-        lock (_lock)
+        if (!_byTerminal.TryGetValue(terminalId, out var entry))
         {
-            return _byTerminal.TryGetValue(terminalId, out var m) ? Copy(m) : null;
+            return null;
+        }
+
+        lock (entry)
+        {
+            return entry.SeenAt == 0 ? null : Copy(entry);
         }
     }
+
+    /// <summary>
+    /// The device's observed address and port with the serial that made the mapping, when it is fresh;
+    /// what a wake needs, without a copy of the rest.
+    /// </summary>
+    public bool TryGetFresh(string terminalId, long now, out string serial, out UInt128 observed, out int observedPort)
+    {
+        serial = "";
+        observed = default;
+        observedPort = 0;
+        if (!_byTerminal.TryGetValue(terminalId, out var entry))
+        {
+            return false;
+        }
+
+        lock (entry)
+        {
+            if (!IsFresh(entry, now))
+            {
+                return false;
+            }
+
+            serial = entry.Serial;
+            observed = entry.Observed;
+            observedPort = entry.ObservedPort;
+            return true;
+        }
+    }
+
+    /// <summary>The address of a socket as the 16 bytes a mapping keeps: IPv6 as is, IPv4 as ::ffff:a.b.c.d.</summary>
+    public static UInt128 ToObserved(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        (address.AddressFamily == AddressFamily.InterNetwork ? address.MapToIPv6() : address).TryWriteBytes(bytes, out _);
+        return BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
+    /// <summary>The IP address a mapping's 16 bytes stand for; an IPv4-mapped one as IPv4.</summary>
+    public static IPAddress ToAddress(UInt128 observed)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt128BigEndian(bytes, observed);
+        var address = new IPAddress(bytes);
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
+
+    private static string ObservedString(UInt128 observed) => ToAddress(observed).ToString();
+
+    private static string LocalString(uint local)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, local);
+        return new IPAddress(bytes).ToString();
+    }
+
+    private bool IsFresh(Entry entry, long now) =>
+        entry.SeenAt != 0 && now - Volatile.Read(ref entry.SeenAt) <= (long)_options.UdpMappingMaxAge.TotalSeconds;
 
     /// <summary>
     /// The registration with its observed address taken from the UDP mapping when that is fresher than
@@ -142,33 +243,39 @@ public sealed class UdpMappings
     /// </summary>
     public Registration Apply(Registration registration, long now)
     {
-        if (!string.Equals(registration.Issuer, _issuer, StringComparison.Ordinal))
+        if (!string.Equals(registration.Issuer, _issuer, StringComparison.Ordinal) || !_byTerminal.TryGetValue(registration.TerminalId, out var entry))
         {
             return registration;
         }
 
-        var mapping = Find(registration.TerminalId);
-        if (mapping is null || mapping.SeenAt < registration.LastSeen || now - mapping.SeenAt > (long)_options.UdpMappingMaxAge.TotalSeconds)
+        string observedIp;
+        int observedPort;
+        lock (entry)
         {
-            return registration;
+            if (entry.SeenAt == 0 || entry.SeenAt < registration.LastSeen || now - entry.SeenAt > (long)_options.UdpMappingMaxAge.TotalSeconds)
+            {
+                return registration;
+            }
+
+            observedIp = entry.ObservedIp;
+            observedPort = entry.ObservedPort;
         }
 
-        return registration with { ObservedIp = mapping.ObservedIp, ObservedPort = mapping.ObservedPort };
+        return registration with { ObservedIp = observedIp, ObservedPort = observedPort };
     }
 
     /// <summary>Writes every changed mapping in one transaction; returns how many.</summary>
     public int Flush()
     {
-        List<Mapping> dirty;
-        lock (_lock)
+        var dirty = new List<Mapping>();
+        foreach (var entry in _byTerminal.Values)
         {
-            dirty = [];
-            foreach (var mapping in _byTerminal.Values)
+            lock (entry)
             {
-                if (mapping.Dirty)
+                if (entry.Dirty)
                 {
-                    dirty.Add(Copy(mapping));
-                    mapping.Dirty = false;
+                    dirty.Add(Copy(entry));
+                    entry.Dirty = false;
                 }
             }
         }
@@ -207,11 +314,11 @@ public sealed class UdpMappings
         catch
         {
             // Not written: try again at the next flush.
-            lock (_lock)
+            foreach (var m in dirty)
             {
-                foreach (var m in dirty)
+                if (_byTerminal.TryGetValue(m.TerminalId, out var current))
                 {
-                    if (_byTerminal.TryGetValue(m.TerminalId, out var current))
+                    lock (current)
                     {
                         current.Dirty = true;
                     }
@@ -233,19 +340,23 @@ public sealed class UdpMappings
                 "SELECT terminal_id, device_id, serial, key_generation, counter, observed_ip, observed_port, local_ip, local_port, seen_at FROM udp_mappings WHERE issuer = $issuer;",
                 ("$issuer", _issuer));
             using var reader = command.ExecuteReader();
-            var list = new List<Mapping>();
+            var list = new List<Entry>();
             while (reader.Read())
             {
-                list.Add(new Mapping
+                var observedIp = reader.GetString(5);
+                var localIp = reader.GetStringOrNull(7);
+                var hasLocal = IPAddress.TryParse(localIp, out var local) && local.AddressFamily == AddressFamily.InterNetwork;
+                list.Add(new Entry(reader.GetString(0))
                 {
-                    TerminalId = reader.GetString(0),
                     DeviceId = reader.GetString(1),
                     Serial = reader.GetString(2),
                     KeyGeneration = reader.GetInt64(3),
                     Counter = reader.GetInt64(4),
-                    ObservedIp = reader.GetString(5),
+                    Observed = IPAddress.TryParse(observedIp, out var observed) ? ToObserved(observed) : default,
+                    ObservedIp = observedIp,
                     ObservedPort = reader.GetInt32(6),
-                    LocalIp = reader.GetStringOrNull(7),
+                    HasLocal = hasLocal,
+                    Local = hasLocal ? BinaryPrimitives.ReadUInt32BigEndian(local!.GetAddressBytes()) : 0,
                     LocalPort = reader.GetInt32(8),
                     SeenAt = reader.GetInt64(9),
                 });
@@ -254,28 +365,25 @@ public sealed class UdpMappings
             return list;
         });
 
-        lock (_lock)
+        foreach (var entry in rows)
         {
-            foreach (var mapping in rows)
-            {
-                _byTerminal[mapping.TerminalId] = mapping;
-            }
+            _byTerminal[entry.TerminalId] = entry;
         }
     }
 
-    private static Mapping Copy(Mapping m) => new()
+    private static Mapping Copy(Entry e) => new()
     {
-        TerminalId = m.TerminalId,
-        DeviceId = m.DeviceId,
-        Serial = m.Serial,
-        KeyGeneration = m.KeyGeneration,
-        Counter = m.Counter,
-        ObservedIp = m.ObservedIp,
-        ObservedPort = m.ObservedPort,
-        LocalIp = m.LocalIp,
-        LocalPort = m.LocalPort,
-        SeenAt = m.SeenAt,
-        Dirty = m.Dirty,
-        ProbeCounter = m.ProbeCounter,
+        TerminalId = e.TerminalId,
+        DeviceId = e.DeviceId,
+        Serial = e.Serial,
+        KeyGeneration = e.KeyGeneration,
+        Counter = e.Counter,
+        ObservedIp = e.ObservedIp,
+        ObservedPort = e.ObservedPort,
+        LocalIp = e.HasLocal ? LocalString(e.Local) : null,
+        LocalPort = e.LocalPort,
+        SeenAt = e.SeenAt,
+        Dirty = e.Dirty,
+        ProbeCounter = e.ProbeCounter,
     };
 }

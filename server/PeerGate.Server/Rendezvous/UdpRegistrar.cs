@@ -1,6 +1,10 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using PeerGate.Protocol.Host;
+using PeerGate.Protocol.Peer;
 using PeerGate.Protocol.Rendezvous;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
@@ -42,11 +46,9 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
     public const string Answered = "answered";
     public const string Busy = "busy";
 
-    private readonly HostPeerCrypto _crypto = new();
-    private readonly Lock _certificateLock = new();
-    private readonly Dictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
-    private readonly Lane _main = new();
-    private readonly Lane _probeLane = new();
+    private readonly ConcurrentDictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
+    private readonly Lane _probeLane = new(AddressFamily.InterNetworkV6);
+    private readonly List<Thread> _receivers = [];
     private readonly Lock _probeLock = new();
     private readonly Dictionary<string, PendingProbe> _pendingProbes = new(StringComparer.Ordinal);
     private Socket? _socket;
@@ -73,15 +75,44 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         }
     }
 
-    private sealed record CachedCertificate(byte[] Key, string TerminalId, string DeviceId, long ExpiresAt, long Generation, bool Refused, long CheckedAt);
+    private sealed record CachedCertificate(string Serial, byte[] Key, string TerminalId, string DeviceId, long ExpiresAt, long Generation, bool Refused, long CheckedAt);
 
-    /// <summary>The buffers of one receive loop: each socket has its own, so the loops never share one.</summary>
-    private sealed class Lane
+    /// <summary>
+    /// Everything one receive loop reuses for every datagram, so the steady state allocates nothing:
+    /// the buffers, the reader, the source address and a MAC output. Each loop has its own.
+    /// </summary>
+    internal sealed class Lane(AddressFamily family)
     {
         public readonly RendezvousDatagram Reader = new();
         public readonly byte[] Receive = new byte[2048];
         public readonly byte[] Reply = new byte[RendezvousDatagram.MaxLength];
         public readonly byte[] Work = new byte[RendezvousDatagram.WorkLength];
+        public readonly SocketAddress Source = new(family);
+        public readonly byte[] Observed4 = new byte[4];
+        public readonly byte[] Observed16 = new byte[16];
+        public readonly LaneCrypto Crypto = new();
+    }
+
+    /// <summary>
+    /// The HMAC of the datagrams into one array the lane reuses. RendezvousDatagram reads the tag out of
+    /// it at once (compares or copies it) and never keeps it, so reuse is safe within a lane; nothing
+    /// else may use this. The static span HMAC allocates nothing managed.
+    /// </summary>
+    internal sealed class LaneCrypto : IPeerCrypto
+    {
+        private readonly byte[] _mac = new byte[32];
+
+        public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
+        {
+            HMACSHA256.HashData(key, data.AsSpan(offset, count), _mac);
+            return _mac;
+        }
+
+        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new NotSupportedException();
+
+        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new NotSupportedException();
+
+        public void RandomBytes(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>One probe's delayed answer: everything needed to write it, and the timer that sends it.</summary>
@@ -134,7 +165,20 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
 
         mappings.Listening = true;
         _flushing = FlushLoopAsync(_stopping.Token);
-        return base.StartAsync(cancellationToken);
+
+        // One blocking receive loop per core on its own thread, all on the one socket: the kernel hands
+        // each datagram to one waiting loop, and no datagram waits for a thread-pool hop.
+        var loops = options.UdpReceiveLoops > 0 ? options.UdpReceiveLoops : Environment.ProcessorCount;
+        for (var i = 0; i < loops; i++)
+        {
+            var lane = new Lane(socket.AddressFamily);
+            var token = _stopping.Token;
+            var thread = new Thread(() => ReceiveLoop(socket, lane, token)) { IsBackground = true, Name = "PeerGate UDP " + i };
+            _receivers.Add(thread);
+            thread.Start();
+        }
+
+        return Task.CompletedTask;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -153,7 +197,12 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             _pendingProbes.Clear();
         }
 
-        await base.StopAsync(cancellationToken);
+        foreach (var receiver in _receivers)
+        {
+            // Closing the socket ends each blocking receive at once; the bound is only a guard.
+            receiver.Join(TimeSpan.FromSeconds(5));
+        }
+
         if (_flushing is not null)
         {
             await _flushing;
@@ -172,27 +221,22 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         _stopping?.Dispose();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var socket = _socket;
-        if (socket is null)
-        {
-            return;
-        }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
 
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        while (!stoppingToken.IsCancellationRequested)
+    private void ReceiveLoop(Socket socket, Lane lane, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int received;
             try
             {
-                received = await socket.ReceiveFromAsync(_main.Receive, SocketFlags.None, any, stoppingToken);
+                received = socket.ReceiveFrom(lane.Receive, SocketFlags.None, lane.Source);
             }
-            catch (OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (ObjectDisposedException)
+            catch (SocketException) when (stopping.IsCancellationRequested)
             {
                 return;
             }
@@ -208,15 +252,39 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
                 continue;
             }
 
+            if (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
             string outcome;
+            int replyLength;
             try
             {
-                outcome = Handle(socket, received.ReceivedBytes, (IPEndPoint)received.RemoteEndPoint);
+                outcome = HandleRegistration(lane, received, lane.Source, out replyLength);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception)
             {
                 logger.LogWarning(exception, "UDP datagram could not be handled");
                 outcome = Error;
+                replyLength = 0;
+            }
+
+            if (replyLength > 0)
+            {
+                try
+                {
+                    socket.SendTo(lane.Reply.AsSpan(0, replyLength), SocketFlags.None, lane.Source);
+                }
+                catch (SocketException exception)
+                {
+                    // The mapping stands; the device learns it at its next registration.
+                    logger.LogDebug("UDP acknowledgement to a device not sent: {Error}", exception.SocketErrorCode);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
             }
 
             metrics.CountUdpDatagram(outcome);
@@ -246,7 +314,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             return UnknownTerminal;
         }
 
-        if (!lane.Reader.Verify(certificate.Key, _crypto, lane.Work))
+        if (!lane.Reader.Verify(certificate.Key, lane.Crypto, lane.Work))
         {
             return BadTag;
         }
@@ -259,39 +327,75 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         return certificate.ExpiresAt <= nowMillis / 1000 ? Expired : null;
     }
 
-    /// <summary>One registration, start to end; returns its outcome.</summary>
-    private string Handle(Socket socket, int length, IPEndPoint source)
+    /// <summary>
+    /// One registration from <paramref name="source"/>, the datagram in <paramref name="lane"/>'s receive
+    /// buffer: checked, replay-refused, the mapping moved and the ack written into the lane's reply
+    /// buffer (<paramref name="replyLength"/> bytes; 0 when dropped). Returns its outcome. Allocates
+    /// nothing once the device's certificate is cached and its mapping exists with the same addresses.
+    /// </summary>
+    internal string HandleRegistration(Lane lane, int length, SocketAddress source, out int replyLength)
     {
+        replyLength = 0;
         var nowMillis = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (Check(_main, length, RendezvousDatagram.TypeRegister, nowMillis, out var certificate) is { } dropped)
+        if (Check(lane, length, RendezvousDatagram.TypeRegister, nowMillis, out var certificate) is { } dropped)
         {
             return dropped;
         }
 
-        var now = nowMillis / 1000;
-        var reader = _main.Reader;
-        var observedIp = RegistryApi.ObservedIp(source.Address)!;
-        string? localIp = reader.AddressLength == 4 ? new IPAddress(_main.Receive.AsSpan(reader.AddressOffset, 4)).ToString() : null;
-        if (!mappings.TryAccept(certificate!.TerminalId, certificate.DeviceId, reader.Serial(), certificate.Generation, reader.Counter, observedIp, source.Port, localIp, reader.Port, now))
+        if (!TryReadSource(source, out var observed, out var observedPort))
+        {
+            return Malformed;
+        }
+
+        var reader = lane.Reader;
+        uint? local = reader.AddressLength == 4 ? BinaryPrimitives.ReadUInt32BigEndian(lane.Receive.AsSpan(reader.AddressOffset, 4)) : null;
+        if (!mappings.TryAccept(certificate!.TerminalId, certificate.DeviceId, certificate.Serial, certificate.Generation, reader.Counter, observed, observedPort, local, reader.Port, nowMillis / 1000))
         {
             return Replayed;
         }
 
-        var address = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
-        var interval = (int)Math.Clamp(options.UdpInterval.TotalSeconds, 0, 0xFFFF);
-        var replyLength = RendezvousDatagram.WriteAck(
-            _main.Reply, certificate.TerminalId, reader.Serial(), reader.Counter, address.GetAddressBytes(), source.Port, interval, certificate.Key, _crypto, _main.Work);
-        try
+        // The ack names the address as the device's side sees it: IPv4 as 4 bytes, IPv6 as 16.
+        byte[] address;
+        if (observed >> 32 == 0xFFFF)
         {
-            socket.SendTo(_main.Reply.AsSpan(0, replyLength), SocketFlags.None, source);
+            address = lane.Observed4;
+            BinaryPrimitives.WriteUInt32BigEndian(address, (uint)observed);
         }
-        catch (SocketException exception)
+        else
         {
-            // The mapping stands; the device learns it at its next registration.
-            logger.LogDebug("UDP acknowledgement to a device not sent: {Error}", exception.SocketErrorCode);
+            address = lane.Observed16;
+            BinaryPrimitives.WriteUInt128BigEndian(address, observed);
         }
 
+        var interval = (int)Math.Clamp(options.UdpInterval.TotalSeconds, 0, 0xFFFF);
+        replyLength = RendezvousDatagram.WriteAck(
+            lane.Reply, certificate.TerminalId, certificate.Serial, reader.Counter, address, observedPort, interval, certificate.Key, lane.Crypto, lane.Work);
         return Accepted;
+    }
+
+    /// <summary>
+    /// The source of a received datagram as a mapping keeps it, read from the socket address in place:
+    /// the port at bytes 2-3 and the address at 4 (IPv4) or 8 (IPv6), network order, the layout of
+    /// sockaddr_in and sockaddr_in6 on every platform .NET runs on.
+    /// </summary>
+    internal static bool TryReadSource(SocketAddress source, out UInt128 observed, out int port)
+    {
+        var bytes = source.Buffer.Span[..source.Size];
+        observed = default;
+        port = 0;
+        switch (source.Family)
+        {
+            case AddressFamily.InterNetwork when bytes.Length >= 8:
+                port = BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]);
+                observed = ((UInt128)0xFFFF << 32) | BinaryPrimitives.ReadUInt32BigEndian(bytes[4..]);
+                return true;
+            case AddressFamily.InterNetworkV6 when bytes.Length >= 24:
+                port = BinaryPrimitives.ReadUInt16BigEndian(bytes[2..]);
+                observed = BinaryPrimitives.ReadUInt128BigEndian(bytes[8..]);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>
@@ -333,16 +437,22 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         }
 
         var serialSpan = serialChars[..lane.Reader.SerialLength];
-        lock (_certificateLock)
+        var lookup = _certificates.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
         {
-            var lookup = _certificates.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.TryGetValue(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
-            {
-                return cached;
-            }
+            return cached;
         }
 
-        var serial = serialSpan.ToString();
+        return Load(cached?.Serial ?? serialSpan.ToString(), cached, nowMillis);
+    }
+
+    /// <summary>
+    /// The certificate from SQLite, cached. Apart from the lookup above, so the closure it needs is made
+    /// only on this path, not on every datagram.
+    /// </summary>
+    private CachedCertificate? Load(string serial, CachedCertificate? cached, long nowMillis)
+    {
+        // Strings already held for this certificate are kept, so a recheck does not copy them again.
         var fresh = database.Read(connection =>
         {
             using var command = connection.Command(
@@ -351,27 +461,34 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
                 "FROM udp_keys k JOIN certificates c ON c.serial = k.serial WHERE k.serial = $serial;",
                 ("$serial", serial));
             using var reader = command.ExecuteReader();
-            return reader.Read()
-                ? new CachedCertificate(reader.GetBytesOrNull(0)!, reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5) != 0, nowMillis)
-                : null;
-        });
-
-        lock (_certificateLock)
-        {
-            if (fresh is null)
+            if (!reader.Read())
             {
-                _certificates.Remove(serial);
                 return null;
             }
 
-            if (_certificates.Count >= MaxCachedCertificates && !_certificates.ContainsKey(serial))
+            var terminalId = reader.GetString(1);
+            var deviceId = reader.GetString(2);
+            if (cached is not null)
             {
-                _certificates.Clear();
+                terminalId = string.Equals(terminalId, cached.TerminalId, StringComparison.Ordinal) ? cached.TerminalId : terminalId;
+                deviceId = string.Equals(deviceId, cached.DeviceId, StringComparison.Ordinal) ? cached.DeviceId : deviceId;
             }
 
-            _certificates[serial] = fresh;
+            return new CachedCertificate(serial, reader.GetBytesOrNull(0)!, terminalId, deviceId, reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5) != 0, nowMillis);
+        });
+
+        if (fresh is null)
+        {
+            _certificates.TryRemove(serial, out _);
+            return null;
         }
 
+        if (_certificates.Count >= MaxCachedCertificates && !_certificates.ContainsKey(serial))
+        {
+            _certificates.Clear();
+        }
+
+        _certificates[serial] = fresh;
         return fresh;
     }
 
@@ -440,7 +557,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         }
 
         var to = source.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(source.Address.MapToIPv4(), source.Port) : source;
-        var pending = new PendingProbe(certificate.TerminalId, reader.Serial(), reader.Counter, reader.DelaySeconds, certificate.Key, to);
+        var pending = new PendingProbe(certificate.TerminalId, certificate.Serial, reader.Counter, reader.DelaySeconds, certificate.Key, to);
         lock (_probeLock)
         {
             // One probe per device at a time: a newer one replaces it, so the table holds one entry per device.
@@ -458,7 +575,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         }
 
         var receiptLength = RendezvousDatagram.WriteProbeAnswer(
-            _probeLane.Reply, pending.TerminalId, pending.Serial, pending.Counter, 0, pending.Key, _crypto, _probeLane.Work);
+            _probeLane.Reply, pending.TerminalId, pending.Serial, pending.Counter, 0, pending.Key, _probeLane.Crypto, _probeLane.Work);
         SendQuietly(socket, _probeLane.Reply.AsSpan(0, receiptLength), ToSocket(socket, to));
         return Accepted;
     }
@@ -488,7 +605,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         {
             var reply = new byte[RendezvousDatagram.MaxLength];
             var work = new byte[RendezvousDatagram.WorkLength];
-            var length = RendezvousDatagram.WriteProbeAnswer(reply, pending.TerminalId, pending.Serial, pending.Counter, pending.DelaySeconds, pending.Key, _crypto, work);
+            var length = RendezvousDatagram.WriteProbeAnswer(reply, pending.TerminalId, pending.Serial, pending.Counter, pending.DelaySeconds, pending.Key, new HostPeerCrypto(), work);
             if (SendQuietly(socket, reply.AsSpan(0, length), ToSocket(socket, pending.To)))
             {
                 metrics.CountUdpProbe(Answered);

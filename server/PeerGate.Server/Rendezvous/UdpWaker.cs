@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Rendezvous;
@@ -16,7 +17,7 @@ namespace PeerGate.Server.Rendezvous;
 /// past that seq, its mapping goes stale, or the retries run out. The queue stays the truth: a wake
 /// given up costs only latency, the device's long-poll or next fetch still finds every trigger.
 /// </summary>
-public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, TriggerStore triggers, Database database, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<UdpWaker> logger)
+public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, TriggerStore triggers, Database database, TimeProvider time, ServerMetrics metrics, ILogger<UdpWaker> logger)
     : IDisposable
 {
     // Outcomes, the labels of peergate_udp_wakes_total.
@@ -31,16 +32,28 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     public static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16)];
 
     private readonly HostPeerCrypto _crypto = new();
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, long> _reached = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PendingWake> _pending = new(StringComparer.Ordinal);
 
-    private sealed class PendingWake
+    // One record per device with a mapping, each locked on itself: a poll or a wake of one device never
+    // waits for another's (a global lock here stood in the way of every poll and every wake).
+    private readonly ConcurrentDictionary<string, WakeState> _states = new(StringComparer.Ordinal);
+
+    private sealed class WakeState(string terminalId)
     {
-        public required string TerminalId { get; init; }
-        public long Seq { get; set; }
-        public int Retries { get; set; }
-        public ITimer? Timer { get; set; }
+        public readonly string TerminalId = terminalId;
+
+        /// <summary>The newest seq the device is known to have.</summary>
+        public long Reached;
+
+        /// <summary>The schedule of retries under way, or null.</summary>
+        public PendingWake? Pending;
+    }
+
+    private sealed class PendingWake(WakeState state)
+    {
+        public readonly WakeState State = state;
+        public long Seq;
+        public int Retries;
+        public ITimer? Timer;
     }
 
     /// <summary>
@@ -49,7 +62,7 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     /// </summary>
     public void Wake(string terminalId)
     {
-        if (registrar.BoundPort == 0 || !IsFresh(mappings.Find(terminalId)))
+        if (registrar.BoundPort == 0 || !mappings.TryGetFresh(terminalId, time.GetUtcNow().ToUnixTimeSeconds(), out _, out _, out _))
         {
             return;
         }
@@ -60,9 +73,10 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
             return;
         }
 
-        lock (_lock)
+        var state = State(terminalId);
+        lock (state)
         {
-            if (_reached.TryGetValue(terminalId, out var reached) && reached >= seq)
+            if (state.Reached >= seq)
             {
                 return;
             }
@@ -73,11 +87,12 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
             }
 
             metrics.CountUdpWake(Sent);
-            if (!_pending.TryGetValue(terminalId, out var pending))
+            var pending = state.Pending;
+            if (pending is null)
             {
-                pending = new PendingWake { TerminalId = terminalId };
-                pending.Timer = time.CreateTimer(state => Retry((PendingWake)state!), pending, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                _pending[terminalId] = pending;
+                pending = new PendingWake(state);
+                pending.Timer = time.CreateTimer(p => Retry((PendingWake)p!), pending, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                state.Pending = pending;
             }
 
             pending.Seq = Math.Max(pending.Seq, seq);
@@ -93,19 +108,20 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     /// </summary>
     public void Reached(string terminalId, long seq)
     {
-        if (mappings.Find(terminalId) is null)
+        if (!mappings.Has(terminalId))
         {
             return;
         }
 
-        lock (_lock)
+        var state = State(terminalId);
+        lock (state)
         {
-            if (!_reached.TryGetValue(terminalId, out var reached) || seq > reached)
+            if (seq > state.Reached)
             {
-                _reached[terminalId] = seq;
+                state.Reached = seq;
             }
 
-            if (_pending.TryGetValue(terminalId, out var pending) && pending.Seq <= seq)
+            if (state.Pending is { } pending && pending.Seq <= seq)
             {
                 Drop(pending);
             }
@@ -113,38 +129,36 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     }
 
     /// <summary>Wakes waiting for a retry; for tests.</summary>
-    public int PendingCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _pending.Count;
-            }
-        }
-    }
+    public int PendingCount => _states.Values.Count(state => Volatile.Read(ref state.Pending) is not null);
 
     public void Dispose()
     {
-        lock (_lock)
+        foreach (var state in _states.Values)
         {
-            foreach (var pending in _pending.Values.ToArray())
+            lock (state)
             {
-                Drop(pending);
+                if (state.Pending is { } pending)
+                {
+                    Drop(pending);
+                }
             }
         }
     }
 
+    private WakeState State(string terminalId) =>
+        _states.TryGetValue(terminalId, out var state) ? state : _states.GetOrAdd(terminalId, new WakeState(terminalId));
+
     private void Retry(PendingWake pending)
     {
-        lock (_lock)
+        var state = pending.State;
+        lock (state)
         {
-            if (!_pending.TryGetValue(pending.TerminalId, out var current) || !ReferenceEquals(current, pending))
+            if (!ReferenceEquals(state.Pending, pending))
             {
                 return;
             }
 
-            if (pending.Retries >= RetryDelays.Length - 1 || !TrySend(pending.TerminalId, pending.Seq))
+            if (pending.Retries >= RetryDelays.Length - 1 || !TrySend(state.TerminalId, pending.Seq))
             {
                 metrics.CountUdpWake(GivenUp);
                 Drop(pending);
@@ -157,13 +171,14 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
         }
     }
 
-    private bool IsFresh(UdpMappings.Mapping? mapping) =>
-        mapping is not null && time.GetUtcNow().ToUnixTimeSeconds() - mapping.SeenAt <= (long)options.UdpMappingMaxAge.TotalSeconds;
-
-    private void Drop(PendingWake pending)
+    /// <summary>Ends a schedule; under its state's lock.</summary>
+    private static void Drop(PendingWake pending)
     {
         pending.Timer?.Dispose();
-        _pending.Remove(pending.TerminalId);
+        if (ReferenceEquals(pending.State.Pending, pending))
+        {
+            pending.State.Pending = null;
+        }
     }
 
     /// <summary>
@@ -173,8 +188,7 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     private bool TrySend(string terminalId, long seq)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var mapping = mappings.Find(terminalId);
-        if (mapping is null || !IsFresh(mapping))
+        if (!mappings.TryGetFresh(terminalId, now, out var serial, out var observed, out var observedPort))
         {
             return false;
         }
@@ -185,15 +199,15 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
                 null,
                 "SELECT k.udp_key FROM udp_keys k JOIN certificates c ON c.serial = k.serial " +
                 "WHERE k.serial = $serial AND c.terminal_id = $terminal AND c.expires_at > $now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
-                ("$serial", mapping.Serial), ("$terminal", terminalId), ("$now", now))) as byte[];
+                ("$serial", serial), ("$terminal", terminalId), ("$now", now))) as byte[];
             if (key is null)
             {
                 return false;
             }
 
             var datagram = new byte[RendezvousDatagram.MaxLength];
-            var length = RendezvousDatagram.WriteWake(datagram, terminalId, mapping.Serial, seq, key, _crypto, new byte[RendezvousDatagram.WorkLength]);
-            return registrar.TrySend(datagram.AsSpan(0, length), new IPEndPoint(IPAddress.Parse(mapping.ObservedIp), mapping.ObservedPort));
+            var length = RendezvousDatagram.WriteWake(datagram, terminalId, serial, seq, key, _crypto, new byte[RendezvousDatagram.WorkLength]);
+            return registrar.TrySend(datagram.AsSpan(0, length), new IPEndPoint(UdpMappings.ToAddress(observed), observedPort));
         }
         catch (Exception exception)
         {

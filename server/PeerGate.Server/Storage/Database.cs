@@ -24,8 +24,14 @@ public sealed class Database
     //   and then deadlock upgrading; a busy database shows up at BEGIN, inside busy_timeout.
     // - secure_delete=ON: a deleted row's bytes are overwritten with zeros in the page, so a session
     //   offer's key and password leave the file with the row instead of lingering in free space.
+    // - cache_size=-512 (512 KiB, per connection): every pooled connection keeps its own page cache, and
+    //   with SQLite's 2 MB default a busy pool holds tens of MB of a file that grows with the fleet;
+    //   WAL readers discard the cache whenever another connection commits, which here is all the time,
+    //   so a larger cache buys little. The OS page cache still holds the whole file.
     private readonly string _connectionString;
     private readonly string _connectionSettings;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
+    private static readonly object Configured = new();
 
     // The last write's storage fault (null: it succeeded), and a count of its changes for readiness.
     private StorageFault? _writeFault;
@@ -35,7 +41,7 @@ public sealed class Database
     {
         Path = System.IO.Path.GetFullPath(path);
         var busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
-        _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {busyMilliseconds};";
+        _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {busyMilliseconds}; PRAGMA cache_size = -512;";
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -148,7 +154,14 @@ public sealed class Database
     private void Open(SqliteConnection connection)
     {
         connection.Open();
-        connection.Execute(_connectionSettings);
+
+        // The settings stay with the SQLite connection, which the pool hands out again and again: set
+        // them the first time a connection is seen, not on every read and write.
+        if (!_configured.TryGetValue(connection.Handle!, out _))
+        {
+            connection.Execute(_connectionSettings);
+            _configured.AddOrUpdate(connection.Handle!, Configured);
+        }
     }
 
     private void Faulted(SqliteConnection connection, StorageFault fault, bool isWrite)
