@@ -85,7 +85,7 @@ namespace PeerGate.NanoRig.Flows
     public sealed class RecordingLog : IDeviceLog
     {
         private const int Keep = 32;
-        private readonly string[] _lines = new string[Keep];
+        private readonly string[] _lines = StringArrays.Create(Keep);
         private int _count;
 
         public bool Print { get; set; }
