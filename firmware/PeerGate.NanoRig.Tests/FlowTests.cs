@@ -20,7 +20,7 @@ public sealed partial class FlowTests
     private static readonly Lazy<StepResult> Run = new(RunProgram);
 
     [TestMethod]
-    [Timeout(240_000, CooperativeCancellation = true)]
+    [Timeout(480_000, CooperativeCancellation = true)]
     public void EveryFlowPassesOnTheInterpreter()
     {
         StepResult run = Completed();
@@ -36,7 +36,7 @@ public sealed partial class FlowTests
     [DataRow("heap: no growth per poll cycle")]
     [DataRow("heap: no growth per frame")]
     [DataRow("heap: no growth per handshake")]
-    [Timeout(240_000, CooperativeCancellation = true)]
+    [Timeout(480_000, CooperativeCancellation = true)]
     public void TheHeapHoldsItsBudget(string check)
     {
         StepResult run = Completed();
@@ -77,7 +77,7 @@ public sealed partial class FlowTests
         ];
         string libraryPe = rig.MakePe(library);
         string exe = rig.Compile("Flows/Flows.exe", sources, debug: false);
-        return rig.Run(rig.MakePe(exe), timeoutSeconds: 150, libraryPe);
+        return rig.Run(rig.MakePe(exe), timeoutSeconds: 400, libraryPe);
     }
 
     [GeneratedRegex(@"(?m)^flows: (?<passed>\d+) passed, (?<failed>\d+) failed$")]
