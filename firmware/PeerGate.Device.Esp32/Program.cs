@@ -38,13 +38,22 @@ namespace PeerGate.Device.Esp32
 
         public static void Main()
         {
+            Run(new FlashFiles());
+        }
+
+        /// <summary>
+        /// The boot with the configuration file read through <paramref name="files"/>: the board's flash here, an
+        /// in-memory file where there is no file system (the interpreter's boot in firmware/PeerGate.NanoRig).
+        /// </summary>
+        public static void Run(ISettingsFiles files)
+        {
             SerialLog log = new SerialLog();
             log.Event("boot", "PeerGate ESP32 application");
             WireSelfTest.Run(log);
 
             BoardConfig board;
             DeviceConfig config;
-            if (!TryReadConfig(log, out board, out config))
+            if (!TryReadConfig(files, log, out board, out config))
             {
                 // Nothing useful to do without configuration; stay up so the maker can redeploy it.
                 Thread.Sleep(Timeout.Infinite);
@@ -101,11 +110,11 @@ namespace PeerGate.Device.Esp32
             new AgentSupervisor(agent, clock, log, udp).Run();
         }
 
-        private static bool TryReadConfig(IDeviceLog log, out BoardConfig board, out DeviceConfig config)
+        private static bool TryReadConfig(ISettingsFiles files, IDeviceLog log, out BoardConfig board, out DeviceConfig config)
         {
             board = null;
             config = null;
-            if (!File.Exists(ConfigPath))
+            if (!files.Exists(ConfigPath))
             {
                 log.Event("config.missing", ConfigPath + ": write it with flash.sh config");
                 return false;
@@ -113,7 +122,7 @@ namespace PeerGate.Device.Esp32
 
             try
             {
-                board = BoardConfig.Parse(File.ReadAllText(ConfigPath));
+                board = BoardConfig.Parse(files.ReadAllText(ConfigPath));
                 config = DeviceConfig.Parse(board.CoreText);
                 if (config.UdpConfigError != null)
                 {

@@ -128,7 +128,7 @@ public sealed class NanoRig : IDisposable
 
         arguments.AddRange(libraries);
         arguments.Add(pe);
-        return Tool("nf-run", arguments);
+        return Tool("nf-run", arguments, TimeSpan.FromSeconds(timeoutSeconds + 30));
     }
 
     /// <summary>Writes a generated source file into WorkDir and returns its path.</summary>
@@ -156,7 +156,9 @@ public sealed class NanoRig : IDisposable
         }
     }
 
-    private StepResult Tool(string name, IReadOnlyList<string> arguments)
+    private StepResult Tool(string name, IReadOnlyList<string> arguments) => Tool(name, arguments, StepTimeout);
+
+    private StepResult Tool(string name, IReadOnlyList<string> arguments, TimeSpan timeout)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -174,11 +176,11 @@ public sealed class NanoRig : IDisposable
         using Process process = Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(StepTimeout))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            return new StepResult(name, -1, $"did not finish within {StepTimeout.TotalSeconds} s{Environment.NewLine}{stdout.Result}{stderr.Result}");
+            return new StepResult(name, -1, $"did not finish within {timeout.TotalSeconds} s{Environment.NewLine}{stdout.Result}{stderr.Result}");
         }
 
         process.WaitForExit();

@@ -222,6 +222,41 @@ public sealed class AllowedConstructTests
     }
 
     [TestMethod]
+    public void StringArraysWhoseSlotsAreAllAssignedPass()
+    {
+        const string code = """
+            using System;
+            namespace PeerGate.Protocol
+            {
+                public static class StringArrays
+                {
+                    public static string[] Create(int length)
+                    {
+                        string[] slots = new string[length];
+                        for (int i = 0; i < slots.Length; i++) { slots[i] = null; }
+                        return slots;
+                    }
+                }
+
+                class User
+                {
+                    string[] _none = new string[0];
+                    string[] _two = new string[] { "a", "b" };
+                    string[] _sized = new string[2] { "a", "b" };
+                    string[] _implicit = { "a" };
+                    string[] _slots = StringArrays.Create(4);
+                    byte[] _bytes = new byte[16];
+                    void Wipe() { Array.Clear(_bytes, 0, _bytes.Length); }
+                }
+            }
+            """;
+
+        GuardReport report = GuardAssert.CheckSample(code);
+
+        Assert.IsTrue(report.IsClean, report.ToString());
+    }
+
+    [TestMethod]
     public void ExtraSurfaceFolderAddsAnAssembly()
     {
         string root = Path.Combine(Path.GetTempPath(), "nano-guard-" + Guid.NewGuid().ToString("N"));

@@ -466,6 +466,58 @@ public sealed class ForbiddenConstructTests
     }
 
     [TestMethod]
+    public void StringArrayWithEmptySlotsIsReported()
+    {
+        // The offer book's announced sessions: on nanoCLR the empty slot passed "!= null" and the comparison ended it.
+        const string code = """
+            class Book
+            {
+                private readonly string[] _expected;
+
+                public Book(int capacity) { _expected = new string[capacity]; }
+
+                public bool Has(string id)
+                {
+                    for (int i = 0; i < _expected.Length; i++)
+                    {
+                        if (_expected[i] != null && _expected[i] == id) { return true; }
+                    }
+
+                    return false;
+                }
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.StringArraySlots, 5);
+    }
+
+    [TestMethod]
+    public void StringArrayOfAConstantSizeIsReported()
+    {
+        const string code = """
+            class Log
+            {
+                private readonly string[] _lines = new string[32];
+                private readonly string[][] _pages = new string[4][];
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.StringArraySlots, 3);
+        Assert.IsFalse(GuardAssert.CheckSample(code).Findings.Any(f => f.Line == 4), "an array of arrays has null slots of its own type");
+    }
+
+    [TestMethod]
+    public void ClearingAStringArrayIsReported()
+    {
+        const string code = """
+            using System;
+            class Names
+            {
+                void Forget(string[] names) { Array.Clear(names, 0, names.Length); }
+            }
+            """;
+        GuardAssert.Finds(code, RuleIds.StringArraySlots, 4);
+    }
+
+    [TestMethod]
     public void FindingsCarryFileAndLine()
     {
         var report = NanoGuard.Check([("A.cs", "class A { }"), ("B.cs", "class B\n{\n    decimal _d;\n}")]);

@@ -41,33 +41,5 @@ namespace PeerGate.Device.Esp32.Platform
         {
             _store.Delete(name);
         }
-
-        private class FlashFiles : ISettingsFiles
-        {
-            public bool Exists(string path)
-            {
-                return File.Exists(path);
-            }
-
-            public string ReadAllText(string path)
-            {
-                return File.ReadAllText(path);
-            }
-
-            public void WriteAllText(string path, string text)
-            {
-                File.WriteAllText(path, text);
-            }
-
-            public void Delete(string path)
-            {
-                File.Delete(path);
-            }
-
-            public void Move(string from, string to)
-            {
-                File.Move(from, to);
-            }
-        }
     }
 }

@@ -58,7 +58,7 @@ namespace PeerGate.Device.Peer
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _capacity = capacity;
             _perCaller = perCaller;
-            _expected = new string[capacity];
+            _expected = StringArrays.Create(capacity);
             _expectedUntil = new long[capacity];
         }
 
@@ -80,7 +80,6 @@ namespace PeerGate.Device.Peer
                 int slot = 0;
                 for (int i = 0; i < _expected.Length; i++)
                 {
-                    // An empty slot is null, and on nanoCLR string == with a null side ends the runtime.
                     if (_expected[i] != null && _expected[i] == sessionId)
                     {
                         slot = i;

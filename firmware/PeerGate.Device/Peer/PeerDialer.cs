@@ -87,7 +87,7 @@ namespace PeerGate.Device.Peer
                 hasSecond = false;
             }
 
-            string[] addresses = new string[(hasFirst ? 1 : 0) + (hasSecond ? 1 : 0)];
+            string[] addresses = StringArrays.Create((hasFirst ? 1 : 0) + (hasSecond ? 1 : 0));
             if (hasFirst)
             {
                 addresses[0] = first;

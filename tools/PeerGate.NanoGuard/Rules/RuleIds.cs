@@ -24,4 +24,5 @@ public static class RuleIds
     public const string EnumToString = "NG1016";
     public const string EnumReflection = "NG1017";
     public const string ConditionalCall = "NG1018";
+    public const string StringArraySlots = "NG1019";
 }

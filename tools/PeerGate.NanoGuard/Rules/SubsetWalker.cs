@@ -18,6 +18,9 @@ public sealed class SubsetWalker : CSharpSyntaxWalker
         "Parse", "TryParse", "GetName", "GetNames", "GetValues", "IsDefined",
     };
 
+    /// <summary>The one method allowed to make a string[] with empty slots: it assigns null to every slot.</summary>
+    private const string StringArrayFactory = "PeerGate.Protocol.StringArrays.Create";
+
     private readonly SemanticModel _model;
     private readonly string _path;
     private readonly List<GuardFinding> _findings;
@@ -116,7 +119,23 @@ public sealed class SubsetWalker : CSharpSyntaxWalker
         CheckInferredGenericCall(node);
         CheckEnumCalls(node);
         CheckConditionalCall(node);
+        CheckStringArrayClear(node);
         base.VisitInvocationExpression(node);
+    }
+
+    public override void VisitArrayCreationExpression(ArrayCreationExpressionSyntax node)
+    {
+        // On nanoCLR a slot of new string[n] never assigned is not null (== null is false) and comparing it with
+        // any string ends the interpreter; a slot assigned null is a real null. An initializer assigns every slot.
+        if (node.Initializer is null
+            && _model.GetTypeInfo(node).Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String }
+            && !IsZeroLength(node.Type)
+            && !IsInside(node, StringArrayFactory))
+        {
+            Report(node, RuleIds.StringArraySlots, $"{node}: on nanoCLR an unassigned slot of a new string[] is not null and comparing it ends the interpreter; use StringArrays.Create(n), which assigns null to every slot, or an initializer");
+        }
+
+        base.VisitArrayCreationExpression(node);
     }
 
     public override void VisitYieldStatement(YieldStatementSyntax node)
@@ -316,6 +335,30 @@ public sealed class SubsetWalker : CSharpSyntaxWalker
             string owner = method.ContainingType is null ? string.Empty : method.ContainingType.Name + ".";
             Report(node, RuleIds.ConditionalCall, $"{owner}{method.Name} is [Conditional(\"{condition}\")]: the call vanishes in Release builds; log with Console.WriteLine");
         }
+    }
+
+    private void CheckStringArrayClear(InvocationExpressionSyntax node)
+    {
+        // Array.Clear leaves string slots as a new string[] has them: not null, and fatal to compare.
+        if (_model.GetSymbolInfo(node).Symbol is IMethodSymbol { Name: "Clear", ContainingType.SpecialType: SpecialType.System_Array }
+            && node.ArgumentList.Arguments.Count > 0
+            && _model.GetTypeInfo(node.ArgumentList.Arguments[0].Expression).Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_String })
+        {
+            Report(node, RuleIds.StringArraySlots, "Array.Clear on a string[]: on nanoCLR the cleared slots are not null and comparing one ends the interpreter; assign null to each slot");
+        }
+    }
+
+    private bool IsZeroLength(ArrayTypeSyntax type) =>
+        type.RankSpecifiers.Count == 1
+        && type.RankSpecifiers[0].Sizes.Count == 1
+        && _model.GetConstantValue(type.RankSpecifiers[0].Sizes[0]) is { HasValue: true, Value: 0 };
+
+    private bool IsInside(SyntaxNode node, string method)
+    {
+        BaseMethodDeclarationSyntax? declaration = node.FirstAncestorOrSelf<BaseMethodDeclarationSyntax>();
+        return declaration is not null
+            && _model.GetDeclaredSymbol(declaration) is IMethodSymbol symbol
+            && symbol.ContainingType.ToDisplayString() + "." + symbol.Name == method;
     }
 
     private static string? ConditionOf(IMethodSymbol method)

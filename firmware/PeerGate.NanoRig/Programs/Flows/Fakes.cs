@@ -36,6 +36,9 @@ namespace PeerGate.NanoRig.Flows
 
         public int Sleeps { get; private set; }
 
+        /// <summary>Runs after every sleep, on the sleeping thread: what "meanwhile" means on a clock moved by hand.</summary>
+        public ThreadStart AfterSleep { get; set; }
+
         public void Advance(long millis)
         {
             _uptimeMillis += millis;
@@ -52,6 +55,12 @@ namespace PeerGate.NanoRig.Flows
             {
                 Sleeps++;
                 _uptimeMillis += millis;
+            }
+
+            ThreadStart after = AfterSleep;
+            if (after != null)
+            {
+                after();
             }
 
             return false;
@@ -85,7 +94,7 @@ namespace PeerGate.NanoRig.Flows
     public sealed class RecordingLog : IDeviceLog
     {
         private const int Keep = 32;
-        private readonly string[] _lines = new string[Keep];
+        private readonly string[] _lines = StringArrays.Create(Keep);
         private int _count;
 
         public bool Print { get; set; }

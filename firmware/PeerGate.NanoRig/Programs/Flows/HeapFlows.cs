@@ -10,9 +10,11 @@ namespace PeerGate.NanoRig.Flows
     /// <summary>
     /// The managed heap of the device core with one peer session, read with GC.Run(false) after a warm-up: the
     /// steady-state use (free heap before the core exists minus free heap with the core registered, polling and
-    /// one session open), and the growth over many poll cycles, frames each way and handshakes, which must stay
-    /// within <see cref="ToleranceBytes"/> in all (one allocation block of slack for the collector's own
-    /// bookkeeping; a leak of even 8 bytes a cycle is 8 KB over 1,000 cycles).
+    /// one session open), and the growth over 1,000 poll cycles, 1,000 frames each way and 100 handshakes, read at
+    /// <see cref="Readings"/> points of each run. A run fails when the heap grew by more than
+    /// <see cref="ToleranceBytes"/> in all (slack for the collector's own bookkeeping; a leak of even 8 bytes a cycle
+    /// is 8 KB over 1,000 cycles), or when it grew at every reading (a leak per cycle too small to pass the slack
+    /// within one run still shrinks the free heap between every two readings).
     /// </summary>
     public static class HeapFlows
     {
@@ -21,8 +23,11 @@ namespace PeerGate.NanoRig.Flows
 
         public const int WarmUp = 20;
 
+        /// <summary>Readings across each measured run, the first at its start: each costs a yield and two collections.</summary>
+        public const int Readings = 5;
+
         public const int PollCycles = 1000;
-        public const int Frames = 200;
+        public const int Frames = 1000;
         public const int Handshakes = 100;
 
         private static uint _freeBefore;
@@ -90,6 +95,7 @@ namespace PeerGate.NanoRig.Flows
             // holds one end and its socket buffers are native, not managed.
             long oneEnd = (pair - (2 * BytePipe.Size)) / 2;
             long core = agent + oneEnd;
+            Console.WriteLine("heap steady-state: " + core.ToString() + " bytes of " + (60 * 1024).ToString() + " for the device core with one peer session");
             Console.WriteLine("heap core: " + core.ToString() + " bytes: the core registered and polling " + agent.ToString()
                 + " (with the test's scripted network and fakes), one session end " + oneEnd.ToString()
                 + " (the pair " + pair.ToString() + " less the pipes' " + (2 * BytePipe.Size).ToString() + ", halved); free " + free.ToString() + " of " + _freeBefore.ToString());
@@ -153,29 +159,50 @@ namespace PeerGate.NanoRig.Flows
         {
             Check.True(_agent != null, "the core was set up");
             long started = BytePipe.NowMillis();
-            uint before = Free();
-            for (int i = 0; i < count; i++)
+            uint[] free = new uint[Readings];
+            free[0] = Free();
+            int done = 0;
+            for (int reading = 1; reading < Readings; reading++)
             {
-                if (kind == 0)
+                int until = count * reading / (Readings - 1);
+                for (; done < until; done++)
                 {
-                    PollCycle();
+                    Cycle(kind);
                 }
-                else if (kind == 1)
-                {
-                    Frame(512);
-                }
-                else
-                {
-                    Handshake();
-                }
+
+                free[reading] = Free();
             }
 
-            uint after = Free();
-            long grown = (long)before - after;
+            long grown = (long)free[0] - free[Readings - 1];
+            bool everyStepGrew = true;
+            string steps = free[0].ToString();
+            for (int i = 1; i < Readings; i++)
+            {
+                everyStepGrew = everyStepGrew && free[i] < free[i - 1];
+                steps += " " + free[i].ToString();
+            }
+
             long millis = BytePipe.NowMillis() - started;
-            Console.WriteLine("heap " + what + ": " + count.ToString() + " in " + millis.ToString() + " ms, free " + before.ToString() + " -> " + after.ToString()
+            Console.WriteLine("heap " + what + ": " + count.ToString() + " in " + millis.ToString() + " ms, free " + steps
                 + ", growth " + grown.ToString() + " bytes (" + (grown * 1000 / count).ToString() + " per 1000)");
             Check.True(grown <= ToleranceBytes, what + " grew the heap by " + grown.ToString() + " bytes");
+            Check.True(!everyStepGrew, what + " grew the heap at every reading: " + steps);
+        }
+
+        private static void Cycle(int kind)
+        {
+            if (kind == 0)
+            {
+                PollCycle();
+            }
+            else if (kind == 1)
+            {
+                Frame(512);
+            }
+            else
+            {
+                Handshake();
+            }
         }
 
         /// <summary>The steady cycle's script: one empty long-poll, one status reply, replayed without allocating.</summary>

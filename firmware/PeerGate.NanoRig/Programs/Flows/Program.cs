@@ -18,8 +18,10 @@ namespace PeerGate.NanoRig.Flows
             ServiceFlows.Register(runner);
             PeerFlows.Register(runner);
             ServerFlows.Register(runner);
+            AnnouncedFlows.Register(runner);
             ReverseFlows.Register(runner);
             UdpFlows.Register(runner);
+            RendezvousFlows.Register(runner);
             HeapFlows.Register(runner);
             runner.Run();
         }

@@ -23,6 +23,7 @@ namespace PeerGate.NanoRig.Flows
             runner.Add("a UDP registration is written under the certificate's key and its ack teaches the mapping", RegistrationAndAck);
             runner.Add("a forged, foreign or stale wake changes nothing", BadWakesAreIgnored);
             runner.Add("a verified wake makes the poller's next request a short fetch", VerifiedWakeFetches);
+            runner.Add("three registrations without an ack fall back to the long-poll, and an ack returns to UDP", UnackedFallsBack);
         }
 
         public static byte[] Key()
@@ -72,6 +73,43 @@ namespace PeerGate.NanoRig.Flows
 
             Check.True(registration.RegisterOnce(null, 0), "registered again");
             Check.Equal(2, registration.Counter, "the counter rises");
+        }
+
+        private static void UnackedFallsBack()
+        {
+            World world = new World();
+            byte[] key = Key();
+            MemoryDatagramSocket socket = new MemoryDatagramSocket(world);
+            socket.AckKey = key;
+            UdpRegistration registration = new UdpRegistration(socket, Holder(world, key), world.Crypto, world.Clock, world.Log, "127.0.0.1", 5081);
+            registration.ProbePort = 0;
+            Check.True(!registration.Works, "not before the first ack");
+            Check.Equal(TriggerChannels.LongPoll, registration.TriggerChannel, "the long-poll first");
+
+            Check.True(registration.RegisterOnce(null, 0), "acked");
+            Check.True(registration.Works, "working");
+            Check.Equal(TriggerChannels.Udp, registration.TriggerChannel, "UDP once acked");
+
+            // The server no longer answers (UDP blocked on the way).
+            socket.AckKey = null;
+            for (int i = 1; i < UdpRegistration.MaxMissedAcks; i++)
+            {
+                long before = world.Clock.UptimeMillis;
+                Check.True(!registration.RegisterOnce(null, 0), "no ack " + i.ToString());
+                Check.True(world.Clock.UptimeMillis - before >= UdpRegistration.AckTimeoutMillis, "waited for the ack");
+                Check.True(registration.Works, i.ToString() + " missed ack(s) are not yet a blocked UDP");
+            }
+
+            Check.True(!registration.RegisterOnce(null, 0), "the third without an ack");
+            Check.True(!registration.Works, "no longer working");
+            Check.Equal(UdpRegistration.MaxMissedAcks, registration.MissedAcks, "missed acks");
+            Check.Equal(TriggerChannels.LongPoll, registration.TriggerChannel, "back on the long-poll");
+            Check.True(world.Log.Has("udp-fallback"), "the fallback logged");
+
+            socket.AckKey = key;
+            Check.True(registration.RegisterOnce(null, 0), "acked again");
+            Check.True(registration.Works, "working again");
+            Check.Equal(TriggerChannels.Udp, registration.TriggerChannel, "UDP again");
         }
 
         private static void BadWakesAreIgnored()
