@@ -35,7 +35,7 @@ public sealed class ForgedDatagramTests
         using var server = await LabPeerGateServer.StartAsync(lab, _dir, "--PeerGate:UdpAddress=0.0.0.0", $"--PeerGate:UdpPort={UdpPort}");
         var pcap = Path.Combine(_dir, "udp.pcap");
         var segment = lab[NatKind.EndpointIndependent];
-        var device = await server.EnrollDeviceAsync("udp-device");
+        var device = await server.EnrollDeviceAsync("udp-device", "ListenAddress=0.0.0.0");
         string mapping;
         using (var capture = lab.Start(lab.Server, "tcpdump", ["-i", "eth0", "-U", "-n", "-s", "0", "-w", pcap, "udp", "dst", "port", UdpPort.ToString()]))
         {
