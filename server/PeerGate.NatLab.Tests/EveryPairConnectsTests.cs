@@ -6,22 +6,26 @@ namespace PeerGate.NatLab.Tests;
 /// <summary>
 /// Every pair connects (F37) through real NAT routers, with the server's rendezvous endpoint on: two
 /// devices behind two different NATs, neither reachable (each declares its LAN address, the caller
-/// listens on no port). Behind two endpoint-independent NATs they meet by hole punching; behind two
-/// port-randomising ones the punch cannot work and the relay carries the session, and a capture on the
-/// relay never holds the message or the connection password.
+/// listens on no port). The endpoint's probe port is on, so the server measures each side's mapping.
+/// Behind two endpoint-independent NATs they meet by hole punching; behind a port-randomising one the
+/// server skips the punch, which cannot work there, and the relay carries the session at once, and a
+/// capture on the relay never holds the message or the connection password.
 /// </summary>
 /// <remarks>
 /// The lab has one router of each kind. For TCP, the mapping behaviour is what counts: `r-eim` and
 /// `r-noudp` both masquerade plainly (the host's port at every destination: endpoint-independent; the
-/// second only drops UDP, which these paths do not use); `r-sym` masquerades fully-random and `r-tmo`
-/// into 20000-32767, a range no host source port is in, so both give every new destination its own
-/// public port (port-randomising).
+/// second only drops UDP, which these paths do not use); `r-sym` masquerades fully-random, so every
+/// new connection gets a random public port (port-dependent). `r-tmo` masquerades into 20000-32767, but
+/// Linux reuses the mapping of a source address and port that still has a conntrack entry, so for the
+/// punch's one local port it is endpoint-independent (docs/nat-lab.md): the pair is skipped for the
+/// caller's mapping alone.
 /// </remarks>
 [TestClass]
 public sealed class EveryPairConnectsTests
 {
     private const int CalleePort = 7400;
     private const int RendezvousPort = 7443;
+    private const int ProbePort = 7444;
     private const string Password = "door-4711-relay";
     private const string Message = "PLAINTEXT-ACROSS-THE-RELAY";
 
@@ -50,8 +54,12 @@ public sealed class EveryPairConnectsTests
             StringAssert.Contains(connect.Output, "handshake: accepted on the punched path", connect.Output + "\ncallee:\n" + callee.Process.Output);
             StringAssert.Contains(connect.Output, "bytes match");
             StringAssert.Contains(connect.Output, $"punch.connected {lab[NatKind.UdpBlocked].Router.Address}:", "the caller reached the callee's NAT mapping");
+            StringAssert.Contains(connect.Output, $"punch.probe-seen {lab[NatKind.EndpointIndependent].Router.Address}:", "the caller probed");
             var attempts = await server.OperatorAsync("attempts", "--limit", "1");
             StringAssert.Matches(attempts, new Regex(@" granted +- +punched "), attempts);
+            var metrics = await server.MetricsAsync();
+            StringAssert.Contains(metrics, "peergate_nat_mappings_total{kind=\"endpoint_independent\"} 2", metrics);
+            Assert.DoesNotContain("kind=\"port_dependent\"", metrics);
         }
         finally
         {
@@ -75,11 +83,18 @@ public sealed class EveryPairConnectsTests
 
             Assert.IsTrue(connect.Succeeded, connect.Output + "\ncallee:\n" + callee.Process.Output + "\nserver:\n" + server.Process.Output);
             StringAssert.Contains(connect.Output, "path: punched");
-            StringAssert.Contains(connect.Output, "rendezvous.fallback", "the punch got nowhere through the port-randomising NATs");
+            StringAssert.Contains(connect.Output, "punch.skipped", "the server skipped the punch: " + connect.Output);
+            StringAssert.Contains(connect.Output, "rendezvous.relay-at-once");
+            Assert.DoesNotContain("punch.connected", connect.Output, "no punch was tried, so none can get through by a lucky port");
+            Assert.DoesNotContain("punch.failed", connect.Output);
             StringAssert.Contains(connect.Output, "handshake: accepted on the relayed path");
             StringAssert.Contains(connect.Output, "bytes match");
             var attempts = await server.OperatorAsync("attempts", "--limit", "1");
-            StringAssert.Matches(attempts, new Regex(@" granted +- +relayed "), attempts);
+            StringAssert.Matches(attempts, new Regex(@" granted +- +relayed \(punch_skipped_caller_port_dependent\) "), attempts);
+            var metrics = await server.MetricsAsync();
+            StringAssert.Contains(metrics, "peergate_nat_mappings_total{kind=\"port_dependent\"} 1", metrics);
+            StringAssert.Contains(metrics, "peergate_nat_mappings_total{kind=\"endpoint_independent\"} 1", "r-tmo keeps the punch's mapping for TCP: " + metrics);
+            StringAssert.Contains(metrics, "peergate_relay_sessions_total{outcome=\"punch_skipped\"} 1", metrics);
         }
         finally
         {
@@ -96,7 +111,7 @@ public sealed class EveryPairConnectsTests
     }
 
     private Task<LabPeerGateServer> StartServerAsync(NatLab lab) =>
-        LabPeerGateServer.StartAsync(lab, _dir, $"--PeerGate:RendezvousAddress={NatLab.ServerAddress}", $"--PeerGate:RendezvousPort={RendezvousPort}");
+        LabPeerGateServer.StartAsync(lab, _dir, $"--PeerGate:RendezvousAddress={NatLab.ServerAddress}", $"--PeerGate:RendezvousPort={RendezvousPort}", $"--PeerGate:RendezvousProbePort={ProbePort}");
 
     /// <summary>A running callee behind <paramref name="calleeKind"/> (with a connection password) that permits a caller behind <paramref name="callerKind"/>, which listens on no port.</summary>
     private static async Task<((LabProcess Process, string TerminalId) Callee, (LabVirtualDevice Device, LabNode Node) Caller)> PairAsync(

@@ -89,6 +89,18 @@ public sealed class LabPeerGateServer : IDisposable
         return result.Output;
     }
 
+    /// <summary>The server's /metrics, fetched inside its namespace over loopback.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        var result = await _lab.ExecDotnetAsync(_lab.Server, LabBinaries.NatLab, ["get", $"http://127.0.0.1:{Port}/metrics"], TimeSpan.FromSeconds(30));
+        if (!result.Succeeded)
+        {
+            throw new NatLabException($"GET /metrics: {result.Output}");
+        }
+
+        return result.Output;
+    }
+
     /// <summary>A virtual device with a fresh identity, burned and enrolled, configured for this server.</summary>
     public async Task<LabVirtualDevice> EnrollDeviceAsync(string name, params string[] configLines)
     {

@@ -11,7 +11,9 @@ namespace PeerGate.NatLab;
 /// "seen IP:PORT", the address it saw the sender at; stdin "send IP:PORT TEXT" sends a datagram from
 /// its UDP socket (through a mapping, from the outside).</item>
 /// <item><c>client [--port N]</c> holds one UDP socket and obeys stdin, one line each: "udp IP:PORT",
-/// "tcp IP:PORT", "burst IP:PORT N", "wait MS"; it answers each with one line.</item>
+/// "tcp IP:PORT", "burst IP:PORT N", "raw IP:PORT HEX" (any bytes as one datagram), "wait MS"; it
+/// answers each with one line.</item>
+/// <item><c>get URL</c> prints the body of one plain-HTTP GET (the server's /metrics on its loopback).</item>
 /// </list>
 /// Both print "ready ..." once listening. Every wait is bounded.
 /// </summary>
@@ -28,6 +30,7 @@ public static class Program
             {
                 "echo" => await EchoAsync(Option(args, "--udp", 7000), Option(args, "--tcp", 7001)),
                 "client" => await ClientAsync(Option(args, "--port", 0)),
+                "get" when args.Length == 2 => await GetAsync(args[1]),
                 _ => Usage(),
             };
         }
@@ -36,11 +39,16 @@ public static class Program
             Console.Error.WriteLine($"peergate-natlab: {e.SocketErrorCode}: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            Console.Error.WriteLine($"peergate-natlab: {e.Message}");
+            return 1;
+        }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: peergate-natlab echo [--udp PORT] [--tcp PORT] | client [--port N]");
+        Console.Error.WriteLine("usage: peergate-natlab echo [--udp PORT] [--tcp PORT] | client [--port N] | get URL");
         return 2;
     }
 
@@ -97,6 +105,15 @@ public static class Program
         return 0;
     }
 
+    /// <summary>One plain-HTTP GET inside a namespace (the server's /metrics on loopback): the body on stdout.</summary>
+    private static async Task<int> GetAsync(string url)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await http.GetAsync(url);
+        Console.Out.Write(await response.Content.ReadAsStringAsync());
+        return response.IsSuccessStatusCode ? 0 : 1;
+    }
+
     private static async Task<int> ClientAsync(int port)
     {
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Any, port));
@@ -115,6 +132,12 @@ public static class Program
                     break;
                 case ["burst", var to, var n] when IPEndPoint.TryParse(to, out var target) && int.TryParse(n, out var count):
                     Say($"burst {target} received {await BurstAsync(udp, target, count)} of {count}");
+                    break;
+                case ["raw", var to, var hex] when IPEndPoint.TryParse(to, out var target):
+                    // Any bytes from this namespace's socket: forged, replayed, cut or padded datagrams.
+                    var bytes = Convert.FromHexString(hex);
+                    await udp.SendAsync(bytes, target);
+                    Say($"raw {target} sent {bytes.Length}");
                     break;
                 case ["wait", var ms] when int.TryParse(ms, out var millis):
                     Say(await WaitAsync(udp, TimeSpan.FromMilliseconds(millis)));

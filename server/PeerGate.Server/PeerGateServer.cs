@@ -234,6 +234,11 @@ public static class PeerGateServer
         options.RelayMaxSessions = section.GetValue("RelayMaxSessions", options.RelayMaxSessions);
         options.RendezvousPublicHost ??= section["RendezvousPublicHost"] is { Length: > 0 } publicHost ? publicHost : null;
         options.RendezvousPublicPort = section.GetValue("RendezvousPublicPort", options.RendezvousPublicPort);
+        options.RendezvousProbePort = section.GetValue("RendezvousProbePort", options.RendezvousProbePort);
+        if (options.RendezvousProbePort > 65535)
+        {
+            throw new InvalidOperationException("PeerGate:RendezvousProbePort must be at most 65535 (negative: off).");
+        }
         if (options.RendezvousPublicPort < 0 || options.RendezvousPublicPort > 65535)
         {
             throw new InvalidOperationException("PeerGate:RendezvousPublicPort must be between 0 and 65535.");

@@ -292,6 +292,16 @@ public sealed class ServerOptions
     /// Configuration: PeerGate:UdpReceiveLoops.
     /// </summary>
     public int UdpReceiveLoops { get; set; }
+
+    /// <summary>
+    /// The second TCP port of the rendezvous endpoint, on <see cref="RendezvousAddress"/>, where a punching
+    /// device connects from its punch's local port so the endpoint sees its NAT's mapping towards two
+    /// ports (RFC 5780's mapping test, for TCP): a different public port is a port-dependent mapping, and
+    /// the pair goes to the relay at once. Negative: off (every pair punches first, then relays); 0: any
+    /// free port. Devices are told the bound port, so a port forward must keep its number. Only with the
+    /// endpoint on. Configuration: PeerGate:RendezvousProbePort.
+    /// </summary>
+    public int RendezvousProbePort { get; set; } = -1;
 }
 
 /// <summary>

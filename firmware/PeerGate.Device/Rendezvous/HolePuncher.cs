@@ -11,6 +11,11 @@ namespace PeerGate.Device.Rendezvous
     /// the peer does the same towards it: the two SYNs open both NATs' mappings and meet (TCP
     /// simultaneous open). Attempts repeat within a bound. Null means fall back to the relay, with the
     /// same ticket in relay mode (<see cref="RelayConnector"/>).
+    ///
+    /// When the endpoint invites a probe, the device connects from the same local port to the probe port
+    /// the invitation names: the server compares the public ports its NAT gave the two connections and,
+    /// when either side's mapping is port-dependent, answers "relay now" instead of the peer; then no
+    /// punch is tried (<see cref="Skipped"/>). The device itself learns and declares nothing.
     /// </summary>
     public class HolePuncher
     {
@@ -27,6 +32,9 @@ namespace PeerGate.Device.Rendezvous
         /// the peer's SYN: so no pause after a refusal, and this cap bounds the sockets one window opens.
         /// </summary>
         public const int DefaultMaxAttempts = 10000;
+
+        /// <summary>The probe's TCP, TLS and answer together; below the server's 5 s wait for it.</summary>
+        public const int DefaultProbeTimeoutMillis = 4000;
 
         private readonly IRendezvousNetwork _network;
         private readonly IClock _clock;
@@ -49,6 +57,7 @@ namespace PeerGate.Device.Rendezvous
             PunchWindowMillis = DefaultPunchWindowMillis;
             AttemptTimeoutMillis = DefaultAttemptTimeoutMillis;
             MaxAttempts = DefaultMaxAttempts;
+            ProbeTimeoutMillis = DefaultProbeTimeoutMillis;
         }
 
         public int ConnectTimeoutMillis { get; set; }
@@ -60,6 +69,11 @@ namespace PeerGate.Device.Rendezvous
         public int AttemptTimeoutMillis { get; set; }
 
         public int MaxAttempts { get; set; }
+
+        public int ProbeTimeoutMillis { get; set; }
+
+        /// <summary>True when the last <see cref="Punch"/> was answered "relay now": the server skipped the punch.</summary>
+        public bool Skipped { get; private set; }
 
         /// <summary>The peer's endpoint of the last answer (for logs and tests); null before one.</summary>
         public string PeerIp { get; private set; }
@@ -79,6 +93,7 @@ namespace PeerGate.Device.Rendezvous
 
             PeerIp = null;
             PeerPort = 0;
+            Skipped = false;
             IRendezvousConnection server = _network.ConnectServer(host, port, 0, ConnectTimeoutMillis);
             if (server == null)
             {
@@ -90,12 +105,29 @@ namespace PeerGate.Device.Rendezvous
             int startDelay;
             lock (_buffer)
             {
+                long deadline = _clock.UptimeMillis + PairWaitMillis;
                 int length = RendezvousHello.WriteHello(_buffer, RendezvousHello.TypePunch, ticket);
                 bool sent = server.Write(_buffer, 0, length);
                 Array.Clear(_buffer, 0, length);
-                bool answered = sent && RendezvousAnswer.Read(server, _clock, PairWaitMillis, _buffer, _reader, RendezvousHello.TypePunchPeer);
+                int answer = sent
+                    ? RendezvousAnswer.ReadOneOf(server, _clock, deadline, _buffer, _reader, RendezvousHello.TypeProbeAt, RendezvousHello.TypePunchPeer, RendezvousHello.TypeRelayNow)
+                    : -1;
+                if (answer == RendezvousHello.TypeProbeAt)
+                {
+                    // While this connection waits for the pair, the second one shows the server this port's mapping to another port.
+                    Probe(host, _reader.Port, localPort, ticket);
+                    answer = RendezvousAnswer.ReadOneOf(server, _clock, deadline, _buffer, _reader, RendezvousHello.TypePunchPeer, RendezvousHello.TypeRelayNow, RendezvousHello.TypeRelayNow);
+                }
+
                 server.Close();
-                if (!answered)
+                if (answer == RendezvousHello.TypeRelayNow)
+                {
+                    Skipped = true;
+                    _log.Event("punch.skipped", "the server found a port-dependent mapping: relay at once");
+                    return null;
+                }
+
+                if (answer != RendezvousHello.TypePunchPeer)
                 {
                     _log.Event("punch.refused", "no punch answer (ticket refused, or the peer did not arrive)");
                     return null;
@@ -114,6 +146,29 @@ namespace PeerGate.Device.Rendezvous
             IPeerConnection peer = PunchTo(localPort, PeerIp, PeerPort);
             _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString());
             return peer;
+        }
+
+        /// <summary>
+        /// Connects from <paramref name="localPort"/> to the probe port and sends the probe hello, within
+        /// <see cref="ProbeTimeoutMillis"/>. Whatever happens, the punch goes on: without the probe the server
+        /// decides as it would without the probe port.
+        /// </summary>
+        private void Probe(string host, int probePort, int localPort, byte[] ticket)
+        {
+            long deadline = _clock.UptimeMillis + ProbeTimeoutMillis;
+            IRendezvousConnection probe = _network.ConnectServer(host, probePort, localPort, ProbeTimeoutMillis);
+            if (probe == null)
+            {
+                _log.Event("punch.probe-failed", host + ":" + probePort.ToString());
+                return;
+            }
+
+            int length = RendezvousHello.WriteHello(_buffer, RendezvousHello.TypeProbe, ticket);
+            bool sent = probe.Write(_buffer, 0, length);
+            Array.Clear(_buffer, 0, length);
+            bool seen = sent && RendezvousAnswer.ReadOneOf(probe, _clock, deadline, _buffer, _reader, RendezvousHello.TypeProbeSeen, RendezvousHello.TypeProbeSeen, RendezvousHello.TypeProbeSeen) == RendezvousHello.TypeProbeSeen;
+            probe.Close();
+            _log.Event(seen ? "punch.probe-seen" : "punch.probe-failed", seen ? _reader.AddressText() + ":" + _reader.Port.ToString() : host + ":" + probePort.ToString());
         }
 
         /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends.</summary>

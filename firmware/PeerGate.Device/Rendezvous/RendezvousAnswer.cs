@@ -13,26 +13,36 @@ namespace PeerGate.Device.Rendezvous
         /// </summary>
         public static bool Read(IPeerConnection connection, IClock clock, int waitMillis, byte[] buffer, RendezvousHello reader, int expectedType)
         {
-            long deadline = clock.UptimeMillis + waitMillis;
+            return ReadOneOf(connection, clock, clock.UptimeMillis + waitMillis, buffer, reader, expectedType, expectedType, expectedType) == expectedType;
+        }
+
+        /// <summary>
+        /// Reads one answer before <paramref name="deadline"/> as <see cref="Read"/> does, of any of three
+        /// types (repeat one to expect fewer); its type, or -1 when none came or it is malformed or of another type.
+        /// </summary>
+        public static int ReadOneOf(IPeerConnection connection, IClock clock, long deadline, byte[] buffer, RendezvousHello reader, int typeA, int typeB, int typeC)
+        {
             if (!ReadExactly(connection, clock, deadline, buffer, 0, RendezvousHello.AnswerHeaderLength))
             {
-                return false;
+                return -1;
             }
 
+            int type = buffer[4];
             if (buffer[0] != RendezvousHello.Magic0 || buffer[1] != RendezvousHello.Magic1 || buffer[2] != RendezvousHello.Magic2
-                || buffer[3] != RendezvousHello.Version || buffer[4] != expectedType)
+                || buffer[3] != RendezvousHello.Version || (type != typeA && type != typeB && type != typeC))
             {
-                return false;
+                return -1;
             }
 
             int length = RendezvousHello.AnswerLength(buffer[RendezvousHello.HeaderLength]);
             if (length < 0 || length > buffer.Length)
             {
-                return false;
+                return -1;
             }
 
-            return ReadExactly(connection, clock, deadline, buffer, RendezvousHello.AnswerHeaderLength, length - RendezvousHello.AnswerHeaderLength)
-                && reader.Read(buffer, length) && reader.Type == expectedType;
+            bool read = ReadExactly(connection, clock, deadline, buffer, RendezvousHello.AnswerHeaderLength, length - RendezvousHello.AnswerHeaderLength)
+                && reader.Read(buffer, length) && reader.Type == type;
+            return read ? type : -1;
         }
 
         /// <summary>Exactly <paramref name="count"/> bytes before <paramref name="deadline"/>; false on close or timeout.</summary>

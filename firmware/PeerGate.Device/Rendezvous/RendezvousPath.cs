@@ -89,7 +89,9 @@ namespace PeerGate.Device.Rendezvous
                         return new RendezvousLink(punched, ConnectionPaths.Punched);
                     }
 
-                    _log.Event("rendezvous.fallback", "session " + sessionId + ": no punch, trying the relay");
+                    _log.Event(
+                        Puncher.Skipped ? "rendezvous.relay-at-once" : "rendezvous.fallback",
+                        "session " + sessionId + (Puncher.Skipped ? ": the server skipped the punch, trying the relay" : ": no punch, trying the relay"));
                 }
 
                 IPeerConnection relayed = Relay.Connect(host, port, ticket);

@@ -354,7 +354,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
         var devices = await admin.ListDevicesAsync();
         Table.Write(
             output,
-            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME", "CHANNEL"],
+            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME", "UDP", "CHANNEL"],
             devices.Select(d => new[]
             {
                 d.DeviceId,
@@ -365,6 +365,7 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 d.LastSeen == 0 ? "never" : DateTimeOffset.FromUnixTimeSeconds(d.LastSeen).ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 d.Disabled ? "disabled" : d.Online ? "online" : "offline",
                 d.Name ?? "-",
+                d.UdpObservedIp is null ? "-" : Endpoint(d.UdpObservedIp, d.UdpObservedPort),
                 d.TriggerChannel ?? "-",
             }));
     }
@@ -429,7 +430,8 @@ public sealed class Commands(AdminClient admin, TextWriter output)
                 a.Callee ?? "-",
                 a.Stage,
                 a.Code ?? "-",
-                a.Path ?? (a.NoPath is null ? "-" : "none (" + a.NoPath + ")"),
+                // A relayed session also says why the punch did not carry it (failed, not paired, skipped for a port-dependent mapping).
+                a.Path is null ? (a.NoPath is null ? "-" : "none (" + a.NoPath + ")") : a.NoPath is null ? a.Path : a.Path + " (" + a.NoPath + ")",
                 a.SessionId ?? "-",
             }));
     }

@@ -39,10 +39,13 @@ internal sealed class RelayRig : IAsyncDisposable
 
     public long Now => Time.GetUtcNow().ToUnixTimeSeconds();
 
-    public static async Task<RelayRig> StartAsync(int maxSessions = 8, int ticketCapacity = RelayTickets.DefaultCapacity, X509Certificate2? certificate = null, X509Certificate2? root = null)
+    public static async Task<RelayRig> StartAsync(int maxSessions = 8, int ticketCapacity = RelayTickets.DefaultCapacity, X509Certificate2? certificate = null, X509Certificate2? root = null, bool probe = false)
     {
         var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(Start));
-        var options = new ServerOptions { RendezvousAddress = "127.0.0.1", RendezvousPort = 0, RelayMaxSessions = maxSessions, RendezvousCertificate = certificate };
+        var options = new ServerOptions
+        {
+            RendezvousAddress = "127.0.0.1", RendezvousPort = 0, RelayMaxSessions = maxSessions, RendezvousCertificate = certificate, RendezvousProbePort = probe ? 0 : -1,
+        };
         var tickets = new RelayTickets(time, ticketCapacity);
         var metrics = new ServerMetrics();
         var endpoint = new RendezvousEndpoint(tickets, options, time, metrics, NullLogger<RendezvousEndpoint>.Instance);
@@ -53,11 +56,18 @@ internal sealed class RelayRig : IAsyncDisposable
     public RelayTicketPair Issue(string sessionId = "S-RELAY-1", long endsAfter = 600, long byteLimit = 0) =>
         Tickets.Issue(sessionId, endsAfter == 0 ? 0 : Now + endsAfter, byteLimit) ?? throw new AssertFailedException("the book issued no tickets");
 
-    /// <summary>Connects and, unless <paramref name="hello"/> is null, sends it.</summary>
-    public async Task<RelayTestClient> ConnectAsync(byte[]? hello)
+    /// <summary>
+    /// Connects (to <paramref name="port"/>, else the rendezvous port; from <paramref name="localPort"/> with
+    /// address reuse, else any port) and, unless <paramref name="hello"/> is null, sends it.
+    /// </summary>
+    public async Task<RelayTestClient> ConnectAsync(byte[]? hello, int port = 0, int localPort = 0)
     {
+        // Address reuse on every connection, as the devices' adapters do: a probe may then share the punch's port.
         var client = new TcpClient(AddressFamily.InterNetwork);
-        await client.ConnectAsync(IPAddress.Loopback, Endpoint.BoundPort).WaitAsync(TimeSpan.FromSeconds(10));
+        client.Client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        client.Client.Bind(new IPEndPoint(IPAddress.Loopback, localPort));
+
+        await client.ConnectAsync(IPAddress.Loopback, port == 0 ? Endpoint.BoundPort : port).WaitAsync(TimeSpan.FromSeconds(10));
         Stream stream = client.GetStream();
         if (Root is not null)
         {
@@ -82,6 +92,9 @@ internal sealed class RelayRig : IAsyncDisposable
     public Task<RelayTestClient> RelayAsync(byte[] ticket) => ConnectAsync(Hello(RendezvousHello.TypeRelay, ticket));
 
     public Task<RelayTestClient> PunchAsync(byte[] ticket) => ConnectAsync(Hello(RendezvousHello.TypePunch, ticket));
+
+    /// <summary>A probe hello at the probe port, from <paramref name="localPort"/> (0: any port, as a port-dependent NAT would).</summary>
+    public Task<RelayTestClient> ProbeAsync(byte[] ticket, int localPort) => ConnectAsync(Hello(RendezvousHello.TypeProbe, ticket), Endpoint.ProbeBoundPort, localPort);
 
     /// <summary>Both sides of a pair connected and told the relay is ready.</summary>
     public async Task<(RelayTestClient Caller, RelayTestClient Callee)> PairAsync(RelayTicketPair pair)
@@ -162,6 +175,19 @@ internal sealed class RelayTestClient(TcpClient client, Stream stream) : IDispos
 
     /// <summary>True when the server closed without sending anything.</summary>
     public async Task<bool> ClosedSilentlyAsync() => (await ReadToEndAsync()).Length == 0;
+
+    /// <summary>The next answer, which must be well-formed and of <paramref name="type"/>; the reader holds its fields.</summary>
+    public async Task<RendezvousHello> ExpectAnswerAsync(byte type)
+    {
+        var header = await ReadExactlyAsync(RendezvousHello.AnswerHeaderLength);
+        var length = RendezvousHello.AnswerLength(header[RendezvousHello.HeaderLength]);
+        Assert.IsGreaterThan(0, length, "a known address length");
+        var answer = header.Concat(await ReadExactlyAsync(length - header.Length)).ToArray();
+        var reader = new RendezvousHello();
+        Assert.IsTrue(reader.Read(answer, answer.Length), "a well-formed answer");
+        Assert.AreEqual(type, reader.Type);
+        return reader;
+    }
 
     public async Task ExpectReadyAsync()
     {

@@ -11,7 +11,7 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Admin;
 
 /// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
-public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ServerOptions options, TimeProvider time)
+public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings)
 {
     /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
     public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
@@ -292,16 +292,22 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
                 registration = found;
             }
 
-            summaries.Add(Summarize(deviceId, terminalId, groups, disabled, registration, now) with { Name = registration?.Name ?? names.NameOf(names.OwnIssuer, deviceId) });
+            summaries.Add(WithUdp(Summarize(deviceId, terminalId, groups, disabled, registration, now) with { Name = registration?.Name ?? names.NameOf(names.OwnIssuer, deviceId) }));
         }
 
         foreach (var registration in registrations.Values)
         {
-            summaries.Add(Summarize(registration.DeviceId, registration.TerminalId, registration.Groups, false, registration, now));
+            summaries.Add(WithUdp(Summarize(registration.DeviceId, registration.TerminalId, registration.Groups, false, registration, now)));
         }
 
         return summaries.ToArray();
     }
+
+    /// <summary>The UDP mapping as the server holds it now (memory, ahead of its periodic write), stale or not.</summary>
+    private DeviceSummary WithUdp(DeviceSummary summary) =>
+        summary.TerminalId is { } terminalId && udpMappings.Find(terminalId) is { } mapping
+            ? summary with { UdpObservedIp = mapping.ObservedIp, UdpObservedPort = mapping.ObservedPort }
+            : summary;
 
     private static DeviceSummary Summarize(string deviceId, string? terminalId, string[] groups, bool disabled, Registration? registration, long now) => new(
         deviceId,

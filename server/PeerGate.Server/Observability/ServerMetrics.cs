@@ -19,6 +19,7 @@ public sealed class ServerMetrics
     private long _registrations;
     private readonly ConcurrentDictionary<string, long> _relaySessions = new(StringComparer.Ordinal);
     private long _relayBytes;
+    private readonly ConcurrentDictionary<string, long> _natMappings = new(StringComparer.Ordinal);
 
     public void CountResponse(int status) => _responses.AddOrUpdate(status, 1, (_, count) => count + 1);
 
@@ -69,6 +70,15 @@ public sealed class ServerMetrics
     /// <summary>How many rendezvous connections or pairs ended with <paramref name="outcome"/> so far.</summary>
     public long RelaySessions(string outcome) => _relaySessions.TryGetValue(outcome, out var count) ? count : 0;
 
+    /// <summary>
+    /// <paramref name="kind"/> is the mapping the rendezvous endpoint measured for one side of a punch pair:
+    /// endpoint_independent, port_dependent, or unknown (no probe answered in time, or the probe port off).
+    /// </summary>
+    public void CountNatMapping(string kind) => _natMappings.AddOrUpdate(kind, 1, (_, count) => count + 1);
+
+    /// <summary>How many sides of punch pairs were measured as <paramref name="kind"/> so far.</summary>
+    public long NatMappings(string kind) => _natMappings.TryGetValue(kind, out var count) ? count : 0;
+
     /// <summary>Counts bytes a relay forwarded (both directions together).</summary>
     public void AddRelayBytes(long bytes) => Interlocked.Add(ref _relayBytes, bytes);
 
@@ -107,7 +117,8 @@ public sealed class ServerMetrics
         Counters(text, "peergate_udp_datagrams_total", "UDP rendezvous datagrams by outcome (ok, or why dropped: oversized, malformed, unknown_terminal, bad_tag, refused, expired, replayed; error: a fault here, e.g. storage).", "outcome", _udpDatagrams);
         Counters(text, "peergate_udp_probes_total", "UDP lifetime probes at the probe port: ok (receipt sent), answered (delayed answer sent), or why one was dropped.", "outcome", _udpProbes);
         Counters(text, "peergate_udp_wakes_total", "UDP wake datagrams: sent (first), retried, given_up (retries exhausted; the trigger stays queued).", "outcome", _udpWakes);
-        Counters(text, "peergate_relay_sessions_total", "Rendezvous endpoint outcomes: per connection a refusal (malformed, hello_timeout, unknown_ticket, reused_ticket, expired_ticket, busy) or a lone side (peer_missing); per pair punched, or how a relay ended (closed, byte_limit, time_limit, ended, stopped).", "outcome", _relaySessions);
+        Counters(text, "peergate_relay_sessions_total", "Rendezvous endpoint outcomes: per connection a refusal (malformed, hello_timeout, unknown_ticket, reused_ticket, expired_ticket, busy, unexpected_probe) or a lone side (peer_missing), probe_seen for an answered mapping probe; per pair punched, punch_skipped (a mapping was port-dependent: both sent to the relay), or how a relay ended (closed, byte_limit, time_limit, ended, stopped).", "outcome", _relaySessions);
+        Counters(text, "peergate_nat_mappings_total", "NAT mappings the rendezvous endpoint measured, one per side of a punch pair: endpoint_independent (the same public port at the rendezvous and the probe port), port_dependent (another), unknown (no probe in time, or the probe port off).", "kind", _natMappings);
         text.Append("# HELP peergate_relay_bytes_total Bytes the relay forwarded, both directions together.\n");
         text.Append("# TYPE peergate_relay_bytes_total counter\n");
         text.Append(CultureInfo.InvariantCulture, $"peergate_relay_bytes_total {Interlocked.Read(ref _relayBytes)}\n");

@@ -151,7 +151,8 @@ public sealed class RelayTickets
 
     /// <summary>
     /// What a hello with <paramref name="ticket"/> in <paramref name="mode"/> would claim, without claiming
-    /// it: the outcome (<see cref="ClaimOutcome.Ok"/> or why not) and, when ok, the ticket's session.
+    /// it: the outcome (<see cref="ClaimOutcome.Ok"/> or why not) and, when ok, the ticket's session. A
+    /// probe (<see cref="RendezvousHello.TypeProbe"/>) is never claimed: it is good until the relay is spent.
     /// </summary>
     internal ClaimOutcome Check(ReadOnlySpan<byte> ticket, byte mode, out RelayClaim? claim)
     {

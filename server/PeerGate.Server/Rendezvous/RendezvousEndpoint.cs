@@ -20,6 +20,12 @@ internal delegate void RelayTap(string sessionId, RelaySide from, ReadOnlySpan<b
 /// <see cref="End"/>. Everything is bounded: the connections before pairing, the relays, the buffers,
 /// the time a hello and a lone side may take. A refused connection is closed without an answer and
 /// changes nothing (its ticket stays unspent).
+/// With the probe port on (<see cref="ServerOptions.RendezvousProbePort"/>), a punch hello is first
+/// invited to probe: the device connects from the same local port to the probe port, and the endpoint
+/// compares the public port it sees there with the punch connection's (RFC 5780's mapping test, for
+/// TCP). When either side's mapping is port-dependent the punch cannot meet, so both sides are told to
+/// go to the relay at once; when a probe does not come within <see cref="ProbeWait"/>, the pair punches
+/// as without the probe.
 /// </summary>
 public sealed class RendezvousEndpoint : BackgroundService
 {
@@ -31,6 +37,9 @@ public sealed class RendezvousEndpoint : BackgroundService
 
     /// <summary>After one side closed, the other's last bytes are still forwarded for at most this long.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a punch pair waits for its sides' probes before it punches without knowing their mappings.</summary>
+    public static readonly TimeSpan ProbeWait = TimeSpan.FromSeconds(5);
 
     /// <summary>The punch answer's start delay: both answers leave together, this absorbs their different paths.</summary>
     public const int StartDelayMillis = 250;
@@ -53,6 +62,22 @@ public sealed class RendezvousEndpoint : BackgroundService
     public const string TimeLimit = "time_limit";
     public const string Ended = "ended";
     public const string Stopped = "stopped";
+    public const string ProbeSeen = "probe_seen";
+    public const string UnexpectedProbe = "unexpected_probe";
+    public const string PunchSkipped = "punch_skipped";
+
+    /// <summary>The NAT mapping kinds a punch pair's sides are measured as (labels of peergate_nat_mappings_total).</summary>
+    public static class MappingKinds
+    {
+        /// <summary>The same public address and port towards the rendezvous and the probe port: a punch can meet it.</summary>
+        public const string EndpointIndependent = "endpoint_independent";
+
+        /// <summary>Another public port (or address) towards the probe port: the peer's SYN would need a port nobody knows.</summary>
+        public const string PortDependent = "port_dependent";
+
+        /// <summary>No probe within <see cref="ProbeWait"/>, or the probe port is off.</summary>
+        public const string Unknown = "unknown";
+    }
 
     private readonly RelayTickets _tickets;
     private readonly ServerOptions _options;
@@ -65,8 +90,12 @@ public sealed class RendezvousEndpoint : BackgroundService
     private readonly Dictionary<string, Relay> _relays = new(StringComparer.Ordinal);
     private readonly HashSet<Task> _connections = [];
     private readonly Dictionary<string, ITimer> _punched = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ITimer Timer, string Reason)> _skipped = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string SessionId, RelaySide Side), Side> _probing = new();
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
+    private TcpListener? _probeListener;
+    private int _probeTimers;
     private int _reservedRelays;
     private int _pending;
     private int _helloTimers;
@@ -86,6 +115,9 @@ public sealed class RendezvousEndpoint : BackgroundService
 
     /// <summary>The TCP port bound, or 0 when the endpoint is off.</summary>
     public int BoundPort { get; private set; }
+
+    /// <summary>The probe port bound, or 0 when it is off.</summary>
+    public int ProbeBoundPort { get; private set; }
 
     /// <summary>True when connections are TLS (a certificate was given).</summary>
     public bool UsesTls => _certificate is not null;
@@ -123,6 +155,15 @@ public sealed class RendezvousEndpoint : BackgroundService
 
         /// <summary>The relay was spliced without a punch pair first (a side could not reach the endpoint in punch mode, or did not punch at all).</summary>
         public const string PunchNotPaired = "punch_not_paired";
+
+        /// <summary>The punch was skipped: the caller's mapping was port-dependent (the callee's was not).</summary>
+        public const string CallerPortDependent = "punch_skipped_caller_port_dependent";
+
+        /// <summary>The punch was skipped: the callee's mapping was port-dependent (the caller's was not).</summary>
+        public const string CalleePortDependent = "punch_skipped_callee_port_dependent";
+
+        /// <summary>The punch was skipped: both mappings were port-dependent.</summary>
+        public const string BothPortDependent = "punch_skipped_both_port_dependent";
     }
 
     // How many hello, lone-side and end-time timers are armed: a test advances its fake clock only
@@ -132,6 +173,8 @@ public sealed class RendezvousEndpoint : BackgroundService
     internal int WaitTimers => Volatile.Read(ref _waitTimers);
 
     internal int RelayTimers => Volatile.Read(ref _relayTimers);
+
+    internal int ProbeTimers => Volatile.Read(ref _probeTimers);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -153,6 +196,19 @@ public sealed class RendezvousEndpoint : BackgroundService
         _listener = listener;
         BoundPort = ((IPEndPoint)listener.LocalEndpoint).Port;
         _logger.LogInformation("Rendezvous endpoint listening on {Address}:{Port} ({Transport})", address, BoundPort, UsesTls ? "TLS" : "plain TCP");
+        if (_options.RendezvousProbePort >= 0)
+        {
+            var probe = new TcpListener(address, _options.RendezvousProbePort);
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                probe.Server.DualMode = true;
+            }
+
+            probe.Start();
+            _probeListener = probe;
+            ProbeBoundPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+            _logger.LogInformation("Rendezvous probe port listening on {Address}:{Port}", address, ProbeBoundPort);
+        }
         return base.StartAsync(cancellationToken);
     }
 
@@ -160,6 +216,7 @@ public sealed class RendezvousEndpoint : BackgroundService
     {
         _stopping.Cancel();
         _listener?.Stop();
+        _probeListener?.Stop();
         await base.StopAsync(cancellationToken);
         List<Task> open;
         lock (_gate)
@@ -176,6 +233,12 @@ public sealed class RendezvousEndpoint : BackgroundService
             }
 
             _punched.Clear();
+            foreach (var skipped in _skipped.Values)
+            {
+                skipped.Timer.Dispose();
+            }
+
+            _skipped.Clear();
 
             foreach (var side in _waiting.Values)
             {
@@ -244,6 +307,15 @@ public sealed class RendezvousEndpoint : BackgroundService
             return;
         }
 
+        var probe = _probeListener;
+        await Task.WhenAll(
+            AcceptAsync(listener, ConnectionAsync, stoppingToken),
+            probe is null ? Task.CompletedTask : AcceptAsync(probe, ProbeConnectionAsync, stoppingToken));
+    }
+
+    /// <summary>Accepts until the stop; each connection runs on its own task, bounded by <see cref="MaxPending"/>.</summary>
+    private async Task AcceptAsync(TcpListener listener, Func<Socket, Task> handle, CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             Socket socket;
@@ -270,7 +342,7 @@ public sealed class RendezvousEndpoint : BackgroundService
             }
 
             socket.NoDelay = true;
-            var task = Task.Run(() => ConnectionAsync(socket), CancellationToken.None);
+            var task = Task.Run(() => handle(socket), CancellationToken.None);
             lock (_gate)
             {
                 _connections.Add(task);
@@ -315,10 +387,17 @@ public sealed class RendezvousEndpoint : BackgroundService
 
             var mode = (byte)reader.Type;
             var me = new Side(socket, stream, (IPEndPoint)socket.RemoteEndPoint!, mode);
-            var admitted = Admit(me, hello.AsSpan(RendezvousHello.HeaderLength, RendezvousHello.TicketLength), out var partner);
+            var ticket = hello.AsMemory(RendezvousHello.HeaderLength, RendezvousHello.TicketLength);
+            if (mode == RendezvousHello.TypePunch)
+            {
+                await InviteProbeAsync(me, ticket);
+            }
+
+            var admitted = Admit(me, ticket.Span, out var partner);
             Array.Clear(hello);
             if (admitted is not null)
             {
+                ForgetProbe(me);
                 _metrics.CountRelaySession(admitted);
                 return;
             }
@@ -491,19 +570,45 @@ public sealed class RendezvousEndpoint : BackgroundService
             }
         }
 
+        ForgetProbe(me);
         _metrics.CountRelaySession(me.EndedBy ?? (_stopping.IsCancellationRequested ? Stopped : PeerMissing));
         return false;
     }
 
-    /// <summary>Answers each side with the other's observed endpoint and the start delay, then closes both.</summary>
+    /// <summary>
+    /// Waits (at most <see cref="ProbeWait"/>) for both sides' probes, then answers each side with the
+    /// other's observed endpoint and the start delay, or both with relay now when a mapping is
+    /// port-dependent; then closes both.
+    /// </summary>
     private async Task PunchAsync(Side first, Side second)
     {
         try
         {
+            await AwaitProbesAsync(first, second);
+            var caller = first.Claim!.Side == RelaySide.Caller ? first : second;
+            var callee = ReferenceEquals(caller, first) ? second : first;
+            var callerKind = MappingKind(caller);
+            var calleeKind = MappingKind(callee);
+            _metrics.CountNatMapping(callerKind);
+            _metrics.CountNatMapping(calleeKind);
+            var skip = SkipReason(callerKind, calleeKind);
+            var sessionId = first.Claim.SessionId;
+            _logger.LogInformation(
+                "Rendezvous {SessionId}: caller mapping {CallerKind}, callee mapping {CalleeKind}: {Decision}",
+                sessionId, callerKind, calleeKind, skip is null ? "punch" : "relay at once");
             using var timeout = new CancellationTokenSource(HelloTimeout, _time);
+            if (skip is not null)
+            {
+                // Recorded first: the devices' relay hellos may follow the answers at once.
+                MarkSkipped(sessionId, skip);
+                await Task.WhenAll(AnswerRelayNowAsync(first, timeout.Token), AnswerRelayNowAsync(second, timeout.Token));
+                _metrics.CountRelaySession(PunchSkipped);
+                return;
+            }
+
             await Task.WhenAll(AnswerPunchAsync(first, second, timeout.Token), AnswerPunchAsync(second, first, timeout.Token));
             _metrics.CountRelaySession(Punched);
-            AwaitPunchOutcome(first.Claim!.SessionId);
+            AwaitPunchOutcome(sessionId);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -511,8 +616,239 @@ public sealed class RendezvousEndpoint : BackgroundService
         }
         finally
         {
+            ForgetProbe(first);
+            ForgetProbe(second);
             await first.Stream.DisposeAsync();
             await second.Stream.DisposeAsync();
+        }
+    }
+
+    /// <summary>The attempt log's reason when a side's mapping is port-dependent; null: punch.</summary>
+    internal static string? SkipReason(string callerKind, string calleeKind) =>
+        (callerKind == MappingKinds.PortDependent, calleeKind == MappingKinds.PortDependent) switch
+        {
+            (true, true) => RelayReasons.BothPortDependent,
+            (true, false) => RelayReasons.CallerPortDependent,
+            (false, true) => RelayReasons.CalleePortDependent,
+            _ => null,
+        };
+
+    /// <summary>
+    /// The side's mapping: the same address and port at both server ports is endpoint-independent, any
+    /// difference port-dependent; no probe, unknown.
+    /// </summary>
+    private static string MappingKind(Side side)
+    {
+        var seen = side.ProbeSeen.Task.IsCompletedSuccessfully ? side.ProbeSeen.Task.Result : null;
+        if (seen is null)
+        {
+            return MappingKinds.Unknown;
+        }
+
+        return seen.Port == side.Remote.Port && Plain(seen.Address).Equals(Plain(side.Remote.Address))
+            ? MappingKinds.EndpointIndependent
+            : MappingKinds.PortDependent;
+    }
+
+    private static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    /// <summary>
+    /// Both sides' probes, or the end of <see cref="ProbeWait"/> (or the stop) for those still missing. It
+    /// waits for the second even when the first is port-dependent, so the metric and the reason name both.
+    /// </summary>
+    private async Task AwaitProbesAsync(Side first, Side second)
+    {
+        if (first.ProbeSeen.Task.IsCompleted && second.ProbeSeen.Task.IsCompleted)
+        {
+            return;
+        }
+
+        void GiveUp()
+        {
+            first.ProbeSeen.TrySetResult(null);
+            second.ProbeSeen.TrySetResult(null);
+        }
+
+        using var wait = new CancellationTokenSource(ProbeWait, _time);
+        using var timedOut = wait.Token.Register(GiveUp);
+        using var stopped = _stopping.Token.Register(GiveUp);
+        Interlocked.Increment(ref _probeTimers);
+        try
+        {
+            await Task.WhenAll(first.ProbeSeen.Task, second.ProbeSeen.Task);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _probeTimers);
+        }
+    }
+
+    /// <summary>
+    /// With the probe port on and a ticket that would be admitted, tells the punch side to probe from its
+    /// local port and keeps it where the probe finds it; otherwise its mapping stays unknown.
+    /// </summary>
+    private async Task InviteProbeAsync(Side me, ReadOnlyMemory<byte> ticket)
+    {
+        var invited = false;
+        if (ProbeBoundPort > 0 && _tickets.Check(ticket.Span, RendezvousHello.TypePunch, out var claim) == ClaimOutcome.Ok)
+        {
+            lock (_gate)
+            {
+                invited = _probing.TryAdd((claim!.SessionId, claim.Side), me);
+                if (invited)
+                {
+                    me.ProbeKey = (claim.SessionId, claim.Side);
+                }
+            }
+        }
+
+        if (!invited)
+        {
+            me.ProbeSeen.TrySetResult(null);
+            return;
+        }
+
+        var answer = new byte[RendezvousHello.MaxAnswerLength];
+        var length = RendezvousHello.WriteProbeAt(answer, ProbeBoundPort);
+        try
+        {
+            using var timeout = new CancellationTokenSource(HelloTimeout, _time);
+            await me.Stream.WriteAsync(answer.AsMemory(0, length), timeout.Token);
+            await me.Stream.FlushAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The side is gone or slow; its punch hello is still checked as any other, and the pair finds it closed.
+            me.ProbeSeen.TrySetResult(null);
+        }
+    }
+
+    /// <summary>The side no longer takes a probe.</summary>
+    private void ForgetProbe(Side side)
+    {
+        side.ProbeSeen.TrySetResult(null);
+        lock (_gate)
+        {
+            if (side.ProbeKey is { } key && _probing.TryGetValue(key, out var probing) && ReferenceEquals(probing, side))
+            {
+                _probing.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One connection to the probe port: TLS (when on) and a probe hello within <see cref="HelloTimeout"/>,
+    /// naming a ticket whose punch side was invited and has not probed yet. It records the address and
+    /// port it came from for that side, answers them, and closes; anything else is closed unanswered.
+    /// </summary>
+    private async Task ProbeConnectionAsync(Socket socket)
+    {
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            var hello = new byte[RendezvousHello.HelloLength];
+            var failure = await ReadHelloAsync(stream, hello, ssl => stream = ssl);
+            if (failure is not null)
+            {
+                _metrics.CountRelaySession(failure);
+                return;
+            }
+
+            var reader = new RendezvousHello();
+            if (!reader.Read(hello, hello.Length) || reader.Type != RendezvousHello.TypeProbe)
+            {
+                _metrics.CountRelaySession(Malformed);
+                return;
+            }
+
+            var outcome = _tickets.Check(hello.AsSpan(RendezvousHello.HeaderLength, RendezvousHello.TicketLength), RendezvousHello.TypeProbe, out var claim);
+            Array.Clear(hello);
+            if (outcome != ClaimOutcome.Ok)
+            {
+                _metrics.CountRelaySession(outcome switch
+                {
+                    ClaimOutcome.Reused => ReusedTicket,
+                    ClaimOutcome.Expired => ExpiredTicket,
+                    _ => UnknownTicket,
+                });
+                return;
+            }
+
+            var remote = (IPEndPoint)socket.RemoteEndPoint!;
+            var seen = new IPEndPoint(Plain(remote.Address), remote.Port);
+            Side? side;
+            lock (_gate)
+            {
+                _probing.TryGetValue((claim!.SessionId, claim.Side), out side);
+            }
+
+            if (side is null || !side.ProbeSeen.TrySetResult(seen))
+            {
+                _metrics.CountRelaySession(UnexpectedProbe);
+                return;
+            }
+
+            _metrics.CountRelaySession(ProbeSeen);
+            var answer = new byte[RendezvousHello.MaxAnswerLength];
+            var length = RendezvousHello.WriteProbeSeen(answer, seen.Address.GetAddressBytes(), seen.Port);
+            using var timeout = new CancellationTokenSource(HelloTimeout, _time);
+            await stream.WriteAsync(answer.AsMemory(0, length), timeout.Token);
+            await stream.FlushAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // The probe's answer is for the device's log only: the observation already counts.
+        }
+        catch (Exception exception)
+        {
+            _logger.LogWarning(exception, "Rendezvous probe connection failed");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+            await stream.DisposeAsync();
+        }
+    }
+
+    private static async Task AnswerRelayNowAsync(Side to, CancellationToken cancellation)
+    {
+        var answer = new byte[RendezvousHello.MaxAnswerLength];
+        var length = RendezvousHello.WriteRelayNow(answer);
+        await to.Stream.WriteAsync(answer.AsMemory(0, length), cancellation);
+        await to.Stream.FlushAsync(cancellation);
+    }
+
+    /// <summary>The pair was sent to the relay at once: its relay settles with <paramref name="reason"/> (for at most the claim window).</summary>
+    private void MarkSkipped(string sessionId, string reason)
+    {
+        lock (_gate)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (_skipped.Remove(sessionId, out var old))
+            {
+                old.Timer.Dispose();
+            }
+
+            _skipped[sessionId] = (_time.CreateTimer(_ => TakeSkip(sessionId), null, RelayTickets.ClaimWindow, Timeout.InfiniteTimeSpan), reason);
+        }
+    }
+
+    /// <summary>Why the session's punch was skipped, when it was (now taken); null otherwise.</summary>
+    private string? TakeSkip(string sessionId)
+    {
+        lock (_gate)
+        {
+            if (!_skipped.Remove(sessionId, out var skipped))
+            {
+                return null;
+            }
+
+            skipped.Timer.Dispose();
+            return skipped.Reason;
         }
     }
 
@@ -550,7 +886,7 @@ public sealed class RendezvousEndpoint : BackgroundService
 
             Interlocked.Increment(ref _relayTimers);
             _logger.LogInformation("Relay {SessionId} started", relay.SessionId);
-            Settle(relay.SessionId, ConnectionPathsRelayed, TakePunch(relay.SessionId) ? RelayReasons.PunchFailed : RelayReasons.PunchNotPaired);
+            Settle(relay.SessionId, ConnectionPathsRelayed, TakeSkip(relay.SessionId) ?? (TakePunch(relay.SessionId) ? RelayReasons.PunchFailed : RelayReasons.PunchNotPaired));
             var ready = new byte[RendezvousHello.MaxAnswerLength];
             var readyLength = RendezvousHello.WriteRelayReady(ready);
             try
@@ -723,6 +1059,12 @@ public sealed class RendezvousEndpoint : BackgroundService
 
         /// <summary>Completed by the other side's task (with it) or by a timeout, End or stop (with null).</summary>
         public TaskCompletionSource<Side?> Partner { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where a punch side was invited to probe; null when it was not.</summary>
+        public (string SessionId, RelaySide Side)? ProbeKey { get; set; }
+
+        /// <summary>The endpoint its probe came from, or null: not invited, no probe in time, or gone.</summary>
+        public TaskCompletionSource<IPEndPoint?> ProbeSeen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Relay(string sessionId, long byteLimit)

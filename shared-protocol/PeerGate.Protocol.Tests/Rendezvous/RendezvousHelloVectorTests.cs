@@ -26,8 +26,12 @@ public sealed class RendezvousHelloVectorTests
             var type = (byte)message.GetProperty("type").GetInt32();
             var length = type switch
             {
-                RendezvousHello.TypeRelay or RendezvousHello.TypePunch => RendezvousHello.WriteHello(buffer, type, ticket),
+                RendezvousHello.TypeRelay or RendezvousHello.TypePunch or RendezvousHello.TypeProbe => RendezvousHello.WriteHello(buffer, type, ticket),
                 RendezvousHello.TypeRelayReady => RendezvousHello.WriteRelayReady(buffer),
+                RendezvousHello.TypeRelayNow => RendezvousHello.WriteRelayNow(buffer),
+                RendezvousHello.TypeProbeAt => RendezvousHello.WriteProbeAt(buffer, message.GetProperty("port").GetInt32()),
+                RendezvousHello.TypeProbeSeen => RendezvousHello.WriteProbeSeen(buffer, IPAddress.Parse(message.GetProperty("address").GetString()!).GetAddressBytes(),
+                    message.GetProperty("port").GetInt32()),
                 _ => RendezvousHello.WritePunchPeer(buffer, IPAddress.Parse(message.GetProperty("address").GetString()!).GetAddressBytes(),
                     message.GetProperty("port").GetInt32(), message.GetProperty("startDelayMillis").GetInt32()),
             };
@@ -37,7 +41,7 @@ public sealed class RendezvousHelloVectorTests
             checkedCount++;
         }
 
-        Assert.AreEqual(5, checkedCount);
+        Assert.AreEqual(10, checkedCount);
     }
 
     [TestMethod]
@@ -52,7 +56,7 @@ public sealed class RendezvousHelloVectorTests
             var bytes = Convert.FromHexString(message.GetProperty("hex").GetString()!);
             Assert.IsTrue(reader.Read(bytes, bytes.Length), name);
             Assert.AreEqual(message.GetProperty("type").GetInt32(), reader.Type, name);
-            if (reader.Type is RendezvousHello.TypeRelay or RendezvousHello.TypePunch)
+            if (reader.Type is RendezvousHello.TypeRelay or RendezvousHello.TypePunch or RendezvousHello.TypeProbe)
             {
                 Assert.IsTrue(reader.TicketIs(ticket), name);
                 var other = (byte[])ticket.Clone();
@@ -65,7 +69,7 @@ public sealed class RendezvousHelloVectorTests
             Assert.AreEqual(bytes.Length, RendezvousHello.AnswerLength(bytes[RendezvousHello.HeaderLength]), name);
             Assert.AreEqual(message.GetProperty("port").GetInt32(), reader.Port, name);
             Assert.AreEqual(message.GetProperty("startDelayMillis").GetInt32(), reader.StartDelayMillis, name);
-            if (reader.Type == RendezvousHello.TypePunchPeer)
+            if (reader.Type is RendezvousHello.TypePunchPeer or RendezvousHello.TypeProbeSeen)
             {
                 var expected = IPAddress.Parse(message.GetProperty("address").GetString()!);
                 Assert.AreEqual(expected, IPAddress.Parse(reader.AddressText()), name);
@@ -117,5 +121,10 @@ public sealed class RendezvousHelloVectorTests
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WritePunchPeer(buffer, new byte[4], 0, 0));
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WritePunchPeer(buffer, new byte[4], 1, 65536));
         Assert.ThrowsExactly<ArgumentException>(() => RendezvousHello.WriteHello(new byte[36], RendezvousHello.TypeRelay, new byte[32]));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WriteHello(buffer, RendezvousHello.TypeProbeAt, new byte[32]));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WriteProbeAt(buffer, 0));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WriteProbeAt(buffer, 65536));
+        Assert.ThrowsExactly<ArgumentException>(() => RendezvousHello.WriteProbeSeen(buffer, new byte[0], 1));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RendezvousHello.WriteProbeSeen(buffer, new byte[4], 0));
     }
 }

@@ -7,7 +7,9 @@ namespace PeerGate.Protocol.Rendezvous
     /// docs/rendezvous.md: the device's hello (relay or punch, and the 32-byte ticket the server issued
     /// for this side of this session), and the server's answer once both sides of the pair arrived
     /// (relay: "from the next byte on this is your peer"; punch: the peer's observed endpoint and when
-    /// to start dialling it).
+    /// to start dialling it, or "relay now" when a side's NAT mapping is port-dependent). The mapping
+    /// test: the probe invitation on the punch connection, the probe hello on the probe port, and its
+    /// answer with the endpoint observed there.
     ///
     /// One instance reads one message at a time in place: it keeps offsets into the caller's buffer,
     /// never copies or allocates, and every read is bounds-checked. Writers fill caller-owned buffers.
@@ -31,6 +33,21 @@ namespace PeerGate.Protocol.Rendezvous
 
         /// <summary>Server to device: the peer's observed endpoint and the start delay; the server then closes.</summary>
         public const byte TypePunchPeer = 4;
+
+        /// <summary>
+        /// Device to the probe port: "observe this connection for my ticket's side". Made from the same local
+        /// port as the punch hello, so the server sees the NAT's mapping towards a second port (RFC 5780 for TCP).
+        /// </summary>
+        public const byte TypeProbe = 5;
+
+        /// <summary>Server to device, on the punch connection before its pair answer: "probe now, at this port".</summary>
+        public const byte TypeProbeAt = 6;
+
+        /// <summary>Server to device, on the probe connection: the address and port it observed; the server then closes.</summary>
+        public const byte TypeProbeSeen = 7;
+
+        /// <summary>Server to device, instead of the punch peer: a mapping is port-dependent, go to the relay at once.</summary>
+        public const byte TypeRelayNow = 8;
 
         public const int HeaderLength = 5;
         public const int TicketLength = 32;
@@ -86,7 +103,7 @@ namespace PeerGate.Protocol.Rendezvous
             AddressLength = 0;
             Port = 0;
             StartDelayMillis = 0;
-            if (type == TypeRelay || type == TypePunch)
+            if (type == TypeRelay || type == TypePunch || type == TypeProbe)
             {
                 if (length != HelloLength)
                 {
@@ -95,7 +112,7 @@ namespace PeerGate.Protocol.Rendezvous
 
                 TicketOffset = HeaderLength;
             }
-            else if (type == TypeRelayReady || type == TypePunchPeer)
+            else if (type == TypeRelayReady || type == TypePunchPeer || type == TypeProbeAt || type == TypeProbeSeen || type == TypeRelayNow)
             {
                 if (length < AnswerHeaderLength)
                 {
@@ -103,7 +120,8 @@ namespace PeerGate.Protocol.Rendezvous
                 }
 
                 int addressLength = buffer[HeaderLength];
-                bool allowed = type == TypeRelayReady ? addressLength == 0 : addressLength == 4 || addressLength == 16;
+                bool addressed = type == TypePunchPeer || type == TypeProbeSeen;
+                bool allowed = addressed ? addressLength == 4 || addressLength == 16 : addressLength == 0;
                 if (!allowed || length != AnswerLength(addressLength))
                 {
                     return false;
@@ -115,7 +133,9 @@ namespace PeerGate.Protocol.Rendezvous
                 position += addressLength;
                 Port = (buffer[position] << 8) | buffer[position + 1];
                 StartDelayMillis = (buffer[position + 2] << 8) | buffer[position + 3];
-                if (type == TypeRelayReady ? Port != 0 || StartDelayMillis != 0 : Port == 0)
+                // Only the punch peer has a start delay; relay ready and relay now name no port, the others must.
+                bool portless = type == TypeRelayReady || type == TypeRelayNow;
+                if ((portless ? Port != 0 : Port == 0) || (type != TypePunchPeer && StartDelayMillis != 0))
                 {
                     return false;
                 }
@@ -158,10 +178,10 @@ namespace PeerGate.Protocol.Rendezvous
             return diff == 0;
         }
 
-        /// <summary>Writes a hello (<see cref="TypeRelay"/> or <see cref="TypePunch"/>); returns its length.</summary>
+        /// <summary>Writes a hello (<see cref="TypeRelay"/>, <see cref="TypePunch"/> or <see cref="TypeProbe"/>); returns its length.</summary>
         public static int WriteHello(byte[] buffer, byte type, byte[] ticket)
         {
-            if (type != TypeRelay && type != TypePunch)
+            if (type != TypeRelay && type != TypePunch && type != TypeProbe)
             {
                 throw new ArgumentOutOfRangeException(nameof(type));
             }
@@ -179,18 +199,51 @@ namespace PeerGate.Protocol.Rendezvous
         /// <summary>Writes the relay answer: both sides are here, the splice starts with the next byte.</summary>
         public static int WriteRelayReady(byte[] buffer)
         {
-            int length = AnswerLength(0);
-            WriteHeader(buffer, TypeRelayReady, length);
-            for (int i = HeaderLength; i < length; i++)
+            return WritePortAnswer(buffer, TypeRelayReady, 0);
+        }
+
+        /// <summary>Writes the answer that skips the punch: the device goes to the relay with the same ticket at once.</summary>
+        public static int WriteRelayNow(byte[] buffer)
+        {
+            return WritePortAnswer(buffer, TypeRelayNow, 0);
+        }
+
+        /// <summary>Writes the probe invitation: connect from the punch's local port to <paramref name="probePort"/> and send a probe hello.</summary>
+        public static int WriteProbeAt(byte[] buffer, int probePort)
+        {
+            if (probePort <= 0 || probePort > 0xFFFF)
             {
-                buffer[i] = 0;
+                throw new ArgumentOutOfRangeException(nameof(probePort));
             }
 
-            return length;
+            return WritePortAnswer(buffer, TypeProbeAt, probePort);
+        }
+
+        /// <summary>Writes the probe's answer: the address (4 or 16 bytes) and port the server observed for the probe connection.</summary>
+        public static int WriteProbeSeen(byte[] buffer, byte[] address, int port)
+        {
+            return WriteAddressAnswer(buffer, TypeProbeSeen, address, port, 0);
         }
 
         /// <summary>Writes the punch answer: the peer's observed address (4 or 16 bytes) and port, and the start delay.</summary>
         public static int WritePunchPeer(byte[] buffer, byte[] address, int port, int startDelayMillis)
+        {
+            return WriteAddressAnswer(buffer, TypePunchPeer, address, port, startDelayMillis);
+        }
+
+        private static int WritePortAnswer(byte[] buffer, byte type, int port)
+        {
+            int length = AnswerLength(0);
+            WriteHeader(buffer, type, length);
+            buffer[HeaderLength] = 0;
+            buffer[HeaderLength + 1] = (byte)(port >> 8);
+            buffer[HeaderLength + 2] = (byte)port;
+            buffer[HeaderLength + 3] = 0;
+            buffer[HeaderLength + 4] = 0;
+            return length;
+        }
+
+        private static int WriteAddressAnswer(byte[] buffer, byte type, byte[] address, int port, int startDelayMillis)
         {
             if (address == null || (address.Length != 4 && address.Length != 16))
             {
@@ -208,7 +261,7 @@ namespace PeerGate.Protocol.Rendezvous
             }
 
             int length = AnswerLength(address.Length);
-            WriteHeader(buffer, TypePunchPeer, length);
+            WriteHeader(buffer, type, length);
             int position = HeaderLength;
             buffer[position++] = (byte)address.Length;
             Array.Copy(address, 0, buffer, position, address.Length);
@@ -220,10 +273,10 @@ namespace PeerGate.Protocol.Rendezvous
             return position;
         }
 
-        /// <summary>The peer's address of the punch answer last read, as text (allocates).</summary>
+        /// <summary>The address of the punch peer or probe seen answer last read, as text (allocates).</summary>
         public string AddressText()
         {
-            if (_buffer == null || Type != TypePunchPeer)
+            if (_buffer == null || (Type != TypePunchPeer && Type != TypeProbeSeen))
             {
                 return null;
             }

@@ -5,8 +5,8 @@ using PeerGate.Protocol.Rendezvous;
 namespace PeerGate.Fuzz.Targets;
 
 /// <summary>
-/// The rendezvous endpoint's hello (the server reads it from anyone who connects) and its answers (the
-/// device reads them from the endpoint): RendezvousHello.Read on any bytes.
+/// The rendezvous endpoint's hello and probe hello (the server reads them from anyone who connects) and
+/// its answers, the probe's among them (the device reads them from the endpoint): RendezvousHello.Read on any bytes.
 /// </summary>
 public sealed class RendezvousHelloTarget : FuzzTarget
 {
@@ -27,18 +27,32 @@ public sealed class RendezvousHelloTarget : FuzzTarget
             return "refused";
         }
 
-        // Whatever is accepted is one of the four forms, and writes back to exactly the same bytes.
+        // Whatever is accepted is one of the known forms, and writes back to exactly the same bytes.
         var written = new byte[RendezvousHello.MaxLength];
         int length;
         switch (reader.Type)
         {
             case RendezvousHello.TypeRelay:
             case RendezvousHello.TypePunch:
+            case RendezvousHello.TypeProbe:
                 Keys.Expect(input.Length == RendezvousHello.HelloLength, "a hello of another length");
                 length = RendezvousHello.WriteHello(written, (byte)reader.Type, input[RendezvousHello.HeaderLength..]);
                 break;
             case RendezvousHello.TypeRelayReady:
                 length = RendezvousHello.WriteRelayReady(written);
+                break;
+            case RendezvousHello.TypeRelayNow:
+                length = RendezvousHello.WriteRelayNow(written);
+                break;
+            case RendezvousHello.TypeProbeAt:
+                Keys.Expect(reader.Port > 0 && reader.StartDelayMillis == 0, "a probe invitation without its port or with a delay");
+                length = RendezvousHello.WriteProbeAt(written, reader.Port);
+                break;
+            case RendezvousHello.TypeProbeSeen:
+                var seen = IPAddress.Parse(reader.AddressText());
+                Keys.Expect(seen.GetAddressBytes().AsSpan().SequenceEqual(input.AsSpan(reader.AddressOffset, reader.AddressLength)), "the address text differs from its bytes");
+                Keys.Expect(reader.StartDelayMillis == 0, "a probe answer with a delay");
+                length = RendezvousHello.WriteProbeSeen(written, seen.GetAddressBytes(), reader.Port);
                 break;
             case RendezvousHello.TypePunchPeer:
                 var address = IPAddress.Parse(reader.AddressText());

@@ -65,8 +65,9 @@ public sealed record AllocationEntry(int Level, string Key, string Role, string 
 public sealed record AllocationTable(AllocationHop? ServiceEntry, AllocationEntry[] Entries);
 
 /// <summary>
-/// A device as the operator sees it: identity, groups, addresses, liveness, its device name (F22) and
-/// the trigger channel it last registered with (udp or long-poll; null when it did not say, F31).
+/// A device as the operator sees it: identity, groups, addresses, liveness, its device name (F22),
+/// the trigger channel it last registered with (udp or long-poll; null when it did not say, F31), and
+/// the UDP mapping the server keeps for it (the source of its last accepted datagram, F27; null without one).
 /// </summary>
 public sealed record DeviceSummary(
     string DeviceId,
@@ -81,7 +82,9 @@ public sealed record DeviceSummary(
     long ExpiresAt,
     bool Online,
     string? Name = null,
-    string? TriggerChannel = null);
+    string? TriggerChannel = null,
+    string? UdpObservedIp = null,
+    int UdpObservedPort = 0);
 
 /// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
 /// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
