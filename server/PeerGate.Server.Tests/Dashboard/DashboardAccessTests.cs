@@ -141,10 +141,11 @@ public sealed class DashboardAccessTests
             await browser.PostFormAsync("/dashboard/actions/devices/disable", ("deviceId", enrolled.DeviceId), ("csrf", csrf), ("csrf", csrf)),
             await browser.PostFormAsync("/dashboard/logout"),
         };
-        using (var crossSite = new HttpRequestMessage(HttpMethod.Post, "/dashboard/actions/devices/disable"))
+        foreach (var origin in new[] { "https://evil.example", "null", browser.BaseAddress.GetLeftPart(UriPartial.Authority).Replace("127.0.0.1", "localhost", StringComparison.Ordinal) })
         {
+            using var crossSite = new HttpRequestMessage(HttpMethod.Post, "/dashboard/actions/devices/disable");
             crossSite.Content = new FormUrlEncodedContent([new("deviceId", enrolled.DeviceId), new("csrf", csrf)]);
-            crossSite.Headers.Add("Origin", "https://evil.example");
+            crossSite.Headers.Add("Origin", origin);
             refusals.Add(await browser.SendAsync(crossSite));
         }
 
@@ -170,8 +171,11 @@ public sealed class DashboardAccessTests
         await ProblemAssert.IsProblemAsync(forgedLogin, HttpStatusCode.Forbidden, ErrorCodes.CsrfInvalid);
         Assert.IsNull(stranger.SessionCookie);
 
-        // With the token the same request goes through the operator API's handler.
-        using var done = await browser.PostFormAsync("/dashboard/actions/devices/disable", ("deviceId", enrolled.DeviceId), ("csrf", csrf), ("return", "devices"));
+        // With the token (and the page's own origin, as a browser sends it) the request goes through the operator API's handler.
+        using var sameOrigin = new HttpRequestMessage(HttpMethod.Post, "/dashboard/actions/devices/disable");
+        sameOrigin.Content = new FormUrlEncodedContent([new("deviceId", enrolled.DeviceId), new("csrf", csrf), new("return", "devices")]);
+        sameOrigin.Headers.Add("Origin", browser.BaseAddress.GetLeftPart(UriPartial.Authority));
+        using var done = await browser.SendAsync(sameOrigin);
         Assert.AreEqual(HttpStatusCode.SeeOther, done.StatusCode);
         Assert.AreEqual("/dashboard/devices", done.Headers.Location?.OriginalString);
         Assert.IsTrue((await server.Admin.ListDevicesAsync()).Single().Disabled);

@@ -50,6 +50,7 @@ public static class DashboardApi
         var dashboard = routes.MapGroup(Root).ExcludeFromDescription().AddEndpointFilter(SecurityHeaders);
         dashboard.MapGet("/assets/dashboard.css", () => Asset("dashboard.css", "text/css; charset=utf-8"));
         dashboard.MapGet("/assets/dashboard.js", () => Asset("dashboard.js", "text/javascript; charset=utf-8"));
+        dashboard.MapGet("/assets/favicon.svg", () => Asset("favicon.svg", "image/svg+xml"));
         dashboard.MapGet("/login", LoginPage);
         dashboard.MapPost("/login", Login).RequireRateLimiting(UnauthenticatedRateLimit.PolicyName);
 
@@ -74,7 +75,8 @@ public static class DashboardApi
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with the page's own forms.
+        headers["Referrer-Policy"] = "same-origin";
         headers.CacheControl = "no-store";
         return await next(invocation);
     }
@@ -455,8 +457,9 @@ public static class DashboardApi
     }
 
     /// <summary>
-    /// A browser names the page's origin on every POST; one naming another site is refused even with a
-    /// token. Clients that send no Origin (not browsers) still need the token.
+    /// A browser names the page's origin on every POST; one naming another site (or "null", what a page
+    /// that hides its origin sends) is refused even with a token. Clients that send no Origin (not
+    /// browsers) still need the token.
     /// </summary>
     private static bool SameOrigin(HttpRequest request)
     {
@@ -477,7 +480,7 @@ public static class DashboardApi
         ApiProblem.Create(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Dashboard requests are forms (application/x-www-form-urlencoded).");
 
     private static void Head(Html html, string title) =>
-        html.Add($"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>PeerGate · {title}</title><link rel=\"stylesheet\" href=\"{Root}/assets/dashboard.css\"><script src=\"{Root}/assets/dashboard.js\" defer></script></head>");
+        html.Add($"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>PeerGate · {title}</title><link rel=\"stylesheet\" href=\"{Root}/assets/dashboard.css\"><link rel=\"icon\" href=\"{Root}/assets/favicon.svg\" type=\"image/svg+xml\"><script src=\"{Root}/assets/dashboard.js\" defer></script></head>");
 
     private static readonly Dictionary<string, byte[]> Assets = new(StringComparer.Ordinal);
 
