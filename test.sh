@@ -17,6 +17,8 @@ command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || need+=(nftables)
 # The NAT lab's relay test captures the relay's traffic in the server's namespace.
 command -v tcpdump >/dev/null 2>&1 || [ -x /usr/sbin/tcpdump ] || [ -x /usr/bin/tcpdump ] || need+=(tcpdump)
+# The dashboard's browser tests (server/PeerGate.Dashboard.Tests) drive Debian's chromium through Playwright.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

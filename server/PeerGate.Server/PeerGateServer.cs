@@ -2,6 +2,7 @@ using PeerGate.Protocol.Host;
 using PeerGate.Server.Admin;
 using PeerGate.Server.Allocation;
 using PeerGate.Server.Connections;
+using PeerGate.Server.Dashboard;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
@@ -126,6 +127,7 @@ public static class PeerGateServer
         // Operator API.
         builder.Services.AddSingleton<AdminStore>();
         builder.Services.AddSingleton(new AdminToken(options.AdminToken ?? data.ReadOrCreateSecret("admin-token", NewAdminToken)));
+        builder.Services.AddDashboard();
 
         // HTTP plumbing: public URLs, problem+json, metrics, OpenAPI.
         builder.Services.AddSingleton<PublicUrls>();
@@ -162,6 +164,7 @@ public static class PeerGateServer
         app.MapConnections();
         app.MapSessions();
         app.MapAdmin();
+        app.MapDashboard();
 
         LogStartup(app, options, data, tightened);
         return app;
@@ -253,6 +256,18 @@ public static class PeerGateServer
         if (options.RelayMaxSessions < 1 || options.RelayMaxSessions > 100_000)
         {
             throw new InvalidOperationException("PeerGate:RelayMaxSessions must be between 1 and 100000.");
+        }
+
+        options.DashboardSessionLifetime = TimeSpan.FromMinutes(section.GetValue("DashboardSessionMinutes", options.DashboardSessionLifetime.TotalMinutes));
+        options.DashboardMaxSessions = section.GetValue("DashboardMaxSessions", options.DashboardMaxSessions);
+        if (options.DashboardSessionLifetime < TimeSpan.FromMinutes(1) || options.DashboardSessionLifetime > TimeSpan.FromDays(1))
+        {
+            throw new InvalidOperationException("PeerGate:DashboardSessionMinutes must be between 1 and 1440.");
+        }
+
+        if (options.DashboardMaxSessions < 1 || options.DashboardMaxSessions > 1000)
+        {
+            throw new InvalidOperationException("PeerGate:DashboardMaxSessions must be between 1 and 1000.");
         }
     }
 

@@ -302,6 +302,18 @@ public sealed class ServerOptions
     /// endpoint on. Configuration: PeerGate:RendezvousProbePort.
     /// </summary>
     public int RendezvousProbePort { get; set; } = -1;
+
+    /// <summary>
+    /// How long a dashboard login lasts (F33), from the login, whatever the use: then the operator logs in
+    /// again. Configuration: PeerGate:DashboardSessionMinutes (1 to 1440).
+    /// </summary>
+    public TimeSpan DashboardSessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// Dashboard logins held at once; a new one past it ends the oldest. They live in memory only, so a
+    /// restart ends them all. Configuration: PeerGate:DashboardMaxSessions (1 to 1000).
+    /// </summary>
+    public int DashboardMaxSessions { get; set; } = 16;
 }
 
 /// <summary>

@@ -147,5 +147,16 @@ namespace PeerGate.Protocol
         /// caller's listener, or refused the offer (a wrong connection password).
         /// </summary>
         public const string ReverseConnectTimeout = "reverse_connect_timeout";
+
+        // Operator dashboard (F33).
+
+        /// <summary>
+        /// 401: a dashboard request without a live dashboard session cookie (log in with the operator token
+        /// first); a device certificate or the operator token as a bearer header opens no dashboard route.
+        /// </summary>
+        public const string DashboardUnauthorized = "dashboard_unauthorized";
+
+        /// <summary>403: a state-changing dashboard request without its session's CSRF token (or a wrong one); nothing changed.</summary>
+        public const string CsrfInvalid = "csrf_invalid";
     }
 }

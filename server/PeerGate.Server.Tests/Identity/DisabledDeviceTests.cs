@@ -95,7 +95,10 @@ public sealed class DisabledDeviceTests
                     problems.Add($"{key} needs a certificate but is not in the table of certificate routes");
                 }
 
-                if (!gated && !bindsCaller && !OpenRoutes.Contains(key) && !endpoint.RoutePattern.RawText!.StartsWith("/v1/admin/", StringComparison.Ordinal))
+                // The operator's routes: the admin token's, and the dashboard's own login (Dashboard/DashboardAccessTests).
+                if (!gated && !bindsCaller && !OpenRoutes.Contains(key) && !endpoint.RoutePattern.RawText!.StartsWith("/v1/admin/", StringComparison.Ordinal)
+                    && !endpoint.RoutePattern.RawText.StartsWith(PeerGate.Server.Dashboard.DashboardApi.Root + "/", StringComparison.Ordinal)
+                    && endpoint.RoutePattern.RawText != PeerGate.Server.Dashboard.DashboardApi.Root)
                 {
                     problems.Add($"{key} takes no certificate and is not a known open route: classify it");
                 }

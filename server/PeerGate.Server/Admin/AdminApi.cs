@@ -133,16 +133,16 @@ public static class AdminApi
         return request.DeviceIds.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    private static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+    internal static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
         Refused(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled", announcer, hub);
 
-    private static NoContent EnableDevice(string deviceId, AdminStore store)
+    internal static NoContent EnableDevice(string deviceId, AdminStore store)
     {
         store.SetDeviceDisabled(deviceId, disabled: false);
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+    internal static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
         Refused(store.RevokeDevice(deviceId), "device revoked", announcer, hub);
 
     private static NoContent DisableGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
@@ -157,7 +157,7 @@ public static class AdminApi
     private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
         Refused(store.RevokeGroup(groupId), "group revoked", announcer, hub);
 
-    private static NoContent RevokeCertificate(string serial, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+    internal static NoContent RevokeCertificate(string serial, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
         Refused(store.RevokeCertificate(serial), "certificate revoked", announcer, hub);
 
     /// <summary>
@@ -178,24 +178,30 @@ public static class AdminApi
     private static Ok<AllocationTable> GetAllocationTable(AllocationStore store) =>
         TypedResults.Ok(new AllocationTable(store.GetServiceEntry(), store.ListEntries()));
 
-    private static async Task<NoContent> SetServiceEntry(HttpContext context, AllocationStore store)
+    private static async Task<NoContent> SetServiceEntry(HttpContext context, AllocationStore store) =>
+        ApplyServiceEntry(await RequestBody.ReadAsync<AllocationHop>(context), store);
+
+    /// <summary>Checks and stores the service entry; the dashboard's form comes here too.</summary>
+    internal static NoContent ApplyServiceEntry(AllocationHop hop, AllocationStore store)
     {
-        var hop = await RequestBody.ReadAsync<AllocationHop>(context);
         RequireHop(hop.Role, hop.Url, hop.Level, nameof(AllocationHop.Level));
         store.SetServiceEntry(hop);
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> SetAllocationEntry(HttpContext context, AllocationStore store)
+    private static async Task<NoContent> SetAllocationEntry(HttpContext context, AllocationStore store) =>
+        ApplyAllocationEntry(await RequestBody.ReadAsync<AllocationEntry>(context), store);
+
+    /// <summary>Checks and stores one allocation entry; the dashboard's form comes here too.</summary>
+    internal static NoContent ApplyAllocationEntry(AllocationEntry entry, AllocationStore store)
     {
-        var entry = await RequestBody.ReadAsync<AllocationEntry>(context);
         Fields.RequireName(entry.Key, nameof(AllocationEntry.Key));
         RequireHop(entry.Role, entry.Url, entry.NextLevel, nameof(AllocationEntry.NextLevel));
         store.SetEntry(entry);
         return TypedResults.NoContent();
     }
 
-    private static Results<NoContent, ProblemHttpResult> DeleteAllocationEntry(int level, string key, AllocationStore store) =>
+    internal static Results<NoContent, ProblemHttpResult> DeleteAllocationEntry(int level, string key, AllocationStore store) =>
         store.DeleteEntry(level, key)
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.NotFound, "No such allocation entry.");
@@ -221,7 +227,7 @@ public static class AdminApi
     }
 
     /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
-    private static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time)
+    internal static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time)
     {
         var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
         if (terminated is null)

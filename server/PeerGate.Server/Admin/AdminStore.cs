@@ -2,16 +2,18 @@ using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
+using PeerGate.Server.Connections;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Registry;
+using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Admin;
 
 /// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
-public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings)
+public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ConnectionStore connections, RendezvousEndpoint rendezvous, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings)
 {
     /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
     public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
@@ -283,6 +285,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             return rows;
         });
 
+        var answers = connections.LastAnswers();
+        var rendezvousOn = rendezvous.BoundPort > 0;
         var summaries = new List<DeviceSummary>();
         foreach (var (deviceId, terminalId, disabled, groups) in devices)
         {
@@ -292,12 +296,12 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
                 registration = found;
             }
 
-            summaries.Add(WithUdp(Summarize(deviceId, terminalId, groups, disabled, registration, now) with { Name = registration?.Name ?? names.NameOf(names.OwnIssuer, deviceId) }));
+            summaries.Add(WithUdp(Summarize(deviceId, terminalId, groups, disabled, registration, now, answers, rendezvousOn) with { Name = registration?.Name ?? names.NameOf(names.OwnIssuer, deviceId) }));
         }
 
         foreach (var registration in registrations.Values)
         {
-            summaries.Add(WithUdp(Summarize(registration.DeviceId, registration.TerminalId, registration.Groups, false, registration, now)));
+            summaries.Add(WithUdp(Summarize(registration.DeviceId, registration.TerminalId, registration.Groups, false, registration, now, answers, rendezvousOn)));
         }
 
         return summaries.ToArray();
@@ -308,6 +312,62 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         summary.TerminalId is { } terminalId && udpMappings.Find(terminalId) is { } mapping
             ? summary with { UdpObservedIp = mapping.ObservedIp, UdpObservedPort = mapping.ObservedPort }
             : summary;
+
+    /// <summary>The certificates issued to devices here, newest first: what the operator revokes one by one (F4).</summary>
+    public CertificateSummary[] ListCertificates(int limit) => database.Read(connection =>
+    {
+        using var command = connection.Command(
+            null,
+            "SELECT serial, device_id, terminal_id, issued_at, expires_at, revoked FROM certificates ORDER BY issued_at DESC, serial LIMIT $limit;",
+            ("$limit", limit));
+        using var reader = command.ExecuteReader();
+        var certificates = new List<CertificateSummary>();
+        while (reader.Read())
+        {
+            certificates.Add(new CertificateSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5) != 0));
+        }
+
+        return certificates.ToArray();
+    });
+
+    /// <summary>
+    /// The paths a caller can reach the device by now, as the broker chooses them (ConnectionBroker.ChoosePath):
+    /// direct when its listener can be dialled, else reverse for a caller that listens and punched when the
+    /// rendezvous endpoint is on; none without a listening port; null while it is offline.
+    /// </summary>
+    private static string[]? PathsOf(Registration? registration, long now, bool rendezvousOn)
+    {
+        if (registration is null || !registration.IsOnline(now) || registration.Refused)
+        {
+            return null;
+        }
+
+        if (registration.LocalPort == 0)
+        {
+            return [];
+        }
+
+        if (ConnectionBroker.CalleeDialable(registration))
+        {
+            return [ConnectionPaths.Direct];
+        }
+
+        return rendezvousOn ? [ConnectionPaths.Reverse, ConnectionPaths.Punched] : [ConnectionPaths.Reverse];
+    }
+
+    private static DeviceSummary Summarize(
+        string deviceId, string? terminalId, string[] groups, bool disabled, Registration? registration, long now,
+        Dictionary<string, (string Status, string? Reason, long At)> answers, bool rendezvousOn)
+    {
+        var answer = terminalId is not null && answers.TryGetValue(terminalId, out var found) ? found : default((string Status, string? Reason, long At)?);
+        return Summarize(deviceId, terminalId, groups, disabled, registration, now) with
+        {
+            Paths = disabled ? null : PathsOf(registration, now, rendezvousOn),
+            LastAnswer = answer?.Status,
+            LastAnswerReason = answer?.Reason,
+            LastAnswerAt = answer?.At ?? 0,
+        };
+    }
 
     private static DeviceSummary Summarize(string deviceId, string? terminalId, string[] groups, bool disabled, Registration? registration, long now) => new(
         deviceId,

@@ -165,6 +165,9 @@ public sealed class ConnectionBroker(
             return Unreachable("The callee did not answer whether it can accept.");
         }
 
+        // The operator's device list shows each device's last answer (F33); the reply was validated as it arrived.
+        store.RecordAnswer(calleeId, reply.Status ?? AcceptStatus.Busy, reply.Status == AcceptStatus.Acceptable ? null : reply.Reason, time.GetUtcNow().ToUnixTimeSeconds());
+
         if (reply.Status != AcceptStatus.Acceptable)
         {
             var retryAfter = Math.Max(1, reply.RetryAfterSeconds);

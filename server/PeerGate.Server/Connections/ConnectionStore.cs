@@ -77,13 +77,27 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             ("$path", path), ("$reason", reason), ("$session", sessionId)) > 0);
 
     /// <summary>The most recent attempts, newest first.</summary>
-    public ConnectionAttemptSummary[] RecentAttempts(int limit) => database.Read(connection =>
+    public ConnectionAttemptSummary[] RecentAttempts(int limit) => RecentAttempts(limit, null);
+
+    /// <summary>
+    /// The most recent attempts that match <paramref name="filter"/> (exact values; a null or empty field
+    /// matches all), newest first. "granted" as the code matches the granted attempts, which have none.
+    /// </summary>
+    public ConnectionAttemptSummary[] RecentAttempts(int limit, ConnectionAttemptFilter? filter) => database.Read(connection =>
     {
+        var code = NullIfEmpty(filter?.Code);
         using var command = connection.Command(
             null,
             "SELECT a.id, a.at, a.caller, a.callee, a.stage, a.code, a.session_id, p.path, p.no_path FROM connection_attempts a " +
-            "LEFT JOIN connection_attempt_paths p ON p.attempt_id = a.id ORDER BY a.id DESC LIMIT $limit;",
-            ("$limit", limit));
+            "LEFT JOIN connection_attempt_paths p ON p.attempt_id = a.id " +
+            "WHERE ($caller IS NULL OR a.caller = $caller) AND ($callee IS NULL OR a.callee = $callee) AND ($stage IS NULL OR a.stage = $stage) " +
+            "AND ($code IS NULL OR a.code = $code OR ($code = 'granted' AND a.code IS NULL)) " +
+            "ORDER BY a.id DESC LIMIT $limit;",
+            ("$limit", limit),
+            ("$caller", NullIfEmpty(filter?.Caller)),
+            ("$callee", NullIfEmpty(filter?.Callee)),
+            ("$stage", NullIfEmpty(filter?.Stage)),
+            ("$code", code));
         using var reader = command.ExecuteReader();
         var attempts = new List<ConnectionAttemptSummary>();
         while (reader.Read())
@@ -95,6 +109,29 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
 
         return attempts.ToArray();
     });
+
+    /// <summary>Keeps the callee's answer to a status query (Acceptable or Busy, F17), one row per terminal, for the operator.</summary>
+    public void RecordAnswer(string terminalId, string status, string? reason, long at) => database.Write((connection, transaction) => connection.Execute(
+        transaction,
+        "INSERT INTO status_answers (terminal_id, status, reason, at) VALUES ($terminal, $status, $reason, $at) " +
+        "ON CONFLICT (terminal_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at;",
+        ("$terminal", terminalId), ("$status", status), ("$reason", reason), ("$at", at)));
+
+    /// <summary>Every terminal's last answer to a status query, by Terminal ID.</summary>
+    public Dictionary<string, (string Status, string? Reason, long At)> LastAnswers() => database.Read(connection =>
+    {
+        using var command = connection.Command(null, "SELECT terminal_id, status, reason, at FROM status_answers;");
+        using var reader = command.ExecuteReader();
+        var answers = new Dictionary<string, (string Status, string? Reason, long At)>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            answers[reader.GetString(0)] = (reader.GetString(1), reader.GetStringOrNull(2), reader.GetInt64(3));
+        }
+
+        return answers;
+    });
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     /// <summary>
     /// Logs the attempt and, in the same commit, drops the oldest entries past the caps: the caller's own

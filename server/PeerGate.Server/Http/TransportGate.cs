@@ -75,6 +75,27 @@ public static class TransportGate
             : new HashSet<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
 
     /// <summary>
+    /// True when the client spoke TLS: to Kestrel itself, or to a known proxy that says so (only with
+    /// BehindTlsProxy). Loopback plain HTTP is allowed, but is not TLS: a cookie set over it is not Secure.
+    /// </summary>
+    public static bool IsTls(HttpContext context, ServerOptions options)
+    {
+        if (context.Request.IsHttps)
+        {
+            return true;
+        }
+
+        var remote = context.Connection.RemoteIpAddress;
+        if (!options.BehindTlsProxy || remote is null)
+        {
+            return false;
+        }
+
+        var normalized = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
+        return KnownProxies(options).Contains(normalized) && string.Equals(ForwardedProto(context.Request), "https", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
     /// The one value the proxy set. Several values (a client's own header appended to) are not
     /// believed: the proxy must replace the header, not add to it.
     /// </summary>

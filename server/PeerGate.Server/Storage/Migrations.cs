@@ -368,6 +368,17 @@ public static class Migrations
             trigger_channel TEXT NOT NULL
         );
         """,
+
+        // 14: each device's last answer to a status query (Acceptable or Busy, F17), for the operator's device list (F33).
+        // A table of its own, one row per terminal, so the step is safe to run again.
+        """
+        CREATE TABLE IF NOT EXISTS status_answers (
+            terminal_id TEXT PRIMARY KEY,
+            status      TEXT NOT NULL,
+            reason      TEXT NULL,
+            at          INTEGER NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The schema version this server writes: how many steps it knows.</summary>

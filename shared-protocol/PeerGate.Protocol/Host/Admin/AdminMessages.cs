@@ -69,6 +69,14 @@ public sealed record AllocationTable(AllocationHop? ServiceEntry, AllocationEntr
 /// the trigger channel it last registered with (udp or long-poll; null when it did not say, F31), and
 /// the UDP mapping the server keeps for it (the source of its last accepted datagram, F27; null without one).
 /// </summary>
+/// <param name="Paths">
+/// The paths a caller can reach it by now (ConnectionPaths: direct; reverse when the caller listens;
+/// punched when the rendezvous endpoint is on); empty when it takes no connections (no listening port);
+/// null while it is not registered (F28-F30, F37).
+/// </param>
+/// <param name="LastAnswer">Its last answer to a status query (Acceptable or Busy, F17); null before the first.</param>
+/// <param name="LastAnswerReason">The reason it gave with Busy.</param>
+/// <param name="LastAnswerAt">When it answered (Unix seconds); 0 before the first.</param>
 public sealed record DeviceSummary(
     string DeviceId,
     string? TerminalId,
@@ -84,7 +92,11 @@ public sealed record DeviceSummary(
     string? Name = null,
     string? TriggerChannel = null,
     string? UdpObservedIp = null,
-    int UdpObservedPort = 0);
+    int UdpObservedPort = 0,
+    string[]? Paths = null,
+    string? LastAnswer = null,
+    string? LastAnswerReason = null,
+    long LastAnswerAt = 0);
 
 /// <summary>One connection query (F16-F18, F33): who asked for whom, the furthest stage it reached, the code it ended with.</summary>
 /// <param name="Code">Null when granted; otherwise the denial code (or caller_gone).</param>
@@ -106,6 +118,12 @@ public sealed record SessionSummary(
     long EndedAt,
     SessionNoticeSummary? CallerNotice,
     SessionNoticeSummary? CalleeNotice);
+
+/// <summary>One certificate issued to a device (F4), for the operator to revoke.</summary>
+public sealed record CertificateSummary(string Serial, string DeviceId, string TerminalId, long IssuedAt, long ExpiresAt, bool Revoked);
+
+/// <summary>What the connection-attempt log is filtered by; each null or empty field matches every entry.</summary>
+public sealed record ConnectionAttemptFilter(string? Caller = null, string? Callee = null, string? Stage = null, string? Code = null);
 
 /// <summary>One side's end notice (F25) as the server logged it.</summary>
 public sealed record SessionNoticeSummary(long BytesSent, long BytesReceived, string Reason, string? Detail, long At);
