@@ -1,7 +1,7 @@
 namespace PeerGate.Operator.Cli;
 
 /// <summary>
-/// The command line split into words (the command path) and --options. Options may repeat
+/// Kept for commands not yet declared in <see cref="OperatorCommands"/>: the command line split into words (the command path) and --options. Options may repeat
 /// (--group a --group b); every option takes a value. Unknown options are reported, not ignored.
 /// </summary>
 public sealed class Arguments
@@ -95,6 +95,3 @@ public sealed class Arguments
             ? number
             : throw new UsageException($"--{name} must be a number");
 }
-
-/// <summary>The command line is wrong; the message says how.</summary>
-public sealed class UsageException(string message) : Exception(message);
