@@ -25,7 +25,7 @@ public static class OperatorCli
         try
         {
             var root = new OperatorCommands(connection, output, error).Build();
-            return await PeerGate.Cli.Common.CliHost.RunAsync(root, args, output, error, Classify, cancellationToken);
+            return await PeerGate.CliSupport.CliHost.RunAsync(root, args, output, error, Classify, cancellationToken);
         }
         finally
         {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
-using PeerGate.Cli.Common;
+using PeerGate.CliSupport;
 using PeerGate.Operator.Cli;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;

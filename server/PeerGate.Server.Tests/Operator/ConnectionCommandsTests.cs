@@ -1,4 +1,4 @@
-using PeerGate.Cli.Common;
+using PeerGate.CliSupport;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;
 using PeerGate.Server.Tests.Connections;

@@ -1,5 +1,5 @@
 using System.Net;
-using PeerGate.Cli.Common;
+using PeerGate.CliSupport;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Testing;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PeerGate.Cli.Common;
+namespace PeerGate.CliSupport;
 
 /// <summary>
 /// Times as people and scripts read them: UTC "2026-12-02 04:51:07Z" in tables and lines, ISO 8601

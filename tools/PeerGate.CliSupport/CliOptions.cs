@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 
-namespace PeerGate.Cli.Common;
+namespace PeerGate.CliSupport;
 
 /// <summary>
 /// Options both tools declare the same way, with errors that name the option as typed and the rule

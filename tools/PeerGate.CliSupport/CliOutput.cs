@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace PeerGate.Cli.Common;
+namespace PeerGate.CliSupport;
 
 /// <summary>
 /// Where a command prints: lines, tables, JSON, and progress. Tables and progress are drawn with

@@ -1,4 +1,4 @@
-namespace PeerGate.Cli.Common;
+namespace PeerGate.CliSupport;
 
 /// <summary>
 /// The exit codes of peergate-op and virtual-device, the same in both (docs/operating.md,

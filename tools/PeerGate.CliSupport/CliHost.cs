@@ -3,7 +3,7 @@ using System.CommandLine.Invocation;
 using System.Globalization;
 using System.Reflection;
 
-namespace PeerGate.Cli.Common;
+namespace PeerGate.CliSupport;
 
 /// <summary>
 /// Runs a System.CommandLine tree the way both tools behave: a parse error is one line on stderr
