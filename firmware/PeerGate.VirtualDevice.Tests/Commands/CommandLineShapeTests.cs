@@ -137,6 +137,24 @@ public sealed class CommandLineShapeTests
         Assert.StartsWith("error: ", result.Error.Split('\n').First(l => l.StartsWith("error: ", StringComparison.Ordinal)));
     }
 
+    [TestMethod]
+    public void TablesAreDrawnOnATerminalAndPlainWhenRedirected()
+    {
+        string[] headers = ["DEVICE", "STATE"];
+        string[][] rows = [["24A160C3D4E5", "online [x]"], ["24A160C3D4E6", "offline"]];
+        var drawn = new StringWriter();
+        var plain = new StringWriter();
+
+        new CliOutput(drawn, TextWriter.Null, json: false, terminal: true).Table(headers, rows);
+        new CliOutput(plain, TextWriter.Null, json: false, terminal: false).Table(headers, rows);
+
+        Assert.Contains("online [x]", drawn.ToString(), "cells are text, not markup");
+        Assert.Contains("─", drawn.ToString());
+        Assert.AreEqual("DEVICE        STATE\n24A160C3D4E5  online [x]\n24A160C3D4E6  offline\n", plain.ToString().ReplaceLineEndings("\n"));
+        Assert.AreEqual("2026-12-02 04:51:07Z", CliTime.Human(DateTimeOffset.Parse("2026-12-02T04:51:07Z", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.AreEqual("\"2026-12-02T04:51:07Z\"", CliOutput.ToJson(CliTime.Json(DateTimeOffset.Parse("2026-12-02T04:51:07Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds())));
+    }
+
     private static (int Code, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
