@@ -136,7 +136,7 @@ public sealed class CommandLineTests
             "all", "--port", Port, "--target", "ESP32_C3", "--image", image, "--service-url", "https://pg.example.com", "--allocation-keys", "acme",
             "--key-file", sandbox.PathOf("missing.key"), "--work-dir", sandbox.PathOf("work"));
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("no Device Key file", run.Error);
         Assert.IsEmpty(run.Calls);
     }
@@ -151,7 +151,7 @@ public sealed class CommandLineTests
         var real = sandbox.Flash(args);
         var dry = sandbox.Flash([.. args, "--dry-run"]);
 
-        Assert.AreEqual(ExitCodes.Failed, real.ExitCode, real.All);
+        Assert.AreEqual(ExitCodes.Failure, real.ExitCode, real.All);
         Assert.Contains("espefuse is not installed: python3 -m pip install esptool", real.Error);
         Assert.AreEqual(ExitCodes.Ok, dry.ExitCode, dry.All);
         Assert.Contains("warning: espefuse is not installed", dry.Error);

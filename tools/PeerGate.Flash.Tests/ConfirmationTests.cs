@@ -28,7 +28,7 @@ public sealed class ConfirmationTests
 
         var run = sandbox.Flash(input, ["identity", "--port", Port, "--target", "ESP32_S3_QUAD", "--device-id", DeviceId, "--burn-key", "--key-file", key, "--work-dir", sandbox.PathOf("work"), .. confirmation]);
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains(message, run.Error);
         CollectionAssert.AreEqual(new[] { $"espefuse.py -p {Port} summary" }, run.Calls.Select(c => c.ToString()).ToArray(), "only the summary may run");
         Assert.Contains("About to burn, IRREVERSIBLY:", run.Out);
@@ -74,7 +74,7 @@ public sealed class ConfirmationTests
 
         var run = sandbox.Flash("identity", "--port", Port, "--target", "ESP32_C3", "--device-id", DeviceId, "--confirm", "BURN", "--work-dir", sandbox.PathOf("work"));
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.HasCount(1, run.Calls);
     }
 
@@ -88,7 +88,7 @@ public sealed class ConfirmationTests
 
         var run = sandbox.Flash("identity", "--port", Port, "--target", "ESP32_C3", "--device-id", DeviceId, "--burn-key", "--key-file", key, "--confirm", "BURN", "--work-dir", sandbox.PathOf("work"));
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         CollectionAssert.AreEqual(
             new[] { $"espefuse.py -p {Port} summary", $"espefuse.py -p {Port} burn_block_data BLOCK_USR_DATA {sandbox.PathOf("work")}/device-id.bin" },
             run.Calls.Select(c => c.ToString()).ToArray());
@@ -103,7 +103,7 @@ public sealed class ConfirmationTests
 
         var run = sandbox.Flash("identity", "--port", Port, "--target", "ESP32_C3", "--burn-key", "--key-file", key, "--confirm", "BURN");
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("must hold exactly 32 bytes", run.Error);
         Assert.IsEmpty(run.Calls);
     }

@@ -82,7 +82,7 @@ public sealed class GeneratedFilesTests
             "config", "--port", Port, "--service-url", "https://pg.example.com", "--allocation-keys", "acme",
             "--wifi-ssid", "lab", "--wifi-password-file", password, "--work-dir", work);
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("nanoff failed (exit code 4)", run.Error);
         Assert.IsFalse(File.Exists(Path.Combine(work, "network.json")), "the password was left behind");
     }
@@ -145,7 +145,7 @@ public sealed class GeneratedFilesTests
 
         var run = sandbox.Flash("config", "--port", Port, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", "--key-file", key, "--generate-key");
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("exists; refusing to overwrite a Device Key", run.Error);
         CollectionAssert.AreEqual(old, File.ReadAllBytes(key));
         Assert.IsEmpty(run.Calls);
@@ -162,7 +162,7 @@ public sealed class GeneratedFilesTests
 
         var run = sandbox.Flash("config", "--port", Port, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", "--ca-file", ca);
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains(message, run.Error);
         Assert.IsEmpty(run.Calls);
     }
@@ -174,7 +174,7 @@ public sealed class GeneratedFilesTests
 
         var run = sandbox.Flash("deploy", "--port", Port, "--target", "ESP32_C3");
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("no /repo/firmware/PeerGate.Device.Esp32/bin/Release/PeerGate.Device.Esp32.bin: build firmware/PeerGate.Device.Esp32 first", run.Error);
         Assert.IsEmpty(run.Calls);
     }
@@ -189,7 +189,7 @@ public sealed class GeneratedFilesTests
 
         var run = sandbox.Flash("all", "--port", Port, "--target", "ESP32_C3", "--image", image, "--service-url", "https://pg.example.com", "--allocation-keys", "acme");
 
-        Assert.AreEqual(ExitCodes.Failed, run.ExitCode, run.All);
+        Assert.AreEqual(ExitCodes.Failure, run.ExitCode, run.All);
         Assert.Contains("nanoff failed (exit code 3)", run.Error);
         Assert.HasCount(1, run.Calls);
     }

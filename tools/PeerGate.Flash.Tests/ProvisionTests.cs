@@ -165,11 +165,12 @@ public sealed class ProvisionTests
         File.WriteAllBytes(groupKeyFile, new byte[32]);
         var folder = sandbox.PathOf("member");
 
-        var refused = await Assert.ThrowsExactlyAsync<PeerGate.Operator.Cli.UsageException>(() => OperatorAsync(
+        var refused = await RunOperatorAsync(
             server, "provision", TestDevice.NewDeviceId(), "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme",
-            "--group", "factory-1", "--group-key-file", groupKeyFile, "--derivation", "v1"));
+            "--group", "factory-1", "--group-key-file", groupKeyFile, "--derivation", "v1");
 
-        Assert.AreEqual("group factory-1 derives its members' keys with v2, not v1", refused.Message);
+        Assert.AreEqual(ExitCodes.Usage, refused.Exit, refused.Error);
+        Assert.Contains("group factory-1 derives its members' keys with v2, not v1", refused.Error);
         Assert.IsFalse(Directory.Exists(folder));
     }
 
@@ -186,12 +187,13 @@ public sealed class ProvisionTests
         var firstKey = File.ReadAllBytes(Path.Combine(folder, "peergate.key"));
         var second = TestDevice.NewDeviceId();
 
-        var refused = await Assert.ThrowsExactlyAsync<PeerGate.Operator.Cli.UsageException>(() => OperatorAsync(server, "provision", second, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme"));
+        var refused = await RunOperatorAsync(server, "provision", second, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme");
         var untouched = File.ReadAllBytes(Path.Combine(folder, "peergate.key"));
         var devicesAfterRefusal = (await server.Admin.ListDevicesAsync()).Select(d => d.DeviceId).ToArray();
-        await OperatorAsync(server, viaDispatcher: true, "provision", second, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", "--force");
+        await OperatorAsync(server, "provision", second, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", "--force");
 
-        Assert.Contains("is not empty: refusing to overwrite it (--force replaces a provisioning folder)", refused.Message);
+        Assert.AreEqual(ExitCodes.Usage, refused.Exit, refused.Error);
+        Assert.Contains("is not empty: refusing to overwrite it (--force replaces a provisioning folder)", refused.Error);
         CollectionAssert.AreEqual(firstKey, untouched);
         CollectionAssert.DoesNotContain(devicesAfterRefusal, second, "the refused run enrolled the device");
         var manifest = ProvisioningFolder.Read(folder);
@@ -209,9 +211,10 @@ public sealed class ProvisionTests
         await server.Admin.EnrollDeviceAsync(deviceId);
         var folder = sandbox.PathOf("dev");
 
-        var refused = await Assert.ThrowsExactlyAsync<AdminApiException>(() => OperatorAsync(server, viaDispatcher: true, "provision", deviceId, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme"));
+        var refused = await RunOperatorAsync(server, "provision", deviceId, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme");
 
-        Assert.AreEqual(409, refused.Status);
+        Assert.AreEqual(ExitCodes.Failure, refused.Exit, refused.Error);
+        Assert.Contains("(409)", refused.Error);
         Assert.IsFalse(Directory.Exists(folder), "a folder with a key the server does not hold was left");
     }
 
@@ -229,9 +232,10 @@ public sealed class ProvisionTests
         var folder = sandbox.PathOf("dev");
         var deviceId = TestDevice.NewDeviceId();
 
-        var refused = await Assert.ThrowsExactlyAsync<PeerGate.Operator.Cli.UsageException>(() => OperatorAsync(server, viaDispatcher: true, ["provision", deviceId, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", .. extra]));
+        var refused = await RunOperatorAsync(server, ["provision", deviceId, "--out", folder, "--service-url", "https://pg.example.com", "--allocation-keys", "acme", .. extra]);
 
-        Assert.Contains(message, refused.Message);
+        Assert.AreEqual(ExitCodes.Usage, refused.Exit, refused.Error);
+        Assert.Contains(message, refused.Error);
         Assert.IsFalse(Directory.Exists(folder));
         Assert.IsEmpty(await server.Admin.ListDevicesAsync());
     }
@@ -261,16 +265,16 @@ public sealed class ProvisionTests
         File.Delete(Path.Combine(folder, "provision.json"));
         var unfinished = sandbox.Flash(config);
 
-        Assert.AreEqual(ExitCodes.Failed, edited.ExitCode, edited.All);
+        Assert.AreEqual(ExitCodes.Failure, edited.ExitCode, edited.All);
         Assert.Contains("peergate.conf does not match its SHA-256 in provision.json", edited.Error);
-        Assert.AreEqual(ExitCodes.Failed, readable.ExitCode, readable.All);
+        Assert.AreEqual(ExitCodes.Failure, readable.ExitCode, readable.All);
         Assert.Contains("peergate.key is readable or writable by others", readable.Error);
-        Assert.AreEqual(ExitCodes.Failed, strayCa.ExitCode, strayCa.All);
+        Assert.AreEqual(ExitCodes.Failure, strayCa.ExitCode, strayCa.All);
         Assert.Contains("peergate-ca.pem is in", strayCa.Error);
-        Assert.AreEqual(ExitCodes.Failed, otherDevice.ExitCode, otherDevice.All);
+        Assert.AreEqual(ExitCodes.Failure, otherDevice.ExitCode, otherDevice.All);
         Assert.Contains($"is not the device {folder} was provisioned for ({deviceId})", otherDevice.Error);
         Assert.AreEqual(ExitCodes.Ok, fine.ExitCode, fine.All);
-        Assert.AreEqual(ExitCodes.Failed, unfinished.ExitCode, unfinished.All);
+        Assert.AreEqual(ExitCodes.Failure, unfinished.ExitCode, unfinished.All);
         Assert.Contains("has no provision.json", unfinished.Error);
         Assert.IsEmpty(sandbox.Runner.Calls);
     }
@@ -292,23 +296,18 @@ public sealed class ProvisionTests
             run.Calls.Select(c => c.ToString()).ToArray());
     }
 
-    /// <summary>peergate-op as its dispatcher runs it, on a fixed clock so the manifest's time is known.</summary>
-    private static async Task<string> OperatorAsync(TestServer server, params string[] args) => await OperatorAsync(server, viaDispatcher: false, args);
+    /// <summary>peergate-op provision as an operator runs it, on a fixed clock so the manifest's time is known; a non-zero exit throws.</summary>
+    private static async Task<string> OperatorAsync(TestServer server, params string[] args)
+    {
+        var run = await RunOperatorAsync(server, args);
+        return run.Exit == ExitCodes.Ok ? run.Output : throw new AssertFailedException($"peergate-op exited {run.Exit}: {run.Error}");
+    }
 
-    /// <summary>Through peergate-op's dispatcher (its "provision" line), or the options record and RunAsync on a fixed clock.</summary>
-    private static async Task<string> OperatorAsync(TestServer server, bool viaDispatcher, params string[] args)
+    private static async Task<(int Exit, string Output, string Error)> RunOperatorAsync(TestServer server, params string[] args)
     {
         using var output = new StringWriter();
-        var arguments = Arguments.Parse(args);
-        if (args[0] == "provision" && !viaDispatcher)
-        {
-            await ProvisionCommand.RunAsync(ProvisionCommand.Parse(arguments), server.Admin, output, new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero)));
-        }
-        else
-        {
-            await new Commands(server.Admin, output).RunAsync(arguments);
-        }
-
-        return output.ToString();
+        using var error = new StringWriter();
+        var exit = await OperatorCli.RunAsync(args, output, error, server.Admin, time: new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero)));
+        return (exit, output.ToString(), error.ToString());
     }
 }

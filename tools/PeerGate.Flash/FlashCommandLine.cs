@@ -218,7 +218,7 @@ public static class FlashCommandLine
         catch (Exception failed) when (failed is FlashFailedException or IOException or UnauthorizedAccessException)
         {
             environment.Error.WriteLine($"{Name}: {failed.Message}");
-            return ExitCodes.Failed;
+            return ExitCodes.Failure;
         }
     }
 

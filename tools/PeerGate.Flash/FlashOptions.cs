@@ -40,19 +40,5 @@ public sealed record FlashOptions
     public string? Confirm { get; init; }
 }
 
-/// <summary>The exit codes every PeerGate command line uses.</summary>
-public static class ExitCodes
-{
-    public const int Ok = 0;
-    public const int Failed = 1;
-    public const int Usage = 2;
-
-    /// <summary>A server could not be reached; the flash tool talks to none, so it never answers this.</summary>
-    public const int Unreachable = 3;
-}
-
-/// <summary>The command line is wrong (exit 2); the message says how, in one line.</summary>
-public sealed class UsageException(string message) : Exception(message);
-
 /// <summary>A step could not be done (exit 1): a missing file, a tool that failed, a refused confirmation.</summary>
 public sealed class FlashFailedException(string message) : Exception(message);

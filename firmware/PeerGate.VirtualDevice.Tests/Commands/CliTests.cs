@@ -85,12 +85,33 @@ public sealed class CliTests
     [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--key", "00", "--generate-key" }, DisplayName = "two key sources")]
     [DataRow(new[] { "derive-key", "--group-key", "zz", "--device-id", "A1B2C3D4E5F6" }, DisplayName = "key not hex")]
     [DataRow(new[] { "derive-key", "--group-key", KeyHex, "--device-id", "A1B2C3D4E5F6", "--derivation", "v3" }, DisplayName = "unknown derivation")]
-    public void WrongUseExitsWithTwoAndShowsUsage(string[] args)
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--key", "00" }, DisplayName = "short key")]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "12", "--generate-key" }, DisplayName = "short Device ID")]
+    public void WrongUseExitsWithTwoAndOneLineWithoutTheUsage(string[] args)
     {
         var result = Run(args);
 
-        Assert.AreEqual(Cli.Usage, result.Code);
-        Assert.Contains("usage:", result.Error);
+        Assert.AreEqual(Cli.Usage, result.Code, result.Error);
+        Assert.AreEqual(string.Empty, result.Output);
+        Assert.HasCount(1, result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), result.Error);
+        Assert.StartsWith("error: ", result.Error);
+        Assert.DoesNotContain("Usage:", result.Error);
+    }
+
+    [TestMethod]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--key", "00" }, "error: --key must be 64 hex digits (32 bytes)", DisplayName = "key")]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2", "--generate-key" }, "error: --device-id must be 12 to 64 hex digits", DisplayName = "Device ID")]
+    [DataRow(new[] { "burn", "--image", "x", "--device-id", "A1B2C3D4E5F6", "--generate-key", "--group", "a b" }, "error: --group must be 1 to 64 letters", DisplayName = "group")]
+    [DataRow(new[] { "derive-key", "--group-key", "00", "--device-id", "A1B2C3D4E5F6" }, "error: --group-key must be 64 hex digits (32 bytes)", DisplayName = "group key")]
+    [DataRow(new[] { "derive-key", "--group-key", KeyHex, "--device-id", "A1B2C3D4E5F6", "--derivation", "v3" }, "error: --derivation must be v1 or v2", DisplayName = "derivation")]
+    public void ErrorsNameTheOptionAsTyped(string[] args, string expected)
+    {
+        using var temp = new TempFolder();
+        var result = Run([.. args.Select(a => a == "x" ? temp.File("efuse") : a)]);
+
+        Assert.AreEqual(Cli.Usage, result.Code, result.Error);
+        Assert.StartsWith(expected, result.Error);
+        Assert.IsFalse(File.Exists(temp.File("efuse")), "nothing is burned");
     }
 
     [TestMethod]
@@ -107,7 +128,7 @@ public sealed class CliTests
     }
 
     [TestMethod]
-    public void RunOnceWithoutAServerFailsWithTheProblemCode()
+    public void RunOnceWithoutAServerExitsThreeWithTheProblemCode()
     {
         using var temp = new TempFolder();
         Run("burn", "--image", temp.File("efuse"), "--device-id", "A1B2C3D4E5F6", "--key", KeyHex);
@@ -115,7 +136,7 @@ public sealed class CliTests
 
         var result = Run("run", "--image", temp.File("efuse"), "--config", temp.File("device.conf"), "--state", temp.File("state"), "--once");
 
-        Assert.AreEqual(Cli.Failure, result.Code);
+        Assert.AreEqual(Cli.Unreachable, result.Code);
         Assert.Contains("connection_failed", result.Error);
         Assert.Contains("[A1B2C3D4E5F6] chain.failed", result.Output);
     }

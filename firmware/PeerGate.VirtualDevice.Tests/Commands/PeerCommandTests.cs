@@ -39,8 +39,9 @@ public sealed class PeerCommandTests
 
         var exit = Cli.Run(args, new StringWriter(), error);
 
-        Assert.AreEqual(Cli.Usage, exit);
+        Assert.AreEqual(Cli.Usage, exit, error.ToString());
         Assert.Contains(why, error.ToString());
+        Assert.HasCount(1, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), error.ToString());
     }
 
     [TestMethod]

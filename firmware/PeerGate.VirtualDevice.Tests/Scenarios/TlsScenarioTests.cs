@@ -61,7 +61,7 @@ public sealed class TlsScenarioTests
 
         var exit = Cli.Run(["run", "--once", "--image", device.Device.ImagePath, "--config", device.ConfigPath, "--state", device.Device.StateFolder, "--ca", pinned.CertificatePath], out var output);
 
-        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.AreEqual(Cli.Unreachable, exit, output);
         Assert.Contains("untrusted CA", output);
         Assert.AreEqual(before, Responses(lab.Server), "the server answered a request the device should never have sent");
     }
@@ -77,7 +77,7 @@ public sealed class TlsScenarioTests
 
         var exit = Cli.Run(["run", "--once", .. device.CliOptions], out var output);
 
-        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.AreEqual(Cli.Unreachable, exit, output);
         Assert.Contains("name mismatch", output);
         Assert.AreEqual(before, Responses(lab.Server));
     }
@@ -93,7 +93,7 @@ public sealed class TlsScenarioTests
 
         var exit = Cli.Run(["run", "--once", .. device.CliOptions], out var output);
 
-        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.AreEqual(Cli.Unreachable, exit, output);
         Assert.Contains("expired", output);
     }
 
@@ -111,7 +111,7 @@ public sealed class TlsScenarioTests
 
         var exit = Cli.Run(["run", "--once", "--image", device.Device.ImagePath, "--config", config, "--state", device.Device.StateFolder], out var output);
 
-        Assert.AreEqual(Cli.Failure, exit, output);
+        Assert.AreEqual(Cli.Unreachable, exit, output);
         Assert.Contains("untrusted CA", output);
 
         File.Copy(other.CertificatePath, device.Device.File("pinned.pem"), overwrite: true);

@@ -21,7 +21,7 @@ public sealed class EfuseException(string message) : Exception(message);
 public sealed class EfuseImage : IDeviceIdentity
 {
     private const string Header = "peergate-efuse 1";
-    private const int MaxGroupLength = 64;
+    public const int MaxGroupLength = 64;
     private const int MaxImageBytes = 4096;
 
     private readonly byte[] _key;
@@ -193,7 +193,7 @@ public sealed class EfuseImage : IDeviceIdentity
         }
     }
 
-    private static bool IsValidGroup(string groupId) =>
+    public static bool IsValidGroup(string groupId) =>
         groupId.Length is > 0 and <= MaxGroupLength
         && groupId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 

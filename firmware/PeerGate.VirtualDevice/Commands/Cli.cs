@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using PeerGate.Device;
+using PeerGate.Device.Api;
 using PeerGate.Device.Rendezvous;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host;
@@ -7,38 +9,16 @@ using PeerGate.VirtualDevice.Adapters;
 
 namespace PeerGate.VirtualDevice.Commands;
 
-/// <summary>The virtual-device commands. Exit codes: 0 ok, 1 failure, 2 usage.</summary>
+/// <summary>
+/// The virtual-device commands on System.CommandLine. Exit codes (docs/virtual-device.md), the same as
+/// peergate-op's: 0 ok, 1 failure or denial, 2 bad usage, 3 the server cannot be reached.
+/// </summary>
 public static class Cli
 {
-    public const int Ok = 0;
-    public const int Failure = 1;
-    public const int Usage = 2;
-
-    public const string UsageText = """
-        usage:
-          virtual-device burn --image PATH --device-id HEX [--key HEX | --generate-key] [--group G]
-          virtual-device derive-key --group-key HEX --device-id HEX [--derivation v1|v2]
-          virtual-device run --image PATH --config PATH [--state DIR] [--ca PATH] [--once] [--local-ip IP] [--listen-port N] [--force-busy]
-                             [--udp HOST:PORT [--udp-period S] [--udp-probe PORT]]
-          virtual-device info --image PATH
-          virtual-device permit (add|delete|create) ENTRY... [(add|delete|create) ENTRY...] DEVICE-OPTIONS
-          virtual-device permit show DEVICE-OPTIONS
-          virtual-device permit policy (--uniform-denial on|off | --device-held on|off) DEVICE-OPTIONS
-          virtual-device connect (TERMINAL-ID | --name NAME) (--message TEXT | --file PATH) [--time-limit S] [--byte-limit N] DEVICE-OPTIONS
-          virtual-device sessions DEVICE-OPTIONS
-          virtual-device end SESSION-ID [--reason completed|terminated|peer_lost|error] DEVICE-OPTIONS
-
-        --udp sends the UDP registration (F27) to the server's rendezvous port every --udp-period
-        seconds (default 25, or what the server asks for) and logs the mapping the server observed;
-        while it is acknowledged the device holds no long-poll and fetches its triggers on a wake.
-        --udp-probe names the server's probe port: the device measures its mapping's lifetime there
-        and registers just often enough to keep it (F31). The config's UdpServer, UdpPeriodSeconds
-        and UdpProbePort do the same, and the flags win over them.
-        --ca PATH pins the private CA (PEM) that signed the server's TLS certificate: only servers it
-        vouches for are accepted, for the names they are dialled by; the config's CaFile does the same.
-        ENTRY is terminal:ID, group:GROUP or name:NAME. DEVICE-OPTIONS are --image PATH --config PATH
-        [--state DIR] [--local-ip IP] [--ca PATH], as for run. Exit codes: 0 ok, 1 failure or denial, 2 usage.
-        """;
+    public const int Ok = ExitCodes.Ok;
+    public const int Failure = ExitCodes.Failure;
+    public const int Usage = ExitCodes.Usage;
+    public const int Unreachable = ExitCodes.Unreachable;
 
     /// <summary>Runs one command in-process (a rig or a test driving the CLI) and returns what it printed.</summary>
     public static int Run(string[] args, out string output)
@@ -53,52 +33,109 @@ public static class Cli
     /// <param name="stop">Ends a long run (Ctrl+C in the real CLI); null for one that never stops by itself.</param>
     public static int Run(string[] args, TextWriter output, TextWriter error, WaitHandle? stop = null)
     {
-        if (args.Length == 0)
+        // "virtual-device help" keeps working as it always did.
+        if (args is ["help"])
         {
-            error.WriteLine(UsageText);
-            return Usage;
+            args = ["--help"];
         }
 
-        try
-        {
-            var options = args[1..];
-            return args[0] switch
-            {
-                "burn" => Burn(CommandLine.Parse(options, ["--image", "--device-id", "--key", "--group"], ["--generate-key"]), output),
-                "derive-key" => DeriveKey(CommandLine.Parse(options, ["--group-key", "--device-id", "--derivation"], []), output),
-                "run" => RunDevice(CommandLine.Parse(options, [.. DeviceOptions.ValueOptions, "--udp", "--udp-period", "--udp-probe"], ["--once", "--force-busy"]), output, error, stop),
-                "permit" => PermitCommand.Run(options, output, error),
-                "connect" => ConnectCommand.Run(options, output, error),
-                "sessions" => SessionCommand.List(options, output, error),
-                "end" => SessionCommand.End(options, output, error),
-                "info" => Info(CommandLine.Parse(options, ["--image"], []), output),
-                "help" or "--help" or "-h" => Help(output),
-                _ => throw new UsageException($"unknown command '{args[0]}'"),
-            };
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine($"virtual-device: {e.Message}");
-            error.WriteLine(UsageText);
-            return Usage;
-        }
-        catch (Exception e) when (e is EfuseException or ConfigException)
-        {
-            error.WriteLine($"virtual-device: {e.Message}");
-            return Failure;
-        }
+        return CliHost.Run(CreateRootCommand(output, error, stop), args, output, error, Classify);
     }
 
-    private static int Help(TextWriter output)
+    /// <summary>The whole command tree (for the tests that walk it, and for completion).</summary>
+    public static RootCommand CreateRootCommand() => CreateRootCommand(TextWriter.Null, TextWriter.Null, null);
+
+    /// <summary>The exit code for a failure code of the device core: 3 when the server was never reached.</summary>
+    public static int ExitFor(string? failureCode) =>
+        failureCode is FailureCodes.ConnectionFailed or FailureCodes.NetworkDown ? Unreachable : Failure;
+
+    private static (int Code, string Message)? Classify(Exception e) => e switch
     {
-        output.WriteLine(UsageText);
-        return Ok;
+        EfuseException or ConfigException => (Failure, e.Message),
+        _ => null,
+    };
+
+    private static RootCommand CreateRootCommand(TextWriter output, TextWriter error, WaitHandle? stop)
+    {
+        var json = CliOptions.Json();
+        CliOutput Out(ParseResult parse) => new(output, error, parse.GetValue(json));
+        var device = new DeviceOptionSet();
+
+        var burnImage = Value("--image", "The eFuse image file to create (write-once)", "PATH");
+        var burnId = Value("--device-id", "The Device ID to burn (12 to 64 hex digits, an even count)", "HEX");
+        var burnKey = CliOptions.Hex("--key", "The device key to burn", AuthProofs.DeviceKeyLength);
+        var generate = Flag("--generate-key", "Generate the device key and print it once, for enrollment");
+        var burnGroup = Value("--group", "The group whose key the device key derives from", "G");
+        var burn = Leaf("burn", "Burn a virtual eFuse image: Device ID, device key, group", parse =>
+            Burn(CommandLine.From(parse, [burnImage, burnId, burnKey, generate, burnGroup], []), Out(parse)),
+            burnImage, burnId, burnKey, generate, burnGroup);
+
+        var groupKey = CliOptions.Hex("--group-key", "The group key (as enrolled on the server)", AuthProofs.DeviceKeyLength);
+        var deriveId = Value("--device-id", "The member's Device ID", "HEX");
+        var derivation = CliOptions.OneOf("--derivation", "v2 (default), or v1 for a group the server shows as v1", "v1", "v2");
+        var derive = Leaf("derive-key", "Derive a group member's device key, as the factory does", parse =>
+            DeriveKey(CommandLine.From(parse, [groupKey, deriveId, derivation], []), Out(parse)),
+            groupKey, deriveId, derivation);
+
+        var udp = Value("--udp", "Send the UDP registration (F27) to the server's rendezvous port", "HOST:PORT");
+        var udpPeriod = Value("--udp-period", "Seconds between registrations (default 25, or what the server asks for)", "S");
+        var udpProbe = Value("--udp-probe", "The server's probe port: measure the mapping's lifetime and register just often enough (F31)", "PORT");
+        var once = Flag("--once", "Allocate, authenticate and register once, then exit");
+        var forceBusy = Flag("--force-busy", "Answer every status query Busy");
+        Option[] runOptions = [.. device.All, udp, udpPeriod, udpProbe, once, forceBusy];
+        var run = Leaf("run", "Run the device: allocation, authentication, registration, triggers, serving callers (Ctrl+C stops)", parse =>
+            RunDevice(CommandLine.From(parse, runOptions, []), Out(parse), error, stop),
+            runOptions);
+
+        var infoImage = Value("--image", "The eFuse image to read", "PATH");
+        var info = Leaf("info", "What an eFuse image holds (never its key)", parse =>
+            Info(CommandLine.From(parse, [infoImage], []), Out(parse)),
+            infoImage);
+
+        var root = new RootCommand("virtual-device: the PeerGate device core with host adapters, for test rigs and demos.\n"
+            + "Exit codes: 0 ok, 1 failure or denial, 2 bad usage, 3 the server cannot be reached.")
+        {
+            json,
+            burn,
+            derive,
+            run,
+            info,
+            PermitCommand.Create(device, Out, error),
+            ConnectCommand.Create(device, Out, error),
+            SessionCommand.CreateList(device, Out, error),
+            SessionCommand.CreateEnd(device, Out, error),
+        };
+        CliHost.NeedsSubcommand(root, "no command given; see virtual-device --help");
+        CliHost.UseVersion(root, typeof(Cli).Assembly);
+        return root;
     }
 
-    private static int Burn(CommandLine line, TextWriter output)
+    /// <summary>An option that takes a value, read as given (the command checks it and names it in its error).</summary>
+    public static Option<string?> Value(string name, string description, string helpName) => new(name) { Description = description, HelpName = helpName };
+
+    public static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
+
+    public static Command Leaf(string name, string description, Func<ParseResult, int> action, params Symbol[] symbols)
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Option option: command.Add(option); break;
+                case Argument argument: command.Add(argument); break;
+                case Command sub: command.Add(sub); break;
+            }
+        }
+
+        command.SetAction(action);
+        return command;
+    }
+
+    private static int Burn(CommandLine line, CliOutput output)
     {
         var image = line.Required("--image");
-        var deviceId = line.Required("--device-id");
+        var deviceId = RequireDeviceId(line.Required("--device-id"));
         var generate = line.Has("--generate-key");
         var keyHex = line.Optional("--key");
         if (generate == (keyHex is not null))
@@ -106,55 +143,80 @@ public static class Cli
             throw new UsageException("give exactly one of --key HEX and --generate-key");
         }
 
-        var key = generate ? RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength) : DecodeHex(keyHex!, "--key");
-        var burned = EfuseImage.Burn(image, deviceId, key, line.Optional("--group"));
+        var group = line.Optional("--group");
+        if (group is not null && !EfuseImage.IsValidGroup(group))
+        {
+            throw new UsageException($"--group must be 1 to {EfuseImage.MaxGroupLength} letters, digits, '-', '_' or '.'");
+        }
 
-        output.WriteLine($"device-id {burned.DeviceId}");
+        var key = generate ? RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength) : Convert.FromHexString(keyHex!);
+        var burned = EfuseImage.Burn(image, deviceId, key, group);
+        if (output.Json)
+        {
+            // The generated key leaves the image this once, as in the line below.
+            output.WriteJson(new { burned.DeviceId, groupId = burned.GroupId, deviceKey = generate ? Convert.ToHexString(key) : null });
+            return Ok;
+        }
+
+        output.Line($"device-id {burned.DeviceId}");
         if (burned.GroupId is not null)
         {
-            output.WriteLine($"group {burned.GroupId}");
+            output.Line($"group {burned.GroupId}");
         }
 
         if (generate)
         {
             // The only time the key leaves the image: the operator enrolls it now.
-            output.WriteLine($"device-key {Convert.ToHexString(key)}");
+            output.Line($"device-key {Convert.ToHexString(key)}");
         }
 
         return Ok;
     }
 
-    private static int DeriveKey(CommandLine line, TextWriter output)
+    private static int DeriveKey(CommandLine line, CliOutput output)
     {
-        var groupKey = DecodeHex(line.Required("--group-key"), "--group-key");
-        var deviceId = line.Required("--device-id").ToUpperInvariant();
-        if (!DeviceIds.IsValid(deviceId))
-        {
-            throw new UsageException("--device-id must be 12 to 64 hex digits (an even count)");
-        }
+        var groupKey = Convert.FromHexString(line.Required("--group-key"));
+        var deviceId = RequireDeviceId(line.Required("--device-id"));
 
         // v2 unless the server shows the group as v1 (groups enrolled before labelled derivation).
-        var derivation = (line.Optional("--derivation") ?? "v2") switch
+        var derivation = line.Optional("--derivation") == "v1" ? AuthProofs.GroupDerivationV1 : AuthProofs.GroupDerivationV2;
+        var key = Convert.ToHexString(HostSigner.DeriveGroupMemberKey(groupKey, deviceId, derivation));
+        if (output.Json)
         {
-            "v2" => AuthProofs.GroupDerivationV2,
-            "v1" => AuthProofs.GroupDerivationV1,
-            _ => throw new UsageException("--derivation must be v1 or v2"),
-        };
+            output.WriteJson(new { deviceId, derivation = "v" + derivation.ToString(System.Globalization.CultureInfo.InvariantCulture), deviceKey = key });
+            return Ok;
+        }
 
-        output.WriteLine(Convert.ToHexString(HostSigner.DeriveGroupMemberKey(groupKey, deviceId, derivation)));
+        output.Line(key);
         return Ok;
     }
 
-    private static int Info(CommandLine line, TextWriter output)
+    private static int Info(CommandLine line, CliOutput output)
     {
         var image = EfuseImage.Load(line.Required("--image"));
-        output.WriteLine($"device-id {image.DeviceId}");
-        output.WriteLine($"group {image.GroupId ?? "(none: individually enrolled)"}");
+        if (output.Json)
+        {
+            output.WriteJson(new { image.DeviceId, groupId = image.GroupId });
+            return Ok;
+        }
+
+        output.Line($"device-id {image.DeviceId}");
+        output.Line($"group {image.GroupId ?? "(none: individually enrolled)"}");
         return Ok;
     }
 
-    private static int RunDevice(CommandLine line, TextWriter output, TextWriter error, WaitHandle? stop)
+    private static string RequireDeviceId(string given)
     {
+        var deviceId = given.ToUpperInvariant();
+        return DeviceIds.IsValid(deviceId)
+            ? deviceId
+            : throw new UsageException($"--device-id must be {DeviceIds.MinLength} to {DeviceIds.MaxLength} hex digits (an even count)");
+    }
+
+    private static int RunDevice(CommandLine line, CliOutput cli, TextWriter error, WaitHandle? stop)
+    {
+        // The device's log lines are the output of run; with --json they go to stderr, and stdout holds one JSON document.
+        var output = cli.Json ? error : cli.Out;
         var options = DeviceOptions.From(line);
         var udp = UdpTarget(line, options.Config, error);
         var agent = options.CreateAgent(output, line.Has("--force-busy"));
@@ -176,20 +238,31 @@ public static class Cli
         {
             if (!agent.RunOnce())
             {
-                error.WriteLine($"virtual-device: not registered: {agent.LastErrorCode}");
-                return Failure;
+                CliHost.WriteError(error, $"not registered: {agent.LastErrorCode}");
+                return ExitFor(agent.LastErrorCode);
             }
 
-            output.WriteLine($"registered terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+            cli.Line($"registered terminal {agent.TerminalId} via {agent.AuthServerUrl}");
             if (registration is not null)
             {
                 if (!registration.RegisterOnce(localAddress, options.ListenPort))
                 {
-                    error.WriteLine("virtual-device: no UDP acknowledgement from the server");
-                    return Failure;
+                    CliHost.WriteError(error, "no UDP acknowledgement from the server");
+                    return Unreachable;
                 }
 
-                output.WriteLine($"udp mapping {registration.ObservedIp}:{registration.ObservedPort} from local port {socket!.LocalPort}");
+                cli.Line($"udp mapping {registration.ObservedIp}:{registration.ObservedPort} from local port {socket!.LocalPort}");
+            }
+
+            if (cli.Json)
+            {
+                cli.WriteJson(new
+                {
+                    registered = true,
+                    agent.TerminalId,
+                    agent.AuthServerUrl,
+                    udpMapping = registration is null ? null : new { ip = registration.ObservedIp, port = registration.ObservedPort, localPort = socket!.LocalPort },
+                });
             }
 
             return Ok;
@@ -220,7 +293,7 @@ public static class Cli
         var probeText = line.Optional("--udp-probe");
         if (target is null && config.UdpConfigError is not null)
         {
-            error.WriteLine($"virtual-device: {config.UdpConfigError}");
+            CliHost.WriteError(error, config.UdpConfigError);
         }
 
         if (target is null && !config.UdpEnabled)
@@ -260,17 +333,5 @@ public static class Cli
         }
 
         return (host, port, period * 1000, probePort);
-    }
-
-    private static byte[] DecodeHex(string hex, string option)
-    {
-        try
-        {
-            return Convert.FromHexString(hex);
-        }
-        catch (FormatException)
-        {
-            throw new UsageException($"{option} must be hex");
-        }
     }
 }

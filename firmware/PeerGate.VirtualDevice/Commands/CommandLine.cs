@@ -1,11 +1,11 @@
+using System.CommandLine;
+
 namespace PeerGate.VirtualDevice.Commands;
 
-/// <summary>Wrong command-line use; the CLI prints the message and the usage, and exits 2.</summary>
-public sealed class UsageException(string message) : Exception(message);
-
 /// <summary>
-/// "--name value" and "--flag" options after a command word. Each command declares which options
-/// take a value and which are flags, so a typo is an error rather than silently ignored.
+/// What a command was given, read from System.CommandLine's parse result: the options that were
+/// typed (by name, flags with no value) and the positional words. The commands keep their own checks
+/// on top of the parser's, so every message names the option as typed ("--udp must be IP:PORT").
 /// </summary>
 public sealed class CommandLine
 {
@@ -20,52 +20,33 @@ public sealed class CommandLine
     /// <summary>The words that are not options, in order (only when the command takes them).</summary>
     public IReadOnlyList<string> Positionals { get; }
 
-    public static CommandLine Parse(IReadOnlyList<string> args, string[] valueOptions, string[] flagOptions) =>
-        Parse(args, valueOptions, flagOptions, allowPositionals: false);
-
-    public static CommandLine Parse(IReadOnlyList<string> args, string[] valueOptions, string[] flagOptions, bool allowPositionals)
+    /// <summary>The options of <paramref name="command"/> (its own and inherited) given in <paramref name="parse"/>.</summary>
+    public static CommandLine From(ParseResult parse, IEnumerable<Option> options, IReadOnlyList<string> positionals)
     {
-        var options = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var positionals = new List<string>();
-        for (int i = 0; i < args.Count; i++)
+        ArgumentNullException.ThrowIfNull(parse);
+        var given = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var option in options)
         {
-            var name = args[i];
-            if (!name.StartsWith("--", StringComparison.Ordinal))
+            var result = parse.GetResult(option);
+            if (result is null || result.Implicit)
             {
-                if (!allowPositionals)
-                {
-                    throw new UsageException($"unexpected argument '{name}'");
-                }
-
-                positionals.Add(name);
                 continue;
             }
 
-            if (options.ContainsKey(name))
+            if (option is Option<bool> flag)
             {
-                throw new UsageException($"{name} given twice");
-            }
-
-            if (flagOptions.Contains(name))
-            {
-                options[name] = null;
-            }
-            else if (valueOptions.Contains(name))
-            {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                if (parse.GetValue(flag))
                 {
-                    throw new UsageException($"{name} needs a value");
+                    given[option.Name] = null;
                 }
 
-                options[name] = args[++i];
+                continue;
             }
-            else
-            {
-                throw new UsageException($"unknown option {name}");
-            }
+
+            given[option.Name] = result.GetValueOrDefault<string?>();
         }
 
-        return new CommandLine(options, [.. positionals]);
+        return new CommandLine(given, [.. positionals]);
     }
 
     public bool Has(string name) => _options.ContainsKey(name);

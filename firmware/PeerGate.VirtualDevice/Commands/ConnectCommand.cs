@@ -1,3 +1,4 @@
+using System.CommandLine;
 using PeerGate.Device;
 using PeerGate.Device.Api;
 using PeerGate.Device.Connections;
@@ -25,9 +26,26 @@ public static class ConnectCommand
     /// <summary>Longest pause between two echoed frames before the transfer counts as stalled.</summary>
     public const int EchoTimeoutMillis = 15_000;
 
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public static Command Create(DeviceOptionSet device, Func<ParseResult, CliOutput> output, TextWriter error)
     {
-        var line = CommandLine.Parse(args, [.. DeviceOptions.ValueOptions, "--message", "--file", "--name", "--time-limit", "--byte-limit", "--device-password"], [], allowPositionals: true);
+        var callee = new Argument<string[]>("TERMINAL-ID") { Description = "The callee's Terminal ID (or give --name)", Arity = ArgumentArity.ZeroOrMore };
+        Option[] options =
+        [
+            .. device.All,
+            Cli.Value("--message", "Text to send and expect echoed", "TEXT"),
+            Cli.Value("--file", $"A file to send and expect echoed (1 to {MaxFileBytes} bytes)", "PATH"),
+            Cli.Value("--name", "Call the device that owns this device name (F22)", "NAME"),
+            Cli.Value("--time-limit", "Ask for a session of at most this many seconds", "S"),
+            Cli.Value("--byte-limit", "Ask for a session of at most this many bytes", "N"),
+            Cli.Value("--device-password", "The callee's connection password, if it has one", "PW"),
+        ];
+        return Cli.Leaf("connect", "Call another device: authenticate, query, dial, handshake, send, compare the echo, end notice", parse =>
+            Run(CommandLine.From(parse, options, parse.GetValue(callee) ?? []), output(parse), error),
+            [.. options, callee]);
+    }
+
+    private static int Run(CommandLine line, CliOutput output, TextWriter error)
+    {
         var name = line.Optional("--name");
         if (line.Positionals.Count != (name is null ? 1 : 0))
         {
@@ -51,17 +69,20 @@ public static class ConnectCommand
         var payload = ReadPayload(line);
         var options = DeviceOptions.From(line);
         var agent = options.CreateAgent(error);
+        var report = new Report { Callee = callee };
 
         if (!agent.AuthenticateOnce())
         {
-            output.WriteLine($"authenticate: failed: {agent.LastErrorCode}");
-            return Cli.Failure;
+            output.Line($"authenticate: failed: {agent.LastErrorCode}");
+            report.Failure = agent.LastErrorCode;
+            return Finish(output, error, report, Cli.ExitFor(agent.LastErrorCode));
         }
 
-        output.WriteLine($"authenticate: terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+        output.Line($"authenticate: terminal {agent.TerminalId} via {agent.AuthServerUrl}");
+        report.TerminalId = agent.TerminalId;
         try
         {
-            return Connect(agent, options, request, callee, payload, output);
+            return Finish(output, error, report, Connect(agent, options, request, callee, payload, output, report));
         }
         finally
         {
@@ -69,7 +90,52 @@ public static class ConnectCommand
         }
     }
 
-    private static int Connect(DeviceAgent agent, DeviceOptions options, ConnectionRequest request, string callee, byte[] payload, TextWriter output)
+    /// <summary>What connect did, for --json: one document, the same facts as the lines.</summary>
+    private sealed class Report
+    {
+        public string? TerminalId { get; set; }
+
+        public required string Callee { get; set; }
+
+        public string? SessionId { get; set; }
+
+        public string? CalleeTerminalId { get; set; }
+
+        public DateTime? SessionEndsAt { get; set; }
+
+        public long? ByteLimit { get; set; }
+
+        public string? Path { get; set; }
+
+        public long? BytesSent { get; set; }
+
+        public long? BytesReceived { get; set; }
+
+        public bool? BytesMatch { get; set; }
+
+        public string? EndReason { get; set; }
+
+        public string? Failure { get; set; }
+
+        public int ExitCode { get; set; }
+    }
+
+    private static int Finish(CliOutput output, TextWriter error, Report report, int exit)
+    {
+        report.ExitCode = exit;
+        if (output.Json)
+        {
+            output.WriteJson(report);
+        }
+        else if (exit != Cli.Ok && report.Failure is not null)
+        {
+            CliHost.WriteError(error, "connect failed: " + report.Failure);
+        }
+
+        return exit;
+    }
+
+    private static int Connect(DeviceAgent agent, DeviceOptions options, ConnectionRequest request, string callee, byte[] payload, CliOutput output, Report report)
     {
         if (options.ListenPort > 0)
         {
@@ -78,15 +144,15 @@ public static class ConnectCommand
             {
                 agent.PeerServer.Start(options.ListenPort);
                 request.CallerPort = agent.PeerServer.Port;
-                output.WriteLine($"listen: port {request.CallerPort}");
+                output.Line($"listen: port {request.CallerPort}");
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
             {
-                output.WriteLine($"listen: failed ({e.Message}); only the direct path is possible");
+                output.Line($"listen: failed ({e.Message}); only the direct path is possible");
             }
         }
 
-        output.WriteLine($"query: {callee}");
+        output.Line($"query: {callee}");
         ConnectionGrant grant;
         try
         {
@@ -94,16 +160,22 @@ public static class ConnectCommand
         }
         catch (ApiException e)
         {
-            output.WriteLine(e.Code == ErrorCodes.CalleeBusy
+            output.Line(e.Code == ErrorCodes.CalleeBusy
                 ? $"denied: {e.Code} (reason {e.Reason}, retry after {e.RetryAfterSeconds} s)"
                 : $"{(e.IsRefusal ? "denied" : "failed")}: {e.Code}");
-            return Cli.Failure;
+            report.Failure = e.Code;
+            return e.IsRefusal ? Cli.Failure : Cli.ExitFor(e.Code);
         }
 
-        output.WriteLine($"grant: session {grant.SessionId}, callee address {ConnectionClient.AddressOf(grant)}, callee {grant.CalleeTerminalId}, ends at {grant.SessionEndsAt}, byte limit {grant.SessionByteLimit}");
+        output.Line($"grant: session {grant.SessionId}, callee address {ConnectionClient.AddressOf(grant)}, callee {grant.CalleeTerminalId}, ends at {CliTime.Human(grant.SessionEndsAt)}, byte limit {grant.SessionByteLimit}");
         var path = ConnectionClient.PathOf(grant);
-        output.WriteLine($"path: {path}");
-        output.WriteLine(PeerDialer.IsReverse(grant)
+        report.SessionId = grant.SessionId;
+        report.CalleeTerminalId = grant.CalleeTerminalId;
+        report.SessionEndsAt = CliTime.Json(grant.SessionEndsAt);
+        report.ByteLimit = grant.SessionByteLimit;
+        report.Path = path;
+        output.Line($"path: {path}");
+        output.Line(PeerDialer.IsReverse(grant)
             ? $"wait: the callee connects to port {request.CallerPort} (at most {agent.Dialer.ReverseWaitMillis} ms)"
             : Device.Rendezvous.RendezvousPath.IsRendezvous(path)
             ? $"rendezvous: {grant.RendezvousHost}:{grant.RendezvousPort} ({(path == ConnectionPaths.Punched ? "punch, relay as fallback" : "relay")})"
@@ -115,17 +187,20 @@ public static class ConnectCommand
         }
         catch (PeerException e)
         {
-            output.WriteLine($"handshake: failed: {e.Code}");
+            output.Line($"handshake: failed: {e.Code}");
+            report.Failure = e.Code;
             return Cli.Failure;
         }
 
         // The path actually taken: a punched grant may have ended on the relay.
-        output.WriteLine($"handshake: accepted on the {channel.Path ?? path} path");
+        output.Line($"handshake: accepted on the {channel.Path ?? path} path");
+        report.Path = channel.Path ?? path;
         channel.Session.AsksForExtensions = true;
-        var result = Transfer(channel, payload, agent, output);
+        var result = Transfer(channel, payload, agent, output, report);
         var notice = channel.Session.ToEndNotice();
-        output.WriteLine($"session end: {notice.Reason}{(notice.Detail.Length == 0 ? "" : " (" + notice.Detail + ")")}, sent {notice.BytesSent} bytes, received {notice.BytesReceived} bytes");
-        output.WriteLine(agent.Sessions.ReportEnd(channel.Session) ? "end notice: sent" : "end notice: not taken");
+        report.EndReason = notice.Reason;
+        output.Line($"session end: {notice.Reason}{(notice.Detail.Length == 0 ? "" : " (" + notice.Detail + ")")}, sent {notice.BytesSent} bytes, received {notice.BytesReceived} bytes");
+        output.Line(agent.Sessions.ReportEnd(channel.Session) ? "end notice: sent" : "end notice: not taken");
         return result;
     }
 
@@ -185,7 +260,13 @@ public static class ConnectCommand
     /// extender ask for more at 70 % of the session's lifetime (F24); once everything is sent nothing
     /// more is asked, since the echo's bytes are already reserved.
     /// </summary>
-    private static int Transfer(PeerChannel channel, byte[] payload, DeviceAgent agent, TextWriter output)
+    private static int Transfer(PeerChannel channel, byte[] payload, DeviceAgent agent, CliOutput output, Report report)
+    {
+        // On a terminal the transfer shows two bars; redirected or with --json, nothing but the lines.
+        return output.Progress([("sent", payload.Length), ("echoed", payload.Length)], progress => Transfer(channel, payload, agent, output, report, progress));
+    }
+
+    private static int Transfer(PeerChannel channel, byte[] payload, DeviceAgent agent, CliOutput output, Report report, Action<int, double> progress)
     {
         var echo = new byte[payload.Length];
         var received = 0;
@@ -204,6 +285,7 @@ public static class ConnectCommand
                     }
 
                     received += n;
+                    progress(1, received);
                 }
             }
             catch (PeerException e)
@@ -220,6 +302,7 @@ public static class ConnectCommand
             {
                 var n = channel.Send(payload, sent, Math.Min(FrameFormat.MaxPayload, payload.Length - sent), reserveReply: true);
                 sent += n;
+                progress(0, sent);
                 if (n == 0 || sent == payload.Length)
                 {
                     break;
@@ -233,20 +316,25 @@ public static class ConnectCommand
             failure ??= e.Code;
         }
 
-        output.WriteLine($"sent {sent} bytes");
+        output.Line($"sent {sent} bytes");
+        report.BytesSent = sent;
 
         // Bounded: each echoed frame has EchoTimeoutMillis, and a refused frame ends the reader at once.
         reader.Join();
         channel.Close(CloseReasons.Finished);
-        output.WriteLine($"received {received} bytes");
+        output.Line($"received {received} bytes");
+        report.BytesReceived = received;
         if (failure is not null)
         {
-            output.WriteLine($"transfer: failed: {failure}");
+            output.Line($"transfer: failed: {failure}");
+            report.Failure = failure;
             return Cli.Failure;
         }
 
         var match = payload.AsSpan().SequenceEqual(echo);
-        output.WriteLine(match ? "bytes match" : "bytes differ");
+        output.Line(match ? "bytes match" : "bytes differ");
+        report.BytesMatch = match;
+        report.Failure = match ? null : "bytes differ";
         return match ? Cli.Ok : Cli.Failure;
     }
 }

@@ -1,8 +1,29 @@
+using System.CommandLine;
 using PeerGate.Device;
 using PeerGate.Device.Platform;
 using PeerGate.VirtualDevice.Adapters;
 
 namespace PeerGate.VirtualDevice.Commands;
+
+/// <summary>The System.CommandLine declarations of <see cref="DeviceOptions"/>, one set added to every command that runs the device.</summary>
+public sealed class DeviceOptionSet
+{
+    public Option<string?> Image { get; } = Cli.Value("--image", "The device's eFuse image (from burn)", "PATH");
+
+    public Option<string?> Config { get; } = Cli.Value("--config", "The device configuration file", "PATH");
+
+    public Option<string?> State { get; } = Cli.Value("--state", "Where the device keeps its settings (default beside the image)", "DIR");
+
+    public Option<string?> LocalIp { get; } = Cli.Value("--local-ip", "The local address the device declares", "IP");
+
+    public Option<string?> ListenPort { get; } = Cli.Value("--listen-port", "The port the device listens on for callers (0: none)", "N");
+
+    public Option<string?> ListenAddress { get; } = Cli.Value("--listen-address", "The address it listens on (default the config's ListenAddress, else 127.0.0.1)", "IP");
+
+    public Option<string?> Ca { get; } = Cli.Value("--ca", "The private CA (PEM) that signed the server's TLS certificate, pinned", "PATH");
+
+    public Option[] All => [Image, Config, State, LocalIp, ListenPort, ListenAddress, Ca];
+}
 
 /// <summary>
 /// The options every command that runs the device shares (--image, --config, --state, --local-ip,
@@ -10,9 +31,6 @@ namespace PeerGate.VirtualDevice.Commands;
 /// </summary>
 public sealed class DeviceOptions
 {
-    /// <summary>Value options of <see cref="From"/>; commands add their own.</summary>
-    public static readonly string[] ValueOptions = ["--image", "--config", "--state", "--local-ip", "--listen-port", "--listen-address", "--ca"];
-
     private DeviceOptions(string imagePath, EfuseImage image, DeviceConfig config, string stateFolder, string? localIp, int listenPort, PinnedCa? pinnedCa)
     {
         PinnedCa = pinnedCa;
@@ -79,13 +97,18 @@ public sealed class DeviceOptions
         var listenPortText = line.Optional("--listen-port");
         if (listenPortText is not null && (!int.TryParse(listenPortText, out listenPort) || listenPort is < 0 or > 65535))
         {
-            throw new UsageException("--listen-port must be 0 to 65535");
+            throw new UsageException("--listen-port must be a whole number from 0 to 65535");
         }
 
         // --listen-address wins over the configuration's ListenAddress (default 127.0.0.1).
         var listenAddress = line.Optional("--listen-address");
         if (listenAddress is not null)
         {
+            if (!System.Net.IPAddress.TryParse(listenAddress, out _))
+            {
+                throw new UsageException("--listen-address must be an IP address");
+            }
+
             config.ListenAddress = listenAddress;
         }
 
@@ -95,7 +118,8 @@ public sealed class DeviceOptions
         }
         catch (ArgumentException e)
         {
-            throw new UsageException(e.Message);
+            // Only the config's own ListenAddress gets here (--listen-address is checked above): name the file.
+            throw new ConfigException($"{configPath}: {e.Message}");
         }
 
         var stateFolder = line.Optional("--state") ?? VirtualDeviceHost.DefaultStateFolder(imagePath);

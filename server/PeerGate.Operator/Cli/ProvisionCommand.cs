@@ -50,28 +50,6 @@ public static class ProvisionCommand
 {
     public const string Writer = "peergate-op provision";
 
-    /// <summary>Reads the options from peergate-op's command line: provision DeviceId --out DIR ...</summary>
-    public static ProvisionOptions Parse(Arguments args)
-    {
-        var options = new ProvisionOptions
-        {
-            DeviceId = args.Word(1, "Device ID"),
-            Folder = args.Required("out"),
-            ServiceUrl = args.Required("service-url"),
-            AllocationKeys = args.Required("allocation-keys"),
-            GroupId = args.Optional("group"),
-            GroupKeyFile = args.Optional("group-key-file"),
-            Derivation = args.Optional("derivation"),
-            Name = args.Optional("name"),
-            CaFile = args.Optional("ca-file"),
-            UdpServer = args.Optional("udp-server"),
-            AllowPlainHttp = args.Flag("allow-plain-http"),
-            Force = args.Flag("force"),
-        };
-        args.EnsureAllUsed(2);
-        return options;
-    }
-
     /// <summary>
     /// Runs it. Bad options and a folder it may not write are a <see cref="UsageException"/> (before the
     /// server is asked anything); a refusal of the server an <see cref="AdminApiException"/>.

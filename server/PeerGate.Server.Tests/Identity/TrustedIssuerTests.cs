@@ -237,7 +237,7 @@ public sealed class TrustedIssuerTests
     {
         await using var other = await TestServer.StartAsync(new TestServerOptions { IssuerName = Other });
         using var output = new StringWriter();
-        await new PeerGate.Operator.Cli.Commands(other.Admin, output).RunAsync(PeerGate.Operator.Cli.Arguments.Parse(["issuer-key"]));
+        Assert.AreEqual(0, await PeerGate.Operator.Cli.OperatorCli.RunAsync(["issuer-key"], output, TextWriter.Null, other.Admin));
         var pinned = output.ToString().Split('\n').Single(line => line.StartsWith("PeerGate:TrustedIssuers:N:PublicKeys:M = ", StringComparison.Ordinal))
             .Split(" = ")[1].Trim();
         StringAssert.Contains(output.ToString(), "PeerGate:TrustedIssuers:N:Name = " + Other);

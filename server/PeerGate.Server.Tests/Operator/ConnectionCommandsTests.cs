@@ -1,4 +1,4 @@
-using PeerGate.Operator.Cli;
+using PeerGate.CliSupport;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;
 using PeerGate.Server.Tests.Connections;
@@ -53,10 +53,5 @@ public sealed class ConnectionCommandsTests
         StringAssert.Matches(lines[2], new System.Text.RegularExpressions.Regex(@" granted +- +reverse +S[0-9A-F]+ *$"));
     }
 
-    private static async Task<string> RunAsync(TestServer server, params string[] args)
-    {
-        using var output = new StringWriter();
-        await new Commands(server.Admin, output).RunAsync(Arguments.Parse(args));
-        return output.ToString();
-    }
+    private static Task<string> RunAsync(TestServer server, params string[] args) => Op.RunAsync(server, args);
 }

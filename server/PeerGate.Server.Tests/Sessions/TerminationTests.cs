@@ -1,5 +1,5 @@
 using System.Net;
-using PeerGate.Operator.Cli;
+using PeerGate.Server.Tests.Operator;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Sessions;
@@ -151,10 +151,5 @@ public sealed class TerminationTests
         StringAssert.Contains(lines[1], "terminated 2048/1024");
     }
 
-    private static async Task<string> RunAsync(TestServer server, params string[] args)
-    {
-        using var output = new StringWriter();
-        await new Commands(server.Admin, output).RunAsync(Arguments.Parse(args));
-        return output.ToString();
-    }
+    private static Task<string> RunAsync(TestServer server, params string[] args) => Op.RunAsync(server, args);
 }
