@@ -286,6 +286,12 @@ public sealed class ServerOptions
 
     /// <summary>The port devices dial for the rendezvous endpoint; 0: the bound port. Configuration: PeerGate:RendezvousPublicPort.</summary>
     public int RendezvousPublicPort { get; set; }
+
+    /// <summary>
+    /// PeerGate:LogFormat: "text" (the default, the console's simple lines) or "json": one JSON object a
+    /// line (the console's JSON formatter), for a log shipper. Anything else and the server does not start.
+    /// </summary>
+    public string? LogFormat { get; set; }
 }
 
 /// <summary>

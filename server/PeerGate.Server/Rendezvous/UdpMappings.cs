@@ -126,6 +126,15 @@ public sealed class UdpMappings
         }
     }
 
+    /// <summary>How many devices have a fresh mapping now (the devices-online gauge).</summary>
+    public long FreshCount(long now)
+    {
+        lock (_lock)
+        {
+            return Listening ? _byTerminal.Values.Count(m => now - m.SeenAt <= (long)_options.UdpMappingMaxAge.TotalSeconds) : 0;
+        }
+    }
+
     /// <summary>A copy of the device's mapping, or null.</summary>
     public Mapping? Find(string terminalId)
     {
