@@ -37,7 +37,7 @@ public sealed class LogsAndMetricsTests
             process.BeginErrorReadLine();
 
             // A refused operator request with a wrong token: its 401 may be logged, its token never.
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             var deadline = DateTime.UtcNow.AddSeconds(60);
             var up = false;
             while (!up && DateTime.UtcNow < deadline && !process.HasExited)
@@ -47,7 +47,7 @@ public sealed class LogsAndMetricsTests
                     using var health = await http.GetAsync(baseUrl + "/health");
                     up = health.IsSuccessStatusCode;
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     await Task.Delay(200);
                 }
