@@ -59,6 +59,7 @@ public sealed class DisabledDeviceTests
         "HEAD /health/ready",
         "GET /metrics",
         "GET /openapi/{documentName}.json",
+        "GET /reference/{documentName?}",
         "GET /reference/scalar.js",
         "GET /reference/scalar.aspnetcore.js",
         "GET /reference/favicon.svg",
