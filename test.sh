@@ -31,9 +31,25 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build PeerGate.slnx -c Release -nologo -v quiet -clp:ErrorsOnly
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+results=$(mktemp -d)
+trap 'rm -rf "$log" "$results"' EXIT
 status=0
-dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
+dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet --logger "console;verbosity=minimal" \
+  --logger "trx;LogFilePrefix=peergate" --results-directory "$results" 2>&1 | tee "$log" || status=$?
+
+# The console logger names a skipped test but not why; every skip's reason (Assert.Inconclusive's
+# message: no board, not root, no toolchain...) is in the trx files, one line per test here.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk 'BEGIN { RS = "<UnitTestResult " }
+    /outcome="NotExecuted"/ {
+      name = ""; why = "(no reason given)"
+      if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
+      if (match($0, /<Message>[^<]*/)) why = substr($0, RSTART + 9, RLENGTH - 9)
+      sub(/^Assert\.Inconclusive\. /, "", why)
+      print "  Skipped " name ": " why
+    }' "$trx"
+done
 
 # Every benchmark at toy size, the UDP rendezvous beside Mosquitto and coturn included; those two
 # run only where they are installed (nothing here installs them) and are reported skipped otherwise.

@@ -62,6 +62,17 @@ public static class PeerGateServer
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         }
 
+        if (options.LogFormat == "json")
+        {
+            // One object a line, UTC timestamps; the same messages and fields as the text lines, so no secret is added.
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                json.IncludeScopes = false;
+            });
+        }
+
         options.ConfigureLogging?.Invoke(builder.Logging);
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
@@ -133,8 +144,8 @@ public static class PeerGateServer
         builder.Services.AddSingleton<PublicUrls>();
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.ConfigureHttpJsonOptions(json => UseWireNames(json.SerializerOptions));
-        builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = AuthenticateChallenge.OnProblem);
+        builder.Services.AddPeerGateOpenApi();
         builder.Services.AddUnauthenticatedRateLimit(options);
         builder.Services.AddSingleton<DeviceWriteLimiter>();
 
@@ -148,13 +159,22 @@ public static class PeerGateServer
         {
             connectionStore.SettlePath(sessionId, path, reason);
             serverMetrics.CountConnectionPath(path);
+            serverMetrics.CountConnectionOutcome(PeerGate.Server.Connections.AttemptStages.Granted, path);
         };
+        var triggerHub = app.Services.GetRequiredService<TriggerHub>();
+        var udpMappings = app.Services.GetRequiredService<UdpMappings>();
+        serverMetrics.ObserveDevicesOnline(triggerHub.PollingCount, () => udpMappings.FreshCount(options.TimeProvider!.GetUtcNow().ToUnixTimeSeconds()));
+        app.UseHeadAsGet();
+        app.UseRouting();
+        app.UseHeadRestored();
         app.UseResponseCounting();
+        app.UseChallengeOn401();
         app.UseApiProblems();
         app.UseTransportGate();
         app.UseRateLimiter();
 
         app.MapOpenApi();
+        app.MapApiReference();
         app.MapOperations();
         app.MapAllocation();
         app.MapIdentity();
@@ -230,6 +250,12 @@ public static class PeerGateServer
                 var keys = trusted.GetSection("PublicKeys").GetChildren().Select(key => key.Value).OfType<string>().Where(key => key.Length > 0).ToList();
                 options.TrustedIssuers.Add(new TrustedIssuer(name, baseUrl, keys));
             }
+        }
+
+        options.LogFormat ??= section["LogFormat"] is { Length: > 0 } logFormat ? logFormat.ToLowerInvariant() : "text";
+        if (options.LogFormat is not ("text" or "json"))
+        {
+            throw new InvalidOperationException("PeerGate:LogFormat must be text or json.");
         }
 
         options.RendezvousAddress ??= section["RendezvousAddress"] ?? "127.0.0.1";

@@ -314,6 +314,12 @@ public sealed class ServerOptions
     /// restart ends them all. Configuration: PeerGate:DashboardMaxSessions (1 to 1000).
     /// </summary>
     public int DashboardMaxSessions { get; set; } = 16;
+
+    /// <summary>
+    /// PeerGate:LogFormat: "text" (the default, the console's simple lines) or "json": one JSON object a
+    /// line (the console's JSON formatter), for a log shipper. Anything else and the server does not start.
+    /// </summary>
+    public string? LogFormat { get; set; }
 }
 
 /// <summary>

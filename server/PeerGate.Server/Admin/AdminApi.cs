@@ -21,38 +21,98 @@ public static class AdminApi
     {
         var admin = routes.MapGroup(AdminPaths.Root).RequireAdminToken();
 
-        admin.MapGet("/devices", ListDevices);
-        admin.MapPost("/devices", EnrollDevice).Accepts<EnrollDeviceRequest>(RequestBody.JsonType);
-        admin.MapPost("/devices/{deviceId}/disable", DisableDevice);
-        admin.MapPost("/devices/{deviceId}/enable", EnableDevice);
-        admin.MapPost("/devices/{deviceId}/revoke", RevokeDevice);
-        admin.MapPost("/groups", EnrollGroup).Accepts<EnrollGroupRequest>(RequestBody.JsonType);
-        admin.MapPost("/groups/{groupId}/disable", DisableGroup);
-        admin.MapPost("/groups/{groupId}/enable", EnableGroup);
-        admin.MapPost("/groups/{groupId}/revoke", RevokeGroup);
-        admin.MapGet("/groups", ListGroups);
-        admin.MapGet("/groups/{groupId}", GetGroup);
-        admin.MapPut("/groups/{groupId}/enrollment-cap", SetGroupEnrollmentCap).Accepts<GroupEnrollmentCapRequest>(RequestBody.JsonType);
-        admin.MapPost("/groups/{groupId}/enrollment/stop", StopGroupEnrollment);
-        admin.MapPost("/groups/{groupId}/enrollment/start", StartGroupEnrollment);
-        admin.MapGet("/groups/{groupId}/allowlist", GetGroupAllowlist);
-        admin.MapPost("/groups/{groupId}/allowlist", AllowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType);
-        admin.MapPost("/groups/{groupId}/allowlist/remove", DisallowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType);
-        admin.MapDelete("/groups/{groupId}/allowlist", RemoveGroupAllowlist);
-        admin.MapPost("/certificates/{serial}/revoke", RevokeCertificate);
-        admin.MapGet("/allocation", GetAllocationTable);
-        admin.MapPut("/allocation/service-entry", SetServiceEntry).Accepts<AllocationHop>(RequestBody.JsonType);
-        admin.MapPut("/allocation/entries", SetAllocationEntry).Accepts<AllocationEntry>(RequestBody.JsonType);
-        admin.MapDelete("/allocation/entries/{level:int}/{key}", DeleteAllocationEntry);
-        admin.MapGet("/connection-attempts", ListConnectionAttempts);
-        admin.MapGet("/permits/{terminalId}", GetPermits);
-        admin.MapGet("/sessions", ListSessions);
-        admin.MapPost("/sessions/{sessionId}/terminate", TerminateSession);
-        admin.MapPut("/session-policies/{terminalId}", SetSessionPolicy).Accepts<SessionPolicyRequest>(RequestBody.JsonType);
-        admin.MapGet("/names", ListNames);
-        admin.MapPost("/names/bind", BindName).Accepts<NameBindingRequest>(RequestBody.JsonType);
-        admin.MapPost("/names/reserve", ReserveName).Accepts<NameBindingRequest>(RequestBody.JsonType);
-        admin.MapPost("/names/release", ReleaseName).Accepts<NameBindingRequest>(RequestBody.JsonType);
+        admin.MapGet("/devices", ListDevices)
+            .Describe("List devices", "Every enrolled device with its standing, registration and trigger channel.");
+        admin.MapPost("/devices", EnrollDevice).Accepts<EnrollDeviceRequest>(RequestBody.JsonType)
+            .Describe("Enroll a device (F3)", "Stores a device and its key (generated unless given), optionally binding a name.")
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, ErrorCodes.NameTaken);
+        admin.MapPost("/devices/{deviceId}/disable", DisableDevice)
+            .Describe("Disable a device", "Refuses the device on every certificate route at once, cuts its trigger poll and ends its sessions.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/devices/{deviceId}/enable", EnableDevice)
+            .Describe("Enable a device", "Restores a disabled device; ends nothing.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/devices/{deviceId}/revoke", RevokeDevice)
+            .Describe("Revoke a device", "Revokes the device and its certificates for good.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups", EnrollGroup).Accepts<EnrollGroupRequest>(RequestBody.JsonType)
+            .Describe("Enroll a group (F3)", "Stores a group key (generated unless given) and its derivation.")
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists);
+        admin.MapPost("/groups/{groupId}/disable", DisableGroup)
+            .Describe("Disable a group", "Refuses every member on every certificate route at once.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups/{groupId}/enable", EnableGroup)
+            .Describe("Enable a group", "Restores a disabled group.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups/{groupId}/revoke", RevokeGroup)
+            .Describe("Revoke a group", "Revokes the group and its members for good.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapGet("/groups", ListGroups)
+            .Describe("List groups", "Every group with its standing and enrollment settings.");
+        admin.MapGet("/groups/{groupId}", GetGroup)
+            .Describe("Read a group", "One group with its standing and enrollment settings.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPut("/groups/{groupId}/enrollment-cap", SetGroupEnrollmentCap).Accepts<GroupEnrollmentCapRequest>(RequestBody.JsonType)
+            .Describe("Set a group's enrollment cap", "How many devices may enroll through the group key; null for the server default.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups/{groupId}/enrollment/stop", StopGroupEnrollment)
+            .Describe("Stop group enrollment", "No further device enrolls through the group key.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups/{groupId}/enrollment/start", StartGroupEnrollment)
+            .Describe("Start group enrollment", "Devices may enroll through the group key again.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapGet("/groups/{groupId}/allowlist", GetGroupAllowlist)
+            .Describe("Read a group's allowlist", "The factory allowlist of Device IDs and whether it is on.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/groups/{groupId}/allowlist", AllowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType)
+            .Describe("Add to a group's allowlist", "Adds Device IDs and turns the allowlist on; all or nothing.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.AllowlistFull);
+        admin.MapPost("/groups/{groupId}/allowlist/remove", DisallowInGroup).Accepts<GroupAllowlistRequest>(RequestBody.JsonType)
+            .Describe("Remove from a group's allowlist", "Removes Device IDs from the allowlist.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapDelete("/groups/{groupId}/allowlist", RemoveGroupAllowlist)
+            .Describe("Clear a group's allowlist", "Empties the allowlist and turns it off.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapPost("/certificates/{serial}/revoke", RevokeCertificate)
+            .Describe("Revoke a certificate", "Puts the serial on the revocation list and cuts the trigger poll made with it.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapGet("/allocation", GetAllocationTable)
+            .Describe("Read the allocation table (F6)", "The service entry and every allocation entry.");
+        admin.MapPut("/allocation/service-entry", SetServiceEntry).Accepts<AllocationHop>(RequestBody.JsonType)
+            .Describe("Set the service entry (F6)", "Where devices start resolving.");
+        admin.MapPut("/allocation/entries", SetAllocationEntry).Accepts<AllocationEntry>(RequestBody.JsonType)
+            .Describe("Set an allocation entry (F6)", "The next hop for a key at a level.");
+        admin.MapDelete("/allocation/entries/{level:int}/{key}", DeleteAllocationEntry)
+            .Describe("Delete an allocation entry (F6)", "Removes the entry for a key at a level.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField)
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
+        admin.MapGet("/connection-attempts", ListConnectionAttempts)
+            .Describe("List connection attempts", "The attempt log: who asked for whom, the outcome and the path.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField);
+        admin.MapGet("/permits/{terminalId}", GetPermits)
+            .Describe("Read a terminal's permits", "A terminal's permit table and connection policy.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField);
+        admin.MapGet("/sessions", ListSessions)
+            .Describe("List sessions", "Active (and recently ended) sessions with their limits.");
+        admin.MapPost("/sessions/{sessionId}/terminate", TerminateSession)
+            .Describe("Terminate a session (F26)", "Ends an active session at once; both sides are told.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.SessionEnded);
+        admin.MapPut("/session-policies/{terminalId}", SetSessionPolicy).Accepts<SessionPolicyRequest>(RequestBody.JsonType)
+            .Describe("Set a terminal's session maxima", "Per-device maxima of session time and bytes.");
+        admin.MapGet("/names", ListNames)
+            .Describe("List device names (F22)", "Bound, reserved and suspended names.");
+        admin.MapPost("/names/bind", BindName).Accepts<NameBindingRequest>(RequestBody.JsonType)
+            .Describe("Bind a device name (F22)", "Binds a name to a device; Rebind moves it from another.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, ErrorCodes.AlreadyExists);
+        admin.MapPost("/names/reserve", ReserveName).Accepts<NameBindingRequest>(RequestBody.JsonType)
+            .Describe("Reserve a device name (F22)", "Keeps a name from being claimed.")
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.NameTaken);
+        admin.MapPost("/names/release", ReleaseName).Accepts<NameBindingRequest>(RequestBody.JsonType)
+            .Describe("Release a device name (F22)", "Frees a bound, reserved or suspended name.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
         return routes;
     }
 
@@ -227,7 +287,7 @@ public static class AdminApi
     }
 
     /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
-    internal static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time)
+    internal static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics)
     {
         var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
         if (terminated is null)
@@ -236,6 +296,7 @@ public static class AdminApi
         }
 
         announcer.Announce(terminated.SessionId, terminated.Caller, terminated.Callee, "the operator");
+        metrics.CountSession("terminated");
         return TypedResults.Ok(terminated);
     }
 
@@ -320,6 +381,7 @@ public static class AdminTokenFilter
     /// <summary>Every route of the group needs "Authorization: Bearer &lt;admin token&gt;" (compared in fixed time).</summary>
     public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group)
     {
+        group.WithMetadata(OperatorTokenRequired.Instance);
         group.AddEndpointFilter(async (invocation, next) =>
         {
             var context = invocation.HttpContext;

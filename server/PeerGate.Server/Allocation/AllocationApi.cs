@@ -9,9 +9,19 @@ public static class AllocationApi
 {
     public static IEndpointRouteBuilder MapAllocation(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet(Routes.ServiceEntry, GetServiceEntry).WithName("ServiceEntry");
-        routes.MapPost(Routes.ServiceResolve, ResolveForDevice).WithName("ServiceResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<DelegatedAllocationRequest>(RequestBody.JsonType);
-        routes.MapPost(Routes.AllocationResolve, ResolveHop).WithName("AllocationResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<AllocationRequest>(RequestBody.JsonType);
+        routes.MapGet(Routes.ServiceEntry, GetServiceEntry).WithName("ServiceEntry")
+            .AllowAnonymous()
+            .Describe("The service entry (F6)", "The first hop of allocation: where a device starts resolving its servers.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.ServiceEntryMissing);
+        routes.MapPost(Routes.ServiceResolve, ResolveForDevice).WithName("ServiceResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<DelegatedAllocationRequest>(RequestBody.JsonType)
+            .AllowAnonymous()
+            .Describe("Resolve for a device (F8)", "Walks the allocation chain on the device's behalf and answers the final hop.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.AllocationKeyUnknown, ErrorCodes.ServiceEntryMissing)
+            .Refuses(StatusCodes.Status502BadGateway, ErrorCodes.AllocationChainBroken);
+        routes.MapPost(Routes.AllocationResolve, ResolveHop).WithName("AllocationResolve").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<AllocationRequest>(RequestBody.JsonType)
+            .AllowAnonymous()
+            .Describe("Resolve one hop (F6)", "The next hop for an allocation key at a level of this server's table.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.AllocationKeyUnknown);
         return routes;
     }
 

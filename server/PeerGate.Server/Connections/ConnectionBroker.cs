@@ -411,6 +411,7 @@ public sealed class ConnectionBroker(
         {
             // A rendezvous path is counted once the endpoint knows which one the devices took (PathSettled).
             metrics.CountConnectionPath(path);
+            metrics.CountConnectionOutcome(AttemptStages.Granted, path);
         }
 
         hub.Wake(callee.TerminalId);
@@ -444,6 +445,7 @@ public sealed class ConnectionBroker(
         attempt.Code = code;
         store.RecordAttempt(attempt);
         metrics.CountConnection(code);
+        metrics.CountConnectionOutcome(code, "none");
         logger.LogInformation("Connection {Caller} -> {Callee}: stopped at {Stage} with {Code}{NoPath}", attempt.Caller, attempt.Callee ?? "-", attempt.Stage, code, attempt.NoPath is null ? "" : " (no path: " + attempt.NoPath + ")");
     }
 

@@ -13,7 +13,14 @@ public static class ConnectionsApi
     {
         var connections = routes.MapGroup(Routes.Connections).RequireCertificate();
 
-        connections.MapPost(string.Empty, Connect).WithName("Connect").RequireDeviceWriteLimit().Accepts<ConnectionRequest>(RequestBody.JsonType);
+        connections.MapPost(string.Empty, Connect).WithName("Connect").RequireDeviceWriteLimit().Accepts<ConnectionRequest>(RequestBody.JsonType)
+            .Describe("Ask for a connection (F16-F18, F22, F23, F28-F30)", "Checks permits and policy, asks the callee over its trigger channel, and grants a session with its path, password and keys.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.SelfConnection)
+            .Refuses(StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied)
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.CalleeNotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.CalleeNotConnected)
+            .Refuses(StatusCodes.Status503ServiceUnavailable, ErrorCodes.CalleeBusy, ErrorCodes.TriggerQueueFull)
+            .Refuses(StatusCodes.Status504GatewayTimeout, ErrorCodes.CalleeUnreachable);
         return routes;
     }
 

@@ -8,6 +8,7 @@ using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Admin;
 using PeerGate.Server.Allocation;
 using PeerGate.Server.Http;
+using PeerGate.Server.Observability;
 using PeerGate.Server.Sessions;
 using PeerGate.Server.Triggers;
 
@@ -361,11 +362,11 @@ public static class DashboardApi
             return $"Certificate {serial} revoked.";
         });
 
-    private static IResult TerminateSession(HttpContext context, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time) =>
+    private static IResult TerminateSession(HttpContext context, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics) =>
         Act(context, form =>
         {
             var sessionId = Required(form, "sessionId");
-            Throw(AdminApi.TerminateSession(sessionId, store, announcer, time).Result);
+            Throw(AdminApi.TerminateSession(sessionId, store, announcer, time, metrics).Result);
             return $"Session {sessionId} terminated: both devices are told to end it.";
         });
 

@@ -117,6 +117,7 @@ public static class StorageProblem
     public static IResult Answer(HttpContext context, PeerGate.Server.Storage.StorageFault fault)
     {
         context.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.RequestServices.GetService<PeerGate.Server.Observability.ServerMetrics>()?.CountStorageFault(fault.Code);
         return ApiProblem.Create(StatusCodes.Status503ServiceUnavailable, fault.Code, fault.Detail, ("retryAfter", fault.RetryAfterSeconds));
     }
 }

@@ -101,7 +101,7 @@ public sealed class DeviceWriteLimiter(ServerOptions options, TimeProvider time)
 public static class DeviceWriteLimitFilter
 {
     /// <summary>Counts the route against the calling device's write budget; refused with 429 rate_limited past it.</summary>
-    public static RouteHandlerBuilder RequireDeviceWriteLimit(this RouteHandlerBuilder endpoint) => endpoint.AddEndpointFilter(async (invocation, next) =>
+    public static RouteHandlerBuilder RequireDeviceWriteLimit(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(DeviceWriteLimited.Instance).AddEndpointFilter(async (invocation, next) =>
     {
         var context = invocation.HttpContext;
         var caller = await CertifiedCaller.FromAsync(context);

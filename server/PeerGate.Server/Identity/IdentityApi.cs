@@ -10,10 +10,20 @@ public static class IdentityApi
 {
     public static IEndpointRouteBuilder MapIdentity(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost(Routes.AuthChallenge, IssueChallenge).WithName("AuthChallenge").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ChallengeRequest>(RequestBody.JsonType);
-        routes.MapPost(Routes.AuthProof, CheckProof).WithName("AuthProof").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ProofRequest>(RequestBody.JsonType);
-        routes.MapGet(Routes.AuthPublicKey, GetPublicKey).WithName("AuthPublicKey");
-        routes.MapGet(Routes.AuthRevocations, GetRevocations).WithName("AuthRevocations");
+        routes.MapPost(Routes.AuthChallenge, IssueChallenge).WithName("AuthChallenge").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ChallengeRequest>(RequestBody.JsonType)
+            .AllowAnonymous()
+            .Describe("Get a challenge (F2)", "A fresh nonce for the device to prove its key with; the same answer whether or not the device is known.");
+        routes.MapPost(Routes.AuthProof, CheckProof).WithName("AuthProof").RequireRateLimiting(UnauthenticatedRateLimit.PolicyName).Accepts<ProofRequest>(RequestBody.JsonType)
+            .AllowAnonymous()
+            .Describe("Answer the challenge (F2-F5)", "Checks the proof (HMAC of the nonce under the device key) and issues the device certificate, the bearer token of every certificate route. Authenticated by the proof in the body, not by a header.")
+            .Refuses(StatusCodes.Status401Unauthorized, ErrorCodes.AuthenticationFailed, ErrorCodes.NonceUnknown, ErrorCodes.NonceUsed, ErrorCodes.NonceExpired)
+            .Refuses(StatusCodes.Status403Forbidden, ErrorCodes.DeviceDisabled);
+        routes.MapGet(Routes.AuthPublicKey, GetPublicKey).WithName("AuthPublicKey")
+            .AllowAnonymous()
+            .Describe("The issuer's public key (F4)", "The key this instance signs certificates and revocation lists with, for another instance to pin.");
+        routes.MapGet(Routes.AuthRevocations, GetRevocations).WithName("AuthRevocations")
+            .AllowAnonymous()
+            .Describe("The revocation list (F4)", "Revoked certificate serials, signed with the issuer key.");
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
 
@@ -13,10 +14,15 @@ public static class OperationsApi
     {
         // Liveness answers while the process serves HTTP (a restart would not mend a full disk);
         // readiness also needs the database to take a write. /health stays, as liveness.
-        routes.MapMethods("/health/live", ProbeMethods, Live).WithName("Liveness");
-        routes.MapMethods("/health", ProbeMethods, Live).WithName("Health");
-        routes.MapMethods("/health/ready", ProbeMethods, Ready).WithName("Readiness");
-        routes.MapGet("/metrics", RenderMetrics).WithName("Metrics").ExcludeFromDescription();
+        routes.MapMethods("/health/live", ProbeMethods, Live).WithName("Liveness").AllowAnonymous()
+            .Describe("Liveness", "200 while the process serves HTTP; nothing else is checked.");
+        routes.MapMethods("/health", ProbeMethods, Live).WithName("Health").AllowAnonymous()
+            .Describe("Liveness (older path)", "The same as /health/live, kept for set-ups made before the split.");
+        routes.MapMethods("/health/ready", ProbeMethods, Ready).WithName("Readiness").AllowAnonymous()
+            .Describe("Readiness", "200 when the database takes a write now; else 503 with the storage code and Retry-After.")
+            .Refuses(StatusCodes.Status503ServiceUnavailable, ApiDocumentation.StorageCodes);
+        routes.MapGet("/metrics", RenderMetrics).WithName("Metrics").AllowAnonymous()
+            .Describe("Metrics", "Counters and gauges in the Prometheus text format; labels never carry IDs or secrets (see docs/operating.md).");
         return routes;
     }
 

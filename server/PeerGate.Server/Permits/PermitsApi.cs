@@ -12,9 +12,13 @@ public static class PermitsApi
     {
         var permits = routes.MapGroup(Routes.Permits).RequireCertificate();
 
-        permits.MapGet(string.Empty, GetTable).WithName("GetPermits");
-        permits.MapPost(string.Empty, Register).WithName("RegisterPermits").RequireDeviceWriteLimit().Accepts<PermitRequest>(RequestBody.JsonType);
-        permits.MapPut("/policy", SetPolicy).WithName("SetConnectionPolicy").RequireDeviceWriteLimit().Accepts<ConnectionPolicy>(RequestBody.JsonType);
+        permits.MapGet(string.Empty, GetTable).WithName("GetPermits")
+            .Describe("Read the permit table (F14)", "Who may connect to the calling device, and its connection policy.");
+        permits.MapPost(string.Empty, Register).WithName("RegisterPermits").RequireDeviceWriteLimit().Accepts<PermitRequest>(RequestBody.JsonType)
+            .Describe("Change permits (F14)", "Adds or removes entries of the calling device's permit table, all or nothing.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.PermitInvalid);
+        permits.MapPut("/policy", SetPolicy).WithName("SetConnectionPolicy").RequireDeviceWriteLimit().Accepts<ConnectionPolicy>(RequestBody.JsonType)
+            .Describe("Set the connection policy (F15, F16)", "Whether connections need a permit, the device's confirmation, or both.");
         return routes;
     }
 

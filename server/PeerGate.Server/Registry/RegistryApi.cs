@@ -15,10 +15,18 @@ public static class RegistryApi
     {
         var registry = routes.MapGroup("/v1/registry").RequireCertificate();
 
-        registry.MapPost("/registrations", Register).WithName("Register").RequireDeviceWriteLimit().Accepts<RegistrationRequest>(RequestBody.JsonType);
-        registry.MapGet("/terminals/{terminalId}", FindTerminal).WithName("FindTerminal");
-        registry.MapGet("/groups/{groupId}/members", ListGroupMembers).WithName("ListGroupMembers");
-        registry.MapPost("/match", Match).WithName("Match").Accepts<MatchRequest>(RequestBody.JsonType);
+        registry.MapPost("/registrations", Register).WithName("Register").RequireDeviceWriteLimit().Accepts<RegistrationRequest>(RequestBody.JsonType)
+            .Describe("Register the device's address (F10)", "Stores the calling terminal's declared and observed address, trigger channel and optional name; the Terminal ID must be the certificate's.")
+            .Refuses(StatusCodes.Status403Forbidden, ErrorCodes.NotOwnTerminal, ErrorCodes.NameNotBound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, ErrorCodes.AlreadyExists);
+        registry.MapGet("/terminals/{terminalId}", FindTerminal).WithName("FindTerminal")
+            .Describe("Look up a terminal (F11)", "The registered address of a terminal the caller may see.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.TerminalNotFound);
+        registry.MapGet("/groups/{groupId}/members", ListGroupMembers).WithName("ListGroupMembers")
+            .Describe("List a group's members (F12)", "The registered terminals of a group that the caller may see (none for a group it may not see).");
+        registry.MapPost("/match", Match).WithName("Match").Accepts<MatchRequest>(RequestBody.JsonType)
+            .Describe("Match a terminal (F13)", "The first registered terminal that fits the request and that the caller may see.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.NoMatch);
         return routes;
     }
 

@@ -165,6 +165,15 @@ public sealed class UdpMappings
     /// <summary>True when the device has a mapping, fresh or not; allocates nothing.</summary>
     public bool Has(string terminalId) => _byTerminal.TryGetValue(terminalId, out var entry) && Volatile.Read(ref entry.SeenAt) != 0;
 
+    /// <summary>How many devices have a fresh mapping now (the devices-online gauge).</summary>
+    public long FreshCount(long now)
+    {
+        lock (_lock)
+        {
+            return Listening ? _byTerminal.Values.Count(m => now - m.SeenAt <= (long)_options.UdpMappingMaxAge.TotalSeconds) : 0;
+        }
+    }
+
     /// <summary>A copy of the device's mapping, or null.</summary>
     public Mapping? Find(string terminalId)
     {

@@ -25,9 +25,18 @@ public static class SessionsApi
     {
         var sessions = routes.MapGroup(Routes.Sessions).RequireCertificate();
 
-        sessions.MapGet(string.Empty, List).WithName("ListSessions");
-        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").RequireDeviceWriteLimit().Accepts<ExtensionRequest>(RequestBody.JsonType);
-        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").RequireDeviceWriteLimit().Accepts<SessionEndNotice>(RequestBody.JsonType);
+        sessions.MapGet(string.Empty, List).WithName("ListSessions")
+            .Describe("List the device's sessions (F23)", "The calling device's active sessions with their limits.");
+        sessions.MapPost("{sessionId}" + Routes.SessionExtensionSuffix, Extend).WithName("ExtendSession").RequireDeviceWriteLimit().Accepts<ExtensionRequest>(RequestBody.JsonType)
+            .Describe("Extend a session (F24)", "Adds time or bytes within the operator's maxima; the answer carries the new limits and the tag the peer checks.")
+            .Refuses(StatusCodes.Status403Forbidden, ErrorCodes.ExtensionRefused)
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.SessionEnded)
+            .Refuses(StatusCodes.Status503ServiceUnavailable, ErrorCodes.TriggerQueueFull);
+        sessions.MapPost("{sessionId}" + Routes.SessionEndSuffix, End).WithName("EndSession").RequireDeviceWriteLimit().Accepts<SessionEndNotice>(RequestBody.JsonType)
+            .Describe("Report a session's end (F25)", "The device's end notice: why the session ended and the bytes it moved.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.SessionEnded);
         return routes;
     }
 
@@ -44,7 +53,19 @@ public static class SessionsApi
             throw Fields.Invalid(nameof(ExtensionRequest.AddSeconds), "or AddBytes must be more than 0");
         }
 
-        var (limits, other) = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
+        (SessionLimits limits, string other) extended;
+        try
+        {
+            extended = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
+        }
+        catch (ApiProblemException refused) when (refused.Code == ErrorCodes.ExtensionRefused)
+        {
+            metrics.CountSession("extension_refused");
+            throw;
+        }
+
+        var (limits, other) = extended;
+        metrics.CountSession("extended");
         metrics.CountTriggerQueued(TriggerKinds.SessionLimits);
         hub.Wake(other);
 
@@ -55,7 +76,7 @@ public static class SessionsApi
     }
 
     /// <summary>One side's end notice (F25): logged, and the first one ends the session.</summary>
-    private static async Task<NoContent> End(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TimeProvider time, ILogger<SessionStore> logger)
+    private static async Task<NoContent> End(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TimeProvider time, ServerMetrics metrics, ILogger<SessionStore> logger)
     {
         var notice = await RequestBody.ReadAsync<SessionEndNotice>(context);
         RequireSessionId(sessionId);
@@ -73,6 +94,7 @@ public static class SessionsApi
         logger.LogInformation(
             "Session {SessionId} end notice from {Terminal}: {Reason}, sent {BytesSent}, received {BytesReceived}",
             sessionId, caller.Certificate.TerminalId, notice.Reason, notice.BytesSent, notice.BytesReceived);
+        metrics.CountSession("ended");
         return TypedResults.NoContent();
     }
 

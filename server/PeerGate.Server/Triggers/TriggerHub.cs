@@ -33,6 +33,9 @@ public sealed class TriggerHub(TimeProvider time, ServerOptions options, UdpWake
     public bool IsConnected(string terminalId) =>
         _lines.TryGetValue(terminalId, out var line) && line.IsConnected(time.GetUtcNow(), options.TriggerConnectedGrace);
 
+    /// <summary>How many terminals have a poll waiting or reading now (the devices-online gauge).</summary>
+    public long PollingCount() => _lines.Values.Count(line => line.IsPolling);
+
     /// <summary>True while a poll of the terminal is waiting or reading; for tests and the benchmark.</summary>
     public bool IsPolling(string terminalId) => _lines.TryGetValue(terminalId, out var line) && line.IsPolling;
 }

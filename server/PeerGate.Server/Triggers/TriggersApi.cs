@@ -15,8 +15,13 @@ public static class TriggersApi
     {
         var triggers = routes.MapGroup(Routes.Triggers).RequireCertificate();
 
-        triggers.MapGet(string.Empty, Poll).WithName("PollTriggers");
-        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").RequireDeviceWriteLimit().Accepts<TriggerReply>(RequestBody.JsonType);
+        triggers.MapGet(string.Empty, Poll).WithName("PollTriggers")
+            .Describe("Long-poll for triggers (F21)", "Answers the triggers after the cursor `after`, waiting up to `wait` seconds (or the server's poll timeout) for one. A newer poll of the same device supersedes this one.")
+            .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField)
+            .Refuses(StatusCodes.Status409Conflict, ErrorCodes.PollerSuperseded, ErrorCodes.CursorAhead);
+        triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").RequireDeviceWriteLimit().Accepts<TriggerReply>(RequestBody.JsonType)
+            .Describe("Reply to a trigger (F15, F17)", "The device's answer to a status query or a confirmation request.")
+            .Refuses(StatusCodes.Status404NotFound, ErrorCodes.TriggerUnknown);
         return routes;
     }
 
@@ -47,6 +52,7 @@ public static class TriggersApi
         {
             // The device handled numbers this server never issued: the queue was reset. Acknowledging
             // with that cursor would swallow every new trigger, so the device must start again from 0.
+            metrics.CountPoll(ErrorCodes.CursorAhead);
             return ApiProblem.Create(StatusCodes.Status409Conflict, ErrorCodes.CursorAhead, "The cursor is past every trigger this server issued; poll again with after=0.");
         }
 
@@ -66,6 +72,7 @@ public static class TriggersApi
             {
                 if (poller.Superseded.IsCancellationRequested)
                 {
+                    metrics.CountPoll("superseded");
                     return Superseded();
                 }
 
@@ -79,6 +86,7 @@ public static class TriggersApi
                 if (pending.Length > 0 || timeout.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
                 {
                     metrics.CountTriggersDelivered(pending);
+                    metrics.CountPoll(pending.Length > 0 ? "triggers" : "empty");
                     store.ForgetDeliveredOffers(terminalId, pending);
                     if (pending.Length > 0)
                     {
@@ -92,6 +100,7 @@ public static class TriggersApi
                 try
                 {
                     await line.WaitForWakeAsync(wait.Token);
+                    metrics.CountPollWake();
                 }
                 catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
                 {
