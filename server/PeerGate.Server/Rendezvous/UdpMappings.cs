@@ -168,10 +168,21 @@ public sealed class UdpMappings
     /// <summary>How many devices have a fresh mapping now (the devices-online gauge).</summary>
     public long FreshCount(long now)
     {
-        lock (_lock)
+        if (!Listening)
         {
-            return Listening ? _byTerminal.Values.Count(m => now - m.SeenAt <= (long)_options.UdpMappingMaxAge.TotalSeconds) : 0;
+            return 0;
         }
+
+        long fresh = 0;
+        foreach (var entry in _byTerminal.Values)
+        {
+            if (IsFresh(entry, now))
+            {
+                fresh++;
+            }
+        }
+
+        return fresh;
     }
 
     /// <summary>A copy of the device's mapping, or null.</summary>
