@@ -223,8 +223,8 @@ public sealed class ProvisionTests
     [DataRow(new[] { "--derivation", "v2" }, "--derivation needs --group", DisplayName = "derivation of an individual device")]
     [DataRow(new[] { "--udp-server", "10.0.0.1" }, "--udp-server must be IPv4:PORT", DisplayName = "UDP server without a port")]
     [DataRow(new[] { "--ca-file", "/nonexistent/ca.pem" }, "no CA file at /nonexistent/ca.pem", DisplayName = "missing CA")]
-    [DataRow(new[] { "--force", "yes" }, "unexpected argument 'yes'", DisplayName = "a flag takes no value")]
-    [DataRow(new[] { "--colour", "red" }, "unknown option --colour", DisplayName = "unknown option")]
+    [DataRow(new[] { "--force", "yes" }, "Unrecognized command or argument 'yes'", DisplayName = "a flag takes no value")]
+    [DataRow(new[] { "--colour", "red" }, "Unrecognized command or argument '--colour'", DisplayName = "unknown option")]
     public async Task BadOptionsAreRefusedBeforeTheServerIsAsked(string[] extra, string message)
     {
         await using var server = await TestServer.StartAsync();

@@ -93,7 +93,7 @@ public static class DashboardApi
         var session = sessions.Find(context.Request.Cookies[DashboardSessions.CookieName]);
         if (session is null)
         {
-            if (HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments(Root + "/events"))
+            if ((HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) && !context.Request.Path.StartsWithSegments(Root + "/events"))
             {
                 return new SeeOther(LoginPath);
             }
