@@ -98,6 +98,24 @@ public static class CliHost
         }
     }
 
+    /// <summary>A command holding <paramref name="symbols"/>: its options, arguments and subcommands.</summary>
+    public static Command Command(string name, string description, params Symbol[] symbols)
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Option option: command.Add(option); break;
+                case Argument argument: command.Add(argument); break;
+                case Command sub: command.Add(sub); break;
+                default: throw new ArgumentException($"{symbol.Name} is neither an option, an argument nor a command", nameof(symbols));
+            }
+        }
+
+        return command;
+    }
+
     /// <summary>A command that only groups others: given alone it is bad usage, said in one line.</summary>
     public static void NeedsSubcommand(Command command, string message)
     {

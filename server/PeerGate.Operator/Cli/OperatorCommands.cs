@@ -53,16 +53,7 @@ internal sealed class OperatorCommands(OperatorCli.Connection connection, TextWr
 
     private static Command Leaf(string name, string description, Func<ParseResult, CancellationToken, Task> action, params Symbol[] symbols)
     {
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            switch (symbol)
-            {
-                case Option option: command.Add(option); break;
-                case Argument argument: command.Add(argument); break;
-                case Command sub: command.Add(sub); break;
-            }
-        }
+        var command = CliHost.Command(name, description, symbols);
 
         command.SetAction(async (parse, cancellationToken) =>
         {
