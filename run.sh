@@ -230,5 +230,7 @@ echo
 echo "== Sessions with both end notices (peergate-op sessions)"
 op sessions
 echo
+echo "The same, live in a browser: $url/dashboard (log in with the token in $data/admin-token);"
+echo "the API reference: $url/reference/v1."
 echo "Devices keep their registrations fresh; Ctrl-C stops everything."
 server_ended
