@@ -443,8 +443,10 @@ internal sealed class OperatorCommands(OperatorCli.Connection connection, TextWr
                 d.Name,
                 udp = d.UdpObservedIp is null ? null : new { ip = d.UdpObservedIp, port = d.UdpObservedPort },
                 channel = d.TriggerChannel,
+                d.Paths,
+                lastAnswer = d.LastAnswer is null ? null : new { status = d.LastAnswer, reason = d.LastAnswerReason, at = CliTime.Json(d.LastAnswerAt) },
             }).ToArray(),
-            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME", "UDP", "CHANNEL"],
+            ["DEVICE", "TERMINAL", "GROUPS", "DECLARED", "OBSERVED", "LAST SEEN", "STATE", "NAME", "UDP", "CHANNEL", "PATHS", "LAST ANSWER"],
             devices.Select(d => new[]
             {
                 d.DeviceId,
@@ -457,6 +459,9 @@ internal sealed class OperatorCommands(OperatorCli.Connection connection, TextWr
                 d.Name ?? "-",
                 d.UdpObservedIp is null ? "-" : Endpoint(d.UdpObservedIp, d.UdpObservedPort),
                 d.TriggerChannel ?? "-",
+                d.Paths is null ? "-" : d.Paths.Length == 0 ? "none" : string.Join(",", d.Paths),
+                // The status only: the reason is the device's own text, given whole (escaped) by --json.
+                d.LastAnswer ?? "-",
             }));
     });
 

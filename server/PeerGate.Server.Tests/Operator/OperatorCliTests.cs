@@ -27,6 +27,8 @@ public sealed class OperatorCliTests
         StringAssert.Contains(table, "service entry: allocation http://alloc1.example:5080 (level 1)");
         StringAssert.Contains(table, "acme       allocation      http://alloc2.example:5080  2");
         StringAssert.Contains(devices, "24A160C3D4E5  -         floor2,lab");
+        StringAssert.Matches(devices, new System.Text.RegularExpressions.Regex(@"CHANNEL +PATHS +LAST ANSWER\n"), "the reachable paths and the last Accept/Busy answer come last");
+        StringAssert.Matches(devices, new System.Text.RegularExpressions.Regex(@"24A160C3D4E5 .* - +- +-\n"), "never registered: no channel, no path, no answer");
 
         var stored = await server.Admin.GetAllocationTableAsync();
         Assert.AreEqual(new AllocationEntry(1, "acme", HopRoles.Allocation, "http://alloc2.example:5080", 2), stored.Entries[0]);
