@@ -64,7 +64,7 @@ public sealed class KeepaliveTests
         await AssertGrantedAsync(lab, caller, calleeTerminal, run);
         StringAssert.Contains(run.Output, "udp-wake ");
         var row = await server.DeviceRowAsync(callee.DeviceId);
-        Assert.AreEqual("udp", row?[^1], await server.OperatorAsync("devices"));
+        Assert.AreEqual("udp", row?.Channel, await server.OperatorAsync("devices"));
     }
 
     [TestMethod]
@@ -81,7 +81,7 @@ public sealed class KeepaliveTests
         await AssertGrantedAsync(lab, caller, calleeTerminal, run);
         Assert.DoesNotContain("udp-wake ", run.Output);
         var row = await server.DeviceRowAsync(callee.DeviceId);
-        Assert.AreEqual("long-poll", row?[^1], await server.OperatorAsync("devices"));
+        Assert.AreEqual("long-poll", row?.Channel, await server.OperatorAsync("devices"));
     }
 
     [TestMethod]

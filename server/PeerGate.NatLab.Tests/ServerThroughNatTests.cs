@@ -29,13 +29,12 @@ public sealed class ServerThroughNatTests
         Assert.IsTrue(run.Succeeded, run.Output + "\nserver:\n" + server.Process.Output);
         StringAssert.Contains(run.Output, "registered terminal");
 
-        // DEVICE TERMINAL GROUPS DECLARED OBSERVED ...: the device declares its private address, the
-        // server saw the router's.
+        // The device declares its private address, the server saw the router's.
         var row = await server.DeviceRowAsync(device.DeviceId);
         Assert.IsNotNull(row, await server.OperatorAsync("devices"));
-        var (declared, observed) = (row[3], row[4]);
-        StringAssert.StartsWith(declared, segment.Host.Address + ":", string.Join(' ', row));
-        StringAssert.StartsWith(observed, segment.PublicAddress + ":", string.Join(' ', row));
+        var (declared, observed) = (row.Declared!, row.Observed!);
+        StringAssert.StartsWith(declared, segment.Host.Address + ":", row.Json);
+        StringAssert.StartsWith(observed, segment.PublicAddress + ":", row.Json);
         Assert.DoesNotContain(segment.Host.Address.ToString(), observed);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.NatLab;
@@ -125,13 +126,31 @@ public sealed class LabPeerGateServer : IDisposable
         return new LabVirtualDevice(_lab, deviceId, image, config, Path.Combine(Folder, name + ".state"));
     }
 
-    /// <summary>The row of <c>peergate-op devices</c> for one device, split into its columns, or null.</summary>
-    public async Task<string[]?> DeviceRowAsync(string deviceId)
+    /// <summary>
+    /// What <c>peergate-op devices --json</c> says of one device, or null: read by name, so a column added to
+    /// the table moves nothing here.
+    /// </summary>
+    public async Task<LabDeviceRow?> DeviceRowAsync(string deviceId)
     {
-        var devices = await OperatorAsync("devices");
-        return devices.Split('\n').Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .SingleOrDefault(columns => columns.Length > 4 && columns[0] == deviceId);
+        using var devices = JsonDocument.Parse(await OperatorAsync("devices", "--json"));
+        foreach (var device in devices.RootElement.EnumerateArray())
+        {
+            if (device.GetProperty("deviceId").GetString() == deviceId)
+            {
+                return new LabDeviceRow(
+                    Endpoint(device.GetProperty("declared")),
+                    Endpoint(device.GetProperty("observed")),
+                    Endpoint(device.GetProperty("udp")),
+                    device.GetProperty("channel").GetString(),
+                    device.GetRawText());
+            }
+        }
+
+        return null;
     }
+
+    private static string? Endpoint(JsonElement endpoint) =>
+        endpoint.ValueKind == JsonValueKind.Null ? null : $"{endpoint.GetProperty("ip").GetString()}:{endpoint.GetProperty("port").GetInt32()}";
 
     public void Dispose()
     {
@@ -161,3 +180,6 @@ public sealed class LabVirtualDevice(NatLab lab, string deviceId, string image, 
 
     private string[] Options() => ["--image", Image, "--config", Config, "--state", State];
 }
+
+/// <summary>One device as the operator API lists it: declared, observed and UDP endpoints (ip:port, null when none), its trigger channel, and the whole entry as JSON.</summary>
+public sealed record LabDeviceRow(string? Declared, string? Observed, string? Udp, string? Channel, string Json);
