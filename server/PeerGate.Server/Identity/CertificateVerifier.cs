@@ -41,7 +41,7 @@ public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers tr
             ?? throw Unauthorized(ErrorCodes.CertificateMissing, "Present the certificate as \"Authorization: Bearer <certificate>\".");
 
         var digest = VerifiedTokens.Digest(token);
-        if (_tokens.TryGet(digest, out var known))
+        if (_tokens.TryGet(digest, out var known) && known.Generation == standing.Generation)
         {
             RequireInDate(known.Payload);
             Require(await StandingAsync(known.Payload, known.Groups, known.RevokedForGood, cancellationToken));
@@ -59,6 +59,7 @@ public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers tr
         }
 
         RequireInDate(payload);
+        var generation = standing.Generation;
         var own = payload.Issuer == signingKey.Issuer;
         var row = own ? standing.ReadCertificate(payload.Serial, payload.DeviceId, Shared) : null;
         if (own)
@@ -72,7 +73,7 @@ public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers tr
             payload = payload with { Issuer = signingKey.Issuer };
         }
 
-        var entry = new VerifiedTokens.Entry(payload, row is null ? [] : StandingGroups(payload, row.Groups), row is { Stored: false } or { Revoked: true });
+        var entry = new VerifiedTokens.Entry(payload, row is null ? [] : StandingGroups(payload, row.Groups), row is { Stored: false } or { Revoked: true }, generation);
         var verdict = await StandingAsync(payload, entry.Groups, entry.RevokedForGood, cancellationToken);
 
         // A refusal for good is kept, so a revoked token costs no second signature check; one that may

@@ -24,6 +24,7 @@ public sealed class StandingSet
     // Writers take this, readers never: each change publishes new sets, which are never changed after.
     private readonly Lock _changing = new();
     private volatile Snapshot _current = Snapshot.Empty;
+    private long _generation;
 
     public StandingSet(Database database, TimeProvider time)
     {
@@ -68,8 +69,15 @@ public sealed class StandingSet
         lock (_changing)
         {
             _current = Load(_time.GetUtcNow().ToUnixTimeSeconds());
+            Interlocked.Increment(ref _generation);
         }
     }
+
+    /// <summary>
+    /// Rises at every <see cref="Reload"/>: what was read of a certificate before (its row, its
+    /// device's groups) is read again, since the database may have been changed behind this process.
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     private Snapshot Load(long now) =>
         _database.Read(connection =>

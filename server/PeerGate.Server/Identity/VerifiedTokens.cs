@@ -26,8 +26,11 @@ public sealed class VerifiedTokens(int capacity, TimeProvider time)
     /// instance's database; empty for another issuer's), and whether it was refused for good when first
     /// seen (its serial revoked, or not stored at all), which no later change undoes.
     /// </summary>
-    public sealed class Entry(CertificatePayload payload, string[] groups, bool revokedForGood)
+    public sealed class Entry(CertificatePayload payload, string[] groups, bool revokedForGood, long generation)
     {
+        /// <summary>The <see cref="StandingSet.Generation"/> it was read in; an entry of an earlier one is checked in full again.</summary>
+        public long Generation { get; } = generation;
+
         public CertificatePayload Payload { get; } = payload;
 
         public string[] Groups { get; } = groups;
