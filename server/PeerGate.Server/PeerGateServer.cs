@@ -163,6 +163,7 @@ public static class PeerGateServer
             serverMetrics.CountConnectionOutcome(PeerGate.Server.Connections.AttemptStages.Granted, path);
         };
         var triggerHub = app.Services.GetRequiredService<TriggerHub>();
+        app.Lifetime.ApplicationStopping.Register(triggerHub.Stop);
         var udpMappings = app.Services.GetRequiredService<UdpMappings>();
         serverMetrics.ObserveDevicesOnline(triggerHub.PollingCount, () => udpMappings.FreshCount(options.TimeProvider!.GetUtcNow().ToUnixTimeSeconds()));
         app.UseHeadAsGet();
