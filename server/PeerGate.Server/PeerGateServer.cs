@@ -37,6 +37,7 @@ public static class PeerGateServer
     {
         var builder = WebApplication.CreateBuilder(options.Args);
         ApplyConfiguration(options, builder.Configuration);
+        NativeHeap.LimitArenas(options.MallocArenas);
         builder.WebHost.UseUrls(options.Urls!);
 
         // Kestrel's own refusals (before any middleware) get a problem+json body too.
@@ -279,6 +280,12 @@ public static class PeerGateServer
         if (options.RendezvousPublicPort < 0 || options.RendezvousPublicPort > 65535)
         {
             throw new InvalidOperationException("PeerGate:RendezvousPublicPort must be between 0 and 65535.");
+        }
+
+        options.MallocArenas = section.GetValue("MallocArenas", options.MallocArenas);
+        if (options.MallocArenas < 0 || options.MallocArenas > 64)
+        {
+            throw new InvalidOperationException("PeerGate:MallocArenas must be between 0 and 64 (0: glibc's default).");
         }
 
         options.UdpReceiveLoops = section.GetValue("UdpReceiveLoops", options.UdpReceiveLoops);

@@ -295,6 +295,12 @@ public sealed class ServerOptions
     public int RendezvousPublicPort { get; set; }
 
     /// <summary>
+    /// glibc malloc arenas the process may use (<see cref="NativeHeap"/>); 0 leaves glibc's default of
+    /// up to 8 per core. Configuration: PeerGate:MallocArenas.
+    /// </summary>
+    public int MallocArenas { get; set; } = 2;
+
+    /// <summary>
     /// Receive loops on the UDP registration socket, each on its own thread; 0: one per core.
     /// Configuration: PeerGate:UdpReceiveLoops.
     /// </summary>
