@@ -205,7 +205,7 @@ public sealed class Database : IDisposable
         {
             return await item.Task.WaitAsync(_callerWait).ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        catch (TimeoutException) when (!item.Task.IsCompleted)
         {
             throw Unanswered(item);
         }
