@@ -78,7 +78,7 @@ public static class PeerGateServer
 
         // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
         var data = new DataDirectory(options.DataDirectory!);
-        var database = new Database(DatabasePathOf(options), options.BusyTimeout);
+        var database = new Database(DatabasePathOf(options), options.BusyTimeout, options.WriteQueueLimit, options.WriteBatchLimit);
         var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(options);
@@ -153,6 +153,9 @@ public static class PeerGateServer
 
         var app = builder.Build();
 
+        // Once every request and background service has stopped: commit what is queued, then close.
+        app.Lifetime.ApplicationStopped.Register(database.Dispose);
+
         // The rendezvous endpoint tells which path a punched session took; the attempt log and the metric follow it.
         var rendezvousEndpoint = app.Services.GetRequiredService<RendezvousEndpoint>();
         var connectionStore = app.Services.GetRequiredService<ConnectionStore>();
@@ -212,6 +215,13 @@ public static class PeerGateServer
         options.MaxSessionBytes = section.GetValue("MaxSessionBytes", options.MaxSessionBytes);
         options.UnauthenticatedRequestsPerMinute = section.GetValue("UnauthenticatedRequestsPerMinute", options.UnauthenticatedRequestsPerMinute);
         options.BusyTimeout = TimeSpan.FromMilliseconds(section.GetValue("BusyTimeoutMilliseconds", options.BusyTimeout.TotalMilliseconds));
+        options.WriteQueueLimit = section.GetValue("WriteQueueLimit", options.WriteQueueLimit);
+        options.WriteBatchLimit = section.GetValue("WriteBatchLimit", options.WriteBatchLimit);
+        if (options.WriteQueueLimit < 1 || options.WriteBatchLimit < 1)
+        {
+            throw new InvalidOperationException("PeerGate:WriteQueueLimit and PeerGate:WriteBatchLimit must be at least 1.");
+        }
+
         options.MaxQueuedTriggersPerDevice = section.GetValue("MaxQueuedTriggersPerDevice", options.MaxQueuedTriggersPerDevice);
         options.DeviceWritesPerMinute = section.GetValue("DeviceWritesPerMinute", options.DeviceWritesPerMinute);
         options.ConnectionAttemptRetention = Days(section, "ConnectionAttemptRetentionDays", options.ConnectionAttemptRetention);

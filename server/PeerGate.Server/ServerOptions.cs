@@ -103,6 +103,18 @@ public sealed class ServerOptions
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Most writes waiting for the database's one writer; past it a write is refused at once with 503
+    /// storage_busy instead of queueing without end. Configuration: PeerGate:WriteQueueLimit.
+    /// </summary>
+    public int WriteQueueLimit { get; set; } = 1024;
+
+    /// <summary>
+    /// Most queued writes the writer commits together in one transaction and one fsync (group commit).
+    /// Configuration: PeerGate:WriteBatchLimit.
+    /// </summary>
+    public int WriteBatchLimit { get; set; } = 256;
+
+    /// <summary>
     /// Most undelivered triggers one device's queue holds (F21); past it, what would queue one more is
     /// refused with 503 trigger_queue_full. A device that polls holds a handful; this is room for
     /// bursts of callers. Configuration: PeerGate:MaxQueuedTriggersPerDevice.

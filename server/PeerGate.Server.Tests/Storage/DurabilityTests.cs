@@ -7,8 +7,10 @@ namespace PeerGate.Server.Tests.Storage;
 [TestClass]
 public sealed class DurabilityTests
 {
-    private const int Writers = 4;
-    private const int DevicesPerWriter = 5;
+    // Many registrations in flight at once, so the kill lands amid batches that share a commit.
+    private const int Writers = 32;
+    private const int DevicesPerWriter = 2;
+    private const int AcknowledgedBeforeKill = 500;
 
     public TestContext TestContext { get; set; } = null!;
 
@@ -26,6 +28,8 @@ public sealed class DurabilityTests
             var acknowledged = new ConcurrentDictionary<string, int>();
             var attempts = 0;
             var acks = 0;
+            var inFlight = 0;
+            var inFlightAtKill = 0;
 
             using (var first = await ServerProcess.StartAsync(dataDirectory, adminToken))
             {
@@ -51,6 +55,7 @@ public sealed class DurabilityTests
                         var request = Devices.Registration(terminalId);
                         request.LocalPort = port;
                         Interlocked.Increment(ref attempts);
+                        Interlocked.Increment(ref inFlight);
                         try
                         {
                             using var response = await TestDevice.SendRegistrationAsync(http, certificate, request);
@@ -65,22 +70,27 @@ public sealed class DurabilityTests
                             // The server is gone: what was acknowledged before is what counts.
                             return;
                         }
+                        finally
+                        {
+                            Interlocked.Decrement(ref inFlight);
+                        }
                     }
                 })).ToArray();
 
                 // Kill mid-stream, once a fair number of writes have been acknowledged.
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (Volatile.Read(ref acks) < 200 && DateTime.UtcNow < deadline)
+                while (Volatile.Read(ref acks) < AcknowledgedBeforeKill && DateTime.UtcNow < deadline)
                 {
                     await Task.Delay(20, TestContext.CancellationToken);
                 }
 
+                inFlightAtKill = Volatile.Read(ref inFlight);
                 first.Kill();
                 stop.Cancel();
                 await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60), TestContext.CancellationToken);
             }
 
-            TestContext.WriteLine($"{attempts} registrations sent, {acks} acknowledged for {acknowledged.Count} terminals before SIGKILL");
+            TestContext.WriteLine($"{attempts} registrations sent, {acks} acknowledged for {acknowledged.Count} terminals before SIGKILL, {inFlightAtKill} in flight at it");
             Assert.IsNotEmpty(acknowledged);
 
             using var second = await ServerProcess.StartAsync(dataDirectory, adminToken);

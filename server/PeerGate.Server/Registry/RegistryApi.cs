@@ -66,7 +66,7 @@ public static class RegistryApi
         var observedIp = ObservedIp(context.Connection.RemoteIpAddress);
         var observedPort = context.Connection.RemotePort;
 
-        if (!store.Register(certificate, request, observedIp, observedPort, now, expiresAt, options.DeviceNameSelfClaim))
+        if (!await store.RegisterAsync(certificate, request, observedIp, observedPort, now, expiresAt, options.DeviceNameSelfClaim))
         {
             return NotOwnTerminal();
         }

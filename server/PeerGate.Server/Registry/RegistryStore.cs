@@ -29,7 +29,14 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
     /// back too. Nothing is changed in either case.
     /// </summary>
     public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
-        database.Write((connection, transaction) =>
+        database.Write(Registration(certificate, request, observedIp, observedPort, now, expiresAt, selfClaim));
+
+    /// <summary>As <see cref="Register"/>, awaiting the commit (shared with concurrent writes) instead of blocking a thread.</summary>
+    public Task<bool> RegisterAsync(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
+        database.WriteAsync(Registration(certificate, request, observedIp, observedPort, now, expiresAt, selfClaim));
+
+    private static Func<SqliteConnection, SqliteTransaction, bool> Registration(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim) =>
+        (connection, transaction) =>
         {
             var written = connection.Execute(
                 transaction,
@@ -86,7 +93,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
 
             DeviceNameStore.Claim(connection, transaction, certificate, request.Name, selfClaim, now);
             return true;
-        });
+        };
 
     public Registration? Find(string terminalId) =>
         Query(SelectRegistration + "WHERE terminal_id = $terminal;", ("$terminal", terminalId)).FirstOrDefault();

@@ -1,54 +1,120 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace PeerGate.Server.Storage;
 
 /// <summary>
-/// The one way into SQLite. Every connection gets the same settings, every write runs in an
-/// IMMEDIATE transaction, and the schema is brought up to date before the first request.
+/// The one way into SQLite. Every connection gets the same settings, writes are committed by one
+/// writer in shared durable transactions (group commit), reads run on connections of their own, and
+/// the schema is brought up to date before the first request.
 /// </summary>
-public sealed class Database
+public sealed class Database : IDisposable
 {
     // Why each setting:
     // - journal_mode=WAL (persistent, set once): readers never block the writer and the writer never
     //   blocks readers, which suits many devices reading the registry while a few register.
     // - synchronous=FULL (per connection): with WAL, NORMAL can lose the last commits on power loss
     //   (the WAL is synced only at checkpoints). FULL syncs the WAL on every commit, so an answer of
-    //   "registered" means the row survives kill -9 and power loss. It costs one fsync per write,
-    //   which a small VM handles at hundreds of writes per second; measured by the benchmark.
-    // - busy_timeout (PeerGate:BusyTimeoutMilliseconds, default 5000): a writer waits that long for the
-    //   write lock instead of failing at once; bounded, so an overloaded server answers late rather
-    //   than never, and then 503 storage_busy. Microsoft.Data.Sqlite retries a busy statement on its
-    //   own until the command timeout, so that is set to the same bound (in whole seconds).
+    //   "registered" means the row survives kill -9 and power loss. Group commit (below) makes that
+    //   one fsync per batch of writes, not per write.
+    // - busy_timeout (PeerGate:BusyTimeoutMilliseconds, default 5000): the writer waits that long for a
+    //   write lock held by another process (a backup, an operator's sqlite3) instead of failing at
+    //   once; bounded, so an overloaded server answers late rather than never, and then 503
+    //   storage_busy. Microsoft.Data.Sqlite retries a busy statement on its own until the command
+    //   timeout, so that is set to the same bound (in whole seconds).
     // - foreign_keys=ON: SQLite leaves them off by default; we rely on them for group membership.
-    // - BEGIN IMMEDIATE for writes: takes the write lock up front, so two writers cannot both read
-    //   and then deadlock upgrading; a busy database shows up at BEGIN, inside busy_timeout.
+    // - BEGIN IMMEDIATE for writes: takes the write lock up front; a database locked by another
+    //   process shows up at BEGIN, inside busy_timeout.
     // - secure_delete=ON: a deleted row's bytes are overwritten with zeros in the page, so a session
     //   offer's key and password leave the file with the row instead of lingering in free space.
-    // - cache_size=-512 (512 KiB, per connection): every pooled connection keeps its own page cache, and
-    //   with SQLite's 2 MB default a busy pool holds tens of MB of a file that grows with the fleet;
-    //   WAL readers discard the cache whenever another connection commits, which here is all the time,
-    //   so a larger cache buys little. The OS page cache still holds the whole file.
+    // - cache_size=-512 (512 KiB, per connection): every connection keeps its own page cache; WAL
+    //   readers discard it whenever another connection commits, which here is all the time, so a
+    //   larger cache buys little. The OS page cache still holds the whole file.
+    //
+    // Group commit, and why one writer: SQLite lets one connection write at a time, so writers on
+    // connections of their own only queue inside SQLite's busy handler (sleeping, then retrying) and
+    // each pays a whole fsync. Here one thread owns the only writing connection. Write and WriteAsync
+    // put their work in a bounded queue (PeerGate:WriteQueueLimit; full, a write is refused at once
+    // with 503 storage_busy); the writer takes what is queued, at most PeerGate:WriteBatchLimit
+    // items, runs them in order in one IMMEDIATE transaction and commits once. A caller is answered
+    // only when the commit holding its work is durable, so "registered" still means on disk.
+    // - Each item runs inside a SAVEPOINT of its own: an item that throws is rolled back to it, its
+    //   caller alone gets the exception, and the others still commit. A storage fault inside an item
+    //   (the disk full, an I/O error) fails the whole batch instead, since SQLite may have rolled the
+    //   transaction back and the commit would meet the same disk.
+    // - A failed BEGIN or COMMIT fails every caller of the batch with its exception; WriteFault and
+    //   FaultChanges record storage faults for readiness as before, and the writer's connection is
+    //   opened afresh for the next batch.
+    // - An item that waited in the queue longer than the busy timeout is refused (storage_busy)
+    //   without running, so a caller waits at most that long for the writer plus one batch. A caller
+    //   gives up on a writer that answers nothing for far longer (a disk that no longer syncs).
+    // - Work runs on the writer thread and must not commit or roll back the transaction. A Write
+    //   made from inside work (on the writer thread) runs at once in the same transaction, under a
+    //   savepoint of its own, instead of waiting for a batch that waits for it.
+    // Reads never touch the writer: each runs on an idle connection kept open (or a new one), which
+    // sees the last commit, and keeps its prepared statements (StatementCache) for the next read.
+    private const int StatementCacheSize = 256;
+
+    // Idle read connections kept open; more reads at once open one each and close it after.
+    private const int IdleReaderLimit = 16;
+
+    // Beyond the writer's own bounds: a disk that takes this long to sync one batch is not answering.
+    private static readonly TimeSpan StalledWriterGrace = TimeSpan.FromSeconds(30);
+
     private readonly string _connectionString;
     private readonly string _connectionSettings;
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
-    private static readonly object Configured = new();
+    private readonly TimeSpan _queueWait;
+    private readonly TimeSpan _callerWait;
+    private readonly int _queueLimit;
+    private readonly int _batchLimit;
+
+    // The queue, the writer thread and whether we are closing, all under _queueLock.
+    private readonly object _queueLock = new();
+    private readonly Queue<WriteItem> _queue = new();
+    private Thread? _writer;
+    private bool _disposed;
+
+    // Touched by the writer thread only: its connection (null until needed, or after a fault) and
+    // the transaction of the batch it is running.
+    private SqliteConnection? _writerConnection;
+    private SqliteTransaction? _batchTransaction;
+    private int _writerThreadId;
+
+    // Idle read connections, and a generation that a fault raises to retire the ones in use.
+    private readonly Lock _readersLock = new();
+    private readonly Stack<SqliteConnection> _idleReaders = new();
+    private int _readerGeneration;
+
+    private long _commits;
 
     // The last write's storage fault (null: it succeeded), and a count of its changes for readiness.
     private StorageFault? _writeFault;
     private long _faultChanges;
 
-    public Database(string path, TimeSpan busyTimeout)
+    public Database(string path, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(writeQueueLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(writeBatchLimit, 1);
         Path = System.IO.Path.GetFullPath(path);
         var busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
+        var lockWaitSeconds = Math.Max(1, (int)Math.Ceiling(busyMilliseconds / 1000.0));
+
+        // As long in the queue as a statement may wait for a lock: either way the write is busy.
+        _queueWait = TimeSpan.FromSeconds(lockWaitSeconds);
+        _callerWait = (2 * _queueWait) + StalledWriterGrace;
+        _queueLimit = writeQueueLimit;
+        _batchLimit = writeBatchLimit;
         _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {busyMilliseconds}; PRAGMA cache_size = -512;";
+
+        // Not pooled by Microsoft.Data.Sqlite: the writer's connection and the idle readers stay
+        // open here, with their prepared statements, which a pooled close would finalize.
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyMilliseconds / 1000.0)),
+            Pooling = false,
+            DefaultTimeout = lockWaitSeconds,
         }.ToString();
     }
 
@@ -64,9 +130,8 @@ public sealed class Database
         // private keeps every file of it private; one made by an older version is tightened here.
         OwnerOnly.CreateFile(Path);
         var tightened = RestrictFiles();
-        using (var connection = new SqliteConnection(_connectionString))
+        using (var connection = Open())
         {
-            Open(connection);
             connection.Execute("PRAGMA journal_mode = WAL;");
             Migrations.Apply(connection);
         }
@@ -86,61 +151,89 @@ public sealed class Database
     /// <summary>Rises whenever <see cref="WriteFault"/> changes, so readiness knows its answer is stale.</summary>
     public long FaultChanges => Interlocked.Read(ref _faultChanges);
 
-    /// <summary>Runs <paramref name="work"/> in one IMMEDIATE transaction and commits it durably.</summary>
-    /// <remarks>A storage fault (<see cref="StorageFault.Of"/>) is rethrown as it is; the problem middleware answers it.</remarks>
+    /// <summary>Durable commits made so far; each holds one or more writes.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Writes waiting for the writer now (not counting the batch it is running).</summary>
+    public int QueuedWrites
+    {
+        get
+        {
+            lock (_queueLock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in the writer's transaction, under a savepoint of its own, and
+    /// returns once the commit that holds it is durable. <paramref name="work"/> runs on the writer
+    /// thread and must not commit or roll back the transaction it is given: the batch's.
+    /// </summary>
+    /// <remarks>
+    /// What <paramref name="work"/> throws reaches the caller alone, with nothing of its work kept. A
+    /// storage fault (<see cref="StorageFault.Of"/>) is rethrown as it is; the problem middleware
+    /// answers it. A full queue throws <see cref="StorageFaultException"/> (storage_busy) at once.
+    /// </remarks>
     public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
-        var connection = new SqliteConnection(_connectionString);
+        if (InsideBatch() is { } transaction)
+        {
+            return Nested(work, transaction);
+        }
+
+        var item = Enqueue(work);
+        if (Task.WaitAny([item.Task], _callerWait) < 0)
+        {
+            throw Unanswered(item);
+        }
+
+        return item.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>As <see cref="Write{T}"/>, for a caller that awaits the commit instead of blocking a thread.</summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        if (InsideBatch() is { } transaction)
+        {
+            return Nested(work, transaction);
+        }
+
+        var item = Enqueue(work);
         try
         {
-            Open(connection);
-            T result;
-            using (var transaction = connection.BeginTransaction(deferred: false))
-            {
-                result = work(connection, transaction);
-                transaction.Commit();
-            }
-
-            RecordWrite(null);
-            return result;
+            return await item.Task.WaitAsync(_callerWait).ConfigureAwait(false);
         }
-        catch (Exception exception) when (StorageFault.Of(exception, Path) is { } fault)
+        catch (TimeoutException) when (!item.Task.IsCompleted)
         {
-            Faulted(connection, fault, isWrite: true);
-            throw;
-        }
-        finally
-        {
-            connection.Dispose();
+            throw Unanswered(item);
         }
     }
 
     /// <summary>Runs <paramref name="work"/> on a connection of its own; reads see the last commit.</summary>
     public T Read<T>(Func<SqliteConnection, T> work)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var (connection, generation) = RentReader();
+        var keep = false;
         try
         {
-            Open(connection);
             var result = work(connection);
 
-            // SQLite opens a file it may not write read-only, and such a connection would stay so in
-            // the pool after the file is writable again: keep it out.
-            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
-            {
-                SqliteConnection.ClearPool(connection);
-            }
-
+            // SQLite opens a file it may not write read-only, and such a connection would stay so
+            // after the file is writable again: keep it out.
+            keep = SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") != 1;
             return result;
         }
-        catch (Exception exception) when (StorageFault.Of(exception, Path) is { } fault)
+        catch (Exception exception) when (StorageFault.Of(exception, Path) is not null)
         {
-            Faulted(connection, fault, isWrite: false);
+            // An I/O error leaves SQLite's view of the file in doubt: the next read opens afresh.
+            RetireReaders();
             throw;
         }
         finally
         {
-            connection.Dispose();
+            ReturnReader(connection, generation, keep);
         }
     }
 
@@ -151,28 +244,297 @@ public sealed class Database
             "INSERT INTO write_probe (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at;",
             ("$at", now)));
 
-    private void Open(SqliteConnection connection)
+    /// <summary>Commits what is queued, stops the writer and closes every connection; later writes throw.</summary>
+    public void Dispose()
     {
-        connection.Open();
-
-        // The settings stay with the SQLite connection, which the pool hands out again and again: set
-        // them the first time a connection is seen, not on every read and write.
-        if (!_configured.TryGetValue(connection.Handle!, out _))
+        Thread? writer;
+        lock (_queueLock)
         {
-            connection.Execute(_connectionSettings);
-            _configured.AddOrUpdate(connection.Handle!, Configured);
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            writer = _writer;
+            Monitor.PulseAll(_queueLock);
+        }
+
+        if (writer is not null && writer.ManagedThreadId != Environment.CurrentManagedThreadId)
+        {
+            writer.Join(_callerWait);
+        }
+
+        RetireReaders();
+    }
+
+    private SqliteTransaction? InsideBatch() =>
+        Environment.CurrentManagedThreadId == Volatile.Read(ref _writerThreadId) ? _batchTransaction : null;
+
+    private WriteItem<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var item = new WriteItem<T>(work);
+        lock (_queueLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_queue.Count >= _queueLimit)
+            {
+                throw new StorageFaultException(StorageFault.Busy, $"The write queue holds its limit of {_queueLimit} writes.");
+            }
+
+            _queue.Enqueue(item);
+            if (_writer is null)
+            {
+                _writer = new Thread(RunWriter) { IsBackground = true, Name = "PeerGate SQLite writer" };
+                _writer.Start();
+            }
+
+            Monitor.Pulse(_queueLock);
+        }
+
+        return item;
+    }
+
+    private static StorageFaultException Unanswered(WriteItem item) => item.TryAbandon()
+        ? new StorageFaultException(StorageFault.Busy, "The write waited too long for the writer; nothing was written.")
+        : new StorageFaultException(StorageFault.Unavailable, "The database did not finish the commit holding this write in time.");
+
+    /// <summary>A write from inside work: in the running transaction, under a savepoint of its own.</summary>
+    private static T Nested<T>(Func<SqliteConnection, SqliteTransaction, T> work, SqliteTransaction transaction)
+    {
+        var connection = transaction.Connection!;
+        connection.Execute(transaction, "SAVEPOINT nested;");
+        T result;
+        try
+        {
+            result = work(connection, transaction);
+        }
+        catch
+        {
+            if (!TransactionLost(connection))
+            {
+                connection.Execute(transaction, "ROLLBACK TO nested; RELEASE nested;");
+            }
+
+            throw;
+        }
+
+        connection.Execute(transaction, "RELEASE nested;");
+        return result;
+    }
+
+    private void RunWriter()
+    {
+        Volatile.Write(ref _writerThreadId, Environment.CurrentManagedThreadId);
+        var batch = new List<WriteItem>(Math.Min(_batchLimit, 1024));
+        try
+        {
+            while (TakeBatch(batch))
+            {
+                if (batch.Count > 0)
+                {
+                    Commit(batch);
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            CloseWriterConnection();
         }
     }
 
-    private void Faulted(SqliteConnection connection, StorageFault fault, bool isWrite)
+    /// <summary>Waits for queued writes and takes up to a batch of them; false once disposed and drained.</summary>
+    private bool TakeBatch(List<WriteItem> batch)
     {
-        // Pooled connections may have met the same fault (an I/O error leaves SQLite's view of the
-        // file in doubt): drop them, so the first request after the fault clears opens afresh.
-        SqliteConnection.ClearPool(connection);
-        if (isWrite)
+        lock (_queueLock)
         {
-            RecordWrite(fault);
+            while (_queue.Count == 0)
+            {
+                if (_disposed)
+                {
+                    return false;
+                }
+
+                Monitor.Wait(_queueLock);
+            }
+
+            while (_queue.Count > 0 && batch.Count < _batchLimit)
+            {
+                var item = _queue.Dequeue();
+                if (item.WaitedLongerThan(_queueWait))
+                {
+                    item.Refuse(new StorageFaultException(StorageFault.Busy, "The write waited longer than the busy timeout for the writer; nothing was written."));
+                }
+                else if (item.TryStart())
+                {
+                    batch.Add(item);
+                }
+            }
         }
+
+        return true;
+    }
+
+    /// <summary>One transaction, one savepoint per item, one durable commit; then every caller is answered.</summary>
+    private void Commit(List<WriteItem> batch)
+    {
+        try
+        {
+            var connection = _writerConnection ??= OpenWriter();
+            using (var transaction = connection.BeginTransaction(deferred: false))
+            {
+                _batchTransaction = transaction;
+                foreach (var item in batch)
+                {
+                    RunItem(connection, transaction, item);
+                }
+
+                _batchTransaction = null;
+                transaction.Commit();
+            }
+        }
+        catch (Exception exception)
+        {
+            _batchTransaction = null;
+
+            // Whatever failed, the connection's state is in doubt (a half-rolled-back transaction,
+            // an I/O error): the next batch opens afresh.
+            CloseWriterConnection();
+            if (StorageFault.Of(exception, Path) is { } fault)
+            {
+                RetireReaders();
+                RecordWrite(fault);
+            }
+
+            foreach (var item in batch)
+            {
+                item.Answer(exception);
+            }
+
+            return;
+        }
+
+        Interlocked.Increment(ref _commits);
+        RecordWrite(null);
+        foreach (var item in batch)
+        {
+            item.Answer(null);
+        }
+    }
+
+    /// <summary>Runs <paramref name="item"/> under its own savepoint; throws what must fail the whole batch.</summary>
+    private static void RunItem(SqliteConnection connection, SqliteTransaction transaction, WriteItem item)
+    {
+        connection.Execute(transaction, "SAVEPOINT item;");
+        var failure = item.Run(connection, transaction);
+        if (TransactionLost(connection))
+        {
+            throw failure ?? new InvalidOperationException("A write ended the batch's transaction itself.");
+        }
+
+        if (failure is null)
+        {
+            connection.Execute(transaction, "RELEASE item;");
+        }
+        else if (StorageFault.Of(failure) is not null)
+        {
+            throw failure;
+        }
+        else
+        {
+            connection.Execute(transaction, "ROLLBACK TO item; RELEASE item;");
+        }
+    }
+
+    private static bool TransactionLost(SqliteConnection connection) =>
+        SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0;
+
+    private SqliteConnection OpenWriter()
+    {
+        var connection = Open();
+        StatementCache.Attach(connection, StatementCacheSize);
+        return connection;
+    }
+
+    private void CloseWriterConnection()
+    {
+        if (_writerConnection is { } connection)
+        {
+            _writerConnection = null;
+            Close(connection);
+        }
+    }
+
+    private (SqliteConnection Connection, int Generation) RentReader()
+    {
+        int generation;
+        lock (_readersLock)
+        {
+            generation = _readerGeneration;
+            if (_idleReaders.TryPop(out var idle))
+            {
+                return (idle, generation);
+            }
+        }
+
+        var connection = Open();
+        StatementCache.Attach(connection, StatementCacheSize);
+        return (connection, generation);
+    }
+
+    private void ReturnReader(SqliteConnection connection, int generation, bool keep)
+    {
+        lock (_readersLock)
+        {
+            if (keep && generation == _readerGeneration && _idleReaders.Count < IdleReaderLimit && !Volatile.Read(ref _disposed))
+            {
+                _idleReaders.Push(connection);
+                return;
+            }
+        }
+
+        Close(connection);
+    }
+
+    /// <summary>Closes the idle readers, and the ones in use when they come back.</summary>
+    private void RetireReaders()
+    {
+        SqliteConnection[] idle;
+        lock (_readersLock)
+        {
+            _readerGeneration++;
+            idle = _idleReaders.ToArray();
+            _idleReaders.Clear();
+        }
+
+        foreach (var connection in idle)
+        {
+            Close(connection);
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            connection.Execute(_connectionSettings);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void Close(SqliteConnection connection)
+    {
+        StatementCache.Of(connection)?.Dispose();
+        connection.Dispose();
     }
 
     private void RecordWrite(StorageFault? fault)
@@ -181,6 +543,76 @@ public sealed class Database
         {
             Volatile.Write(ref _writeFault, fault);
             Interlocked.Increment(ref _faultChanges);
+        }
+    }
+
+    /// <summary>A caller's work in the queue, and how its caller is answered.</summary>
+    private abstract class WriteItem
+    {
+        private const int Queued = 0;
+        private const int Started = 1;
+        private const int Abandoned = 2;
+
+        private readonly long _enqueuedAt = Stopwatch.GetTimestamp();
+        private int _state;
+
+        /// <summary>The writer takes it; false when its caller gave up first.</summary>
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
+
+        /// <summary>The caller gives up; false when the writer has taken it already.</summary>
+        public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
+
+        public bool WaitedLongerThan(TimeSpan wait) => Stopwatch.GetElapsedTime(_enqueuedAt) > wait;
+
+        /// <summary>Runs the work; returns what it threw, or null.</summary>
+        public abstract Exception? Run(SqliteConnection connection, SqliteTransaction transaction);
+
+        /// <summary>Answers the caller: the work's own outcome, or <paramref name="batchFailure"/> when the batch did not commit.</summary>
+        public abstract void Answer(Exception? batchFailure);
+
+        /// <summary>Fails an item that never ran.</summary>
+        public void Refuse(Exception exception)
+        {
+            if (TryAbandon())
+            {
+                Answer(exception);
+            }
+        }
+    }
+
+    private sealed class WriteItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : WriteItem
+    {
+        // Continuations run on the pool, never on the writer thread.
+        private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+        private Exception? _failure;
+
+        public Task<T> Task => _answer.Task;
+
+        public override Exception? Run(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            try
+            {
+                _result = work(connection, transaction);
+            }
+            catch (Exception exception)
+            {
+                _failure = exception;
+            }
+
+            return _failure;
+        }
+
+        public override void Answer(Exception? batchFailure)
+        {
+            if ((batchFailure ?? _failure) is { } failure)
+            {
+                _answer.TrySetException(failure);
+            }
+            else
+            {
+                _answer.TrySetResult(_result);
+            }
         }
     }
 }

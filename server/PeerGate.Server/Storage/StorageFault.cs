@@ -45,6 +45,7 @@ public sealed record StorageFault(string Code, int RetryAfterSeconds, string Det
             _ => null,
         },
         IOException io when IsDiskFull(io) => Full,
+        StorageFaultException refused => refused.Fault,
 
         // A fault reaching us wrapped (a task, a type initializer) is still the same fault.
         { InnerException: { } inner } => Of(inner, databasePath),
