@@ -74,6 +74,7 @@ public sealed partial class FlowTests
 
             // The interpreter's managed AES and HMAC behind IPeerCrypto and the signer, compiled from where they live.
             .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.Interpreter", "Crypto"), "*.cs").Order(StringComparer.Ordinal),
+            .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Crypto"), "*.cs").Order(StringComparer.Ordinal),
             .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Flows"), "*.cs").Order(StringComparer.Ordinal),
         ];
         string libraryPe = rig.MakePe(library);
