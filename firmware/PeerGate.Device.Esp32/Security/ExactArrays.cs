@@ -4,55 +4,67 @@ namespace PeerGate.Device.Esp32.Security
 {
     /// <summary>
     /// Arrays of an exact length, kept for reuse. nanoFramework's Aes and HMACSHA256 take a whole array,
-    /// never a range, so a call needs an array exactly as long as its input. Two slots cover the steady
-    /// state: frames of one size in a channel direction, and a keepalive's registration and its ack,
-    /// which differ in length. A third length replaces the slot used less recently.
+    /// never a range, so a call needs an array exactly as long as its input. A cipher keeps one (a channel
+    /// direction's frames in the steady state are of one size); the shared HMAC keeps two (a frame size, and
+    /// a keepalive's registration and ack, which differ in length). A length not kept replaces the slot
+    /// used least recently, so the memory kept is at most one array per slot.
     /// </summary>
-    /// <remarks>Not thread-safe: the owner holds its own lock or is used by one thread.</remarks>
+    /// <remarks>Not thread-safe: the owner holds its own lock.</remarks>
     internal sealed class ExactArrays
     {
-        private byte[] _recent;
-        private byte[] _older;
+        private readonly byte[][] _slots;
 
-        /// <summary>An array of exactly <paramref name="length"/> bytes; its contents are whatever the last user left (callers clear it).</summary>
-        public byte[] Take(int length)
+        public ExactArrays(int slots)
         {
-            if (_recent != null && _recent.Length == length)
+            if (slots < 1)
             {
-                return _recent;
+                throw new ArgumentOutOfRangeException(nameof(slots));
             }
 
-            byte[] found = _older != null && _older.Length == length ? _older : null;
-            if (found == null)
-            {
-                if (_older != null)
-                {
-                    Array.Clear(_older, 0, _older.Length);
-                }
-
-                found = new byte[length];
-            }
-
-            _older = _recent;
-            _recent = found;
-            return found;
+            _slots = new byte[slots][];
         }
 
-        /// <summary>Wipes and drops both arrays.</summary>
+        /// <summary>An array of exactly <paramref name="length"/> bytes; callers clear what they wrote before letting go.</summary>
+        public byte[] Take(int length)
+        {
+            int last = _slots.Length - 1;
+            int found = last;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                if (_slots[i] != null && _slots[i].Length == length)
+                {
+                    found = i;
+                    break;
+                }
+            }
+
+            byte[] array = _slots[found];
+            if (array == null || array.Length != length)
+            {
+                array = new byte[length];
+            }
+
+            // Most recent first: the slot at the end is the next to be replaced.
+            for (int i = found; i > 0; i--)
+            {
+                _slots[i] = _slots[i - 1];
+            }
+
+            _slots[0] = array;
+            return array;
+        }
+
+        /// <summary>Wipes and drops every array kept.</summary>
         public void Clear()
         {
-            if (_recent != null)
+            for (int i = 0; i < _slots.Length; i++)
             {
-                Array.Clear(_recent, 0, _recent.Length);
+                if (_slots[i] != null)
+                {
+                    Array.Clear(_slots[i], 0, _slots[i].Length);
+                    _slots[i] = null;
+                }
             }
-
-            if (_older != null)
-            {
-                Array.Clear(_older, 0, _older.Length);
-            }
-
-            _recent = null;
-            _older = null;
         }
     }
 }

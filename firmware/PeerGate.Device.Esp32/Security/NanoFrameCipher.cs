@@ -23,7 +23,7 @@ namespace PeerGate.Device.Esp32.Security
         private readonly Aes _aes = new Aes(CipherMode.CBC);
         private readonly byte[] _key = new byte[FrameFormat.KeyLength];
         private readonly byte[] _iv = new byte[FrameFormat.IvLength];
-        private readonly ExactArrays _input = new ExactArrays();
+        private readonly ExactArrays _input = new ExactArrays(1);
         private readonly object _lock = new object();
         private bool _disposed;
 

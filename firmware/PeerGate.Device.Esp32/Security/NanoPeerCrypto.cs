@@ -23,9 +23,9 @@ namespace PeerGate.Device.Esp32.Security
     {
         private readonly Random _random = new Random();
         private readonly object _randomLock = new object();
-        private readonly ExactArrays _randomBytes = new ExactArrays();
+        private readonly ExactArrays _randomBytes = new ExactArrays(1);
         private readonly object _macLock = new object();
-        private readonly ExactArrays _macInput = new ExactArrays();
+        private readonly ExactArrays _macInput = new ExactArrays(2);
 
         public IFrameCipher CreateCipher(byte[] key)
         {
