@@ -9,14 +9,14 @@ namespace PeerGate.NanoRig.Tests;
 /// connection client, the peer handshake and encrypted channel over the managed crypto, session limits, the callee's
 /// listener, announced sessions, reverse connect, UDP registration, the wake and the keepalive's fallback, the relayed
 /// and punched rendezvous paths; then the
-/// managed heap with one session across poll cycles, frames and handshakes. Built from the board's own sources
+/// managed heap with one session across poll cycles, frames, keepalives and handshakes. Built from the board's own sources
 /// (the device core, the shared protocol, its NanoJsonCodec) with the .nfproj's references; the program runs once.
 /// </summary>
 [TestClass]
 public sealed partial class FlowTests
 {
     /// <summary>Fewer passes than this means tests were lost on the way: the run fails even with 0 failed.</summary>
-    public const int MinimumPassed = 48;
+    public const int MinimumPassed = 49;
 
     private static readonly Lazy<StepResult> Run = new(RunProgram);
 
@@ -36,6 +36,7 @@ public sealed partial class FlowTests
     [DataRow("heap: the core registered with one session")]
     [DataRow("heap: no growth per poll cycle")]
     [DataRow("heap: no growth per frame")]
+    [DataRow("heap: no growth per keepalive")]
     [DataRow("heap: no growth per handshake")]
     [Timeout(480_000, CooperativeCancellation = true)]
     public void TheHeapHoldsItsBudget(string check)
@@ -74,6 +75,7 @@ public sealed partial class FlowTests
 
             // The interpreter's managed AES and HMAC behind IPeerCrypto and the signer, compiled from where they live.
             .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.Interpreter", "Crypto"), "*.cs").Order(StringComparer.Ordinal),
+            .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Crypto"), "*.cs").Order(StringComparer.Ordinal),
             .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Flows"), "*.cs").Order(StringComparer.Ordinal),
         ];
         string libraryPe = rig.MakePe(library);

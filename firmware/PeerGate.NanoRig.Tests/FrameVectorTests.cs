@@ -84,6 +84,7 @@ public sealed partial class FrameVectorTests
             // The interpreter's managed crypto and its vectors, compiled from where they live.
             .. new[] { "Crypto", "Vectors", "Handshake" }.SelectMany(d => Directory.GetFiles(Path.Combine(interpreter, d), "*.cs")).Order(StringComparer.Ordinal),
             .. Directory.GetFiles(programs, "*.cs").Order(StringComparer.Ordinal),
+            .. Directory.GetFiles(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Crypto"), "*.cs").Order(StringComparer.Ordinal),
             rig.WriteSource("FrameVectors/FrameVectorData.cs", FrameVectorSource.Generate(root)),
         ];
         string exe = rig.Compile("FrameVectors/FrameVectors.exe", sources, debug: false);

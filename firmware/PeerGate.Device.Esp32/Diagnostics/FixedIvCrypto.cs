@@ -18,19 +18,19 @@ namespace PeerGate.Device.Esp32.Diagnostics
             _iv = iv;
         }
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
+        public IFrameCipher CreateCipher(byte[] key)
         {
-            _inner.EncryptCbc(key, iv, input, offset, count, output, outputOffset);
-        }
-
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-        {
-            _inner.DecryptCbc(key, iv, input, offset, count, output, outputOffset);
+            return _inner.CreateCipher(key);
         }
 
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
         {
             return _inner.HmacSha256(key, data, offset, count);
+        }
+
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset)
+        {
+            _inner.HmacSha256(key, data, offset, count, tag, tagOffset);
         }
 
         public void RandomBytes(byte[] buffer, int offset, int count)

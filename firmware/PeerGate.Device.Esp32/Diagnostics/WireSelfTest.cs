@@ -79,6 +79,7 @@ namespace PeerGate.Device.Esp32.Diagnostics
                 FrameCodec codec = new FrameCodec(new FixedIvCrypto(new NanoPeerCrypto(), Hex.Decode(FrameIvHex)), Hex.Decode(FrameSessionKeyHex), true);
                 byte[] frame = new byte[FrameFormat.MaxFrameLength];
                 int length = codec.Seal(FrameTypes.Request, payload, 0, payload.Length, frame, 0);
+                codec.Clear();
                 log.Event(FrameEvent, Hex.Encode(frame, 0, length));
             }
             catch (Exception ex)

@@ -9,113 +9,75 @@ namespace PeerGate.Device.Esp32.Security
     /// pads), HMACSHA256, and System.Random, which is esp_random() on ESP32.
     /// </summary>
     /// <remarks>
-    /// <para>The package's Aes and HMACSHA256 take whole arrays and return new ones, so each call copies
-    /// its range in and out; that is the only per-frame allocation on the board.</para>
-    /// <para>HMACSHA256 keeps the key array it is given and clears it on Dispose; Aes keeps its Key and
-    /// IV arrays as given and has no Dispose, and mbedTLS may update the IV in place. So each call works
-    /// on copies and clears them in a finally, also when the cipher throws. Older package builds had an
-    /// IV setter that wrote the key field; the version in nf.props (1.0.38) has the fix.</para>
+    /// <para>The per-frame and per-keepalive calls reuse their arrays: one <see cref="NanoFrameCipher"/>
+    /// per key, and here the HMAC input and the random bytes in <see cref="ExactArrays"/>. What the package
+    /// (1.0.38) still allocates per call, because its methods take whole arrays and return new ones:
+    /// <c>HMACSHA256.HashData(byte[], byte[])</c> returns a new 32-byte array per MAC (one per frame sealed,
+    /// one per frame opened, two per keepalive: the registration and its ack), and the cipher's
+    /// <c>Aes.Encrypt</c>/<c>Decrypt</c> one array of the ciphertext length per frame. Each is cleared at
+    /// once and left to the collector.</para>
+    /// <para>The static <c>HashData</c> does not keep the key (the HMACSHA256 constructor would, and clear it
+    /// on Dispose), so the caller's key is passed as it is.</para>
     /// </remarks>
     public class NanoPeerCrypto : IPeerCrypto
     {
         private readonly Random _random = new Random();
         private readonly object _randomLock = new object();
+        private readonly ExactArrays _randomBytes = new ExactArrays(1);
+        private readonly object _macLock = new object();
+        private readonly ExactArrays _macInput = new ExactArrays(2);
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
+        public IFrameCipher CreateCipher(byte[] key)
         {
-            Transform(true, key, iv, input, offset, count, output, outputOffset);
-        }
-
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-        {
-            Transform(false, key, iv, input, offset, count, output, outputOffset);
+            return new NanoFrameCipher(key);
         }
 
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
         {
-            byte[] message = Slice(data, offset, count);
-            byte[] keyCopy = Copy(key);
-            try
+            byte[] tag = new byte[FrameFormat.TagLength];
+            HmacSha256(key, data, offset, count, tag, 0);
+            return tag;
+        }
+
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset)
+        {
+            if (key == null || data == null || tag == null)
             {
-                // Dispose clears keyCopy; the finally covers a constructor or hash that throws first.
-                using (HMACSHA256 hmac = new HMACSHA256(keyCopy))
-                {
-                    return hmac.ComputeHash(message);
-                }
+                throw new ArgumentNullException(key == null ? nameof(key) : data == null ? nameof(data) : nameof(tag));
             }
-            finally
+
+            lock (_macLock)
             {
-                Array.Clear(keyCopy, 0, keyCopy.Length);
+                byte[] message = _macInput.Take(count);
+                byte[] mac = null;
+                try
+                {
+                    Array.Copy(data, offset, message, 0, count);
+                    mac = HMACSHA256.HashData(key, message);
+                    Array.Copy(mac, 0, tag, tagOffset, FrameFormat.TagLength);
+                }
+                finally
+                {
+                    Array.Clear(message, 0, message.Length);
+                    if (mac != null)
+                    {
+                        Array.Clear(mac, 0, mac.Length);
+                    }
+                }
             }
         }
 
         public void RandomBytes(byte[] buffer, int offset, int count)
         {
-            byte[] random = new byte[count];
             lock (_randomLock)
             {
+                byte[] random = _randomBytes.Take(count);
                 _random.NextBytes(random);
+                Array.Copy(random, 0, buffer, offset, count);
+
+                // The caller may use these bytes as a nonce or key material: no second copy lingers.
+                Array.Clear(random, 0, random.Length);
             }
-
-            Array.Copy(random, 0, buffer, offset, count);
-
-            // The caller may use these bytes as a nonce or key material: no second copy lingers.
-            Array.Clear(random, 0, random.Length);
-        }
-
-        private static void Transform(bool encrypt, byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-        {
-            if (count % FrameFormat.BlockSize != 0)
-            {
-                throw new ArgumentException("CBC without padding needs whole blocks", nameof(count));
-            }
-
-            byte[] keyCopy = Copy(key);
-            byte[] ivCopy = Copy(iv);
-            byte[] data = null;
-            byte[] result = null;
-            try
-            {
-                // Aes keeps the arrays it is given and has no Dispose: the copies are ours to clear,
-                // whether the cipher succeeds or throws.
-                Aes aes = new Aes(CipherMode.CBC);
-                aes.Key = keyCopy;
-                aes.IV = ivCopy;
-                data = Slice(input, offset, count);
-                result = encrypt ? aes.Encrypt(data) : aes.Decrypt(data);
-                Array.Copy(result, 0, output, outputOffset, count);
-            }
-            finally
-            {
-                Array.Clear(keyCopy, 0, keyCopy.Length);
-                Array.Clear(ivCopy, 0, ivCopy.Length);
-                if (data != null)
-                {
-                    Array.Clear(data, 0, data.Length);
-                }
-
-                if (result != null)
-                {
-                    Array.Clear(result, 0, result.Length);
-                }
-            }
-        }
-
-        private static byte[] Copy(byte[] source)
-        {
-            if (source == null)
-            {
-                throw new ArgumentNullException(nameof(source));
-            }
-
-            return Slice(source, 0, source.Length);
-        }
-
-        private static byte[] Slice(byte[] source, int offset, int count)
-        {
-            byte[] copy = new byte[count];
-            Array.Copy(source, offset, copy, 0, count);
-            return copy;
         }
     }
 }

@@ -37,11 +37,11 @@ public sealed class NoPeerNetwork : IPeerNetwork
 /// <summary>For flows that never reach the peer channel: any use is a test bug.</summary>
 public sealed class UnusedPeerCrypto : IPeerCrypto
 {
-    public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new InvalidOperationException("peer crypto is not used here");
-
-    public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new InvalidOperationException("peer crypto is not used here");
+    public IFrameCipher CreateCipher(byte[] key) => throw new InvalidOperationException("peer crypto is not used here");
 
     public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count) => throw new InvalidOperationException("peer crypto is not used here");
+
+    public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset) => throw new InvalidOperationException("peer crypto is not used here");
 
     public void RandomBytes(byte[] buffer, int offset, int count) => throw new InvalidOperationException("peer crypto is not used here");
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 using PeerGate.Device.Platform;
 using PeerGate.Device.Registry;
@@ -66,6 +67,8 @@ namespace PeerGate.Device.Rendezvous
         private readonly byte[] _receive = new byte[RendezvousDatagram.MaxLength];
         private readonly byte[] _work = new byte[RendezvousDatagram.WorkLength];
         private readonly RendezvousDatagram _reader = new RendezvousDatagram();
+        private readonly byte[] _observed = new byte[16];
+        private int _observedLength;
         private string _serial;
         private byte[] _key;
         private long _counter;
@@ -278,9 +281,11 @@ namespace PeerGate.Device.Rendezvous
                     continue;
                 }
 
-                string observedIp = AddressText(_receive, _reader.AddressOffset, _reader.AddressLength);
-                if (observedIp != ObservedIp || _reader.Port != ObservedPort)
+                // The same mapping as last time (every ack in the steady state) is compared as bytes: the
+                // text is made only when the mapping changed, so a keepalive allocates nothing.
+                if (!SameObserved(_receive, _reader.AddressOffset, _reader.AddressLength) || _reader.Port != ObservedPort)
                 {
+                    string observedIp = AddressText(_receive, _reader.AddressOffset, _reader.AddressLength);
                     _log.Event("udp-mapping", observedIp + ":" + _reader.Port.ToString() + " local-port " + _socket.LocalPort.ToString());
 
                     // A new mapping while the period was meant to keep the old one: the NAT forgets
@@ -292,12 +297,14 @@ namespace PeerGate.Device.Rendezvous
                     {
                         Remeasure();
                     }
+
+                    Array.Copy(_receive, _reader.AddressOffset, _observed, 0, _reader.AddressLength);
+                    _observedLength = _reader.AddressLength;
+                    ObservedIp = observedIp;
+                    ObservedPort = _reader.Port;
                 }
 
                 _newBaseline = false;
-
-                ObservedIp = observedIp;
-                ObservedPort = _reader.Port;
                 ServerIntervalSeconds = _reader.IntervalSeconds;
                 return true;
             }
@@ -596,6 +603,25 @@ namespace PeerGate.Device.Rendezvous
 
             Wakes++;
             _log.Event("udp-wake", "seq " + seq.ToString() + ": fetching triggers");
+        }
+
+        /// <summary>True when the address bytes are those of <see cref="ObservedIp"/>.</summary>
+        private bool SameObserved(byte[] buffer, int offset, int length)
+        {
+            if (ObservedIp == null || length != _observedLength)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                if (buffer[offset + i] != _observed[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>"a.b.c.d" for IPv4; IPv6 as eight hex groups.</summary>

@@ -51,13 +51,12 @@ public sealed class HostPeerCryptoTests
         private readonly HostPeerCrypto _host = new();
         private readonly Queue<byte[]> _ivs = new(ivs);
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) =>
-            _host.EncryptCbc(key, iv, input, offset, count, output, outputOffset);
-
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) =>
-            _host.DecryptCbc(key, iv, input, offset, count, output, outputOffset);
+        public IFrameCipher CreateCipher(byte[] key) => _host.CreateCipher(key);
 
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count) => _host.HmacSha256(key, data, offset, count);
+
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset) =>
+            _host.HmacSha256(key, data, offset, count, tag, tagOffset);
 
         public void RandomBytes(byte[] buffer, int offset, int count) => _ivs.Dequeue().CopyTo(buffer, offset);
     }

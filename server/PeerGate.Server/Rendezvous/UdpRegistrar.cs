@@ -94,9 +94,9 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
     }
 
     /// <summary>
-    /// The HMAC of the datagrams into one array the lane reuses. RendezvousDatagram reads the tag out of
-    /// it at once (compares or copies it) and never keeps it, so reuse is safe within a lane; nothing
-    /// else may use this. The static span HMAC allocates nothing managed.
+    /// The HMAC of the datagrams for one lane. RendezvousDatagram writes its tag into the lane's work
+    /// buffer, so the static span HMAC allocates nothing managed. The array-returning HMAC reuses one
+    /// array, safe only because nothing in a lane keeps it; nothing else may use this.
     /// </summary>
     internal sealed class LaneCrypto : IPeerCrypto
     {
@@ -108,9 +108,10 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             return _mac;
         }
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new NotSupportedException();
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset) =>
+            HMACSHA256.HashData(key, data.AsSpan(offset, count), tag.AsSpan(tagOffset, 32));
 
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset) => throw new NotSupportedException();
+        public IFrameCipher CreateCipher(byte[] key) => throw new NotSupportedException();
 
         public void RandomBytes(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }

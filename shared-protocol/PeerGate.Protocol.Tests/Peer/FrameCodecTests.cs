@@ -60,7 +60,7 @@ public sealed class FrameCodecTests
         FrameBytes.WriteUInt32(FrameFormat.MaxCiphertext, frame, 6);
         var iv = new byte[FrameFormat.IvLength];
         Array.Copy(iv, 0, frame, FrameFormat.HeaderLength, iv.Length);
-        _crypto.EncryptCbc(encKey, iv, plain, 0, plain.Length, frame, FrameFormat.HeaderLength + FrameFormat.IvLength);
+        _crypto.CreateCipher(encKey).Encrypt(iv, plain, 0, plain.Length, frame, FrameFormat.HeaderLength + FrameFormat.IvLength);
         var macLength = FrameFormat.HeaderLength + FrameFormat.IvLength + FrameFormat.MaxCiphertext;
         _crypto.HmacSha256(macKey, frame, 0, macLength).CopyTo(frame, macLength);
 
@@ -321,7 +321,7 @@ public sealed class FrameCodecTests
         var iv = new byte[FrameFormat.IvLength];
         _crypto.RandomBytes(iv, 0, iv.Length);
         iv.CopyTo(frame, FrameFormat.HeaderLength);
-        _crypto.EncryptCbc(encKey, iv, plaintext, 0, plaintext.Length, frame, FrameFormat.HeaderLength + FrameFormat.IvLength);
+        _crypto.CreateCipher(encKey).Encrypt(iv, plaintext, 0, plaintext.Length, frame, FrameFormat.HeaderLength + FrameFormat.IvLength);
         var macLength = FrameFormat.HeaderLength + FrameFormat.IvLength + plaintext.Length;
         _crypto.HmacSha256(macKey, frame, 0, macLength).CopyTo(frame, macLength);
         return frame;

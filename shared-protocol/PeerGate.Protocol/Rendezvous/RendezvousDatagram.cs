@@ -54,8 +54,11 @@ namespace PeerGate.Protocol.Rendezvous
         /// <summary>No valid datagram is longer; anything longer is dropped unread.</summary>
         public const int MaxLength = 128;
 
-        /// <summary>The caller-owned work buffer the MAC needs: the label and a whole datagram.</summary>
-        public const int WorkLength = 16 + MaxLength;
+        /// <summary>Where in the work buffer the MAC writes its full 32-byte HMAC, after the label and a whole datagram.</summary>
+        public const int WorkTagOffset = 16 + MaxLength;
+
+        /// <summary>The caller-owned work buffer the MAC needs: the label, a whole datagram and the HMAC.</summary>
+        public const int WorkLength = WorkTagOffset + 32;
 
         /// <summary>Prefixed to every MAC input, so a tag made for these datagrams is useless anywhere else.</summary>
         public static readonly byte[] MacLabel = new byte[]
@@ -235,11 +238,11 @@ namespace PeerGate.Protocol.Rendezvous
                 return false;
             }
 
-            byte[] mac = Mac(key, crypto, _buffer, TagOffset, work);
+            Mac(key, crypto, _buffer, TagOffset, work);
             int diff = 0;
             for (int i = 0; i < TagLength; i++)
             {
-                diff |= mac[i] ^ _buffer[TagOffset + i];
+                diff |= work[WorkTagOffset + i] ^ _buffer[TagOffset + i];
             }
 
             return diff == 0;
@@ -377,12 +380,13 @@ namespace PeerGate.Protocol.Rendezvous
                 throw new ArgumentException("the UDP key is 32 bytes", nameof(key));
             }
 
-            byte[] mac = Mac(key, crypto, buffer, position, work);
-            Array.Copy(mac, 0, buffer, position, TagLength);
+            Mac(key, crypto, buffer, position, work);
+            Array.Copy(work, WorkTagOffset, buffer, position, TagLength);
             return position + TagLength;
         }
 
-        private static byte[] Mac(byte[] key, IPeerCrypto crypto, byte[] buffer, int count, byte[] work)
+        /// <summary>The tag over label ‖ buffer[0..count), written to work[<see cref="WorkTagOffset"/>..]: no array per datagram.</summary>
+        private static void Mac(byte[] key, IPeerCrypto crypto, byte[] buffer, int count, byte[] work)
         {
             if (crypto == null)
             {
@@ -396,7 +400,7 @@ namespace PeerGate.Protocol.Rendezvous
 
             Array.Copy(MacLabel, 0, work, 0, MacLabel.Length);
             Array.Copy(buffer, 0, work, MacLabel.Length, count);
-            return crypto.HmacSha256(key, work, 0, MacLabel.Length + count);
+            crypto.HmacSha256(key, work, 0, MacLabel.Length + count, work, WorkTagOffset);
         }
 
         private static int ReadAscii(byte[] buffer, int length, int position, int maxLength, out int offset, out int count)

@@ -99,7 +99,8 @@ public sealed class FrameOpenTaggedTarget : FuzzTarget
         input.AsSpan(0, Prefix).CopyTo(frame);
         if (blocks > 0)
         {
-            Keys.Crypto.EncryptCbc(_encryptionKey, input.AsSpan(FrameFormat.HeaderLength, FrameFormat.IvLength).ToArray(), plain, 0, blocks, frame, Prefix);
+            using var cipher = Keys.Crypto.CreateCipher(_encryptionKey);
+            cipher.Encrypt(input.AsSpan(FrameFormat.HeaderLength, FrameFormat.IvLength).ToArray(), plain, 0, blocks, frame, Prefix);
         }
 
         Keys.Crypto.HmacSha256(_macKey, frame, 0, Prefix + blocks).CopyTo(frame, Prefix + blocks);

@@ -5,6 +5,7 @@ using PeerGate.Device.Platform;
 using PeerGate.Device.Registry;
 using PeerGate.Device.Triggers;
 using PeerGate.Interpreter.Crypto;
+using PeerGate.NanoRig.Crypto;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
 
@@ -274,19 +275,21 @@ namespace PeerGate.NanoRig.Flows
             _random = new SeededRandom(seed);
         }
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
+        public IFrameCipher CreateCipher(byte[] key)
         {
-            Aes256.EncryptCbc(key, iv, input, offset, count, output, outputOffset);
-        }
-
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-        {
-            Aes256.DecryptCbc(key, iv, input, offset, count, output, outputOffset);
+            return new ManagedFrameCipher(key);
         }
 
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
         {
             return ManagedSigner.Mac(key, data, offset, count);
+        }
+
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset)
+        {
+            HmacSha256 mac = new HmacSha256(key);
+            mac.Update(data, offset, count);
+            mac.Final(tag, tagOffset);
         }
 
         public void RandomBytes(byte[] buffer, int offset, int count)

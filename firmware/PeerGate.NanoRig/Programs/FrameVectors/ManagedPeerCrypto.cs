@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using PeerGate.Interpreter.Crypto;
+using PeerGate.NanoRig.Crypto;
 using PeerGate.Protocol.Peer;
 
 namespace PeerGate.NanoRig.FrameVectors
@@ -19,23 +20,23 @@ namespace PeerGate.NanoRig.FrameVectors
             _ivs.Add(iv);
         }
 
-        public void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
+        public IFrameCipher CreateCipher(byte[] key)
         {
-            Aes256.EncryptCbc(key, iv, input, offset, count, output, outputOffset);
-        }
-
-        public void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
-        {
-            Aes256.DecryptCbc(key, iv, input, offset, count, output, outputOffset);
+            return new ManagedFrameCipher(key);
         }
 
         public byte[] HmacSha256(byte[] key, byte[] data, int offset, int count)
         {
-            HmacSha256 mac = new HmacSha256(key);
             byte[] tag = new byte[PeerGate.Interpreter.Crypto.HmacSha256.TagSize];
-            mac.Update(data, offset, count);
-            mac.Final(tag, 0);
+            HmacSha256(key, data, offset, count, tag, 0);
             return tag;
+        }
+
+        public void HmacSha256(byte[] key, byte[] data, int offset, int count, byte[] tag, int tagOffset)
+        {
+            HmacSha256 mac = new HmacSha256(key);
+            mac.Update(data, offset, count);
+            mac.Final(tag, tagOffset);
         }
 
         public void RandomBytes(byte[] buffer, int offset, int count)
