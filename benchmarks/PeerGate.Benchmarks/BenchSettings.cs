@@ -4,8 +4,9 @@ namespace PeerGate.Benchmarks;
 /// <param name="UdpDevices">Idle UDP devices held by PeerGate, and subscribed clients held by Mosquitto.</param>
 /// <param name="Wakes">Wakes measured, and publishes to Mosquitto.</param>
 /// <param name="RendezvousOnly">Only the rendezvous lines (PeerGate's UDP side beside Mosquitto and coturn).</param>
+/// <param name="OutDir">Where results.md goes; a full run defaults to benchmarks/results/&lt;date&gt;, a smoke run writes none.</param>
 /// <param name="ServerGc">The rendezvous server process with the server GC (true) or the workstation GC (false); null: as peergate-server ships.</param>
-public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool? ServerGc)
+public sealed record BenchSettings(double Seconds, int Concurrency, int Devices, string DataRoot, bool Smoke, int UdpDevices, int Wakes, bool RendezvousOnly, bool? ServerGc, string? OutDir)
 {
     public static BenchSettings? Parse(string[] args)
     {
@@ -18,6 +19,7 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
         var rendezvousOnly = false;
         bool? serverGc = null;
         var dataRoot = Path.GetTempPath();
+        string? outDir = smoke ? null : Path.Combine("benchmarks", "results", DateTime.UtcNow.ToString("yyyy-MM-dd"));
         for (var i = 0; i < args.Length; i++)
         {
             var hasValue = i + 1 < args.Length;
@@ -44,11 +46,14 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Devices,
                 case "--data-dir" when hasValue && Directory.Exists(args[i + 1]):
                     dataRoot = args[++i];
                     break;
+                case "--out" when hasValue:
+                    outDir = args[++i];
+                    break;
                 default:
                     return null;
             }
         }
 
-        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, serverGc);
+        return new BenchSettings(seconds, concurrency, devices, dataRoot, smoke, udpDevices, wakes, rendezvousOnly, serverGc, outDir);
     }
 }
