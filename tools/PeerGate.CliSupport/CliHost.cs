@@ -12,16 +12,17 @@ namespace PeerGate.CliSupport;
 /// </summary>
 public static class CliHost
 {
-    /// <summary>Runs <paramref name="root"/> over <paramref name="args"/>; <paramref name="classify"/> maps a tool's own exceptions to an exit code and a message.</summary>
     /// <summary>
-    /// --version on every command, not only the root ("tool any command --version" answers as "tool
-    /// --version" does), printing the informational version of <paramref name="tool"/>: System.CommandLine's
-    /// own reads the entry assembly, which in a test or a rig is not the tool.
+    /// Names the tool after <paramref name="tool"/>'s assembly (help and error lines say "peergate-op",
+    /// not the process, which in a test or a rig is "testhost") and puts --version on every command
+    /// ("tool any command --version" answers as "tool --version" does), printing that assembly's
+    /// informational version: System.CommandLine's own reads the entry assembly.
     /// </summary>
-    public static void UseVersion(RootCommand root, Assembly tool)
+    public static void Identify(RootCommand root, Assembly tool)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(tool);
+        root.HelpName = tool.GetName().Name;
         var version = tool.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             ?? tool.GetName().Version?.ToString() ?? "unknown";
         foreach (var option in root.Options.OfType<VersionOption>())
@@ -40,6 +41,7 @@ public static class CliHost
         }
     }
 
+    /// <summary>Runs <paramref name="root"/> over <paramref name="args"/>; <paramref name="classify"/> maps a tool's own exceptions to an exit code and a message.</summary>
     public static async Task<int> RunAsync(RootCommand root, IReadOnlyList<string> args, TextWriter output, TextWriter error, Func<Exception, (int Code, string Message)?>? classify = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -151,7 +153,7 @@ public static class CliHost
         var names = new List<string>();
         for (var current = command; current is not null; current = current.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            names.Insert(0, current.Command is RootCommand ? RootCommand.ExecutableName : current.Command.Name);
+            names.Insert(0, current.Command is RootCommand root ? root.HelpName ?? RootCommand.ExecutableName : current.Command.Name);
         }
 
         return string.Join(' ', names);

@@ -32,6 +32,7 @@ public sealed class CommandLineShapeTests
 
             Assert.AreEqual(Cli.Ok, help.Code, $"{string.Join(' ', path)} --help: {help.Error}");
             Assert.Contains("Usage:", help.Output, string.Join(' ', path));
+            Assert.Contains(string.Join(' ', ["virtual-device", .. path]), help.Output, "named as the tool, not the test host");
             Assert.AreEqual(Cli.Ok, shown.Code, $"{string.Join(' ', path)} --version: {shown.Error}");
             Assert.AreEqual(version, shown.Output.Trim());
         }

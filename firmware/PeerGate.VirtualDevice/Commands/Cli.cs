@@ -106,7 +106,7 @@ public static class Cli
             SessionCommand.CreateEnd(device, Out, error),
         };
         CliHost.NeedsSubcommand(root, "no command given; see virtual-device --help");
-        CliHost.UseVersion(root, typeof(Cli).Assembly);
+        CliHost.Identify(root, typeof(Cli).Assembly);
         return root;
     }
 

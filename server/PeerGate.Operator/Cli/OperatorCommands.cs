@@ -33,7 +33,7 @@ internal sealed class OperatorCommands(OperatorCli.Connection connection, TextWr
             Revoke(), Alloc(), Devices(), Permits(), Attempts(), Sessions(), Terminate(), SessionPolicy(), Names(), IssuerKey(), Provision(),
         };
         CliHost.NeedsSubcommand(root, "no command given; see peergate-op --help");
-        CliHost.UseVersion(root, typeof(OperatorCommands).Assembly);
+        CliHost.Identify(root, typeof(OperatorCommands).Assembly);
         return root;
     }
 

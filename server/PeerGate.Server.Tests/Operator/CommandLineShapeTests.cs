@@ -32,6 +32,9 @@ public sealed class CommandLineShapeTests
 
             Assert.AreEqual(0, help.Exit, $"{string.Join(' ', path)} --help: {help.Error}");
             StringAssert.Contains(help.Output, "Usage:", string.Join(' ', path));
+
+            // Named as the tool, not as the process running it (here a test host).
+            StringAssert.Contains(help.Output, string.Join(' ', ["peergate-op", .. path]), string.Join(' ', path));
             Assert.AreEqual(string.Empty, help.Error);
             Assert.AreEqual(0, version.Exit, $"{string.Join(' ', path)} --version: {version.Error}");
             Assert.AreEqual(Version, version.Output.Trim());

@@ -86,4 +86,19 @@ public sealed class SessionLimitTests
         Assert.AreEqual(SessionStates.Expired, summary.State);
         Assert.AreEqual(pair.Grant.SessionEndsAt, summary.EndedAt);
     }
+
+    [TestMethod]
+    public async Task ActiveSessionPastItsEndIsExpiredWhenTheOperatorListsItFirst()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var pair = await SessionPair.ConnectAsync(server, new ConnectionRequest { TimeLimitSeconds = 60 });
+
+        Assert.AreEqual(SessionStates.Active, (await server.Admin.ListSessionsAsync()).Single().State);
+        server.Time!.Advance(TimeSpan.FromSeconds(60));
+        var summary = (await server.Admin.ListSessionsAsync()).Single();
+
+        Assert.AreEqual(SessionStates.Expired, summary.State);
+        Assert.AreEqual("expiry", summary.EndedBy);
+        Assert.AreEqual(pair.Grant.SessionEndsAt, summary.EndedAt);
+    }
 }

@@ -47,7 +47,8 @@ public static class ApiProblem
     /// <summary>Thrown where a handler cannot return early (deep in a helper); turned into the problem it carries.</summary>
     public static ApiProblemException Exception(int status, string code, string detail) => new(status, code, detail);
 
-    internal static string TitleOf(string code) => code switch
+    /// <summary>The problem's title for a stable code; a test holds every code of <see cref="ErrorCodes"/> to a title of its own.</summary>
+    public static string TitleOf(string code) => code switch
     {
         ErrorCodes.MalformedJson => "Malformed JSON",
         ErrorCodes.BodyTooLarge => "Request body too large",
@@ -107,6 +108,18 @@ public static class ApiProblem
         ErrorCodes.TriggerQueueFull => "Trigger queue full",
         ErrorCodes.TlsRequired => "TLS required",
         ErrorCodes.CertificateNotYetValid => "Certificate not yet valid",
+        ErrorCodes.TerminalIssuerMismatch => "Terminal ID belongs to another issuer",
+        ErrorCodes.AllowlistFull => "Group allowlist full",
+        ErrorCodes.DashboardUnauthorized => "Dashboard login required",
+        ErrorCodes.CsrfInvalid => "CSRF token missing or wrong",
+        ErrorCodes.PeerRequestInvalid => "Peer request invalid",
+        ErrorCodes.PeerRequestReplayed => "Peer request replayed",
+        ErrorCodes.PeerPasswordWrong => "Peer connection password wrong",
+        ErrorCodes.FrameMalformed => "Frame malformed",
+        ErrorCodes.FrameTampered => "Frame tampered",
+        ErrorCodes.FrameOutOfOrder => "Frame out of order",
+        ErrorCodes.PeerTimeout => "Peer timed out",
+        ErrorCodes.ReverseConnectTimeout => "Reverse connection timed out",
         _ => "Request refused",
     };
 }

@@ -172,11 +172,25 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     }
 
     /// <summary>The most recent sessions with their notices, newest first (F33).</summary>
-    public SessionSummary[] Recent(int limit, long now) => database.Write((connection, transaction) =>
+    /// <remarks>
+    /// The dashboard asks every second per viewer, so this is a read; only when a listed session is
+    /// still active past its end does it sweep and read again, in one write.
+    /// </remarks>
+    public SessionSummary[] Recent(int limit, long now)
     {
-        Sweep(connection, transaction, now);
-        return Summaries(connection, transaction, "ORDER BY created_at DESC, rowid DESC LIMIT $limit", ("$limit", limit));
-    });
+        const string Newest = "ORDER BY created_at DESC, rowid DESC LIMIT $limit";
+        var summaries = database.Read(connection => Summaries(connection, null, Newest, ("$limit", limit)));
+        if (!summaries.Any(summary => summary.State == SessionStates.Active && summary.EndsAt <= now))
+        {
+            return summaries;
+        }
+
+        return database.Write((connection, transaction) =>
+        {
+            Sweep(connection, transaction, now);
+            return Summaries(connection, transaction, Newest, ("$limit", limit));
+        });
+    }
 
     /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt; their limits keys go.</summary>
     public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now)
@@ -225,7 +239,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     private static SessionRow? Find(SqliteConnection connection, SqliteTransaction transaction, string sessionId) =>
         Query(connection, transaction, SelectSession + "WHERE session_id = $session;", ("$session", sessionId)).FirstOrDefault();
 
-    private static SessionRow[] Query(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    private static SessionRow[] Query(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(transaction, sql, parameters);
         using var reader = command.ExecuteReader();
@@ -240,7 +254,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         return rows.ToArray();
     }
 
-    private static SessionSummary[] Summaries(SqliteConnection connection, SqliteTransaction transaction, string tail, params (string Name, object? Value)[] parameters)
+    private static SessionSummary[] Summaries(SqliteConnection connection, SqliteTransaction? transaction, string tail, params (string Name, object? Value)[] parameters)
     {
         var sessions = Query(connection, transaction, SelectSession + tail + ";", parameters);
         return sessions.Select(s => new SessionSummary(
@@ -248,7 +262,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
             Notice(connection, transaction, s.SessionId, CallerSide), Notice(connection, transaction, s.SessionId, CalleeSide))).ToArray();
     }
 
-    private static SessionNoticeSummary? Notice(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string side)
+    private static SessionNoticeSummary? Notice(SqliteConnection connection, SqliteTransaction? transaction, string sessionId, string side)
     {
         using var command = connection.Command(
             transaction,
