@@ -3,10 +3,10 @@ namespace PeerGate.Benchmarks;
 /// <summary>The rendezvous lines: PeerGate beside Mosquitto and coturn, with the ratio and the target of each.</summary>
 public static class RendezvousReport
 {
-    public static void Print(BenchSettings settings, RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
+    public static void Print(RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
     {
         var n = peerGate.Devices;
-        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled and authenticated in {peerGate.AuthSetup.TotalSeconds:F1} s, 16 at a time; UDP-registered in {peerGate.UdpSetup.TotalSeconds:F1} s; {RendezvousBenchmark.BusyRetries} setup requests retried after 503)");
+        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled, authenticated and UDP-registered in {peerGate.Setup.TotalSeconds:F1} s, {DeviceFleet.SetupWorkers} at a time; {DeviceFleet.BusyRetries} setup requests retried after 503 so far)");
         var memory = peerGate.Total;
         var udpOnly = peerGate.UdpOnly;
         Console.WriteLine($"  idle device memory       PeerGate  {Kib(memory.ResidentPerDevice),7} RSS {Kib(memory.HeapPerDevice ?? 0),7} heap /device  (UDP registration alone {Kib(udpOnly.ResidentPerDevice)} RSS {Kib(udpOnly.HeapPerDevice ?? 0)} heap; RSS {Mib(memory.ResidentBefore)} -> {Mib(memory.ResidentAfter)})");
@@ -63,9 +63,9 @@ public static class RendezvousReport
             : ResultLine.NotRun("registration datagrams /s", "coturn", 1, Better.Higher, coturn.Skipped ?? "not measured");
     }
 
-    private static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
+    internal static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
 
-    private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
+    internal static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
 
     private static string Ratio(double ours, double theirs) => theirs > 0 ? $"{ours / theirs:F2}x" : "n/a";
 }

@@ -16,7 +16,8 @@ public static class ResultsReport
     }
 
     /// <summary>The markdown table; the caller adds the run's context (machine, load, command).</summary>
-    public static string Markdown(IReadOnlyList<ResultLine> lines, IEnumerable<string> context)
+    /// <param name="images">Plots beside results.md, by title and file name, shown after the table.</param>
+    public static string Markdown(IReadOnlyList<ResultLine> lines, IEnumerable<string> context, IEnumerable<(string Title, string File)>? images = null)
     {
         var text = new StringBuilder();
         text.AppendLine("# PeerGate benchmark results").AppendLine();
@@ -31,14 +32,19 @@ public static class ResultsReport
             text.AppendLine($"| {Cell(line.Name)} | {Cell(line.PeerGate)} | {Cell(line.Anchor)} | {line.RatioText} | {Cell(line.Target)} | {Cell(line.Verdict)} |");
         }
 
+        foreach (var (title, file) in images ?? [])
+        {
+            text.AppendLine().AppendLine($"![{title}]({file})");
+        }
+
         return text.ToString();
     }
 
-    public static void Write(string directory, IReadOnlyList<ResultLine> lines, IEnumerable<string> context)
+    public static void Write(string directory, IReadOnlyList<ResultLine> lines, IEnumerable<string> context, IEnumerable<(string Title, string File)>? images = null)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "results.md");
-        File.WriteAllText(path, Markdown(lines, context));
+        File.WriteAllText(path, Markdown(lines, context, images));
         Console.WriteLine($"  results written to {path}");
     }
 
