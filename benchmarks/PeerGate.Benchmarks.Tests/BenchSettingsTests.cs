@@ -38,7 +38,7 @@ public sealed class BenchSettingsTests
     {
         var (_, smoke, _, _) = await ParseAsync("--smoke");
         Assert.IsTrue(smoke!.Smoke);
-        Assert.AreEqual(100, smoke.IdleDevices);
+        Assert.AreEqual(50, smoke.IdleDevices);
         Assert.IsNull(smoke.OutDir);
         var (_, written, _, _) = await ParseAsync("--smoke", "--out", "somewhere");
         Assert.AreEqual("somewhere", written!.OutDir);

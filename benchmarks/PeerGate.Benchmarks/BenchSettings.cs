@@ -37,7 +37,7 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Registra
     {
         var smoke = new Option<bool>("--smoke") { Description = "A seconds-long run at toy size, for CI: installs nothing, skips lines whose reference server is missing, writes no files unless --out is given" };
         var output = CliOptions.Text("--out", "Folder for results.md and the plots (default on a full run: benchmarks/results/<date>)", "DIR");
-        var devices = CliOptions.Int("--devices", "Idle devices held by PeerGate (long-polling; UDP-registered) and subscribed clients held by Mosquitto (default 10000, smoke 100)", 10, 18_000);
+        var devices = CliOptions.Int("--devices", "Idle devices held by PeerGate (long-polling; UDP-registered) and subscribed clients held by Mosquitto (default 10000, smoke 50)", 10, 18_000);
         var triggers = CliOptions.Int("--triggers", "Triggers measured per idle-device line, one at a time (default 1000, smoke 20)", 1, 100_000);
         var only = new Option<string[]>("--only")
         {
@@ -74,7 +74,7 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Registra
                 result.GetValue(registrants) ?? (isSmoke ? 8 : 64),
                 result.GetValue(dataDir) ?? Path.GetTempPath(),
                 isSmoke,
-                result.GetValue(devices) ?? (isSmoke ? 100 : 10_000),
+                result.GetValue(devices) ?? (isSmoke ? 50 : 10_000),
                 result.GetValue(triggers) ?? (isSmoke ? 20 : 1_000),
                 new HashSet<string>(chosen, StringComparer.Ordinal),
                 result.GetValue(gc) switch { "server" => true, "workstation" => false, _ => null },

@@ -21,7 +21,9 @@ public static class BenchmarkRun
 
         if (settings.Runs(BenchGroups.Http))
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var (httpOk, setups) = await HttpLinesAsync(settings, lines);
+            Console.WriteLine($"  (HTTP lines: {clock.Elapsed.TotalSeconds:F1} s)");
             ok &= httpOk;
             connectionSetups = setups;
         }
@@ -98,7 +100,7 @@ public static class BenchmarkRun
         return ok ? 0 : 1;
     }
 
-    /// <summary>The in-process HTTP lines: registrations against the disk's fsync rate, connection setups against their goals, and the lines printed for context.</summary>
+    /// <summary>The in-process HTTP lines: registrations against the disk's fdatasync rate, connection setups against their goals, and the lines printed for context.</summary>
     private static async Task<(bool Ok, LatencySample Setups)> HttpLinesAsync(BenchSettings settings, List<ResultLine> lines)
     {
         var registrations = await RegistrationBenchmark.RunAsync(settings);
@@ -115,12 +117,12 @@ public static class BenchmarkRun
         Console.WriteLine($"  match, worst case        {matches.PerSecond,10:F0} /s   p50 {matches.P50Ms,6:F2} ms   p99 {matches.P99Ms,6:F2} ms   ({matches.Count} found, {matches.Failures} failed; {online} online of the kind, only the oldest fits)");
         Console.WriteLine($"  inquiry by Terminal ID   {inquiries.PerSecond,10:F0} /s   p50 {inquiries.P50Ms,6:F2} ms   p99 {inquiries.P99Ms,6:F2} ms   ({inquiries.Count} answered, {inquiries.Failures} failed; primary-key read, same HTTP path)");
         Console.WriteLine($"  raw SQLite commit        {sqlite.PerSecond,10:F0} /s   p50 {sqlite.P50Ms,6:F2} ms   p99 {sqlite.P99Ms,6:F2} ms   (same pragmas, one connection, no HTTP)");
-        Console.WriteLine($"  disk write+fsync         {disk.PerSecond,10:F0} /s   p50 {disk.P50Ms,6:F2} ms   p99 {disk.P99Ms,6:F2} ms   (4 KiB, same file system, same run)");
+        Console.WriteLine($"  disk write+fdatasync     {disk.PerSecond,10:F0} /s   p50 {disk.P50Ms,6:F2} ms   p99 {disk.P99Ms,6:F2} ms   (4 KiB, same file system, same run)");
         Console.WriteLine(dd is null
             ? "  dd oflag=dsync                 n/a   (dd not found)"
             : $"  dd oflag=dsync           {dd.Value,10:F0} /s   (coreutils dd, 4 KiB blocks)");
         lines.Add(new ResultLine("durable registrations", $"{registrations.PerSecond:F0}/s", $"disk write+fdatasync {disk.PerSecond:F0}/s", registrations.PerSecond, disk.PerSecond, 3, Better.Higher,
-            Limit: $"registration p50 {registrations.P50Ms:F2} ms against one fsync's {disk.P50Ms:F2} ms; raw SQLite commits {sqlite.PerSecond:F0}/s"));
+            Limit: $"registration p50 {registrations.P50Ms:F2} ms against one fdatasync's {disk.P50Ms:F2} ms; raw SQLite commits {sqlite.PerSecond:F0}/s"));
         lines.Add(new ResultLine("connection setup p50", $"{connections.P50Ms:F2} ms", "goal 1 ms", connections.P50Ms, 1, 1, Better.Lower,
             Limit: $"p99 {connections.P99Ms:F2} ms, {settings.Concurrency} callers on one callee"));
         lines.Add(new ResultLine("connection setups /s", $"{connections.PerSecond:F0}/s", "goal 2,000/s", connections.PerSecond, 2000, 1, Better.Higher,
@@ -145,9 +147,12 @@ public static class BenchmarkRun
     private static async Task<T?> Guarded<T>(string name, Func<Task<T>> run)
         where T : class
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            return await run();
+            var result = await run();
+            Console.WriteLine($"  ({name}: {clock.Elapsed.TotalSeconds:F1} s)");
+            return result;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

@@ -58,7 +58,7 @@ public static class RendezvousBenchmark
             var udp = new IPEndPoint(IPAddress.Loopback, server.UdpPort);
 
             // Warm-up, not counted: the same path for a few devices, one of which is the caller.
-            warm = await DeviceFleet.AuthenticateAsync(admin, http, WarmDevices, "fleet");
+            warm = await DeviceFleet.AuthenticateAsync(admin, http, settings.Smoke ? 8 : WarmDevices, "fleet");
             await RegisterOverUdpAsync(warm, udp);
             var caller = (await DeviceFleet.AuthenticateAsync(admin, http, 1, "callers"))[0];
             await Task.Delay(Settle(settings));
@@ -67,11 +67,11 @@ public static class RendezvousBenchmark
             // Past one persistence interval (10 s) at the end, so the mappings' rows are written as they would be in service.
             var clock = Stopwatch.StartNew();
             Console.WriteLine($"  rendezvous: {settings.IdleDevices} devices, UDP-registered");
-            (devices, var growth) = await DeviceFleet.GrowAsync(server, admin, http, DeviceFleet.Checkpoints(settings.IdleDevices), batch => RegisterOverUdpAsync(batch, udp), Settle(settings), TimeSpan.FromSeconds(settings.Smoke ? 0.5 : 2));
+            (devices, var growth) = await DeviceFleet.GrowAsync(server, admin, http, DeviceFleet.Checkpoints(settings.IdleDevices), batch => RegisterOverUdpAsync(batch, udp), Settle(settings), TimeSpan.FromSeconds(settings.Smoke ? 0.2 : 2));
             var setup = clock.Elapsed;
             var after = growth[^1];
 
-            var (wakes, wakeDatagrams) = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(WakeTargets, devices.Count)).ToArray(), settings.Triggers);
+            var (wakes, wakeDatagrams) = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(Math.Min(WakeTargets, settings.Triggers), devices.Count)).ToArray(), settings.Triggers);
             foreach (var device in devices.Concat(warm))
             {
                 device.Socket?.Dispose();
