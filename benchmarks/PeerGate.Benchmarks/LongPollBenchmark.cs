@@ -146,6 +146,9 @@ public static class LongPollBenchmark
             }
 
             var triggers = LatencySample.From(latencies, missed, clock.Elapsed);
+
+            // The devices go away before the server stops, so its shutdown has no polls to answer and no re-polls to refuse.
+            await StopPollingAsync(stop, loops);
             var n = devices.Count;
             return new LongPollResult(
                 n,
@@ -162,10 +165,16 @@ public static class LongPollBenchmark
         }
         finally
         {
-            await stop.CancelAsync();
-            await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
+            await StopPollingAsync(stop, loops);
             Directory.Delete(dataDirectory, recursive: true);
         }
+    }
+
+    /// <summary>Ends every poll loop (their requests are cancelled), waiting at most 30 s for them.</summary>
+    private static async Task StopPollingAsync(CancellationTokenSource stop, List<Task> loops)
+    {
+        await stop.CancelAsync();
+        await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     /// <summary>
