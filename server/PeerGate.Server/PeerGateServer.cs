@@ -92,6 +92,7 @@ public static class PeerGateServer
         // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
         builder.Services.AddSingleton<DeviceAuthenticator>();
+        builder.Services.AddSingleton<StandingSet>();
         builder.Services.AddSingleton<CertificateVerifier>();
         PinnedKeys.Validate(options.TrustedIssuers);
         builder.Services.AddSingleton<TrustedIssuers>();
@@ -162,6 +163,7 @@ public static class PeerGateServer
             serverMetrics.CountConnectionOutcome(PeerGate.Server.Connections.AttemptStages.Granted, path);
         };
         var triggerHub = app.Services.GetRequiredService<TriggerHub>();
+        app.Lifetime.ApplicationStopping.Register(triggerHub.Stop);
         var udpMappings = app.Services.GetRequiredService<UdpMappings>();
         serverMetrics.ObserveDevicesOnline(triggerHub.PollingCount, () => udpMappings.FreshCount(options.TimeProvider!.GetUtcNow().ToUnixTimeSeconds()));
         app.UseHeadAsGet();
@@ -227,6 +229,12 @@ public static class PeerGateServer
         }
 
         options.CertificateClockSkew = TimeSpan.FromSeconds(section.GetValue("CertificateClockSkewSeconds", options.CertificateClockSkew.TotalSeconds));
+        options.CertificateCacheSize = section.GetValue("CertificateCacheSize", options.CertificateCacheSize);
+        if (options.CertificateCacheSize < 1)
+        {
+            throw new InvalidOperationException("PeerGate:CertificateCacheSize must be at least 1.");
+        }
+
         options.TrustedIssuerRevocationMaxAge = TimeSpan.FromSeconds(section.GetValue("TrustedIssuerRevocationMaxAgeSeconds", options.TrustedIssuerRevocationMaxAge.TotalSeconds));
         options.GroupEnrollmentCap = section.GetValue("GroupEnrollmentCap", options.GroupEnrollmentCap);
         if (options.GroupEnrollmentCap < 0 || options.GroupEnrollmentCap > GroupEnrollment.MaxCap)

@@ -180,6 +180,13 @@ public sealed class ServerOptions
     public TimeSpan CertificateClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// How many checked certificates are kept in memory (about 0.5 KB each), so that a repeat request
+    /// skips parsing, the signature check and the database; past it the expired go first, then arbitrary
+    /// ones, which are checked in full at their next request. Configuration: PeerGate:CertificateCacheSize.
+    /// </summary>
+    public int CertificateCacheSize { get; set; } = 50_000;
+
+    /// <summary>
     /// How far a trusted issuer's signed revocation list may be from now (older, or ahead by clock
     /// skew) and still be accepted, so an old list replayed at the issuer's URL is refused.
     /// Configuration: PeerGate:TrustedIssuerRevocationMaxAgeSeconds.

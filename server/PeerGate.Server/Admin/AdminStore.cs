@@ -13,7 +13,7 @@ using PeerGate.Server.Storage;
 namespace PeerGate.Server.Admin;
 
 /// <summary>What the operator changes (F3, F4) and sees (F33): enrollment, disabling, revocation, the device list.</summary>
-public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ConnectionStore connections, RendezvousEndpoint rendezvous, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings)
+public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ConnectionStore connections, RendezvousEndpoint rendezvous, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings, StandingSet standing)
 {
     /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
     public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
@@ -216,52 +216,95 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         return new GroupAllowlist(groupId, on != 0, [.. deviceIds]);
     }
 
+    // Each writer of a device's standing (devices.disabled, groups.disabled and revoked,
+    // certificates.revoked) tells the in-memory StandingSet after its commit and before it returns,
+    // so the refusal holds from the next request on; a write that throws has changed neither.
+
     /// <summary>
     /// Disabling refuses the device on every certificate route from this commit on and terminates its
     /// active sessions, in the same transaction; enabling restores it and ends nothing.
     /// </summary>
-    public Refusal SetDeviceDisabled(string deviceId, bool disabled) => database.Write((connection, transaction) =>
+    public Refusal SetDeviceDisabled(string deviceId, bool disabled)
     {
-        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device");
-        return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : Refusal.None;
-    });
+        var refusal = database.Write((connection, transaction) =>
+        {
+            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device");
+            return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : Refusal.None;
+        });
+        standing.RefreshDevice(deviceId);
+        return refusal;
+    }
 
     /// <summary>Disables the device, revokes all its certificates and terminates its active sessions, in one transaction.</summary>
-    public Refusal RevokeDevice(string deviceId) => database.Write((connection, transaction) =>
+    public Refusal RevokeDevice(string deviceId)
     {
-        RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
-        connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE device_id = $device;", ("$device", deviceId));
-        return EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId));
-    });
+        var (refusal, revoked) = database.Write((connection, transaction) =>
+        {
+            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
+            var revoked = RevokeCertificates(connection, transaction, "device_id = $device", ("$device", deviceId));
+            return (EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)), revoked);
+        });
+        standing.Revoked(revoked);
+        standing.RefreshDevice(deviceId);
+        return refusal;
+    }
 
     /// <summary>
     /// Disabling a group refuses every member as disabling each would, until the group is enabled
     /// again; it revokes nothing. Disabling terminates the members' active sessions in the same transaction.
     /// </summary>
-    public Refusal SetGroupDisabled(string groupId, bool disabled) => database.Write((connection, transaction) =>
+    public Refusal SetGroupDisabled(string groupId, bool disabled)
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = $disabled WHERE group_id = $group;", ("$disabled", disabled ? 1 : 0), ("$group", groupId)), "group");
-        return disabled ? EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)) : Refusal.None;
-    });
+        var refusal = database.Write((connection, transaction) =>
+        {
+            RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = $disabled WHERE group_id = $group;", ("$disabled", disabled ? 1 : 0), ("$group", groupId)), "group");
+            return disabled ? EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)) : Refusal.None;
+        });
+        standing.RefreshGroup(groupId);
+        return refusal;
+    }
 
     /// <summary>Refuses the group's members from now on, revokes the certificates they hold and terminates their active sessions.</summary>
-    public Refusal RevokeGroup(string groupId) => database.Write((connection, transaction) =>
+    public Refusal RevokeGroup(string groupId)
     {
-        RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
-        connection.Execute(
-            transaction,
-            "UPDATE certificates SET revoked = 1 WHERE device_id IN (SELECT device_id FROM group_members WHERE group_id = $group);",
-            ("$group", groupId));
-        return EndSessions(connection, transaction, GroupTerminals, ("$group", groupId));
-    });
+        var (refusal, revoked) = database.Write((connection, transaction) =>
+        {
+            RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
+            var revoked = RevokeCertificates(connection, transaction, "device_id IN (SELECT device_id FROM group_members WHERE group_id = $group)", ("$group", groupId));
+            return (EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)), revoked);
+        });
+        standing.Revoked(revoked);
+        standing.RefreshGroup(groupId);
+        return refusal;
+    }
 
     /// <summary>Revokes one certificate; the refusal names its terminal, whose open poll must end.</summary>
-    public Refusal RevokeCertificate(string serial) => database.Write((connection, transaction) =>
+    public Refusal RevokeCertificate(string serial)
     {
-        RequireOne(connection.Execute(transaction, "UPDATE certificates SET revoked = 1 WHERE serial = $serial;", ("$serial", serial)), "certificate");
-        var terminal = (string)connection.Scalar(transaction, "SELECT terminal_id FROM certificates WHERE serial = $serial;", ("$serial", serial))!;
-        return new Refusal([terminal], []);
-    });
+        var (refusal, revoked) = database.Write((connection, transaction) =>
+        {
+            var revoked = RevokeCertificates(connection, transaction, "serial = $serial", ("$serial", serial));
+            RequireOne(revoked.Count, "certificate");
+            var terminal = (string)connection.Scalar(transaction, "SELECT terminal_id FROM certificates WHERE serial = $serial;", ("$serial", serial))!;
+            return (new Refusal([terminal], []), revoked);
+        });
+        standing.Revoked(revoked);
+        return refusal;
+    }
+
+    /// <summary>Marks the certificates <paramref name="where"/> selects revoked; answers their serials and expiry for <see cref="StandingSet"/>.</summary>
+    private static List<(string Serial, long ExpiresAt)> RevokeCertificates(SqliteConnection connection, SqliteTransaction transaction, string where, (string Name, object? Value) parameter)
+    {
+        using var command = connection.Command(transaction, "UPDATE certificates SET revoked = 1 WHERE " + where + " RETURNING serial, expires_at;", parameter);
+        using var reader = command.ExecuteReader();
+        var revoked = new List<(string Serial, long ExpiresAt)>();
+        while (reader.Read())
+        {
+            revoked.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return revoked;
+    }
 
     /// <summary>Every enrolled device, plus terminals registered here under another issuer's certificate.</summary>
     public DeviceSummary[] ListDevices()

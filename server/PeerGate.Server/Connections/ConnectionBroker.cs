@@ -327,7 +327,7 @@ public sealed class ConnectionBroker(
         question.ExpiresAt = expiresAt;
         using var pending = hub.Line(calleeId).ExpectReply(question.Kind, () => triggers.Enqueue(calleeId, question, expiresAt));
         metrics.CountTriggerQueued(question.Kind);
-        hub.Wake(calleeId);
+        hub.Wake(calleeId, question, expiresAt);
         attempt.Stage = stage;
         try
         {
@@ -414,7 +414,7 @@ public sealed class ConnectionBroker(
             metrics.CountConnectionOutcome(AttemptStages.Granted, path);
         }
 
-        hub.Wake(callee.TerminalId);
+        hub.Wake(callee.TerminalId, offer, expiresAt);
         logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued on path {Path}, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
             caller.TerminalId, callee.TerminalId, sessionId, path, expiresAt, sessionEndsAt, byteLimit);
 

@@ -1,9 +1,6 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
-using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Identity;
 
@@ -13,18 +10,20 @@ namespace PeerGate.Server.Identity;
 /// is not disabled, and carrying a Terminal ID that is its issuer's (<see cref="TerminalOwners"/>).
 /// Checked in that order, each with its code. Every certificate route goes through
 /// <see cref="VerifyAsync"/>, so this is the one place where a disabled device is stopped.
+/// What never changes for a token is checked once and kept (<see cref="VerifiedTokens"/>); expiry
+/// and standing are checked on every request, against the clock and <see cref="StandingSet"/>, so a
+/// repeat request reads no database and a refusal still holds from the next request on.
 /// </summary>
-public sealed class CertificateVerifier(Database database, SigningKey signingKey, TrustedIssuers trustedIssuers, TerminalOwners terminalOwners, TimeProvider time, ServerOptions options)
+public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers trustedIssuers, TerminalOwners terminalOwners, StandingSet standing, TimeProvider time, ServerOptions options)
 {
-    /// <summary>Own certificates whose signature verified, remembered at most; the set starts over when full.</summary>
-    public const int MaxVerifiedSignatures = 50_000;
+    private readonly VerifiedTokens _tokens = new(options.CertificateCacheSize, time);
 
-    // SHA-256 of (signed bytes, signature) of own certificates whose ECDSA signature verified. The
-    // signature is a pure function of those bytes and this instance's key, so a match needs no second
-    // verification; expiry and standing (revocation, disabled device) are still checked on every request.
-    private readonly ConcurrentDictionary<SignatureDigest, byte> _verified = new();
+    // One string per group name for every cached certificate, not one per certificate.
+    private readonly ConcurrentDictionary<string, string> _groupNames = new(StringComparer.Ordinal);
 
-    private readonly record struct SignatureDigest(UInt128 First, UInt128 Second);
+    // Devices whose stored groups are not all named by their certificate; none when every row was
+    // written by this version. At most one entry per enrolled device.
+    private readonly ConcurrentDictionary<string, string[]> _groupsNotListed = new(StringComparer.Ordinal);
 
     private enum Standing
     {
@@ -33,10 +32,21 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
         Disabled,
     }
 
+    /// <summary>The certificates checked and kept; their count is bounded by <see cref="ServerOptions.CertificateCacheSize"/>.</summary>
+    public VerifiedTokens Tokens => _tokens;
+
     public async Task<CertificatePayload> VerifyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var token = BearerToken.From(request)
             ?? throw Unauthorized(ErrorCodes.CertificateMissing, "Present the certificate as \"Authorization: Bearer <certificate>\".");
+
+        var digest = VerifiedTokens.Digest(token);
+        if (_tokens.TryGet(digest, out var known) && known.Generation == standing.Generation)
+        {
+            RequireInDate(known.Payload);
+            Require(await StandingAsync(known.Payload, known.Groups, known.RevokedForGood, cancellationToken));
+            return known.Payload;
+        }
 
         if (!CertificateToken.TryParse(token, out var payload, out var signedBytes, out var signature))
         {
@@ -49,8 +59,33 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
         }
 
         RequireInDate(payload);
-        Require(await StandingAsync(payload, cancellationToken));
+        var generation = standing.Generation;
+        var own = payload.Issuer == signingKey.Issuer;
+        var row = own ? standing.ReadCertificate(payload.Serial, payload.DeviceId, Shared) : null;
+        if (own)
+        {
+            // Kept for the certificate's lifetime: the strings every certificate repeats are shared.
+            for (var i = 0; i < payload.Groups.Length; i++)
+            {
+                payload.Groups[i] = Shared(payload.Groups[i]);
+            }
+
+            payload = payload with { Issuer = signingKey.Issuer };
+        }
+
+        var entry = new VerifiedTokens.Entry(payload, row is null ? [] : StandingGroups(payload, row.Groups), row is { Stored: false } or { Revoked: true }, generation);
+        var verdict = await StandingAsync(payload, entry.Groups, entry.RevokedForGood, cancellationToken);
+
+        // A refusal for good is kept, so a revoked token costs no second signature check; one that may
+        // change (a disabled device) is not, and neither is one whose Terminal ID is not yet checked.
+        if (entry.RevokedForGood)
+        {
+            _tokens.Add(digest, entry);
+        }
+
+        Require(verdict);
         terminalOwners.Require(payload);
+        _tokens.Add(digest, entry);
         return payload;
     }
 
@@ -61,7 +96,7 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
     /// when the request began.
     /// </summary>
     public async Task RecheckAsync(CertificatePayload payload, CancellationToken cancellationToken) =>
-        Require(await StandingAsync(payload, cancellationToken));
+        Require(await StandingAsync(payload, payload.Issuer == signingKey.Issuer ? GroupsOf(payload) : [], revokedForGood: false, cancellationToken));
 
     /// <summary>
     /// Not before IssuedAt, allowing the configured clock skew between issuer and this instance; and
@@ -82,7 +117,11 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
         }
     }
 
-    private async Task<Standing> StandingAsync(CertificatePayload payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Another issuer's certificate by that issuer's signed revocation list (in memory, fetched again
+    /// after its lifetime); this instance's own by <see cref="StandingSet"/>, with no database read.
+    /// </summary>
+    private async ValueTask<Standing> StandingAsync(CertificatePayload payload, string[] groups, bool revokedForGood, CancellationToken cancellationToken)
     {
         if (payload.Issuer != signingKey.Issuer)
         {
@@ -91,68 +130,45 @@ public sealed class CertificateVerifier(Database database, SigningKey signingKey
             return issuer.RevokedSerials.Contains(payload.Serial) ? Standing.Revoked : Standing.Good;
         }
 
-        // One read by primary key, plus the device's groups by index. A serial this instance never
-        // stored is treated as revoked: its database was replaced.
-        return database.Read(connection =>
+        if (revokedForGood || standing.IsRevoked(payload.Serial))
         {
-            using var command = connection.Command(
-                null,
-                "SELECT revoked, " + DeviceStanding.RefusedSql("$device") + " FROM certificates WHERE serial = $serial;",
-                ("$serial", payload.Serial),
-                ("$device", payload.DeviceId));
-            using var reader = command.ExecuteReader();
-            if (!reader.Read() || reader.GetInt64(0) != 0)
-            {
-                return Standing.Revoked;
-            }
+            return Standing.Revoked;
+        }
 
-            return reader.GetInt64(1) != 0 ? Standing.Disabled : Standing.Good;
-        });
+        return standing.IsRefused(payload.DeviceId, groups) ? Standing.Disabled : Standing.Good;
     }
+
+    /// <summary>
+    /// The groups whose standing is the device's. A certificate of this instance names every group the
+    /// device belonged to when it was issued, its enrollment group among them, and membership does not
+    /// change afterwards; so the certificate's own list is kept, sharing its array. A device whose
+    /// rows say otherwise (written by hand, or by an old version) has its groups remembered by Device ID.
+    /// </summary>
+    private string[] StandingGroups(CertificatePayload payload, string[] stored)
+    {
+        if (stored.All(group => payload.Groups.Contains(group, StringComparer.Ordinal)))
+        {
+            _groupsNotListed.TryRemove(payload.DeviceId, out _);
+            return payload.Groups;
+        }
+
+        _groupsNotListed[payload.DeviceId] = stored;
+        return stored;
+    }
+
+    /// <summary>The groups whose standing is the device's, for a payload alone (see <see cref="StandingGroups"/>).</summary>
+    private string[] GroupsOf(CertificatePayload payload) =>
+        _groupsNotListed.TryGetValue(payload.DeviceId, out var stored) ? stored : payload.Groups;
+
+    private string Shared(string group) => _groupNames.Count < options.CertificateCacheSize ? _groupNames.GetOrAdd(group, group) : group;
 
     /// <summary>This instance's key, or a trusted issuer's pinned keys: a key its URL serves is never used.</summary>
     private bool VerifySignature(CertificatePayload payload, byte[] signedBytes, byte[] signature) =>
         payload.Issuer == signingKey.Issuer
-            ? VerifyOwn(signedBytes, signature)
+            ? CertificateToken.Verify(signedBytes, signature, signingKey.Key)
             : trustedIssuers.IsTrusted(payload.Issuer)
                 ? trustedIssuers.VerifySignature(payload.Issuer, signedBytes, signature)
                 : throw Unauthorized(ErrorCodes.CertificateInvalid, "The certificate's issuer is not trusted here.");
-
-    /// <summary>This instance's signature, verified once per distinct certificate (see <see cref="_verified"/>).</summary>
-    private bool VerifyOwn(byte[] signedBytes, byte[] signature)
-    {
-        var digest = Digest(signedBytes, signature);
-        if (_verified.ContainsKey(digest))
-        {
-            return true;
-        }
-
-        if (!CertificateToken.Verify(signedBytes, signature, signingKey.Key))
-        {
-            return false;
-        }
-
-        if (_verified.Count >= MaxVerifiedSignatures)
-        {
-            _verified.Clear();
-        }
-
-        _verified.TryAdd(digest, 0);
-        return true;
-    }
-
-    private static SignatureDigest Digest(byte[] signedBytes, byte[] signature)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, signedBytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(signedBytes);
-        hash.AppendData(signature);
-        Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
-        return new SignatureDigest(BinaryPrimitives.ReadUInt128BigEndian(digest), BinaryPrimitives.ReadUInt128BigEndian(digest[16..]));
-    }
 
     private async Task<IssuerSnapshot> IssuerAsync(string issuer, CancellationToken cancellationToken) =>
         trustedIssuers.IsTrusted(issuer)

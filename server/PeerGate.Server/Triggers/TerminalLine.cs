@@ -1,52 +1,323 @@
-using System.Threading.Channels;
 using PeerGate.Protocol;
 
 namespace PeerGate.Server.Triggers;
 
 /// <summary>
-/// One terminal's connection to the trigger channel. The wake-up is a single-slot signal that drops
-/// what does not fit: a poller re-reads the queue after every wake-up, and before it first waits, so a
-/// signal lost (or left over) never loses (or duplicates) a trigger; it only costs or saves a read.
+/// One terminal's connection to the trigger channel: its current poller, what memory knows of its
+/// queue, and the replies being waited for.
+/// <para>
+/// The queue in <see cref="TriggerStore"/> stays the truth. Memory may also <em>know</em> it: the last
+/// seq issued, the cursor acknowledged, and every row beyond that cursor (<see cref="QueuedTrigger"/>).
+/// It learns that from a read of the queue that no wake-up overlapped (a version counter proves it), and
+/// keeps it exact by taking each committed trigger handed over after its commit, in seq order, when the
+/// trigger cannot have changed any row memory holds. Anything else (a seq out of order, a replacing
+/// kind next to held rows, a held row expired, too many rows, a wake-up that carries no trigger) makes
+/// memory forget, and the next poll reads the queue. So a poll answers from memory only what a read of
+/// the queue would have answered, and an idle re-poll touches no database at all.
+/// </para>
 /// </summary>
 public sealed class TerminalLine
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly object _pollGate = new();
-    private readonly object _replyGate = new();
-    private readonly Dictionary<long, (string Kind, TaskCompletionSource<TriggerReply> Reply)> _replies = [];
+    private readonly Lock _gate = new();
+
+    // Apart from _gate: an enqueue runs under it, and no poll should wait for a write.
+    private readonly Lock _replyGate = new();
     private Poller? _current;
     private DateTimeOffset _lastPollEnded = DateTimeOffset.MinValue;
+
+    // What memory knows of the queue; _last < 0 means nothing.
+    private long _last = -1;
+    private long _acknowledged;
+    private List<QueuedTrigger>? _held;
+    private long _version;
+
+    private Dictionary<long, (string Kind, TaskCompletionSource<TriggerReply> Reply)>? _replies;
 
     public bool IsPolling
     {
         get
         {
-            lock (_pollGate)
+            lock (_gate)
             {
                 return _current is not null;
             }
         }
     }
 
-    public void Wake() => _wake.Writer.TryWrite(true);
-
-    /// <summary>Waits for the next wake-up (or one already in the slot).</summary>
-    public async Task WaitForWakeAsync(CancellationToken cancellationToken) => await _wake.Reader.ReadAsync(cancellationToken);
-
-    /// <summary>Makes the caller the terminal's poller; the one before it is told it was superseded.</summary>
-    public Poller BeginPoll()
+    /// <summary>True when memory knows the queue (for tests).</summary>
+    public bool KnowsQueue
     {
-        lock (_pollGate)
+        get
         {
-            _current?.Supersede();
-            _current = new Poller();
-            return _current;
+            lock (_gate)
+            {
+                return _last >= 0;
+            }
         }
+    }
+
+    /// <summary>
+    /// Something the poll must look at again happened (a refusal, or triggers committed that are not
+    /// handed over): memory forgets the queue and the poller reads it after checking its certificate.
+    /// </summary>
+    public void Wake()
+    {
+        Poller? poller;
+        lock (_gate)
+        {
+            _version++;
+            Forget();
+            poller = _current;
+        }
+
+        poller?.Signal(Poller.Woken);
+    }
+
+    /// <summary>
+    /// <paramref name="committed"/> is durable in the queue: memory takes it when that keeps memory
+    /// exact (else forgets), and the waiting poller is woken to answer it.
+    /// </summary>
+    public void Handoff(QueuedTrigger committed)
+    {
+        Poller? poller;
+        lock (_gate)
+        {
+            _version++;
+            var seq = committed.Trigger.Seq;
+            if (_last >= 0 && seq > _last)
+            {
+                if (seq == _last + 1 && Fits(committed))
+                {
+                    (_held ??= []).Add(committed);
+                    _last = seq;
+                }
+                else
+                {
+                    Forget();
+                }
+            }
+
+            // seq <= _last: a read since its commit already holds it (or its cursor passed it).
+            poller = _current;
+        }
+
+        poller?.Signal(Poller.Woken);
+    }
+
+    /// <summary>
+    /// Whether appending <paramref name="next"/> leaves memory equal to the queue: its Enqueue deleted
+    /// expired rows and, for a replacing kind, older limits or ends of its session; held rows that
+    /// either could touch make memory forget instead of copying the rule.
+    /// </summary>
+    private bool Fits(QueuedTrigger next)
+    {
+        if (_held is not { Count: > 0 } held)
+        {
+            return true;
+        }
+
+        if (held.Count >= TriggerStore.MaxBatch || next.Trigger.Kind is TriggerKinds.SessionLimits or TriggerKinds.SessionEnd)
+        {
+            return false;
+        }
+
+        foreach (var row in held)
+        {
+            if (row.ExpiresAt <= next.Trigger.CreatedAt)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Forget()
+    {
+        _last = -1;
+        _held = null;
+    }
+
+    /// <summary>The version to pass to <see cref="Learn"/>: taken before reading the queue.</summary>
+    public long Version
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _version;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A read of the queue: last seq <paramref name="last"/>, everything up to <paramref name="cursor"/>
+    /// deleted, <paramref name="rows"/> beyond it (the whole rest: fewer than a batch). Memory knows the
+    /// queue from now on unless a wake-up came since <paramref name="version"/> (it may have been missed).
+    /// </summary>
+    public void Learn(long version, long last, long cursor, QueuedTrigger[] rows)
+    {
+        lock (_gate)
+        {
+            if (_version != version || rows.Length >= TriggerStore.MaxBatch)
+            {
+                return;
+            }
+
+            // A trigger committed between reading the last seq and the rows is among the rows.
+            _last = rows.Length > 0 && rows[^1].Trigger.Seq > last ? rows[^1].Trigger.Seq : last;
+            _acknowledged = cursor;
+            _held = rows.Length == 0 ? null : [.. rows];
+        }
+    }
+
+    /// <summary>
+    /// The queue's last seq as read now: memory that disagrees forgets. Every commit is followed by a
+    /// wake-up, so this only matters for one that never came (the process failed between): its trigger
+    /// is then found at the poll timeout, as it would without memory.
+    /// </summary>
+    public void Confirm(long last)
+    {
+        lock (_gate)
+        {
+            if (_last >= 0 && last != _last)
+            {
+                Forget();
+            }
+        }
+    }
+
+    /// <summary>Null when memory does not know; else whether <paramref name="cursor"/> is past the last seq issued.</summary>
+    public bool? IsAhead(long cursor)
+    {
+        lock (_gate)
+        {
+            return _last < 0 ? null : cursor > _last;
+        }
+    }
+
+    /// <summary>
+    /// Null when memory does not know the queue; else whether acknowledging <paramref name="cursor"/>
+    /// deletes anything (rows up to it, or expired ones), which only the database can do.
+    /// </summary>
+    public bool? MustDelete(long cursor, long now)
+    {
+        lock (_gate)
+        {
+            if (_last < 0)
+            {
+                return null;
+            }
+
+            if (_held is { } held)
+            {
+                foreach (var row in held)
+                {
+                    if (row.Trigger.Seq <= cursor || row.ExpiresAt <= now)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            if (cursor > _acknowledged)
+            {
+                _acknowledged = cursor;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The database deleted everything up to <paramref name="cursor"/> and what expired by <paramref name="now"/>.</summary>
+    public void Acknowledged(long cursor, long now)
+    {
+        lock (_gate)
+        {
+            // A read that began before this delete must not teach memory the rows it deleted.
+            _version++;
+            if (_last < 0)
+            {
+                return;
+            }
+
+            _held?.RemoveAll(row => row.Trigger.Seq <= cursor || row.ExpiresAt <= now);
+            if (cursor > _acknowledged)
+            {
+                _acknowledged = cursor;
+            }
+        }
+    }
+
+    /// <summary>
+    /// From memory, what a read of the queue after <paramref name="cursor"/> would answer: null when
+    /// memory does not know, empty when nothing is queued.
+    /// </summary>
+    public Trigger[]? Pending(long cursor, long now)
+    {
+        lock (_gate)
+        {
+            if (_last < 0)
+            {
+                return null;
+            }
+
+            if (_held is not { Count: > 0 } held)
+            {
+                return [];
+            }
+
+            var count = 0;
+            foreach (var row in held)
+            {
+                count += row.Trigger.Seq > cursor && row.ExpiresAt > now ? 1 : 0;
+            }
+
+            if (count == 0)
+            {
+                return [];
+            }
+
+            var pending = new Trigger[count];
+            var i = 0;
+            foreach (var row in held)
+            {
+                if (row.Trigger.Seq > cursor && row.ExpiresAt > now)
+                {
+                    pending[i++] = row.Trigger;
+                }
+            }
+
+            return pending;
+        }
+    }
+
+    /// <summary>The session offers among the rows were deleted from the queue once handed out.</summary>
+    public void OffersForgotten(long first, long last)
+    {
+        lock (_gate)
+        {
+            _version++;
+            _held?.RemoveAll(row => row.Trigger.Kind == TriggerKinds.SessionOffer && row.Trigger.Seq >= first && row.Trigger.Seq <= last);
+        }
+    }
+
+    /// <summary>Makes <paramref name="poller"/> the terminal's poller; the one before it is told it was superseded.</summary>
+    public void BeginPoll(Poller poller)
+    {
+        Poller? before;
+        lock (_gate)
+        {
+            before = _current;
+            _current = poller;
+        }
+
+        before?.Signal(Poller.Superseded);
     }
 
     public void EndPoll(Poller poller, DateTimeOffset now)
     {
-        lock (_pollGate)
+        lock (_gate)
         {
             if (ReferenceEquals(_current, poller))
             {
@@ -55,13 +326,23 @@ public sealed class TerminalLine
 
             _lastPollEnded = now > _lastPollEnded ? now : _lastPollEnded;
         }
+    }
 
-        poller.Dispose();
+    /// <summary>Tells the waiting poller the server stops.</summary>
+    public void Stop()
+    {
+        Poller? poller;
+        lock (_gate)
+        {
+            poller = _current;
+        }
+
+        poller?.Signal(Poller.Stopping);
     }
 
     public bool IsConnected(DateTimeOffset now, TimeSpan grace)
     {
-        lock (_pollGate)
+        lock (_gate)
         {
             return _current is not null || now - _lastPollEnded <= grace;
         }
@@ -78,7 +359,7 @@ public sealed class TerminalLine
         {
             var seq = enqueue();
             var reply = new TaskCompletionSource<TriggerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _replies[seq] = (kind, reply);
+            (_replies ??= [])[seq] = (kind, reply);
             return new PendingReply(this, seq, reply.Task);
         }
     }
@@ -88,7 +369,7 @@ public sealed class TerminalLine
     {
         lock (_replyGate)
         {
-            return _replies.TryGetValue(seq, out var waiting) ? waiting.Kind : null;
+            return _replies is not null && _replies.TryGetValue(seq, out var waiting) ? waiting.Kind : null;
         }
     }
 
@@ -98,7 +379,7 @@ public sealed class TerminalLine
         (string Kind, TaskCompletionSource<TriggerReply> Reply) waiting;
         lock (_replyGate)
         {
-            if (!_replies.Remove(seq, out waiting))
+            if (_replies is null || !_replies.Remove(seq, out waiting))
             {
                 return false;
             }
@@ -112,22 +393,70 @@ public sealed class TerminalLine
     {
         lock (_replyGate)
         {
-            _replies.Remove(seq);
+            _replies?.Remove(seq);
         }
     }
 
-    /// <summary>One poll request; cancelled when a newer poll of the same terminal begins.</summary>
-    public sealed class Poller : IDisposable
+    /// <summary>
+    /// One poll request and everything that can end its wait, as flags set by whoever notices: a wake-up,
+    /// a newer poll, the timeout, the device gone, the server stopping. One small completion per wait,
+    /// no cancellation sources.
+    /// </summary>
+    public sealed class Poller
     {
-        private readonly CancellationTokenSource _superseded = new();
+        public const int Woken = 1;
+        public const int Superseded = 2;
+        public const int TimedOut = 4;
+        public const int Aborted = 8;
+        public const int Stopping = 16;
 
-        public CancellationToken Superseded => _superseded.Token;
+        private readonly Lock _gate = new();
+        private int _flags;
+        private TaskCompletionSource? _waiter;
 
-        internal void Supersede() => _superseded.Cancel();
+        public void Signal(int flag)
+        {
+            TaskCompletionSource? waiter;
+            lock (_gate)
+            {
+                _flags |= flag;
+                waiter = _waiter;
+                _waiter = null;
+            }
 
-        public void Dispose() => _superseded.Dispose();
+            waiter?.TrySetResult();
+        }
+
+        /// <summary>The flags set so far; <see cref="Woken"/> is cleared by taking it, the others stay.</summary>
+        public int Take()
+        {
+            lock (_gate)
+            {
+                var flags = _flags;
+                _flags &= ~Woken;
+                return flags;
+            }
+        }
+
+        /// <summary>Completes once any flag is set (at once when one is).</summary>
+        public Task WaitAsync()
+        {
+            lock (_gate)
+            {
+                if (_flags != 0)
+                {
+                    return Task.CompletedTask;
+                }
+
+                _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return _waiter.Task;
+            }
+        }
     }
 }
+
+/// <summary>A committed trigger with the time its row expires (unix seconds).</summary>
+public readonly record struct QueuedTrigger(Trigger Trigger, long ExpiresAt);
 
 /// <summary>A reply being waited for; dispose to stop waiting.</summary>
 public sealed class PendingReply(TerminalLine line, long seq, Task<TriggerReply> reply) : IDisposable

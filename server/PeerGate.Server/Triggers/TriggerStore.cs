@@ -19,6 +19,11 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     /// <summary>Most triggers handed out in one batch; the rest follow on the next poll.</summary>
     public const int MaxBatch = 32;
 
+    private long _reads;
+
+    /// <summary>Database reads this store made so far: an idle re-poll must make none.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
+
     /// <summary>Queues <paramref name="trigger"/> for <paramref name="terminalId"/> and commits it; returns its sequence number.</summary>
     public long Enqueue(string terminalId, Trigger trigger, long expiresAt) =>
         database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice));
@@ -92,6 +97,7 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     /// </summary>
     public void Acknowledge(string terminalId, long cursor, long now)
     {
+        Interlocked.Increment(ref _reads);
         var stale = database.Read(connection => connection.Scalar(
             null,
             "SELECT 1 FROM triggers WHERE terminal_id = $terminal AND (seq <= $cursor OR expires_at <= $now) LIMIT 1;",
@@ -127,25 +133,37 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     }
 
     /// <summary>The highest sequence number ever issued to the terminal; 0 when none was.</summary>
-    public long LastSeq(string terminalId) => database.Read(connection => connection.Scalar(
-        null,
-        "SELECT last_seq FROM trigger_sequences WHERE terminal_id = $terminal;",
-        ("$terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    public long LastSeq(string terminalId)
+    {
+        Interlocked.Increment(ref _reads);
+        return database.Read(connection => connection.Scalar(
+            null,
+            "SELECT last_seq FROM trigger_sequences WHERE terminal_id = $terminal;",
+            ("$terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
 
     /// <summary>Unexpired triggers after <paramref name="cursor"/>, oldest first, at most <see cref="MaxBatch"/>.</summary>
-    public Trigger[] Pending(string terminalId, long cursor, long now) => database.Read(connection =>
-    {
-        using var command = connection.Command(
-            null,
-            "SELECT body FROM triggers WHERE terminal_id = $terminal AND seq > $cursor AND expires_at > $now ORDER BY seq LIMIT $limit;",
-            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now), ("$limit", MaxBatch));
-        using var reader = command.ExecuteReader();
-        var triggers = new List<Trigger>();
-        while (reader.Read())
-        {
-            triggers.Add(JsonSerializer.Deserialize<Trigger>(reader.GetString(0), WireJson.Options)!);
-        }
+    public Trigger[] Pending(string terminalId, long cursor, long now) =>
+        Array.ConvertAll(PendingRows(terminalId, cursor, now), row => row.Trigger);
 
-        return triggers.ToArray();
-    });
+    /// <summary>As <see cref="Pending"/>, each with the time its row expires.</summary>
+    public QueuedTrigger[] PendingRows(string terminalId, long cursor, long now)
+    {
+        Interlocked.Increment(ref _reads);
+        return database.Read(connection =>
+        {
+            using var command = connection.Command(
+                null,
+                "SELECT body, expires_at FROM triggers WHERE terminal_id = $terminal AND seq > $cursor AND expires_at > $now ORDER BY seq LIMIT $limit;",
+                ("$terminal", terminalId), ("$cursor", cursor), ("$now", now), ("$limit", MaxBatch));
+            using var reader = command.ExecuteReader();
+            var rows = new List<QueuedTrigger>();
+            while (reader.Read())
+            {
+                rows.Add(new QueuedTrigger(JsonSerializer.Deserialize<Trigger>(reader.GetString(0), WireJson.Options)!, reader.GetInt64(1)));
+            }
+
+            return rows.ToArray();
+        });
+    }
 }

@@ -27,12 +27,13 @@ public static class TriggersApi
 
     /// <summary>
     /// Acknowledges everything up to <c>after</c>, then answers what is queued beyond it: at once when
-    /// there is something, else when a wake-up brings something or the poll times out. The queue is
-    /// read again after every wake-up and at the timeout, so only the queue decides what is delivered.
-    /// A server that stops answers its open polls at once, so shutdown does not wait out the timeout.
-    /// After every wake-up the certificate's standing is checked again, and the operator wakes the
-    /// terminal when it refuses it: a poll of a device disabled or revoked meanwhile is answered with
-    /// that refusal at once.
+    /// there is something, else when a wake-up brings something or the poll times out. What is queued
+    /// comes from the terminal's memory of its queue when that is provably exact (a committed trigger
+    /// handed over after its commit, see <see cref="TerminalLine"/>), else from a read of the queue, so
+    /// only the queue decides what is delivered and an idle re-poll touches no database. A server that
+    /// stops answers its open polls at once, so shutdown does not wait out the timeout. After every
+    /// wake-up the certificate's standing is checked again, and the operator wakes the terminal when it
+    /// refuses it: a poll of a device disabled or revoked meanwhile is answered with that refusal at once.
     /// </summary>
     private static async Task<Results<Ok<TriggerBatch>, ProblemHttpResult, EmptyHttpResult>> Poll(
         HttpContext context,
@@ -48,7 +49,8 @@ public static class TriggersApi
         var cursor = ReadCursor(context.Request.Query["after"]);
         var pollTimeout = ReadWait(context.Request.Query["wait"], options.TriggerPollTimeout);
         var terminalId = caller.Certificate.TerminalId;
-        if (cursor > store.LastSeq(terminalId))
+        var line = hub.Line(terminalId);
+        if (line.IsAhead(cursor) ?? cursor > store.LastSeq(terminalId))
         {
             // The device handled numbers this server never issued: the queue was reset. Acknowledging
             // with that cursor would swallow every new trigger, so the device must start again from 0.
@@ -57,66 +59,99 @@ public static class TriggersApi
         }
 
         // The poll's deadline starts before the poll is visible as "connected", so a clock that moves
-        // once the device is seen polling always counts against this poll.
-        using var timeout = new CancellationTokenSource(pollTimeout, time);
-        var line = hub.Line(terminalId);
-        var poller = line.BeginPoll();
+        // once the device is seen polling always counts against this poll. Static callbacks: the poller
+        // is their whole state, so a held poll costs no closure.
+        var poller = new TerminalLine.Poller();
+        using var timeout = time.CreateTimer(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.TimedOut), poller, pollTimeout, Timeout.InfiniteTimeSpan);
+        using var aborted = context.RequestAborted.UnsafeRegister(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.Aborted), poller);
+        line.BeginPoll(poller);
         try
         {
-            store.Acknowledge(terminalId, cursor, Now(time));
-            hub.Reached(terminalId, cursor);
+            // The hub answers every open poll once stopping begins; one that began after is answered here.
+            if (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                poller.Signal(TerminalLine.Poller.Stopping);
+            }
 
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, poller.Superseded, context.RequestAborted, lifetime.ApplicationStopping);
-            var woken = false;
+            Acknowledge(store, line, terminalId, cursor, Now(time));
+            hub.Reached(terminalId, cursor);
             while (true)
             {
-                if (poller.Superseded.IsCancellationRequested)
+                var flags = poller.Take();
+                if ((flags & TerminalLine.Poller.Superseded) != 0)
                 {
                     metrics.CountPoll("superseded");
                     return Superseded();
                 }
 
-                if (woken)
+                if ((flags & TerminalLine.Poller.Aborted) != 0)
                 {
+                    // The device went away: nobody to answer, and nothing was delivered.
+                    return TypedResults.Empty;
+                }
+
+                if ((flags & TerminalLine.Poller.Woken) != 0)
+                {
+                    metrics.CountPollWake();
+
                     // The certificate filter admitted this poll; a refusal since then throws its problem here.
                     await verifier.RecheckAsync(caller.Certificate, context.RequestAborted);
                 }
 
-                var pending = store.Pending(terminalId, cursor, Now(time));
-                if (pending.Length > 0 || timeout.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
+                if ((flags & TerminalLine.Poller.TimedOut) != 0 && line.KnowsQueue)
+                {
+                    // One read per timeout, not per poll: a commit whose wake-up was lost still arrives.
+                    line.Confirm(store.LastSeq(terminalId));
+                }
+
+                var now = Now(time);
+                var pending = line.Pending(cursor, now) ?? Read(store, line, terminalId, cursor, now);
+                if (pending.Length > 0 || (flags & (TerminalLine.Poller.TimedOut | TerminalLine.Poller.Stopping)) != 0)
                 {
                     metrics.CountTriggersDelivered(pending);
                     metrics.CountPoll(pending.Length > 0 ? "triggers" : "empty");
-                    store.ForgetDeliveredOffers(terminalId, pending);
                     if (pending.Length > 0)
                     {
+                        store.ForgetDeliveredOffers(terminalId, pending);
+                        line.OffersForgotten(pending[0].Seq, pending[^1].Seq);
                         hub.Reached(terminalId, pending[^1].Seq);
                     }
 
                     return TypedResults.Ok(new TriggerBatch { Triggers = pending });
                 }
 
-                woken = true;
-                try
-                {
-                    await line.WaitForWakeAsync(wait.Token);
-                    metrics.CountPollWake();
-                }
-                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-                {
-                    // The device went away: nobody to answer, and nothing was delivered.
-                    return TypedResults.Empty;
-                }
-                catch (OperationCanceledException)
-                {
-                    // Timed out, superseded or stopping: the loop answers which.
-                }
+                await poller.WaitAsync();
             }
         }
         finally
         {
             line.EndPoll(poller, time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// Deletes what <paramref name="cursor"/> acknowledges; when memory knows the queue holds nothing
+    /// to delete, without touching the database.
+    /// </summary>
+    private static void Acknowledge(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
+    {
+        if (line.MustDelete(cursor, now) is false)
+        {
+            return;
+        }
+
+        store.Acknowledge(terminalId, cursor, now);
+        line.Acknowledged(cursor, now);
+    }
+
+    /// <summary>Reads the queue after <paramref name="cursor"/> and lets memory learn it (last seq first: see <see cref="TerminalLine.Learn"/>).</summary>
+    private static Trigger[] Read(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
+    {
+        var version = line.Version;
+        var last = store.LastSeq(terminalId);
+        var rows = store.PendingRows(terminalId, cursor, now);
+        line.Learn(version, last, cursor, rows);
+        return Array.ConvertAll(rows, row => row.Trigger);
     }
 
     /// <summary>
