@@ -2,9 +2,12 @@ using System.Diagnostics;
 
 namespace PeerGate.Benchmarks;
 
-/// <summary>Throughput and latency percentiles of one measured loop.</summary>
+/// <summary>Throughput and latency percentiles of one measured loop, and every latency (for the plots).</summary>
 public sealed record LatencySample(long Count, long Failures, double PerSecond, double P50Ms, double P99Ms)
 {
+    /// <summary>Every measured latency in milliseconds, ascending.</summary>
+    public double[] SortedMs { get; init; } = [];
+
     public static LatencySample From(List<long> latencyTicks, long failures, TimeSpan elapsed)
     {
         latencyTicks.Sort();
@@ -13,7 +16,10 @@ public sealed record LatencySample(long Count, long Failures, double PerSecond, 
             failures,
             latencyTicks.Count / elapsed.TotalSeconds,
             Percentile(latencyTicks, 0.50),
-            Percentile(latencyTicks, 0.99));
+            Percentile(latencyTicks, 0.99))
+        {
+            SortedMs = [.. latencyTicks.Select(ticks => ticks * 1000.0 / Stopwatch.Frequency)],
+        };
     }
 
     /// <summary>

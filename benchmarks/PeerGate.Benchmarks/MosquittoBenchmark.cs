@@ -6,8 +6,11 @@ using PeerGate.Server.Testing;
 
 namespace PeerGate.Benchmarks;
 
-/// <summary>Mosquitto's memory per subscribed client and publish-to-delivery latency; Skipped says why when it could not run.</summary>
-public sealed record MosquittoResult(string? Skipped, int Clients, MemoryDelta? Memory, LatencySample? Deliveries);
+/// <summary>Mosquitto's memory per subscribed client (at each checkpoint of the growth too), its idle CPU, and publish-to-delivery latency; Skipped says why when it could not run.</summary>
+public sealed record MosquittoResult(string? Skipped, int Clients, MemoryDelta? Memory, LatencySample? Deliveries, IReadOnlyList<(int Clients, double ResidentPerClient)>? Growth = null, double? IdleCpuPercent = null)
+{
+    public static MosquittoResult NotRun(string why) => new(why, 0, null, null);
+}
 
 /// <summary>
 /// Mosquitto (Debian package <c>mosquitto</c>) on 127.0.0.1 with a minimal config in a temp folder:
@@ -26,7 +29,12 @@ public static class MosquittoBenchmark
         var (path, skipped) = await ExternalServer.FindOrInstallAsync("mosquitto", "mosquitto", mayInstall: !settings.Smoke);
         if (path is null)
         {
-            return new MosquittoResult(skipped, 0, null, null);
+            return MosquittoResult.NotRun(skipped!);
+        }
+
+        if (FileDescriptors.Shortfall(settings.IdleDevices) is { } shortfall)
+        {
+            return MosquittoResult.NotRun(shortfall);
         }
 
         var folder = Path.Combine(settings.DataRoot, "peergate-bench-mqtt-" + Guid.NewGuid().ToString("N"));
@@ -34,7 +42,7 @@ public static class MosquittoBenchmark
         var port = LoopbackPorts.Free();
         var config = Path.Combine(folder, "mosquitto.conf");
         await File.WriteAllLinesAsync(config, [$"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false", "log_dest none"]);
-        var clients = new Socket[settings.UdpDevices];
+        var clients = new Socket[settings.IdleDevices];
         Socket? publisher = null;
         try
         {
@@ -43,7 +51,7 @@ public static class MosquittoBenchmark
             publisher = await UntilConnectedAsync(endpoint, "publisher", broker);
             if (publisher is null)
             {
-                return new MosquittoResult("mosquitto did not accept connections within 10 s", 0, null, null);
+                return MosquittoResult.NotRun("mosquitto did not accept connections within 10 s");
             }
 
             // Warm-up, not counted: a few clients through the same path, and a few deliveries.
@@ -56,21 +64,35 @@ public static class MosquittoBenchmark
 
             await Task.Delay(TimeSpan.FromSeconds(1));
             var before = ProcessStats.ResidentBytes(broker.Pid);
-            var next = -1;
-            await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            var growth = new List<(int, double)>();
+            var connected = 0;
+            foreach (var checkpoint in DeviceFleet.Checkpoints(clients.Length))
             {
-                for (var i = Interlocked.Increment(ref next); i < clients.Length; i = Interlocked.Increment(ref next))
+                var next = connected - 1;
+                await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
                 {
-                    clients[i] = await SubscribedAsync(endpoint, "c" + i);
-                }
-            })));
-            await Task.Delay(TimeSpan.FromSeconds(settings.Smoke ? 1 : 5));
+                    for (var i = Interlocked.Increment(ref next); i < checkpoint; i = Interlocked.Increment(ref next))
+                    {
+                        clients[i] = await SubscribedAsync(endpoint, "c" + i);
+                    }
+                })));
+                connected = checkpoint;
+                await Task.Delay(TimeSpan.FromSeconds(settings.Smoke ? 0.5 : checkpoint == clients.Length ? 5 : 2));
+                growth.Add((checkpoint, (ProcessStats.ResidentBytes(broker.Pid) - before) / (double)checkpoint));
+            }
+
             var after = ProcessStats.ResidentBytes(broker.Pid);
+
+            // Idle: every client connected and subscribed, keep-alive off, nothing published.
+            var cpuBefore = ProcessStats.CpuTime(broker.Pid);
+            var idle = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(settings.Smoke ? 1 : 10));
+            var idleCpu = (ProcessStats.CpuTime(broker.Pid) - cpuBefore) / idle.Elapsed * 100;
 
             var latencies = new List<long>();
             var failures = 0L;
             var clock = Stopwatch.StartNew();
-            for (var i = 0; i < settings.Wakes; i++)
+            for (var i = 0; i < settings.Triggers; i++)
             {
                 var target = (int)((long)i * 7919 % clients.Length);
                 if (await DeliverAsync(publisher, clients[target], "c" + target) is { } ticks)
@@ -89,7 +111,7 @@ public static class MosquittoBenchmark
                 socket.Dispose();
             }
 
-            return new MosquittoResult(null, clients.Length, new MemoryDelta((after - before) / (double)clients.Length, null, before, after), deliveries);
+            return new MosquittoResult(null, clients.Length, new MemoryDelta((after - before) / (double)clients.Length, null, before, after), deliveries, growth, idleCpu);
         }
         finally
         {

@@ -20,7 +20,7 @@ public static class RegistrationBenchmark
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
-            var certificates = await EnrollAndAuthenticateAsync(server, http, settings.Devices);
+            var certificates = await EnrollAndAuthenticateAsync(server, http, settings.Registrants);
 
             // Warm-up, not measured: every device registers once so JIT and connection set-up stay out of the numbers.
             foreach (var (terminalId, certificate) in certificates)

@@ -14,10 +14,10 @@ namespace PeerGate.Benchmarks;
 public sealed record RendezvousResult(
     int Devices,
     string Gc,
-    TimeSpan AuthSetup,
-    TimeSpan UdpSetup,
+    TimeSpan Setup,
     MemoryDelta Total,
     MemoryDelta UdpOnly,
+    IReadOnlyList<(int Devices, double ResidentPerDevice)> Growth,
     LatencySample Wakes,
     LatencySample WakeDatagrams,
     DatagramRate Datagrams,
@@ -35,8 +35,6 @@ public sealed record MemoryDelta(double ResidentPerDevice, double? HeapPerDevice
 /// </summary>
 public static class RendezvousBenchmark
 {
-    private const int SetupWorkers = 16;
-
     /// <summary>Devices set up before the "before" measurement, so JIT, pools and caches are not counted per device.</summary>
     private const int WarmDevices = 32;
 
@@ -45,54 +43,35 @@ public static class RendezvousBenchmark
 
     private static readonly HostPeerCrypto Crypto = new();
 
-    private sealed class SimulatedDevice(CertificateResponse certificate)
-    {
-        public CertificateResponse Certificate { get; } = certificate;
-        public byte[] UdpKey { get; } = Convert.FromBase64String(certificate.UdpKey);
-        public Socket? Socket { get; set; }
-        public long Counter { get; set; }
-        public long Cursor { get; set; }
-    }
-
     public static async Task<RendezvousResult> RunAsync(BenchSettings settings)
     {
         var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-udp-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
         var adminToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var devices = new List<SimulatedDevice>();
+        var warm = new List<SimulatedDevice>();
         try
         {
-            await using var server = await ServedServer.StartAsync(
-                dataDirectory,
-                adminToken,
-                settings.ServerGc,
-                "--PeerGate:UnauthenticatedRequestsPerMinute=0", // one address authenticates thousands of devices
-                "--PeerGate:DeviceWritesPerMinute=0");           // one caller queries as fast as the wakes go
+            await using var server = await ServedServer.StartAsync(dataDirectory, adminToken, settings.ServerGc, ServedServer.BenchmarkLimits);
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(30) };
             using var admin = new AdminClient(new Uri(server.BaseUrl), adminToken);
             var udp = new IPEndPoint(IPAddress.Loopback, server.UdpPort);
 
             // Warm-up, not counted: the same path for a few devices, one of which is the caller.
-            var warm = await AuthenticateAsync(admin, http, WarmDevices, "fleet");
+            warm = await DeviceFleet.AuthenticateAsync(admin, http, settings.Smoke ? 8 : WarmDevices, "fleet");
             await RegisterOverUdpAsync(warm, udp);
-            var caller = (await AuthenticateAsync(admin, http, 1, "callers"))[0];
+            var caller = (await DeviceFleet.AuthenticateAsync(admin, http, 1, "callers"))[0];
             await Task.Delay(Settle(settings));
             var before = await server.MemoryAfterGcAsync();
 
+            // Past one persistence interval (10 s) at the end, so the mappings' rows are written as they would be in service.
             var clock = Stopwatch.StartNew();
-            devices = await AuthenticateAsync(admin, http, settings.UdpDevices, "fleet");
-            var authSetup = clock.Elapsed;
-            var authenticated = await server.MemoryAfterGcAsync();
+            Console.WriteLine($"  rendezvous: {settings.IdleDevices} devices, UDP-registered");
+            (devices, var growth) = await DeviceFleet.GrowAsync(server, admin, http, DeviceFleet.Checkpoints(settings.IdleDevices), batch => RegisterOverUdpAsync(batch, udp), Settle(settings), TimeSpan.FromSeconds(settings.Smoke ? 0.2 : 2));
+            var setup = clock.Elapsed;
+            var after = growth[^1];
 
-            clock.Restart();
-            await RegisterOverUdpAsync(devices, udp);
-            var udpSetup = clock.Elapsed;
-
-            // Past one persistence interval (10 s), so the mappings' rows are written as they would be in service.
-            await Task.Delay(Settle(settings));
-            var after = await server.MemoryAfterGcAsync();
-
-            var (wakes, wakeDatagrams) = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(WakeTargets, devices.Count)).ToArray(), settings.Wakes);
+            var (wakes, wakeDatagrams) = await MeasureWakesAsync(http, udp, caller, devices.Take(Math.Min(Math.Min(WakeTargets, settings.Triggers), devices.Count)).ToArray(), settings.Triggers);
             foreach (var device in devices.Concat(warm))
             {
                 device.Socket?.Dispose();
@@ -104,10 +83,10 @@ public static class RendezvousBenchmark
             return new RendezvousResult(
                 n,
                 server.Gc,
-                authSetup,
-                udpSetup,
+                setup,
                 new MemoryDelta((after.Resident - before.Resident) / (double)n, (after.ManagedHeap - before.ManagedHeap) / (double)n, before.Resident, after.Resident),
-                new MemoryDelta((after.Resident - authenticated.Resident) / (double)n, (after.ManagedHeap - authenticated.ManagedHeap) / (double)n, authenticated.Resident, after.Resident),
+                new MemoryDelta(after.AttachedResident / (double)n, after.AttachedHeap / (double)n, before.Resident, after.Resident),
+                [.. growth.Select(point => (point.Devices, (point.Resident - before.Resident) / (double)point.Devices))],
                 wakes,
                 wakeDatagrams,
                 datagrams,
@@ -115,7 +94,7 @@ public static class RendezvousBenchmark
         }
         finally
         {
-            foreach (var device in devices)
+            foreach (var device in devices.Concat(warm))
             {
                 device.Socket?.Dispose();
             }
@@ -126,45 +105,10 @@ public static class RendezvousBenchmark
 
     private static TimeSpan Settle(BenchSettings settings) => TimeSpan.FromSeconds(settings.Smoke ? 1 : 12);
 
-    /// <summary>Enrolls each device through the admin API, then authenticates it by challenge and proof, <see cref="SetupWorkers"/> at a time.</summary>
-    private static async Task<List<SimulatedDevice>> AuthenticateAsync(AdminClient admin, HttpClient http, int count, string group)
-    {
-        var result = new SimulatedDevice[count];
-        await ForEachAsync(count, async i =>
-        {
-            var device = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
-            await WhileBusyAsync(() => admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey), [group]));
-            result[i] = new SimulatedDevice(await WhileBusyAsync(() => device.AuthenticateAsync(http)));
-        });
-        return [.. result];
-    }
-
-    /// <summary>Answers of 503 (storage_busy on a loaded machine) so far; the setup retries them, as a device does.</summary>
-    public static int BusyRetries => _busyRetries;
-
-    private static int _busyRetries;
-
-    /// <summary>Retries a 503 after its 2 s, at most 5 times, as a device does with Retry-After.</summary>
-    private static async Task<T> WhileBusyAsync<T>(Func<Task<T>> request)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await request();
-            }
-            catch (Exception exception) when (attempt < 5 && exception is HttpRequestException { StatusCode: HttpStatusCode.ServiceUnavailable } or AdminApiException { Status: 503 })
-            {
-                Interlocked.Increment(ref _busyRetries);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
-    }
-
     /// <summary>Each device opens its own UDP socket and registers once; every one must be acknowledged.</summary>
     private static async Task RegisterOverUdpAsync(IReadOnlyList<SimulatedDevice> devices, IPEndPoint server)
     {
-        await ForEachAsync(devices.Count, async i =>
+        await DeviceFleet.ForEachAsync(devices.Count, async i =>
         {
             var device = devices[i];
             device.Socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -236,18 +180,9 @@ public static class RendezvousBenchmark
     {
         // A callee must be registered over HTTP with a listening port, permit the caller, and be on
         // the trigger channel (a fetch within the server's 10 s grace) for a query to reach it.
+        await DeviceFleet.MakeCallableAsync(http, targets);
         foreach (var target in targets)
         {
-            using var registered = await TestDevice.SendRegistrationAsync(http, target.Certificate.Certificate, new RegistrationRequest
-            {
-                TerminalId = target.Certificate.TerminalId,
-                LocalIp = "10.0.0.1",
-                LocalPort = 7400,
-                Capabilities = [],
-                Attributes = [],
-            });
-            registered.EnsureSuccessStatusCode();
-            await TestDevice.PermitAsync(http, target.Certificate.Certificate, PermitKinds.Group, "callers");
             if (!await RegisterAsync(target, udp))
             {
                 throw new InvalidOperationException("a UDP registration was not acknowledged");
@@ -337,17 +272,5 @@ public static class RendezvousBenchmark
         var allocated = server.AllocatedBytes();
         var rate = DatagramFlood.Run(udp, i => datagrams[warmCount + i], IsAck, count, TimeSpan.FromSeconds(settings.Seconds), server.CpuTime);
         return (rate, (server.AllocatedBytes() - allocated) / (double)Math.Max(1, rate.Answered));
-    }
-
-    private static async Task ForEachAsync(int count, Func<int, Task> body)
-    {
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(SetupWorkers, Math.Max(1, count))).Select(_ => Task.Run(async () =>
-        {
-            for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
-            {
-                await body(i);
-            }
-        })));
     }
 }

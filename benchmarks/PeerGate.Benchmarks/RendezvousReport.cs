@@ -3,10 +3,10 @@ namespace PeerGate.Benchmarks;
 /// <summary>The rendezvous lines: PeerGate beside Mosquitto and coturn, with the ratio and the target of each.</summary>
 public static class RendezvousReport
 {
-    public static void Print(BenchSettings settings, RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
+    public static void Print(RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
     {
         var n = peerGate.Devices;
-        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled and authenticated in {peerGate.AuthSetup.TotalSeconds:F1} s, 16 at a time; UDP-registered in {peerGate.UdpSetup.TotalSeconds:F1} s; {RendezvousBenchmark.BusyRetries} setup requests retried after 503)");
+        Console.WriteLine($"  rendezvous: {n} idle UDP devices in a PeerGate process ({peerGate.Gc} GC; enrolled, authenticated and UDP-registered in {peerGate.Setup.TotalSeconds:F1} s, {DeviceFleet.SetupWorkers} at a time; {DeviceFleet.BusyRetries} setup requests retried after 503 so far)");
         var memory = peerGate.Total;
         var udpOnly = peerGate.UdpOnly;
         Console.WriteLine($"  idle device memory       PeerGate  {Kib(memory.ResidentPerDevice),7} RSS {Kib(memory.HeapPerDevice ?? 0),7} heap /device  (UDP registration alone {Kib(udpOnly.ResidentPerDevice)} RSS {Kib(udpOnly.HeapPerDevice ?? 0)} heap; RSS {Mib(memory.ResidentBefore)} -> {Mib(memory.ResidentAfter)})");
@@ -44,9 +44,28 @@ public static class RendezvousReport
         }
     }
 
-    private static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
+    /// <summary>The same lines as ratios against their targets, for the results table.</summary>
+    public static IEnumerable<ResultLine> Lines(RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
+    {
+        var memory = peerGate.Total;
+        yield return mosquitto.Memory is { } broker
+            ? new ResultLine($"UDP idle memory /device, N={peerGate.Devices}", $"{Kib(memory.ResidentPerDevice)} RSS", $"Mosquitto {Kib(broker.ResidentPerDevice)} RSS", memory.ResidentPerDevice, broker.ResidentPerDevice, 1, Better.Lower,
+                Limit: $"heap {Kib(memory.HeapPerDevice ?? 0)} /device, UDP registration alone {Kib(peerGate.UdpOnly.ResidentPerDevice)} RSS")
+            : ResultLine.NotRun("UDP idle memory /device", "Mosquitto", 1, Better.Lower, mosquitto.Skipped ?? "not measured");
+        yield return mosquitto.Deliveries is { } deliveries
+            ? new ResultLine("wake to fetch p99", $"{peerGate.Wakes.P99Ms:F2} ms (p50 {peerGate.Wakes.P50Ms:F2})", $"Mosquitto {deliveries.P99Ms:F2} ms (p50 {deliveries.P50Ms:F2})", peerGate.Wakes.P99Ms, deliveries.P99Ms, 2, Better.Lower,
+                Limit: $"the wake datagram arrives at p99 {peerGate.WakeDatagrams.P99Ms:F2} ms; the rest is the device's fetch")
+            : ResultLine.NotRun("wake to fetch p99", "Mosquitto", 2, Better.Lower, mosquitto.Skipped ?? "not measured");
+        var datagrams = peerGate.Datagrams;
+        yield return coturn.Rate is { } stun
+            ? new ResultLine("registration datagrams /s", $"{datagrams.PerSecond:F0}/s", $"coturn {stun.PerSecond:F0} Binding/s", datagrams.PerSecond, stun.PerSecond, 1, Better.Higher,
+                Limit: $"CPU {datagrams.CpuMsPer10k:F1} ms /10k against coturn's {stun.CpuMsPer10k:F1}; {peerGate.AllocatedPerDatagram:F0} B allocated per datagram")
+            : ResultLine.NotRun("registration datagrams /s", "coturn", 1, Better.Higher, coturn.Skipped ?? "not measured");
+    }
 
-    private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
+    internal static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
+
+    internal static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
 
     private static string Ratio(double ours, double theirs) => theirs > 0 ? $"{ours / theirs:F2}x" : "n/a";
 }

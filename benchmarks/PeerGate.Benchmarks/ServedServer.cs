@@ -29,6 +29,12 @@ public sealed class ServedServer : IAsyncDisposable
         UdpPort = udpPort;
     }
 
+    /// <summary>
+    /// Limits a fleet on one address needs lifted: one address authenticates thousands of devices, and
+    /// one caller queries as fast as the measurement goes.
+    /// </summary>
+    public static readonly string[] BenchmarkLimits = ["--PeerGate:UnauthenticatedRequestsPerMinute=0", "--PeerGate:DeviceWritesPerMinute=0"];
+
     public string BaseUrl { get; }
 
     public int UdpPort { get; }

@@ -1,0 +1,90 @@
+using PeerGate.CliSupport;
+
+namespace PeerGate.Benchmarks.Tests;
+
+/// <summary>The command line: defaults of a full and a smoke run, --only, and bad values refused with exit 2 before anything runs.</summary>
+[TestClass]
+public sealed class BenchSettingsTests
+{
+    private static async Task<(int Code, BenchSettings? Settings, string Output, string Error)> ParseAsync(params string[] args)
+    {
+        BenchSettings? seen = null;
+        var root = BenchSettings.Command(settings =>
+        {
+            seen = settings;
+            return Task.FromResult(0);
+        });
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliHost.RunAsync(root, args, output, error);
+        return (code, seen, output.ToString(), error.ToString());
+    }
+
+    [TestMethod]
+    public async Task AFullRunHoldsTenThousandDevicesAndWritesItsResults()
+    {
+        var (code, settings, _, _) = await ParseAsync();
+        Assert.AreEqual(0, code);
+        Assert.IsNotNull(settings);
+        Assert.AreEqual(10_000, settings.IdleDevices);
+        Assert.AreEqual(1_000, settings.Triggers);
+        Assert.IsFalse(settings.Smoke);
+        Assert.IsNotNull(settings.OutDir);
+        CollectionAssert.AreEquivalent(BenchGroups.All, settings.Only.ToArray());
+    }
+
+    [TestMethod]
+    public async Task ASmokeRunIsSmallAndWritesNothingUnlessAsked()
+    {
+        var (_, smoke, _, _) = await ParseAsync("--smoke");
+        Assert.IsTrue(smoke!.Smoke);
+        Assert.AreEqual(50, smoke.IdleDevices);
+        Assert.IsNull(smoke.OutDir);
+        var (_, written, _, _) = await ParseAsync("--smoke", "--out", "somewhere");
+        Assert.AreEqual("somewhere", written!.OutDir);
+    }
+
+    [TestMethod]
+    public async Task OnlyNarrowsTheGroupsAndSizesAreTaken()
+    {
+        var (code, settings, _, _) = await ParseAsync("--only", "long-poll", "udp", "--devices", "2000", "--triggers", "50", "--gc", "server");
+        Assert.AreEqual(0, code);
+        Assert.IsTrue(settings!.Runs(BenchGroups.LongPoll) && settings.Runs(BenchGroups.Udp));
+        Assert.IsFalse(settings.Runs(BenchGroups.Http) || settings.Runs(BenchGroups.DeviceCore));
+        Assert.AreEqual(2000, settings.IdleDevices);
+        Assert.AreEqual(50, settings.Triggers);
+        Assert.IsTrue(settings.ServerGc);
+    }
+
+    [TestMethod]
+    public async Task HelpAnswersAndRunsNothing()
+    {
+        var (code, settings, output, _) = await ParseAsync("--help");
+        Assert.AreEqual(0, code);
+        Assert.IsNull(settings);
+        StringAssert.Contains(output, "--only");
+        StringAssert.Contains(output, "--devices");
+    }
+
+    [TestMethod]
+    [DataRow("--only", "everything")]
+    [DataRow("--devices", "5")]
+    [DataRow("--devices", "ten")]
+    [DataRow("--data-dir", "/no/such/folder")]
+    [DataRow("--gc", "fast")]
+    public async Task BadValuesAreOneLineAndExitTwo(string option, string value)
+    {
+        var (code, settings, _, error) = await ParseAsync(option, value);
+        Assert.AreEqual(ExitCodes.Usage, code);
+        Assert.IsNull(settings);
+        StringAssert.StartsWith(error, "error: ");
+        Assert.AreEqual(1, error.TrimEnd().Split('\n').Length, error);
+    }
+
+    [TestMethod]
+    public void TheMemoryCurveIsReadAtATenthThreeTenthsAndAll()
+    {
+        CollectionAssert.AreEqual(new[] { 1_000, 3_000, 10_000 }, DeviceFleet.Checkpoints(10_000));
+        CollectionAssert.AreEqual(new[] { 10, 30, 100 }, DeviceFleet.Checkpoints(100));
+    }
+}
