@@ -39,6 +39,7 @@ public sealed class RealSourceTests
             .. flows,
             .. json,
             .. SourceSet.Find(Path.Combine(root, "firmware", "PeerGate.Interpreter", "Crypto")),
+            .. SourceSet.Find(Path.Combine(root, "firmware", "PeerGate.NanoRig", "Programs", "Crypto")),
             .. SourceSet.Find(Path.Combine(root, "firmware", "PeerGate.Device")),
             .. SourceSet.Find(Path.Combine(root, "shared-protocol", "PeerGate.Protocol"), "Host"),
         ]);
