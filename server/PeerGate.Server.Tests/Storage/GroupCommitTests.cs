@@ -146,11 +146,7 @@ public sealed class GroupCommitTests
 
         var mount = Path.Combine(_directory, "tmpfs");
         Directory.CreateDirectory(mount);
-        var (exit, output) = await RunAsync("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", mount);
-        if (exit != 0)
-        {
-            Assert.Inconclusive($"skipped: cannot mount a tmpfs here ({output.Trim()})");
-        }
+        await SmallDisk.MountAsync(mount);
 
         var filler = Path.Combine(mount, "filler");
         try
@@ -160,7 +156,7 @@ public sealed class GroupCommitTests
                 database.Initialize();
                 CreateTable(database);
                 Insert(database, 1);
-                FillDisk(filler);
+                SmallDisk.Fill(filler);
 
                 // Each write alone fits in memory; their commit needs the WAL to grow on a full disk.
                 using var held = HoldWriter(database);
@@ -187,11 +183,7 @@ public sealed class GroupCommitTests
         finally
         {
             SqliteConnection.ClearAllPools();
-            var (unmounted, _) = await RunAsync("umount", mount);
-            if (unmounted != 0)
-            {
-                await RunAsync("umount", "-l", mount);
-            }
+            await SmallDisk.UnmountAsync(mount);
         }
     }
 
@@ -359,46 +351,4 @@ public sealed class GroupCommitTests
         }
     }
 
-    private static void FillDisk(string path)
-    {
-        var chunk = new byte[16 * 1024];
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
-        for (var written = 0L; written < 64L * 1024 * 1024; written += chunk.Length)
-        {
-            try
-            {
-                stream.Write(chunk);
-                stream.Flush();
-            }
-            catch (IOException)
-            {
-                return;
-            }
-        }
-
-        Assert.Fail("the 2 MiB file system took 64 MiB");
-    }
-
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await output + await error);
-        }
-        catch (System.ComponentModel.Win32Exception exception)
-        {
-            return (-1, $"{file}: {exception.Message}");
-        }
-    }
 }

@@ -26,11 +26,7 @@ public sealed class StorageFaultTests
         Directory.CreateDirectory(mount);
         try
         {
-            var (exit, output) = await RunAsync("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", mount);
-            if (exit != 0)
-            {
-                Assert.Inconclusive($"skipped: cannot mount a tmpfs here ({output.Trim()})");
-            }
+            await SmallDisk.MountAsync(mount);
 
             var filler = Path.Combine(mount, "filler");
             await using (var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = mount }))
@@ -38,7 +34,7 @@ public sealed class StorageFaultTests
                 using var http = server.CreateClient();
                 await AssertWriteSucceedsAsync(http);
 
-                FillDisk(filler);
+                SmallDisk.Fill(filler);
                 var refused = await FirstRefusedWriteAsync(http);
                 await AssertStorageFaultAsync(refused, ErrorCodes.StorageFull, 30);
                 await AssertNotReadyButAliveAsync(http, ErrorCodes.StorageFull);
@@ -73,7 +69,7 @@ public sealed class StorageFaultTests
 
             // Not the -shm: SQLite maps it into memory, and a write to an immutable mapping is SIGBUS.
             files = [server.DatabasePath, server.DatabasePath + "-wal"];
-            var (exit, output) = await RunAsync("chattr", ["+i", .. files]);
+            var (exit, output) = await SmallDisk.RunAsync("chattr", ["+i", .. files]);
             if (exit != 0)
             {
                 files = [];
@@ -106,7 +102,7 @@ public sealed class StorageFaultTests
             // Reads still work: the operator can look while writes are refused.
             Assert.IsNotEmpty(await server.Admin.ListDevicesAsync());
 
-            await RunAsync("chattr", ["-i", .. files]);
+            await SmallDisk.RunAsync("chattr", ["-i", .. files]);
             files = [];
             await AssertWriteSucceedsAsync(http);
             await AssertReadyAsync(http);
@@ -115,7 +111,7 @@ public sealed class StorageFaultTests
         {
             if (files.Length > 0)
             {
-                await RunAsync("chattr", ["-i", .. files]);
+                await SmallDisk.RunAsync("chattr", ["-i", .. files]);
             }
 
             Delete(directory);
@@ -264,26 +260,6 @@ public sealed class StorageFaultTests
     }
 
     /// <summary>Writes a filler file until the file system has no byte left.</summary>
-    private static void FillDisk(string path)
-    {
-        var chunk = new byte[64 * 1024];
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
-        for (var written = 0L; written < 64L * 1024 * 1024; written += chunk.Length)
-        {
-            try
-            {
-                stream.Write(chunk);
-                stream.Flush();
-            }
-            catch (IOException)
-            {
-                return;
-            }
-        }
-
-        Assert.Fail("the 2 MiB file system took 64 MiB");
-    }
-
     private static Process StartSqlite3(string database)
     {
         var start = new ProcessStartInfo("sqlite3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -344,39 +320,11 @@ public sealed class StorageFaultTests
         }
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            using var process = Process.Start(start)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await output + await error);
-        }
-        catch (System.ComponentModel.Win32Exception exception)
-        {
-            return (-1, $"{file}: {exception.Message}");
-        }
-    }
-
     private static async Task UnmountAsync(string mount)
     {
         if (Directory.Exists(mount))
         {
-            var (exit, _) = await RunAsync("umount", mount);
-            if (exit != 0)
-            {
-                // Still busy (a handle not yet closed): detach it now, the kernel frees it when unused.
-                await RunAsync("umount", "-l", mount);
-            }
+            await SmallDisk.UnmountAsync(mount);
 
             Delete(mount);
         }
