@@ -45,6 +45,9 @@ public sealed class ConnectionQueryTests
         await AssertLastAttemptAsync(server, "granted", null);
         Assert.AreEqual(grant.SessionId, (await server.Admin.ListConnectionAttemptsAsync()).First().SessionId);
         Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = $s", ("$s", grant.SessionId)));
+
+        // The answer is written in the session's own commit, so a granted setup leaves it for the operator.
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM status_answers WHERE terminal_id = $t AND status = $st", ("$t", callee.TerminalId), ("$st", AcceptStatus.Acceptable)));
     }
 
     [TestMethod]

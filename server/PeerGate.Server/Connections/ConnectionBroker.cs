@@ -166,7 +166,8 @@ public sealed class ConnectionBroker(
         }
 
         // The operator's device list shows each device's last answer (F33); the reply was validated as it arrived.
-        store.RecordAnswer(calleeId, reply.Status ?? AcceptStatus.Busy, reply.Status == AcceptStatus.Acceptable ? null : reply.Reason, time.GetUtcNow().ToUnixTimeSeconds());
+        // It is kept in the commit that ends the attempt (the session, or the denial), not a commit of its own.
+        attempt.Answer = new StatusAnswer(reply.Status ?? AcceptStatus.Busy, reply.Status == AcceptStatus.Acceptable ? null : reply.Reason, time.GetUtcNow().ToUnixTimeSeconds());
 
         if (reply.Status != AcceptStatus.Acceptable)
         {

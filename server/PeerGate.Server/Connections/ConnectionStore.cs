@@ -110,13 +110,6 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         return attempts.ToArray();
     });
 
-    /// <summary>Keeps the callee's answer to a status query (Acceptable or Busy, F17), one row per terminal, for the operator.</summary>
-    public void RecordAnswer(string terminalId, string status, string? reason, long at) => database.Write((connection, transaction) => connection.Execute(
-        transaction,
-        "INSERT INTO status_answers (terminal_id, status, reason, at) VALUES ($terminal, $status, $reason, $at) " +
-        "ON CONFLICT (terminal_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at;",
-        ("$terminal", terminalId), ("$status", status), ("$reason", reason), ("$at", at)));
-
     /// <summary>Every terminal's last answer to a status query, by Terminal ID.</summary>
     public Dictionary<string, (string Status, string? Reason, long At)> LastAnswers() => database.Read(connection =>
     {
@@ -152,6 +145,16 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
                 "INSERT INTO connection_attempt_paths (attempt_id, path, no_path) VALUES (last_insert_rowid(), $path, $noPath);",
                 ("$path", attempt.Path), ("$noPath", attempt.NoPath));
         }
+        if (attempt.Answer is { } answer)
+        {
+            // The callee's answer to the status query (F17), one row per terminal, for the operator.
+            connection.Execute(
+                transaction,
+                "INSERT INTO status_answers (terminal_id, status, reason, at) VALUES ($terminal, $status, $reason, $at) " +
+                "ON CONFLICT (terminal_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at;",
+                ("$terminal", attempt.Callee), ("$status", answer.Status), ("$reason", answer.Reason), ("$at", answer.At));
+        }
+
         connection.Execute(
             transaction,
             "DELETE FROM connection_attempts WHERE id IN " +
@@ -190,4 +193,10 @@ public sealed class ConnectionAttempt(long at, string caller)
 
     /// <summary>Why no path was possible (<see cref="ConnectionBroker.NoPathReasons"/>); null otherwise.</summary>
     public string? NoPath { get; set; }
+
+    /// <summary>The callee's answer to the status query once it came; written with the attempt.</summary>
+    public StatusAnswer? Answer { get; set; }
 }
+
+/// <summary>A callee's answer to a status query (Acceptable or Busy, F17) and when it came.</summary>
+public sealed record StatusAnswer(string Status, string? Reason, long At);
