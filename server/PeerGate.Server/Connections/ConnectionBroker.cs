@@ -326,7 +326,7 @@ public sealed class ConnectionBroker(
         var expiresAt = now + (long)Math.Ceiling(options.StatusQueryTimeout.TotalSeconds);
         question.CreatedAt = now;
         question.ExpiresAt = expiresAt;
-        using var pending = hub.Line(calleeId).ExpectReply(question.Kind, () => triggers.Enqueue(calleeId, question, expiresAt));
+        using var pending = await hub.Line(calleeId).ExpectReplyAsync(question.Kind, registered => triggers.EnqueueAsync(calleeId, question, expiresAt, registered));
         metrics.CountTriggerQueued(question.Kind);
         hub.Wake(calleeId, question, expiresAt);
         attempt.Stage = stage;

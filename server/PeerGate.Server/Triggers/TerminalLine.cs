@@ -350,17 +350,37 @@ public sealed class TerminalLine
 
     /// <summary>
     /// Queues a trigger of <paramref name="kind"/> through <paramref name="enqueue"/> and starts waiting for
-    /// its reply, as one step: a reply can only be matched once its waiter exists, so the device must not
-    /// see the trigger before.
+    /// its reply. A reply can only be matched once its waiter exists, so the device must not see the
+    /// trigger before: <paramref name="enqueue"/> calls the action it is given with the trigger's seq
+    /// inside its transaction, before the commit makes the row visible to any poll, and the waiter is
+    /// made there. No lock is held across the commit, so queries to one terminal share a group commit.
     /// </summary>
-    public PendingReply ExpectReply(string kind, Func<long> enqueue)
+    public async Task<PendingReply> ExpectReplyAsync(string kind, Func<Action<long>, Task<long>> enqueue)
     {
-        lock (_replyGate)
+        var reply = new TaskCompletionSource<TriggerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registered = -1L;
+        try
         {
-            var seq = enqueue();
-            var reply = new TaskCompletionSource<TriggerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-            (_replies ??= [])[seq] = (kind, reply);
+            var seq = await enqueue(seq =>
+            {
+                lock (_replyGate)
+                {
+                    (_replies ??= [])[seq] = (kind, reply);
+                }
+
+                registered = seq;
+            });
             return new PendingReply(this, seq, reply.Task);
+        }
+        catch
+        {
+            // Rolled back (its own failure or the batch's commit): nobody can see that seq, so nobody answers it.
+            if (registered >= 0)
+            {
+                Forget(registered);
+            }
+
+            throw;
         }
     }
 

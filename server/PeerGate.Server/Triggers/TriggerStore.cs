@@ -29,6 +29,18 @@ public sealed class TriggerStore(Database database, ServerOptions options)
         database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice));
 
     /// <summary>
+    /// As <see cref="Enqueue(string, Trigger, long)"/>, awaiting the shared commit; <paramref name="beforeCommit"/>
+    /// gets the seq inside the transaction, before any reader can see the row.
+    /// </summary>
+    public Task<long> EnqueueAsync(string terminalId, Trigger trigger, long expiresAt, Action<long> beforeCommit) =>
+        database.WriteAsync((connection, transaction) =>
+        {
+            var seq = Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice);
+            beforeCommit(seq);
+            return seq;
+        });
+
+    /// <summary>
     /// Queues inside the caller's transaction, so a trigger can commit together with what it announces.
     /// Sets <see cref="Trigger.Seq"/> to the next number of the terminal and drops its expired rows
     /// (<see cref="Trigger.CreatedAt"/> is now).
