@@ -144,52 +144,21 @@ namespace PeerGate.Interpreter.Crypto
             Array.Copy(s, 0, output, outputOffset, BlockSize);
         }
 
-        /// <summary>CBC encryption of whole blocks; input and output may be the same range.</summary>
+        /// <summary>CBC encryption of whole blocks under a key used once; input and output may be the same range.</summary>
         public static void EncryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
         {
-            CheckBlocks(iv, count);
-            Aes256 aes = new Aes256(key);
-            byte[] chain = new byte[BlockSize];
-            Array.Copy(iv, 0, chain, 0, BlockSize);
-            for (int block = 0; block < count; block += BlockSize)
+            using (Aes256Cbc cbc = new Aes256Cbc(key))
             {
-                for (int i = 0; i < BlockSize; i++)
-                {
-                    chain[i] ^= input[offset + block + i];
-                }
-
-                aes.EncryptBlock(chain, 0, chain, 0);
-                Array.Copy(chain, 0, output, outputOffset + block, BlockSize);
+                cbc.Encrypt(iv, input, offset, count, output, outputOffset);
             }
         }
 
-        /// <summary>CBC decryption of whole blocks; input and output may be the same range.</summary>
+        /// <summary>CBC decryption of whole blocks under a key used once; input and output may be the same range.</summary>
         public static void DecryptCbc(byte[] key, byte[] iv, byte[] input, int offset, int count, byte[] output, int outputOffset)
         {
-            CheckBlocks(iv, count);
-            Aes256 aes = new Aes256(key);
-            byte[] chain = new byte[BlockSize];
-            byte[] cipher = new byte[BlockSize];
-            byte[] plain = new byte[BlockSize];
-            Array.Copy(iv, 0, chain, 0, BlockSize);
-            for (int block = 0; block < count; block += BlockSize)
+            using (Aes256Cbc cbc = new Aes256Cbc(key))
             {
-                Array.Copy(input, offset + block, cipher, 0, BlockSize);
-                aes.DecryptBlock(cipher, 0, plain, 0);
-                for (int i = 0; i < BlockSize; i++)
-                {
-                    output[outputOffset + block + i] = (byte)(plain[i] ^ chain[i]);
-                }
-
-                Array.Copy(cipher, 0, chain, 0, BlockSize);
-            }
-        }
-
-        private static void CheckBlocks(byte[] iv, int count)
-        {
-            if (iv == null || iv.Length != BlockSize || count < 0 || count % BlockSize != 0)
-            {
-                throw new ArgumentException("CBC needs a 16-byte IV and whole blocks");
+                cbc.Decrypt(iv, input, offset, count, output, outputOffset);
             }
         }
 
