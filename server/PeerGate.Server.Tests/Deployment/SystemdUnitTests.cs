@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Deployment;
 
@@ -98,21 +98,8 @@ public sealed class SystemdUnitTests
                 File.Copy(DropInPath(), Path.Combine(unit + ".d", "low-port.conf"));
             }
 
-            var start = new ProcessStartInfo(analyze)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = folder,
-            };
-            start.ArgumentList.Add("verify");
-            start.ArgumentList.Add(unit);
-            using var process = Process.Start(start)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await output + await error);
+            var result = await ChildProcess.RunAsync(analyze, ["verify", unit], TimeSpan.FromSeconds(30), folder);
+            return (result.Exit, result.All);
         }
         finally
         {

@@ -60,34 +60,8 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>Runs the server binary with <paramref name="arguments"/> to its end (a command, or a start that is refused), within 60 s.</summary>
     public static async Task<(int Exit, string Output, string Error)> RunToEndAsync(string workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        start.ArgumentList.Add(ServerDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server binary");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"peergate-server {string.Join(' ', arguments)} did not end within 60 s");
-        }
-
-        return (process.ExitCode, await output, await error);
+        var result = await ChildProcess.RunAsync("dotnet", [ServerDll, .. arguments], TimeSpan.FromSeconds(60), workingDirectory);
+        return (result.Exit, result.Output, result.Error);
     }
 
     /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no shutdown code runs.</summary>

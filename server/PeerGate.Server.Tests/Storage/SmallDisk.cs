@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PeerGate.Server.Testing;
 
 namespace PeerGate.Server.Tests.Storage;
 
@@ -52,20 +52,10 @@ internal static class SmallDisk
     /// <summary>Runs <paramref name="file"/> for at most 30 s; exit -1 when it cannot be started.</summary>
     public static async Task<(int Exit, string Output)> RunAsync(string file, params string[] arguments)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         try
         {
-            using var process = Process.Start(start)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await output + await error);
+            var result = await ChildProcess.RunAsync(file, arguments, TimeSpan.FromSeconds(30));
+            return (result.Exit, result.All);
         }
         catch (System.ComponentModel.Win32Exception exception)
         {
