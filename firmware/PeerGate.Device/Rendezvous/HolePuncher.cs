@@ -80,6 +80,9 @@ namespace PeerGate.Device.Rendezvous
 
         public int PeerPort { get; private set; }
 
+        /// <summary>How many connects the last <see cref="PunchTo"/> made (for logs and tests).</summary>
+        public int Attempts { get; private set; }
+
         /// <summary>
         /// A direct connection to the peer, ready for the peer handshake, or null (endpoint unreachable,
         /// ticket refused, the peer did not arrive, or no attempt got through). Never logs the ticket.
@@ -144,7 +147,7 @@ namespace PeerGate.Device.Rendezvous
             }
 
             IPeerConnection peer = PunchTo(localPort, PeerIp, PeerPort);
-            _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString());
+            _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString() + " attempts " + Attempts.ToString());
             return peer;
         }
 
@@ -175,6 +178,7 @@ namespace PeerGate.Device.Rendezvous
         public IPeerConnection PunchTo(int localPort, string peerIp, int peerPort)
         {
             long deadline = _clock.UptimeMillis + PunchWindowMillis;
+            Attempts = 0;
             for (int attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 long left = deadline - _clock.UptimeMillis;
@@ -183,6 +187,7 @@ namespace PeerGate.Device.Rendezvous
                     break;
                 }
 
+                Attempts++;
                 IPeerConnection connection = _network.ConnectFrom(localPort, peerIp, peerPort, left < AttemptTimeoutMillis ? (int)left : AttemptTimeoutMillis);
                 if (connection != null)
                 {
