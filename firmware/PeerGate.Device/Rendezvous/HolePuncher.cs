@@ -26,12 +26,26 @@ namespace PeerGate.Device.Rendezvous
         public const int DefaultAttemptTimeoutMillis = 1500;
 
         /// <summary>
-        /// The most attempts in one window. Through a NAT an early SYN is dropped and an attempt waits out its
-        /// timeout, so a window holds a few; only a peer reachable without NAT (a LAN, loopback) refuses
-        /// (RST) an attempt made before its own, at once, and the next attempt must follow at once to meet
-        /// the peer's SYN: so no pause after a refusal, and this cap bounds the sockets one window opens.
+        /// The most attempts in one window. Through a NAT that drops an early SYN an attempt waits out its
+        /// timeout, so a window holds a few; where the early SYN is refused (RST: a peer reachable without
+        /// NAT, or a router that answers for a port it has no mapping of) the next attempt follows at once
+        /// within the burst, and this cap bounds the sockets one window opens.
         /// </summary>
         public const int DefaultMaxAttempts = 10000;
+
+        /// <summary>
+        /// Attempts start only in the first <see cref="DefaultBurstMillis"/> of every round of this length,
+        /// counted from the end of the start delay: both sides count from the same answer, so their bursts
+        /// fall together and each side sleeps between them.
+        /// </summary>
+        public const int DefaultRoundMillis = 100;
+
+        /// <summary>
+        /// The part of a round in which attempts start. A refused attempt lives one round trip between the
+        /// NATs, so the two SYNs meet only while both sides are dialling at the same moment; a burst after a
+        /// sleep is when a loaded machine runs both, and it outlasts the skew of the two sides' start.
+        /// </summary>
+        public const int DefaultBurstMillis = 30;
 
         /// <summary>The probe's TCP, TLS and answer together; below the server's 5 s wait for it.</summary>
         public const int DefaultProbeTimeoutMillis = 4000;
@@ -57,6 +71,8 @@ namespace PeerGate.Device.Rendezvous
             PunchWindowMillis = DefaultPunchWindowMillis;
             AttemptTimeoutMillis = DefaultAttemptTimeoutMillis;
             MaxAttempts = DefaultMaxAttempts;
+            RoundMillis = DefaultRoundMillis;
+            BurstMillis = DefaultBurstMillis;
             ProbeTimeoutMillis = DefaultProbeTimeoutMillis;
         }
 
@@ -69,6 +85,10 @@ namespace PeerGate.Device.Rendezvous
         public int AttemptTimeoutMillis { get; set; }
 
         public int MaxAttempts { get; set; }
+
+        public int RoundMillis { get; set; }
+
+        public int BurstMillis { get; set; }
 
         public int ProbeTimeoutMillis { get; set; }
 
@@ -174,17 +194,34 @@ namespace PeerGate.Device.Rendezvous
             _log.Event(seen ? "punch.probe-seen" : "punch.probe-failed", seen ? _reader.AddressText() + ":" + _reader.Port.ToString() : host + ":" + probePort.ToString());
         }
 
-        /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends.</summary>
+        /// <summary>
+        /// Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends:
+        /// attempts start only in the burst at the beginning of each round (see <see cref="DefaultBurstMillis"/>),
+        /// one after the other; between bursts the device sleeps. An attempt that is still in flight at the
+        /// burst's end runs on to its own timeout.
+        /// </summary>
         public IPeerConnection PunchTo(int localPort, string peerIp, int peerPort)
         {
-            long deadline = _clock.UptimeMillis + PunchWindowMillis;
+            long start = _clock.UptimeMillis;
+            long deadline = start + PunchWindowMillis;
+            int round = RoundMillis > 0 ? RoundMillis : 1;
+            int burst = BurstMillis > 0 && BurstMillis < round ? BurstMillis : round;
             Attempts = 0;
-            for (int attempt = 0; attempt < MaxAttempts; attempt++)
+            while (Attempts < MaxAttempts)
             {
-                long left = deadline - _clock.UptimeMillis;
+                long now = _clock.UptimeMillis;
+                long left = deadline - now;
                 if (left <= 0)
                 {
                     break;
+                }
+
+                long intoRound = (now - start) % round;
+                if (intoRound >= burst)
+                {
+                    long pause = round - intoRound;
+                    _clock.Sleep((int)(pause < left ? pause : left), null);
+                    continue;
                 }
 
                 Attempts++;
