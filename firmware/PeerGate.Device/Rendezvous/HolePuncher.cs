@@ -19,33 +19,24 @@ namespace PeerGate.Device.Rendezvous
     /// </summary>
     public class HolePuncher
     {
-        /// <summary>How long attempts to reach the peer go on after the start delay.</summary>
-        public const int DefaultPunchWindowMillis = 5000;
+        /// <summary>
+        /// How long attempts to reach the peer go on after the start instant. Where the peer's router
+        /// refuses an early SYN (RST), a meeting needs both sides dialling at the same moment, which a loaded
+        /// machine gives in short stretches: the window is long enough for many (docs/rendezvous.md).
+        /// </summary>
+        public const int DefaultPunchWindowMillis = 10000;
 
         /// <summary>One attempt: a lost SYN is resent by TCP after 1 s, so an attempt outlives one resend.</summary>
         public const int DefaultAttemptTimeoutMillis = 1500;
 
         /// <summary>
         /// The most attempts in one window. Through a NAT that drops an early SYN an attempt waits out its
-        /// timeout, so a window holds a few; where the early SYN is refused (RST: a peer reachable without
-        /// NAT, or a router that answers for a port it has no mapping of) the next attempt follows at once
-        /// within the burst, and this cap bounds the sockets one window opens.
+        /// timeout, so a window holds a few; where the early SYN is refused at once (RST: a peer reachable
+        /// without NAT, or a router answering for a port it holds no mapping of) an attempt lives one round
+        /// trip and only one in flight when the peer's SYN arrives meets it, so the next follows at once;
+        /// this cap bounds the sockets one window opens.
         /// </summary>
-        public const int DefaultMaxAttempts = 10000;
-
-        /// <summary>
-        /// Attempts start only in the first <see cref="DefaultBurstMillis"/> of every round of this length,
-        /// counted from the end of the start delay: both sides count from the same answer, so their bursts
-        /// fall together and each side sleeps between them.
-        /// </summary>
-        public const int DefaultRoundMillis = 100;
-
-        /// <summary>
-        /// The part of a round in which attempts start. A refused attempt lives one round trip between the
-        /// NATs, so the two SYNs meet only while both sides are dialling at the same moment; a burst after a
-        /// sleep is when a loaded machine runs both, and it outlasts the skew of the two sides' start.
-        /// </summary>
-        public const int DefaultBurstMillis = 30;
+        public const int DefaultMaxAttempts = 20000;
 
         /// <summary>The probe's TCP, TLS and answer together; below the server's 5 s wait for it.</summary>
         public const int DefaultProbeTimeoutMillis = 4000;
@@ -71,8 +62,6 @@ namespace PeerGate.Device.Rendezvous
             PunchWindowMillis = DefaultPunchWindowMillis;
             AttemptTimeoutMillis = DefaultAttemptTimeoutMillis;
             MaxAttempts = DefaultMaxAttempts;
-            RoundMillis = DefaultRoundMillis;
-            BurstMillis = DefaultBurstMillis;
             ProbeTimeoutMillis = DefaultProbeTimeoutMillis;
         }
 
@@ -85,10 +74,6 @@ namespace PeerGate.Device.Rendezvous
         public int AttemptTimeoutMillis { get; set; }
 
         public int MaxAttempts { get; set; }
-
-        public int RoundMillis { get; set; }
-
-        public int BurstMillis { get; set; }
 
         public int ProbeTimeoutMillis { get; set; }
 
@@ -125,7 +110,7 @@ namespace PeerGate.Device.Rendezvous
             }
 
             int localPort = server.LocalPort;
-            int startDelay;
+            long startAt;
             lock (_buffer)
             {
                 long deadline = _clock.UptimeMillis + PairWaitMillis;
@@ -142,6 +127,9 @@ namespace PeerGate.Device.Rendezvous
                     answer = RendezvousAnswer.ReadOneOf(server, _clock, deadline, _buffer, _reader, RendezvousHello.TypePunchPeer, RendezvousHello.TypeRelayNow, RendezvousHello.TypeRelayNow);
                 }
 
+                // The start counts from the answer's arrival, not from after this side's own work on it
+                // (closing the TLS session, logging), so the two sides start as close together as the server sent.
+                long answeredAt = _clock.UptimeMillis;
                 server.Close();
                 if (answer == RendezvousHello.TypeRelayNow)
                 {
@@ -158,12 +146,13 @@ namespace PeerGate.Device.Rendezvous
 
                 PeerIp = _reader.AddressText();
                 PeerPort = _reader.Port;
-                startDelay = _reader.StartDelayMillis;
+                startAt = answeredAt + _reader.StartDelayMillis;
             }
 
-            if (startDelay > 0)
+            long wait = startAt - _clock.UptimeMillis;
+            if (wait > 0)
             {
-                _clock.Sleep(startDelay, null);
+                _clock.Sleep((int)wait, null);
             }
 
             IPeerConnection peer = PunchTo(localPort, PeerIp, PeerPort);
@@ -194,34 +183,17 @@ namespace PeerGate.Device.Rendezvous
             _log.Event(seen ? "punch.probe-seen" : "punch.probe-failed", seen ? _reader.AddressText() + ":" + _reader.Port.ToString() : host + ":" + probePort.ToString());
         }
 
-        /// <summary>
-        /// Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends:
-        /// attempts start only in the burst at the beginning of each round (see <see cref="DefaultBurstMillis"/>),
-        /// one after the other; between bursts the device sleeps. An attempt that is still in flight at the
-        /// burst's end runs on to its own timeout.
-        /// </summary>
+        /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends; a refused attempt is followed at once.</summary>
         public IPeerConnection PunchTo(int localPort, string peerIp, int peerPort)
         {
-            long start = _clock.UptimeMillis;
-            long deadline = start + PunchWindowMillis;
-            int round = RoundMillis > 0 ? RoundMillis : 1;
-            int burst = BurstMillis > 0 && BurstMillis < round ? BurstMillis : round;
+            long deadline = _clock.UptimeMillis + PunchWindowMillis;
             Attempts = 0;
             while (Attempts < MaxAttempts)
             {
-                long now = _clock.UptimeMillis;
-                long left = deadline - now;
+                long left = deadline - _clock.UptimeMillis;
                 if (left <= 0)
                 {
                     break;
-                }
-
-                long intoRound = (now - start) % round;
-                if (intoRound >= burst)
-                {
-                    long pause = round - intoRound;
-                    _clock.Sleep((int)(pause < left ? pause : left), null);
-                    continue;
                 }
 
                 Attempts++;
