@@ -82,9 +82,32 @@ public sealed class BenchSettingsTests
     }
 
     [TestMethod]
-    public void TheMemoryCurveIsReadAtATenthThreeTenthsAndAll()
+    public void TheMemoryCurveIsReadAtATenthThreeTenthsHalfAndAll()
     {
-        CollectionAssert.AreEqual(new[] { 1_000, 3_000, 10_000 }, DeviceFleet.Checkpoints(10_000));
-        CollectionAssert.AreEqual(new[] { 10, 30, 100 }, DeviceFleet.Checkpoints(100));
+        CollectionAssert.AreEqual(new[] { 1_000, 3_000, 5_000, 10_000 }, DeviceFleet.Checkpoints(10_000));
+        CollectionAssert.AreEqual(new[] { 10, 30, 50, 100 }, DeviceFleet.Checkpoints(100));
+    }
+
+    [TestMethod]
+    public void TheSlopeIsTheGrowthFromHalfTheFleetToAllOfItPerAddedDevice()
+    {
+        // A fixed 40 MB that grows once in the first batch, then 1 000 bytes per device.
+        var slope = MemorySlope.Of([(1_000, 41_000_000L, (long?)9_000_000), (3_000, 43_000_000L, 9_500_000), (5_000, 45_000_000L, 10_000_000), (10_000, 50_000_000L, 11_000_000)]);
+
+        Assert.IsNotNull(slope);
+        Assert.AreEqual(5_000, slope.From);
+        Assert.AreEqual(10_000, slope.To);
+        Assert.AreEqual(1_000, slope.ResidentPerDevice, 1e-9);
+        Assert.AreEqual(200, slope.HeapPerDevice!.Value, 1e-9);
+    }
+
+    [TestMethod]
+    public void ASlopeNeedsTwoReadingsAndGoesWithoutHeapWhereThereIsNone()
+    {
+        Assert.IsNull(MemorySlope.Of([(100, 1_000L, (long?)null)]));
+        var slope = MemorySlope.Of([(3, 1_000L, (long?)null), (10, 8_000L, null)]);
+        Assert.AreEqual(3, slope!.From);
+        Assert.AreEqual(1_000, slope.ResidentPerDevice, 1e-9);
+        Assert.IsNull(slope.HeapPerDevice);
     }
 }

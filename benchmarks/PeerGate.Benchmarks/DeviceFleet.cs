@@ -38,8 +38,11 @@ public static class DeviceFleet
     /// <summary>Answers of 503 (storage_busy on a loaded machine) so far; the setup retries them, as a device does.</summary>
     public static int BusyRetries => _busyRetries;
 
-    /// <summary>Where the memory-per-device curve is read: a tenth, three tenths and all of the fleet (1,000, 3,000 and 10,000 by default).</summary>
-    public static int[] Checkpoints(int devices) => [.. new[] { devices / 10, devices * 3 / 10, devices }.Where(n => n > 0).Distinct()];
+    /// <summary>
+    /// Where the memory-per-device curve is read: a tenth, three tenths, half and all of the fleet (1,000,
+    /// 3,000, 5,000 and 10,000 by default). Half and all give the slope (<see cref="MemorySlope"/>).
+    /// </summary>
+    public static int[] Checkpoints(int devices) => [.. new[] { devices / 10, devices * 3 / 10, devices / 2, devices }.Where(n => n > 0).Distinct()];
 
     /// <summary>Enrolls each device through the admin API, then authenticates it by challenge and proof.</summary>
     public static async Task<List<SimulatedDevice>> AuthenticateAsync(AdminClient admin, HttpClient http, int count, string group)
@@ -132,4 +135,35 @@ public static class DeviceFleet
             }
         })));
     }
+}
+
+/// <summary>
+/// What one more device costs: the growth between the reading at half the fleet and the one at all of
+/// it, per device of that second half, (RSS(N) - RSS(N/2)) / (N - N/2). Unlike the whole fleet's
+/// (RSS(N) - RSS(before)) / N it leaves out what grows once (thread pools, malloc arenas, caches
+/// filling up), so PeerGate and Mosquitto are compared per device on the same terms.
+/// </summary>
+public sealed record MemorySlope(int From, int To, double ResidentPerDevice, double? HeapPerDevice)
+{
+    /// <summary>The slope between the reading at half of the last one's devices (or the nearest below) and the last; null with fewer than two readings.</summary>
+    public static MemorySlope? Of(IReadOnlyList<(int Devices, long Resident, long? Heap)> readings)
+    {
+        if (readings.Count < 2)
+        {
+            return null;
+        }
+
+        var last = readings[^1];
+        var half = readings.Take(readings.Count - 1).Where(reading => reading.Devices <= last.Devices / 2).DefaultIfEmpty(readings[^2]).MaxBy(reading => reading.Devices);
+        var added = (double)(last.Devices - half.Devices);
+        return new MemorySlope(
+            half.Devices,
+            last.Devices,
+            (last.Resident - half.Resident) / added,
+            last.Heap is { } heap && half.Heap is { } halfHeap ? (heap - halfHeap) / added : null);
+    }
+
+    /// <summary>The slope of a PeerGate fleet's growth readings.</summary>
+    public static MemorySlope? Of(IReadOnlyList<GrowthPoint> growth) =>
+        Of([.. growth.Select(point => (point.Devices, point.Resident, (long?)point.ManagedHeap))]);
 }

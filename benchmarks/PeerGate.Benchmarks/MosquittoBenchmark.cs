@@ -7,7 +7,7 @@ using PeerGate.Server.Testing;
 namespace PeerGate.Benchmarks;
 
 /// <summary>Mosquitto's memory per subscribed client (at each checkpoint of the growth too), its idle CPU, and publish-to-delivery latency; Skipped says why when it could not run.</summary>
-public sealed record MosquittoResult(string? Skipped, int Clients, MemoryDelta? Memory, LatencySample? Deliveries, IReadOnlyList<(int Clients, double ResidentPerClient)>? Growth = null, double? IdleCpuPercent = null)
+public sealed record MosquittoResult(string? Skipped, int Clients, MemoryDelta? Memory, LatencySample? Deliveries, IReadOnlyList<(int Clients, double ResidentPerClient)>? Growth = null, double? IdleCpuPercent = null, MemorySlope? Slope = null)
 {
     public static MosquittoResult NotRun(string why) => new(why, 0, null, null);
 }
@@ -65,6 +65,7 @@ public static class MosquittoBenchmark
             await Task.Delay(TimeSpan.FromSeconds(1));
             var before = ProcessStats.ResidentBytes(broker.Pid);
             var growth = new List<(int, double)>();
+            var readings = new List<(int, long, long?)>();
             var connected = 0;
             foreach (var checkpoint in DeviceFleet.Checkpoints(clients.Length))
             {
@@ -78,7 +79,9 @@ public static class MosquittoBenchmark
                 })));
                 connected = checkpoint;
                 await Task.Delay(TimeSpan.FromSeconds(settings.Smoke ? 0.5 : checkpoint == clients.Length ? 5 : 2));
-                growth.Add((checkpoint, (ProcessStats.ResidentBytes(broker.Pid) - before) / (double)checkpoint));
+                var resident = ProcessStats.ResidentBytes(broker.Pid);
+                growth.Add((checkpoint, (resident - before) / (double)checkpoint));
+                readings.Add((checkpoint, resident, null));
             }
 
             var after = ProcessStats.ResidentBytes(broker.Pid);
@@ -111,7 +114,7 @@ public static class MosquittoBenchmark
                 socket.Dispose();
             }
 
-            return new MosquittoResult(null, clients.Length, new MemoryDelta((after - before) / (double)clients.Length, null, before, after), deliveries, growth, idleCpu);
+            return new MosquittoResult(null, clients.Length, new MemoryDelta((after - before) / (double)clients.Length, null, before, after), deliveries, growth, idleCpu, MemorySlope.Of(readings));
         }
         finally
         {

@@ -10,9 +10,11 @@ public static class RendezvousReport
         var memory = peerGate.Total;
         var udpOnly = peerGate.UdpOnly;
         Console.WriteLine($"  idle device memory       PeerGate  {Kib(memory.ResidentPerDevice),7} RSS {Kib(memory.HeapPerDevice ?? 0),7} heap /device  (UDP registration alone {Kib(udpOnly.ResidentPerDevice)} RSS {Kib(udpOnly.HeapPerDevice ?? 0)} heap; RSS {Mib(memory.ResidentBefore)} -> {Mib(memory.ResidentAfter)})");
+        Console.WriteLine($"    per extra device       PeerGate  {Slope(peerGate.Slope)}");
         if (mosquitto.Memory is { } broker)
         {
-            Console.WriteLine($"                           Mosquitto {Kib(broker.ResidentPerDevice),7} RSS /client  ({mosquitto.Clients} subscribed clients; RSS {Mib(broker.ResidentBefore)} -> {Mib(broker.ResidentAfter)})   PeerGate/Mosquitto {Ratio(memory.ResidentPerDevice, broker.ResidentPerDevice)} (target: below 1)");
+            Console.WriteLine($"                           Mosquitto {Kib(broker.ResidentPerDevice),7} RSS /client  ({mosquitto.Clients} subscribed clients; RSS {Mib(broker.ResidentBefore)} -> {Mib(broker.ResidentAfter)})");
+            Console.WriteLine($"    per extra client       Mosquitto {Slope(mosquitto.Slope)}   PeerGate/Mosquitto {Ratio(peerGate.Slope?.ResidentPerDevice ?? 0, mosquitto.Slope?.ResidentPerDevice ?? 0)} (target: below 1)");
         }
         else
         {
@@ -48,9 +50,9 @@ public static class RendezvousReport
     public static IEnumerable<ResultLine> Lines(RendezvousResult peerGate, MosquittoResult mosquitto, CoturnResult coturn)
     {
         var memory = peerGate.Total;
-        yield return mosquitto.Memory is { } broker
-            ? new ResultLine($"UDP idle memory /device, N={peerGate.Devices}", $"{Kib(memory.ResidentPerDevice)} RSS", $"Mosquitto {Kib(broker.ResidentPerDevice)} RSS", memory.ResidentPerDevice, broker.ResidentPerDevice, 1, Better.Lower,
-                Limit: $"heap {Kib(memory.HeapPerDevice ?? 0)} /device, UDP registration alone {Kib(peerGate.UdpOnly.ResidentPerDevice)} RSS")
+        yield return mosquitto.Memory is { } broker && peerGate.Slope is { } slope && mosquitto.Slope is { } brokerSlope
+            ? new ResultLine($"UDP idle memory /device, slope N={slope.From}..{slope.To}", $"{Kib(slope.ResidentPerDevice)} RSS", $"Mosquitto {Kib(brokerSlope.ResidentPerDevice)} RSS", slope.ResidentPerDevice, brokerSlope.ResidentPerDevice, 1, Better.Lower,
+                Limit: $"whole fleet {Kib(memory.ResidentPerDevice)} RSS /device (Mosquitto {Kib(broker.ResidentPerDevice)}), heap {Kib(memory.HeapPerDevice ?? 0)}, UDP registration alone {Kib(peerGate.UdpOnly.ResidentPerDevice)} RSS")
             : ResultLine.NotRun("UDP idle memory /device", "Mosquitto", 1, Better.Lower, mosquitto.Skipped ?? "not measured");
         yield return mosquitto.Deliveries is { } deliveries
             ? new ResultLine("wake to fetch p99", $"{peerGate.Wakes.P99Ms:F2} ms (p50 {peerGate.Wakes.P50Ms:F2})", $"Mosquitto {deliveries.P99Ms:F2} ms (p50 {deliveries.P50Ms:F2})", peerGate.Wakes.P99Ms, deliveries.P99Ms, 2, Better.Lower,
@@ -65,7 +67,11 @@ public static class RendezvousReport
 
     internal static string Kib(double bytes) => $"{bytes / 1024:F2} KiB";
 
+    /// <summary>A slope as printed: RSS (and heap) per device added between its two readings.</summary>
+    internal static string Slope(MemorySlope? slope) =>
+        slope is null ? "n/a (fewer than two readings)" : $"{Kib(slope.ResidentPerDevice),7} RSS" + (slope.HeapPerDevice is { } heap ? $" {Kib(heap),7} heap" : string.Empty) + $" /device between {slope.From} and {slope.To}";
+
     internal static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):F1} MiB";
 
-    private static string Ratio(double ours, double theirs) => theirs > 0 ? $"{ours / theirs:F2}x" : "n/a";
+    internal static string Ratio(double ours, double theirs) => theirs > 0 ? $"{ours / theirs:F2}x" : "n/a";
 }

@@ -44,9 +44,16 @@ public sealed class EveryPairConnectsTests
         var lab = await SharedLab.GetAsync();
         using var server = await StartServerAsync(lab);
         var (callee, caller) = await PairAsync(lab, server, NatKind.UdpBlocked, NatKind.EndpointIndependent);
+        using var capture = await LabCapture.StartAsync(lab, _dir, [lab[NatKind.EndpointIndependent].Router, lab[NatKind.UdpBlocked].Router], "wan0", "tcp");
         try
         {
             var connect = await ConnectAsync(lab, caller.Device, caller.Node, callee.TerminalId);
+            if (!connect.Output.Contains("punch.connected", StringComparison.Ordinal))
+            {
+                // Both routers' public side, kept only now: the SYNs of the window show why they missed.
+                var kept = await capture.KeepAsync(nameof(TwoDevicesBehindTwoEndpointIndependentNatsConnectPunched), connect.Output + "\ncallee:\n" + callee.Process.Output);
+                Assert.Fail($"the punch missed (captures in {kept}):\n{connect.Output}\ncallee:\n{callee.Process.Output}");
+            }
 
             Assert.IsTrue(connect.Succeeded, connect.Output + "\ncallee:\n" + callee.Process.Output + "\nserver:\n" + server.Process.Output);
             StringAssert.Contains(connect.Output, "path: punched");

@@ -258,6 +258,8 @@ public static class PeerGateServer
         options.UdpInterval = TimeSpan.FromSeconds(section.GetValue("UdpIntervalSeconds", options.UdpInterval.TotalSeconds));
         options.UdpMappingMaxAge = TimeSpan.FromSeconds(section.GetValue("UdpMappingMaxAgeSeconds", options.UdpMappingMaxAge.TotalSeconds));
         options.UdpPersistInterval = TimeSpan.FromSeconds(section.GetValue("UdpPersistIntervalSeconds", options.UdpPersistInterval.TotalSeconds));
+        options.UdpMappingRetention = TimeSpan.FromSeconds(section.GetValue("UdpMappingRetentionSeconds", options.UdpMappingRetention.TotalSeconds));
+        options.UdpMappingsMax = section.GetValue("UdpMappingsMax", options.UdpMappingsMax);
         options.UdpStandingRecheck = TimeSpan.FromSeconds(section.GetValue("UdpStandingRecheckSeconds", options.UdpStandingRecheck.TotalSeconds));
         options.TlsCertificatePath ??= NullIfEmpty(section["TlsCertificatePath"]);
         options.TlsKeyPath ??= NullIfEmpty(section["TlsKeyPath"]);

@@ -244,6 +244,20 @@ public sealed class ServerOptions
     public TimeSpan UdpPersistInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a UDP mapping stays in memory after its last registration: past the 15 minutes no NAT
+    /// keeps an idle UDP mapping for (the probe measures at most 900 s), it reaches nobody. Its row stays
+    /// (the replay floor); a device that comes back is read once from it. Configuration:
+    /// PeerGate:UdpMappingRetentionSeconds.
+    /// </summary>
+    public TimeSpan UdpMappingRetention { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The most devices with a mapping in memory; a registration of one more is dropped as
+    /// <c>busy</c> until expiry frees room. Configuration: PeerGate:UdpMappingsMax.
+    /// </summary>
+    public int UdpMappingsMax { get; set; } = 100_000;
+
+    /// <summary>
     /// How long the listener trusts what it read of a certificate's standing (revoked, device or group
     /// disabled, expiry) before reading it again; the bound on how late a disable reaches UDP.
     /// Configuration: PeerGate:UdpStandingRecheckSeconds.

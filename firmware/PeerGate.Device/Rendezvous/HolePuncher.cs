@@ -19,19 +19,24 @@ namespace PeerGate.Device.Rendezvous
     /// </summary>
     public class HolePuncher
     {
-        /// <summary>How long attempts to reach the peer go on after the start delay.</summary>
-        public const int DefaultPunchWindowMillis = 5000;
+        /// <summary>
+        /// How long attempts to reach the peer go on after the start instant. Where the peer's router
+        /// refuses an early SYN (RST), a meeting needs both sides dialling at the same moment, which a loaded
+        /// machine gives in short stretches: the window is long enough for many (docs/rendezvous.md).
+        /// </summary>
+        public const int DefaultPunchWindowMillis = 10000;
 
         /// <summary>One attempt: a lost SYN is resent by TCP after 1 s, so an attempt outlives one resend.</summary>
         public const int DefaultAttemptTimeoutMillis = 1500;
 
         /// <summary>
-        /// The most attempts in one window. Through a NAT an early SYN is dropped and an attempt waits out its
-        /// timeout, so a window holds a few; only a peer reachable without NAT (a LAN, loopback) refuses
-        /// (RST) an attempt made before its own, at once, and the next attempt must follow at once to meet
-        /// the peer's SYN: so no pause after a refusal, and this cap bounds the sockets one window opens.
+        /// The most attempts in one window. Through a NAT that drops an early SYN an attempt waits out its
+        /// timeout, so a window holds a few; where the early SYN is refused at once (RST: a peer reachable
+        /// without NAT, or a router answering for a port it holds no mapping of) an attempt lives one round
+        /// trip and only one in flight when the peer's SYN arrives meets it, so the next follows at once;
+        /// this cap bounds the sockets one window opens.
         /// </summary>
-        public const int DefaultMaxAttempts = 10000;
+        public const int DefaultMaxAttempts = 20000;
 
         /// <summary>The probe's TCP, TLS and answer together; below the server's 5 s wait for it.</summary>
         public const int DefaultProbeTimeoutMillis = 4000;
@@ -80,6 +85,9 @@ namespace PeerGate.Device.Rendezvous
 
         public int PeerPort { get; private set; }
 
+        /// <summary>How many connects the last <see cref="PunchTo"/> made (for logs and tests).</summary>
+        public int Attempts { get; private set; }
+
         /// <summary>
         /// A direct connection to the peer, ready for the peer handshake, or null (endpoint unreachable,
         /// ticket refused, the peer did not arrive, or no attempt got through). Never logs the ticket.
@@ -102,7 +110,7 @@ namespace PeerGate.Device.Rendezvous
             }
 
             int localPort = server.LocalPort;
-            int startDelay;
+            long startAt;
             lock (_buffer)
             {
                 long deadline = _clock.UptimeMillis + PairWaitMillis;
@@ -119,6 +127,9 @@ namespace PeerGate.Device.Rendezvous
                     answer = RendezvousAnswer.ReadOneOf(server, _clock, deadline, _buffer, _reader, RendezvousHello.TypePunchPeer, RendezvousHello.TypeRelayNow, RendezvousHello.TypeRelayNow);
                 }
 
+                // The start counts from the answer's arrival, not from after this side's own work on it
+                // (closing the TLS session, logging), so the two sides start as close together as the server sent.
+                long answeredAt = _clock.UptimeMillis;
                 server.Close();
                 if (answer == RendezvousHello.TypeRelayNow)
                 {
@@ -135,16 +146,17 @@ namespace PeerGate.Device.Rendezvous
 
                 PeerIp = _reader.AddressText();
                 PeerPort = _reader.Port;
-                startDelay = _reader.StartDelayMillis;
+                startAt = answeredAt + _reader.StartDelayMillis;
             }
 
-            if (startDelay > 0)
+            long wait = startAt - _clock.UptimeMillis;
+            if (wait > 0)
             {
-                _clock.Sleep(startDelay, null);
+                _clock.Sleep((int)wait, null);
             }
 
             IPeerConnection peer = PunchTo(localPort, PeerIp, PeerPort);
-            _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString());
+            _log.Event(peer == null ? "punch.failed" : "punch.connected", PeerIp + ":" + PeerPort.ToString() + " attempts " + Attempts.ToString());
             return peer;
         }
 
@@ -171,11 +183,12 @@ namespace PeerGate.Device.Rendezvous
             _log.Event(seen ? "punch.probe-seen" : "punch.probe-failed", seen ? _reader.AddressText() + ":" + _reader.Port.ToString() : host + ":" + probePort.ToString());
         }
 
-        /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends.</summary>
+        /// <summary>Dials the peer from <paramref name="localPort"/> until one attempt stands or the window ends; a refused attempt is followed at once.</summary>
         public IPeerConnection PunchTo(int localPort, string peerIp, int peerPort)
         {
             long deadline = _clock.UptimeMillis + PunchWindowMillis;
-            for (int attempt = 0; attempt < MaxAttempts; attempt++)
+            Attempts = 0;
+            while (Attempts < MaxAttempts)
             {
                 long left = deadline - _clock.UptimeMillis;
                 if (left <= 0)
@@ -183,6 +196,7 @@ namespace PeerGate.Device.Rendezvous
                     break;
                 }
 
+                Attempts++;
                 IPeerConnection connection = _network.ConnectFrom(localPort, peerIp, peerPort, left < AttemptTimeoutMillis ? (int)left : AttemptTimeoutMillis);
                 if (connection != null)
                 {

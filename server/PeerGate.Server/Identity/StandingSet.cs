@@ -102,6 +102,9 @@ public sealed class StandingSet
     /// <summary>True when this instance's certificate <paramref name="serial"/> is revoked.</summary>
     public bool IsRevoked(string serial) => _current.RevokedSerials.ContainsKey(serial);
 
+    /// <summary>True when some group is disabled or revoked: only then does a device's refusal depend on its groups.</summary>
+    public bool RefusesGroups => _current.DisabledGroups.Count != 0 || _current.RevokedGroups.Count != 0;
+
     /// <summary>True when the device is refused: disabled itself, or one of <paramref name="groups"/> (its own) is disabled or revoked.</summary>
     public bool IsRefused(string deviceId, string[] groups)
     {

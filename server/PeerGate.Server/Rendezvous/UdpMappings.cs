@@ -19,14 +19,16 @@ public sealed class UdpMappings
     private readonly Database _database;
     private readonly ServerOptions _options;
     private readonly string _issuer;
+    private readonly TimeProvider _time;
 
     // No lock over the table: each registration locks only its own device's entry, so receive loops on
     // several cores never wait for each other unless the same device registers twice at once.
     private readonly ConcurrentDictionary<string, Entry> _byTerminal = new(StringComparer.Ordinal);
 
-    public UdpMappings(Database database, ServerOptions options, SigningKey signingKey)
+    public UdpMappings(Database database, ServerOptions options, SigningKey signingKey, TimeProvider time)
     {
         _database = database;
+        _time = time;
         _options = options;
         _issuer = signingKey.Issuer;
         Load();
@@ -74,12 +76,19 @@ public sealed class UdpMappings
         public bool HasLocal;
         public int LocalPort;
         public bool Dirty;
+
+        /// <summary>The UDP key and expiry of the certificate the mapping was made with, so a wake reads no database; null after a restart until the next registration.</summary>
+        public byte[]? Key;
+        public long ExpiresAt;
     }
 
     /// <summary>Set while the UDP listener runs: without it no wake can reach a device, however fresh its mapping.</summary>
     public bool Listening { get; set; }
 
     public int Count => _byTerminal.Count;
+
+    /// <summary>True when <see cref="ServerOptions.UdpMappingsMax"/> devices have a mapping in memory: a new one is refused until expiry frees room.</summary>
+    public bool IsFull => _byTerminal.Count >= _options.UdpMappingsMax;
 
     /// <summary>
     /// Accepts a registration unless it is a replay: its (key generation, counter) must be above the
@@ -88,11 +97,15 @@ public sealed class UdpMappings
     /// </summary>
     /// <param name="observed">The source address as 16 bytes, IPv4 mapped into IPv6 (see <see cref="ToObserved"/>).</param>
     /// <param name="localAddress">The device's own IPv4 address as a big-endian number, when it sent one.</param>
-    public bool TryAccept(string terminalId, string deviceId, string serial, long generation, long counter, UInt128 observed, int observedPort, uint? localAddress, int localPort, long now)
+    /// <param name="key">The UDP key of the certificate that verified the datagram (kept for wakes, never copied or logged).</param>
+    /// <param name="expiresAt">That certificate's expiry, Unix seconds.</param>
+    public bool TryAccept(string terminalId, string deviceId, string serial, long generation, long counter, UInt128 observed, int observedPort, uint? localAddress, int localPort, long now, byte[]? key = null, long expiresAt = 0)
     {
         if (!_byTerminal.TryGetValue(terminalId, out var entry))
         {
-            var added = new Entry(terminalId) { KeyGeneration = long.MinValue, Counter = long.MinValue };
+            // Not in memory: new, or expired from it. Its row, if any, is the replay floor.
+            var (floorGeneration, floorCounter) = StoredFloor(terminalId);
+            var added = new Entry(terminalId) { KeyGeneration = floorGeneration, Counter = floorCounter };
             entry = _byTerminal.GetOrAdd(terminalId, added);
         }
 
@@ -127,6 +140,8 @@ public sealed class UdpMappings
             entry.LocalPort = localPort;
             entry.SeenAt = now;
             entry.Dirty = true;
+            entry.Key = key;
+            entry.ExpiresAt = expiresAt;
             return true;
         }
     }
@@ -227,6 +242,40 @@ public sealed class UdpMappings
         }
     }
 
+    /// <summary>
+    /// What a wake needs of a fresh mapping, from memory: the address, the serial and device that made
+    /// it, and that certificate's UDP key and expiry (key null when the mapping was read back at start
+    /// and has not been renewed since: the caller then reads the key from the database).
+    /// </summary>
+    public bool TryGetWake(string terminalId, long now, out string serial, out string deviceId, out UInt128 observed, out int observedPort, out byte[]? key, out long expiresAt)
+    {
+        serial = deviceId = "";
+        observed = default;
+        observedPort = 0;
+        key = null;
+        expiresAt = 0;
+        if (!_byTerminal.TryGetValue(terminalId, out var entry))
+        {
+            return false;
+        }
+
+        lock (entry)
+        {
+            if (!IsFresh(entry, now))
+            {
+                return false;
+            }
+
+            serial = entry.Serial;
+            deviceId = entry.DeviceId;
+            observed = entry.Observed;
+            observedPort = entry.ObservedPort;
+            key = entry.Key;
+            expiresAt = entry.ExpiresAt;
+            return true;
+        }
+    }
+
     /// <summary>The address of a socket as the 16 bytes a mapping keeps: IPv6 as is, IPv4 as ::ffff:a.b.c.d.</summary>
     public static UInt128 ToObserved(IPAddress address)
     {
@@ -283,6 +332,44 @@ public sealed class UdpMappings
 
         return registration with { ObservedIp = observedIp, ObservedPort = observedPort };
     }
+
+    /// <summary>
+    /// Drops from memory every mapping last seen more than <see cref="ServerOptions.UdpMappingRetention"/>
+    /// before <paramref name="now"/> and already written; its row stays as the replay floor. Returns how many.
+    /// </summary>
+    public int Expire(long now)
+    {
+        var oldest = now - (long)_options.UdpMappingRetention.TotalSeconds;
+        var expired = 0;
+        foreach (var (terminalId, entry) in _byTerminal)
+        {
+            lock (entry)
+            {
+                if (entry.Dirty || entry.SeenAt == 0 || entry.SeenAt >= oldest)
+                {
+                    continue;
+                }
+            }
+
+            if (_byTerminal.TryRemove(new KeyValuePair<string, Entry>(terminalId, entry)))
+            {
+                expired++;
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>The (key generation, counter) of the device's row: what a datagram must be above; the lowest when there is none.</summary>
+    private (long Generation, long Counter) StoredFloor(string terminalId) => _database.Read(connection =>
+    {
+        using var command = connection.Command(
+            null,
+            "SELECT key_generation, counter FROM udp_mappings WHERE issuer = $issuer AND terminal_id = $terminal;",
+            ("$issuer", _issuer), ("$terminal", terminalId));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (long.MinValue, long.MinValue);
+    });
 
     /// <summary>Writes every changed mapping in one transaction; returns how many.</summary>
     public int Flush()
@@ -357,8 +444,9 @@ public sealed class UdpMappings
         {
             using var command = connection.Command(
                 null,
-                "SELECT terminal_id, device_id, serial, key_generation, counter, observed_ip, observed_port, local_ip, local_port, seen_at FROM udp_mappings WHERE issuer = $issuer;",
-                ("$issuer", _issuer));
+                "SELECT terminal_id, device_id, serial, key_generation, counter, observed_ip, observed_port, local_ip, local_port, seen_at FROM udp_mappings " +
+                "WHERE issuer = $issuer AND seen_at >= $oldest ORDER BY seen_at DESC LIMIT $max;",
+                ("$issuer", _issuer), ("$oldest", _time.GetUtcNow().ToUnixTimeSeconds() - (long)_options.UdpMappingRetention.TotalSeconds), ("$max", _options.UdpMappingsMax));
             using var reader = command.ExecuteReader();
             var list = new List<Entry>();
             while (reader.Read())

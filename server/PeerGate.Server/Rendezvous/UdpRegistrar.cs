@@ -350,7 +350,12 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
 
         var reader = lane.Reader;
         uint? local = reader.AddressLength == 4 ? BinaryPrimitives.ReadUInt32BigEndian(lane.Receive.AsSpan(reader.AddressOffset, 4)) : null;
-        if (!mappings.TryAccept(certificate!.TerminalId, certificate.DeviceId, certificate.Serial, certificate.Generation, reader.Counter, observed, observedPort, local, reader.Port, nowMillis / 1000))
+        if (mappings.IsFull && !mappings.Has(certificate!.TerminalId))
+        {
+            return Busy;
+        }
+
+        if (!mappings.TryAccept(certificate!.TerminalId, certificate.DeviceId, certificate.Serial, certificate.Generation, reader.Counter, observed, observedPort, local, reader.Port, nowMillis / 1000, certificate.Key, certificate.ExpiresAt))
         {
             return Replayed;
         }
@@ -657,6 +662,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         try
         {
             mappings.Flush();
+            mappings.Expire(time.GetUtcNow().ToUnixTimeSeconds());
         }
         catch (Exception exception)
         {

@@ -17,7 +17,13 @@ namespace PeerGate.Server.Rendezvous;
 /// past that seq, its mapping goes stale, or the retries run out. The queue stays the truth: a wake
 /// given up costs only latency, the device's long-poll or next fetch still finds every trigger.
 /// </summary>
-public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, TriggerStore triggers, Database database, TimeProvider time, ServerMetrics metrics, ILogger<UdpWaker> logger)
+/// <remarks>
+/// The hot path reads no database: the mapping keeps the UDP key and expiry of the certificate its
+/// last registration was verified with, standing comes from <see cref="StandingSet"/> (kept current by
+/// every writer), and a trigger committed with its seq is woken with that seq. Only a mapping read back
+/// at start (no key until its next registration) or a fleet with a refused group reads SQLite.
+/// </remarks>
+public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, TriggerStore triggers, Database database, StandingSet standing, TimeProvider time, ServerMetrics metrics, ILogger<UdpWaker> logger)
     : IDisposable
 {
     // Outcomes, the labels of peergate_udp_wakes_total.
@@ -67,8 +73,13 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
             return;
         }
 
-        var seq = triggers.LastSeq(terminalId);
-        if (seq <= 0)
+        Wake(terminalId, triggers.LastSeq(terminalId));
+    }
+
+    /// <summary>As <see cref="Wake(string)"/> for a trigger just committed with <paramref name="seq"/>, the newest in the queue: no read of the queue's last seq.</summary>
+    public void Wake(string terminalId, long seq)
+    {
+        if (seq <= 0 || registrar.BoundPort == 0 || !mappings.TryGetFresh(terminalId, time.GetUtcNow().ToUnixTimeSeconds(), out _, out _, out _))
         {
             return;
         }
@@ -188,18 +199,26 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     private bool TrySend(string terminalId, long seq)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        if (!mappings.TryGetFresh(terminalId, now, out var serial, out var observed, out var observedPort))
+        if (!mappings.TryGetWake(terminalId, now, out var serial, out var deviceId, out var observed, out var observedPort, out var key, out var expiresAt))
         {
             return false;
         }
 
         try
         {
-            var key = database.Read(connection => connection.Scalar(
-                null,
-                "SELECT k.udp_key FROM udp_keys k JOIN certificates c ON c.serial = k.serial " +
-                "WHERE k.serial = $serial AND c.terminal_id = $terminal AND c.expires_at > $now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
-                ("$serial", serial), ("$terminal", terminalId), ("$now", now))) as byte[];
+            if (key is not null && !standing.RefusesGroups)
+            {
+                // From memory: the certificate that made the mapping, its expiry, its serial's and device's standing.
+                if (expiresAt <= now || standing.IsRevoked(serial) || standing.IsRefused(deviceId, []))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                key = ReadKey(terminalId, serial, now);
+            }
+
             if (key is null)
             {
                 return false;
@@ -216,4 +235,12 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
             return false;
         }
     }
+
+    /// <summary>The key of a certificate that still stands, from SQLite (the same SQL as every certificate route); null when it does not.</summary>
+    private byte[]? ReadKey(string terminalId, string serial, long now) =>
+        database.Read(connection => connection.Scalar(
+            null,
+            "SELECT k.udp_key FROM udp_keys k JOIN certificates c ON c.serial = k.serial " +
+            "WHERE k.serial = $serial AND c.terminal_id = $terminal AND c.expires_at > $now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
+            ("$serial", serial), ("$terminal", terminalId), ("$now", now))) as byte[];
 }

@@ -36,7 +36,7 @@ public sealed class TriggerHub(TimeProvider time, ServerOptions options, UdpWake
     /// </summary>
     public void Wake(string terminalId, Trigger committed, long expiresAt)
     {
-        udp.Wake(terminalId);
+        udp.Wake(terminalId, committed.Seq);
         Line(terminalId).Handoff(new QueuedTrigger(committed, expiresAt));
     }
 
