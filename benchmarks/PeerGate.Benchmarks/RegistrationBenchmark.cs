@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Protocol;
 using PeerGate.Server.Testing;
 
@@ -8,11 +9,13 @@ namespace PeerGate.Benchmarks;
 /// <summary>
 /// Registrations per second as a device sees them: HTTP over loopback to a real Kestrel, certificate
 /// verification, and a durable SQLite commit (synchronous=FULL) before each answer.
-/// Client and server share this machine's cores.
+/// Client and server share this machine's cores (and this process): beside the rate it counts the
+/// commits that carried the registrations (several per commit is group commit at work) and the CPU
+/// this process spent per registration, client and server together.
 /// </summary>
 public static class RegistrationBenchmark
 {
-    public static async Task<LatencySample> RunAsync(BenchSettings settings)
+    public static async Task<RegistrationResult> RunAsync(BenchSettings settings)
     {
         var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-" + Guid.NewGuid().ToString("N"));
         // No per-device write limit: a few devices writing as fast as they can is the measurement.
@@ -29,7 +32,10 @@ public static class RegistrationBenchmark
                 warm.EnsureSuccessStatusCode();
             }
 
-            return await LatencySample.MeasureAsync(settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds), async (worker, round) =>
+            var database = server.Services.GetRequiredService<PeerGate.Server.Storage.Database>();
+            var commitsBefore = database.Commits;
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var sample = await LatencySample.MeasureAsync(settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds), async (worker, round) =>
             {
                 var i = (round * settings.Concurrency) + worker;
                 var (terminalId, certificate) = certificates[i % certificates.Length];
@@ -37,6 +43,8 @@ public static class RegistrationBenchmark
                 using var response = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, i));
                 return LatencySample.Since(started, response.IsSuccessStatusCode);
             });
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            return new RegistrationResult(sample, database.Commits - commitsBefore, cpu);
         }
         finally
         {
@@ -68,4 +76,14 @@ public static class RegistrationBenchmark
 
         return result;
     }
+}
+
+/// <summary>The registration loop: its sample, the commits made meanwhile and this process's CPU over it.</summary>
+public sealed record RegistrationResult(LatencySample Sample, long Commits, TimeSpan Cpu)
+{
+    /// <summary>Registrations per durable commit.</summary>
+    public double PerCommit => Commits == 0 ? 0 : Sample.Count / (double)Commits;
+
+    /// <summary>Milliseconds of CPU per registration, client and server together.</summary>
+    public double CpuMsEach => Sample.Count == 0 ? 0 : Cpu.TotalMilliseconds / Sample.Count;
 }

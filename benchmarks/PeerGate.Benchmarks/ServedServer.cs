@@ -85,7 +85,7 @@ public sealed class ServedServer : IAsyncDisposable
             WorkingDirectory = dataDirectory,
         };
 
-        // This program is a console app with its own runtimeconfig; the child must run the GC settings
+        // This program is a console app with its own runtimeconfig; the child must run the GC and thread-pool settings
         // peergate-server ships with (its runtimeconfig, copied beside this program), or its memory is
         // not the server's. --server-gc and --workstation-gc override the GC kind.
         foreach (var (name, value) in ShippedGcSettings())
@@ -154,6 +154,7 @@ public sealed class ServedServer : IAsyncDisposable
             ["System.GC.Server"] = "DOTNET_gcServer",
             ["System.GC.Concurrent"] = "DOTNET_gcConcurrent",
             ["System.GC.ConserveMemory"] = "DOTNET_GCConserveMemory",
+            ["System.Threading.ThreadPool.UnfairSemaphoreSpinLimit"] = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit",
         };
         foreach (var property in properties.EnumerateObject())
         {

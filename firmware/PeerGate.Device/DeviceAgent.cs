@@ -88,6 +88,7 @@ namespace PeerGate.Device
             Triggers.DeviceDenies = config.DeviceDenies;
             ApiClient pollApi = new ApiClient(platform.PollHttp, platform.Json, PollTimeoutMillis(platform, config), config.AllowPlainHttp);
             Poller = new TriggerPoller(pollApi, this, Triggers, platform.Settings, platform.Clock, platform.Random, platform.Log);
+            Poller.AnsweredOffers = Triggers.Answered;
 
             Offers = new OfferBook(platform.Clock, OfferCapacity);
             Dialer = new PeerDialer(platform.PeerNetwork, platform.PeerCrypto, platform.Clock, platform.Log, PeerConnectMillis, PeerHandshakeMillis);

@@ -8,6 +8,9 @@ namespace PeerGate.Server.Testing;
 /// A callee's trigger loop reduced to what tests and benchmarks need: it long-polls with its cursor,
 /// answers every status query with <see cref="Answer"/> and every permit query with <see cref="PermitAnswer"/>,
 /// hands session offers to <see cref="Offers"/> and session-end and session-limits triggers to <see cref="SessionEvents"/>.
+/// A session offer that comes in the answer to its reply is taken from there; the same offer in a later
+/// poll (the queue keeps it until the cursor passes it) is not handed on again. The queries of one poll
+/// batch in a row are answered side by side, as a device with more than one HTTP connection can.
 /// Stops when disposed, when superseded, or when the server refuses it.
 /// </summary>
 public sealed class TriggerResponder : IAsyncDisposable
@@ -20,6 +23,10 @@ public sealed class TriggerResponder : IAsyncDisposable
     private readonly Task _loop;
     private int _statusQueries;
     private int _permitQueries;
+    private int _answeredOffers;
+
+    // Seqs of offers taken from reply answers and not yet passed by the cursor.
+    private readonly HashSet<long> _taken = [];
     private int _disposed;
 
     /// <param name="answer">The reply to a status query; null leaves it unanswered (a callee that never answers).</param>
@@ -32,6 +39,12 @@ public sealed class TriggerResponder : IAsyncDisposable
     }
 
     public Func<Trigger, TriggerReply?> Answer { get; set; }
+
+    /// <summary>True (the default): offers in reply answers are taken; false: the answer's body is ignored, as by an older device, and offers come by poll.</summary>
+    public bool TakeOffersFromAnswers { get; set; } = true;
+
+    /// <summary>Session offers taken from the answer to a reply rather than from a poll.</summary>
+    public int AnsweredOffers => Volatile.Read(ref _answeredOffers);
 
     /// <summary>The reply to a permit query (F15); null (the default) leaves it unanswered.</summary>
     public Func<Trigger, TriggerReply?> PermitAnswer { get; set; } = _ => null;
@@ -88,10 +101,30 @@ public sealed class TriggerResponder : IAsyncDisposable
                 }
 
                 var batch = await TestDevice.ReadAsync<TriggerBatch>(response, _stop.Token);
-                foreach (var trigger in batch.Triggers)
+                var triggers = batch.Triggers;
+                for (var i = 0; i < triggers.Length;)
                 {
-                    await HandleAsync(trigger);
-                    Cursor = trigger.Seq;
+                    // The queries in a row are answered together; anything else in its turn.
+                    var end = i + 1;
+                    while (IsQuery(triggers[i]) && end < triggers.Length && IsQuery(triggers[end]))
+                    {
+                        end++;
+                    }
+
+                    await Task.WhenAll(triggers[i..end].Select(HandleAsync));
+                    Cursor = triggers[end - 1].Seq;
+                    i = end;
+                }
+
+                lock (_taken)
+                {
+                    // Offers taken from answers right after the cursor are handled: the next poll acknowledges them.
+                    while (_taken.Contains(Cursor + 1))
+                    {
+                        Cursor++;
+                    }
+
+                    _taken.RemoveWhere(seq => seq <= Cursor);
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -110,10 +143,20 @@ public sealed class TriggerResponder : IAsyncDisposable
         _sessionEvents.Writer.TryComplete();
     }
 
+    private static bool IsQuery(Trigger trigger) => trigger.Kind is TriggerKinds.StatusQuery or TriggerKinds.PermitQuery;
+
     private async Task HandleAsync(Trigger trigger)
     {
         if (trigger.Kind == TriggerKinds.SessionOffer)
         {
+            lock (_taken)
+            {
+                if (_taken.Contains(trigger.Seq))
+                {
+                    return;
+                }
+            }
+
             _offers.Writer.TryWrite(trigger);
             return;
         }
@@ -143,7 +186,18 @@ public sealed class TriggerResponder : IAsyncDisposable
         if (reply is not null)
         {
             using var answered = await TestDevice.ReplyToTriggerAsync(_http, _certificate, reply, _stop.Token);
-            if (answered.StatusCode != HttpStatusCode.NoContent && answered.StatusCode != HttpStatusCode.NotFound)
+            if (answered.StatusCode == HttpStatusCode.OK && TakeOffersFromAnswers)
+            {
+                var offer = (await TestDevice.ReadAsync<TriggerReplyAnswer>(answered, _stop.Token)).Offer;
+                lock (_taken)
+                {
+                    _taken.Add(offer.Seq);
+                }
+
+                Interlocked.Increment(ref _answeredOffers);
+                _offers.Writer.TryWrite(offer);
+            }
+            else if (answered.StatusCode != HttpStatusCode.NoContent && answered.StatusCode != HttpStatusCode.NotFound)
             {
                 answered.EnsureSuccessStatusCode();
             }

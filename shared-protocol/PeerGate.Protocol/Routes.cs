@@ -49,7 +49,10 @@ namespace PeerGate.Protocol
         /// </summary>
         public const string Triggers = "/v1/triggers";
 
-        /// <summary>POST <see cref="TriggerReply"/>: the device's answer to a trigger that asks one (F17).</summary>
+        /// <summary>
+        /// POST <see cref="TriggerReply"/>: the device's answer to a trigger that asks one (F17); 200 with a
+        /// <see cref="TriggerReplyAnswer"/> when an Acceptable status reply led to a session, else 204.
+        /// </summary>
         public const string TriggerReplies = "/v1/triggers/replies";
 
         /// <summary>POST <see cref="ConnectionRequest"/>: ask to connect to a callee; answers <see cref="ConnectionGrant"/> or a denial (F16, F18).</summary>

@@ -30,6 +30,12 @@ public sealed class FakeControlServer : IFakeServer
     /// <summary>Ignore the cursor and send the whole queue again, like a server that lost its acknowledgements.</summary>
     public bool Redeliver { get; set; }
 
+    /// <summary>
+    /// Acceptable status replies are answered 200 with the session offer this makes for the reply's query
+    /// (queued as well, as the server keeps it until acknowledged); null answers every reply 204.
+    /// </summary>
+    public Func<TriggerReply, Action<Trigger>?>? OfferOnReply { get; set; }
+
     /// <summary>The answer to POST /v1/connections when nothing is scripted.</summary>
     public HttpReply? ConnectionAnswer { get; set; }
 
@@ -63,7 +69,14 @@ public sealed class FakeControlServer : IFakeServer
 
         if (request.Method == "POST" && request.Path == Routes.TriggerReplies)
         {
-            Replies.Add(FakeInternet.Read<TriggerReply>(request));
+            var reply = FakeInternet.Read<TriggerReply>(request);
+            Replies.Add(reply);
+            if (reply.Status == AcceptStatus.Acceptable && OfferOnReply?.Invoke(reply) is { } fill)
+            {
+                Enqueue(TriggerKinds.SessionOffer, fill);
+                return FakeInternet.Json(new TriggerReplyAnswer { Offer = Queue[^1] });
+            }
+
             return new HttpReply(204, "");
         }
 

@@ -52,6 +52,15 @@ namespace PeerGate.Device.Api
             return Exchange("POST", baseUrl, route, request, responseType, bearerToken);
         }
 
+        /// <summary>
+        /// POST <paramref name="request"/> as JSON; any 2xx answer counts, and one with a body is read as
+        /// <paramref name="responseType"/> (null for an answer without one, such as 204).
+        /// </summary>
+        public object PostOptional(string baseUrl, string route, object request, Type responseType, string bearerToken)
+        {
+            return Exchange("POST", baseUrl, route, request, responseType, bearerToken, true);
+        }
+
         /// <summary>PUT <paramref name="request"/> as JSON; any 2xx answer counts, its body is not read.</summary>
         public void Put(string baseUrl, string route, object request, string bearerToken)
         {
@@ -71,6 +80,11 @@ namespace PeerGate.Device.Api
         }
 
         private object Exchange(string method, string baseUrl, string route, object request, Type responseType, string bearerToken)
+        {
+            return Exchange(method, baseUrl, route, request, responseType, bearerToken, false);
+        }
+
+        private object Exchange(string method, string baseUrl, string route, object request, Type responseType, string bearerToken, bool bodyOptional)
         {
             // Whatever flow asks: a certificate or a session key never goes out over plain HTTP to another host.
             ApiException insecure = TransportRule.Refusal(baseUrl, null, _allowPlainHttp);
@@ -92,7 +106,7 @@ namespace PeerGate.Device.Api
                 throw Classify(reply, baseUrl);
             }
 
-            if (responseType == null)
+            if (responseType == null || (bodyOptional && (reply.Body == null || reply.Body.Length == 0)))
             {
                 return null;
             }

@@ -21,6 +21,7 @@ namespace PeerGate.Device.Triggers
         private readonly ICertificateHolder _holder;
         private readonly LoadMonitor _load;
         private readonly IDeviceLog _log;
+        private readonly AnsweredOffers _answered = new AnsweredOffers();
         private ISessionOfferSink _offers;
 
         public TriggerDispatcher(ApiClient api, ICertificateHolder holder, LoadMonitor load, IDeviceLog log)
@@ -36,6 +37,12 @@ namespace PeerGate.Device.Triggers
         {
             get { return _offers; }
             set { _offers = value; }
+        }
+
+        /// <summary>The session offers taken from the answers to status replies; the poller skips them when a poll brings them again.</summary>
+        public AnsweredOffers Answered
+        {
+            get { return _answered; }
         }
 
         /// <summary>The running sessions that session-end and session-limits reach; null when the device runs none.</summary>
@@ -106,15 +113,26 @@ namespace PeerGate.Device.Triggers
                 offers.Expect(trigger.SessionId);
             }
 
+            TriggerReplyAnswer answer;
             try
             {
-                _api.Send(certificate.RegistryUrl, Routes.TriggerReplies, reply, certificate.Certificate);
+                answer = (TriggerReplyAnswer)_api.PostOptional(certificate.RegistryUrl, Routes.TriggerReplies, reply, typeof(TriggerReplyAnswer), certificate.Certificate);
                 _log.Event("trigger.status-query", detail);
             }
             catch (ApiException e)
             {
-                // The server's wait ends by its own timeout and the caller hears callee_unreachable.
+                // The server's wait ends by its own timeout and the caller hears callee_unreachable; an
+                // offer issued all the same comes by poll.
                 _log.Event("trigger.reply-failed", detail + ": " + e.Code);
+                return;
+            }
+
+            // The session offer in the answer (a server that sends none answers 204, and the offer comes by poll).
+            Trigger offer = answer == null ? null : answer.Offer;
+            if (offer != null && offer.Kind == TriggerKinds.SessionOffer && offer.SessionId == trigger.SessionId)
+            {
+                TakeOffer(offer);
+                _answered.Add(offer.Seq);
             }
         }
 

@@ -155,6 +155,12 @@ namespace PeerGate.Device.Triggers
             return true;
         }
 
+        /// <summary>
+        /// Session offers the handler already took from the answer to a status reply (null: none are): a
+        /// poll that brings one again does not hand it on, and the cursor moves past those right after it.
+        /// </summary>
+        public AnsweredOffers AnsweredOffers { get; set; }
+
         /// <summary>Set once another poller for this device took over; the loop has ended.</summary>
         public bool Superseded { get; private set; }
 
@@ -356,6 +362,7 @@ namespace PeerGate.Device.Triggers
                 return;
             }
 
+            AnsweredOffers answered = AnsweredOffers;
             for (int i = 0; i < triggers.Length; i++)
             {
                 Trigger trigger = triggers[i];
@@ -363,6 +370,13 @@ namespace PeerGate.Device.Triggers
                 // The server sends what follows the cursor; anything else was handled already.
                 if (trigger == null || trigger.Seq <= _cursor.Seq)
                 {
+                    continue;
+                }
+
+                if (answered != null && trigger.Kind == TriggerKinds.SessionOffer && answered.Contains(trigger.Seq))
+                {
+                    // Taken from the answer to the status reply already.
+                    _cursor.Advance(trigger.Seq);
                     continue;
                 }
 
@@ -377,6 +391,16 @@ namespace PeerGate.Device.Triggers
                 }
 
                 _cursor.Advance(trigger.Seq);
+            }
+
+            if (answered != null)
+            {
+                // Offers taken from reply answers right after the cursor: the next poll acknowledges them.
+                long past = answered.Advance(_cursor.Seq);
+                if (past > _cursor.Seq)
+                {
+                    _cursor.Advance(past);
+                }
             }
         }
 

@@ -122,7 +122,8 @@ public sealed class ConnectionBroker(
 
             var callerName = names.NameOf(caller.Issuer, caller.DeviceId);
             var question = new Trigger { Kind = TriggerKinds.PermitQuery, PeerTerminalId = caller.TerminalId, PeerName = callerName, PeerGroups = caller.Groups };
-            var lists = await AskAsync(calleeId, question, now, attempt, AttemptStages.PermitQuery, cancellationToken);
+            using var asked = await AskAsync(calleeId, question, now, attempt, AttemptStages.PermitQuery);
+            var lists = await WaitForReplyAsync(asked, cancellationToken);
             if (lists is null)
             {
                 return Unreachable("The callee did not send its permit list in time.");
@@ -159,7 +160,10 @@ public sealed class ConnectionBroker(
         // The session's ID is named in the question, so the callee lets a caller that arrives before
         // the offer wait for it, and refuses every other unknown session at once.
         var sessionId = "S" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
-        var reply = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery, SessionId = sessionId }, now, attempt, AttemptStages.StatusQuery, cancellationToken);
+        // Held until this query ends: the callee's reply request is answered with the offer it led to,
+        // or with nothing as soon as no offer follows (busy, no path, refused, caller gone).
+        using var status = await AskAsync(calleeId, new Trigger { Kind = TriggerKinds.StatusQuery, SessionId = sessionId }, now, attempt, AttemptStages.StatusQuery);
+        var reply = await WaitForReplyAsync(status, cancellationToken);
         if (reply is null)
         {
             return Unreachable("The callee did not answer whether it can accept.");
@@ -205,7 +209,7 @@ public sealed class ConnectionBroker(
         }
 
         var rendezvousPort = options.RendezvousPublicPort > 0 ? options.RendezvousPublicPort : rendezvous.BoundPort;
-        return Offer(sessionId, caller, request, callerObservedIp, callee, path, seconds, bytes, attempt, tickets is null ? null : new RendezvousGrant(rendezvousHost!, rendezvousPort, tickets));
+        return await OfferAsync(sessionId, caller, request, callerObservedIp, callee, path, seconds, bytes, attempt, tickets is null ? null : new RendezvousGrant(rendezvousHost!, rendezvousPort, tickets), status);
     }
 
     /// <summary>
@@ -316,32 +320,39 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>
-    /// Queues a question to the callee that expires with the wait, and waits for its reply (the same
-    /// bounded wait for every question); null when none came in time.
+    /// Queues a question to the callee that expires with the wait (the same bound for every question);
+    /// the reply waiter exists before the commit makes the question visible to a poll.
     /// </summary>
-    private async Task<TriggerReply?> AskAsync(string calleeId, Trigger question, long now, ConnectionAttempt attempt, string stage, CancellationToken cancellationToken)
+    private async Task<PendingReply> AskAsync(string calleeId, Trigger question, long now, ConnectionAttempt attempt, string stage)
     {
-        using var timeout = new CancellationTokenSource(options.StatusQueryTimeout, time);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         var expiresAt = now + (long)Math.Ceiling(options.StatusQueryTimeout.TotalSeconds);
         question.CreatedAt = now;
         question.ExpiresAt = expiresAt;
-        using var pending = await hub.Line(calleeId).ExpectReplyAsync(question.Kind, registered => triggers.EnqueueAsync(calleeId, question, expiresAt, registered));
+        var pending = await hub.Line(calleeId).ExpectReplyAsync(question.Kind, registered => triggers.EnqueueAsync(calleeId, question, expiresAt, registered));
         metrics.CountTriggerQueued(question.Kind);
         hub.Wake(calleeId, question, expiresAt);
         attempt.Stage = stage;
+        return pending;
+    }
+
+    /// <summary>The callee's reply to <paramref name="pending"/>; null when none came within the status-query timeout.</summary>
+    private async Task<TriggerReply?> WaitForReplyAsync(PendingReply pending, CancellationToken cancellationToken)
+    {
         try
         {
-            return await pending.Reply.WaitAsync(wait.Token);
+            return await pending.Reply.WaitAsync(options.StatusQueryTimeout, time, cancellationToken);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
             return null;
         }
     }
 
-    /// <summary>Issues the session: one commit puts the offer in the callee's queue, then the caller gets the same secrets.</summary>
-    private ConnectionOutcome Offer(string sessionId, CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, Registration callee, string path, long sessionSeconds, long byteLimit, ConnectionAttempt attempt, RendezvousGrant? rendezvousGrant)
+    /// <summary>
+    /// Issues the session: one commit puts the offer in the callee's queue, then the callee (in the answer
+    /// to its reply, <paramref name="status"/>) and the caller get the same secrets.
+    /// </summary>
+    private async Task<ConnectionOutcome> OfferAsync(string sessionId, CertificatePayload caller, ConnectionRequest request, string? callerObservedIp, Registration callee, string path, long sessionSeconds, long byteLimit, ConnectionAttempt attempt, RendezvousGrant? rendezvousGrant, PendingReply status)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var expiresAt = now + (long)options.SessionOfferLifetime.TotalSeconds;
@@ -389,7 +400,7 @@ public sealed class ConnectionBroker(
 
         attempt.Stage = AttemptStages.Granted;
         attempt.SessionId = sessionId;
-        var refused = store.Offer(sessionId, caller, callee.TerminalId, offer, callerLimitsKey, calleeLimitsKey, attempt);
+        var refused = await store.OfferAsync(sessionId, caller, callee.TerminalId, offer, callerLimitsKey, calleeLimitsKey, attempt);
         if (refused is not null)
         {
             // The operator refused one side while the callee was being asked: no session, and the stage it had reached.
@@ -415,6 +426,8 @@ public sealed class ConnectionBroker(
             metrics.CountConnectionOutcome(AttemptStages.Granted, path);
         }
 
+        // The queue keeps the offer until the callee acknowledges it, so an answer lost on the way loses nothing.
+        status.Follow(offer);
         hub.Wake(callee.TerminalId, offer, expiresAt);
         logger.LogInformation("Connection {Caller} -> {Callee}: session {SessionId} issued on path {Path}, offer valid until {ExpiresAt}, session ends at {SessionEndsAt}, byte limit {ByteLimit}",
             caller.TerminalId, callee.TerminalId, sessionId, path, expiresAt, sessionEndsAt, byteLimit);

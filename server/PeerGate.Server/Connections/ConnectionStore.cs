@@ -32,8 +32,8 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     /// session: <see cref="CallerRefused"/> or <see cref="CalleeRefused"/> is returned and nothing is
     /// written) or after (and ends the session). Null when the session was committed.
     /// </summary>
-    public string? Offer(string sessionId, CertificatePayload caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey, ConnectionAttempt attempt) =>
-        database.Write<string?>((connection, transaction) =>
+    public Task<string?> OfferAsync(string sessionId, CertificatePayload caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey, ConnectionAttempt attempt) =>
+        database.WriteAsync<string?>((connection, transaction) =>
         {
             using (var command = connection.Command(
                 transaction,

@@ -31,7 +31,7 @@ public sealed class TerminalLine
     private List<QueuedTrigger>? _held;
     private long _version;
 
-    private Dictionary<long, (string Kind, TaskCompletionSource<TriggerReply> Reply)>? _replies;
+    private Dictionary<long, PendingReply>? _replies;
 
     public bool IsPolling
     {
@@ -357,29 +357,25 @@ public sealed class TerminalLine
     /// </summary>
     public async Task<PendingReply> ExpectReplyAsync(string kind, Func<Action<long>, Task<long>> enqueue)
     {
-        var reply = new TaskCompletionSource<TriggerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var registered = -1L;
+        PendingReply? pending = null;
         try
         {
-            var seq = await enqueue(seq =>
+            await enqueue(seq =>
             {
+                // A transaction that is run again must not leave the first run's waiter behind.
+                pending?.Dispose();
+                pending = new PendingReply(this, seq, kind);
                 lock (_replyGate)
                 {
-                    (_replies ??= [])[seq] = (kind, reply);
+                    (_replies ??= [])[seq] = pending;
                 }
-
-                registered = seq;
             });
-            return new PendingReply(this, seq, reply.Task);
+            return pending!;
         }
         catch
         {
             // Rolled back (its own failure or the batch's commit): nobody can see that seq, so nobody answers it.
-            if (registered >= 0)
-            {
-                Forget(registered);
-            }
-
+            pending?.Dispose();
             throw;
         }
     }
@@ -393,19 +389,23 @@ public sealed class TerminalLine
         }
     }
 
-    /// <summary>Hands a reply to the request waiting for trigger <paramref name="seq"/>; false when none waits.</summary>
-    public bool Complete(long seq, TriggerReply reply)
+    /// <summary>
+    /// Hands a reply to the request waiting for trigger <paramref name="seq"/>; null when none waits. Else
+    /// what that request hands back to the device once it has acted on the reply: a session offer, or
+    /// null (see <see cref="PendingReply.Follow"/>).
+    /// </summary>
+    public Task<Trigger?>? Complete(long seq, TriggerReply reply)
     {
-        (string Kind, TaskCompletionSource<TriggerReply> Reply) waiting;
+        PendingReply? waiting;
         lock (_replyGate)
         {
             if (_replies is null || !_replies.Remove(seq, out waiting))
             {
-                return false;
+                return null;
             }
         }
 
-        return waiting.Reply.TrySetResult(reply);
+        return waiting.Answer(reply) ? waiting.FollowUp : null;
     }
 
     /// <summary>Stops waiting: a reply arriving later is unknown.</summary>
@@ -478,12 +478,41 @@ public sealed class TerminalLine
 /// <summary>A committed trigger with the time its row expires (unix seconds).</summary>
 public readonly record struct QueuedTrigger(Trigger Trigger, long ExpiresAt);
 
-/// <summary>A reply being waited for; dispose to stop waiting.</summary>
-public sealed class PendingReply(TerminalLine line, long seq, Task<TriggerReply> reply) : IDisposable
+/// <summary>
+/// A reply being waited for, and what follows it back to the device (a session offer, or nothing);
+/// dispose to stop waiting, which also ends the follow-up with nothing.
+/// </summary>
+public sealed class PendingReply : IDisposable
 {
-    public long Seq { get; } = seq;
+    private readonly TerminalLine _line;
+    private readonly TaskCompletionSource<TriggerReply> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<Trigger?> _followUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task<TriggerReply> Reply { get; } = reply;
+    public PendingReply(TerminalLine line, long seq, string kind)
+    {
+        _line = line;
+        Seq = seq;
+        Kind = kind;
+    }
 
-    public void Dispose() => line.Forget(Seq);
+    public long Seq { get; }
+
+    public string Kind { get; }
+
+    public Task<TriggerReply> Reply => _reply.Task;
+
+    /// <summary>What the device's reply request answers with, once <see cref="Follow"/> or <see cref="Dispose"/> decides it.</summary>
+    public Task<Trigger?> FollowUp => _followUp.Task;
+
+    /// <summary>Hands the reply over; false when it was handed already.</summary>
+    public bool Answer(TriggerReply reply) => _reply.TrySetResult(reply);
+
+    /// <summary>The committed session offer the reply led to: the device gets it in the answer to its reply.</summary>
+    public void Follow(Trigger? offer) => _followUp.TrySetResult(offer);
+
+    public void Dispose()
+    {
+        _line.Forget(Seq);
+        _followUp.TrySetResult(null);
+    }
 }

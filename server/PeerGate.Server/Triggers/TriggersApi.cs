@@ -20,7 +20,7 @@ public static class TriggersApi
             .Refuses(StatusCodes.Status400BadRequest, ErrorCodes.InvalidField)
             .Refuses(StatusCodes.Status409Conflict, ErrorCodes.PollerSuperseded, ErrorCodes.CursorAhead);
         triggers.MapPost("/replies", Reply).WithName("ReplyToTrigger").RequireDeviceWriteLimit().Accepts<TriggerReply>(RequestBody.JsonType)
-            .Describe("Reply to a trigger (F15, F17)", "The device's answer to a status query or a confirmation request.")
+            .Describe("Reply to a trigger (F15, F17, F18)", "The device's answer to a status query or a permit query. An Acceptable answer to a status query that leads to a session is answered 200 with its session offer (also kept in the queue until the cursor passes it); anything else 204.")
             .Refuses(StatusCodes.Status404NotFound, ErrorCodes.TriggerUnknown);
         return routes;
     }
@@ -157,8 +157,11 @@ public static class TriggersApi
     /// <summary>
     /// Completes the connection query waiting for this (terminal, seq); unknown or too late is 404. A status
     /// query needs Status (F17); a permit query needs nothing but well-formed Permits and Denies (F15).
+    /// An Acceptable status reply is answered once the query has acted on it: with the session offer it led
+    /// to, committed and queued (F18), so the device needs no poll for it; with nothing (204) when none
+    /// followed. The wait is bounded by the status-query timeout.
     /// </summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> Reply(HttpContext context, CertifiedCaller caller, TriggerHub hub)
+    private static async Task<Results<Ok<TriggerReplyAnswer>, NoContent, ProblemHttpResult>> Reply(HttpContext context, CertifiedCaller caller, TriggerHub hub, ServerOptions options, TimeProvider time, ServerMetrics metrics)
     {
         var reply = await RequestBody.ReadAsync<TriggerReply>(context);
         if (reply.Status is not null && reply.Status != AcceptStatus.Acceptable && reply.Status != AcceptStatus.Busy)
@@ -185,9 +188,35 @@ public static class TriggersApi
             throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "Status is required in the answer to a status query.");
         }
 
-        return line.Complete(reply.Seq, reply)
-            ? TypedResults.NoContent()
-            : ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
+        var followUp = line.Complete(reply.Seq, reply);
+        if (followUp is null)
+        {
+            return ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
+        }
+
+        if (reply.Status != AcceptStatus.Acceptable)
+        {
+            return TypedResults.NoContent();
+        }
+
+        Trigger? offer;
+        try
+        {
+            offer = await followUp.WaitAsync(options.StatusQueryTimeout, time, context.RequestAborted);
+        }
+        catch (TimeoutException)
+        {
+            // The offer, if one still comes, is in the queue for the next poll.
+            offer = null;
+        }
+
+        if (offer is null)
+        {
+            return TypedResults.NoContent();
+        }
+
+        metrics.CountTriggersDelivered([offer]);
+        return TypedResults.Ok(new TriggerReplyAnswer { Offer = offer });
     }
 
     private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value) =>

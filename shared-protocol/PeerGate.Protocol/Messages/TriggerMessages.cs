@@ -128,4 +128,17 @@ namespace PeerGate.Protocol
         /// <summary>permit-query: entries refused whatever the permit list says; a deny wins (F15).</summary>
         public PermitEntry[] Denies { get; set; }
     }
+
+    /// <summary>
+    /// The answer (200) to an Acceptable reply to a status query once the session is issued: its
+    /// session-offer trigger, the same one the queue holds (F18). The device takes it from here and
+    /// needs no poll for it; the queue keeps it until the device's cursor passes its
+    /// <see cref="Trigger.Seq"/> (or a poll hands it out), so an answer lost on the way loses nothing.
+    /// A reply that leads to no session is answered 204 with no body, as every reply is by a server that
+    /// does not send offers this way.
+    /// </summary>
+    public class TriggerReplyAnswer
+    {
+        public Trigger Offer { get; set; }
+    }
 }
