@@ -113,7 +113,7 @@ public sealed class ConnectionPathTests
         Assert.IsNull(grant.GetType().GetProperty("DevicePassword"), "the grant has no such field");
         Assert.DoesNotContain(password, logs.Text);
         await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM triggers WHERE kind = @k", ("@k", TriggerKinds.SessionOffer)) == 0, "the delivered offer is forgotten");
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE instr(body, @p) > 0", ("@p", password)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE replace(body, @p, '') <> body", ("@p", password)));
         var attempts = System.Text.Json.JsonSerializer.Serialize(await server.Admin.ListConnectionAttemptsAsync(10));
         Assert.DoesNotContain(password, attempts);
     }

@@ -172,7 +172,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
             "e.enrollment_cap, coalesce(e.enrollment_stopped, 0), coalesce(e.allowlist_on, 0), " +
             "(SELECT count(*) FROM group_allowlist a WHERE a.group_id = g.group_id), g.created_at " +
-            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE @group IS NULL OR g.group_id = @group ORDER BY g.group_id;",
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE CAST(@group AS TEXT) IS NULL OR g.group_id = @group ORDER BY g.group_id;",
             ("@group", groupId));
         using var reader = command.ExecuteReader();
         var groups = new List<GroupSummary>();

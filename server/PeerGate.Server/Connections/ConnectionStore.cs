@@ -37,7 +37,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         {
             using (var command = connection.Command(
                 transaction,
-                "SELECT @callerOwn AND (NOT EXISTS (SELECT 1 FROM certificates WHERE serial = @serial AND revoked = 0) OR " + DeviceStanding.RefusedSql("@callerDevice") + "), " +
+                "SELECT @callerOwn = 1 AND (NOT EXISTS (SELECT 1 FROM certificates WHERE serial = @serial AND revoked = 0) OR " + DeviceStanding.RefusedSql("@callerDevice") + "), " +
                 "(SELECT " + DeviceStanding.RegistrationRefusedSql + " FROM registrations r WHERE r.terminal_id = @callee);",
                 ("@callerOwn", caller.Issuer == signingKey.Issuer ? 1 : 0),
                 ("@serial", caller.Serial),
@@ -90,8 +90,8 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             null,
             "SELECT a.id, a.at, a.caller, a.callee, a.stage, a.code, a.session_id, p.path, p.no_path FROM connection_attempts a " +
             "LEFT JOIN connection_attempt_paths p ON p.attempt_id = a.id " +
-            "WHERE (@caller IS NULL OR a.caller = @caller) AND (@callee IS NULL OR a.callee = @callee) AND (@stage IS NULL OR a.stage = @stage) " +
-            "AND (@code IS NULL OR a.code = @code OR (@code = 'granted' AND a.code IS NULL)) " +
+            "WHERE (CAST(@caller AS TEXT) IS NULL OR a.caller = @caller) AND (CAST(@callee AS TEXT) IS NULL OR a.callee = @callee) AND (CAST(@stage AS TEXT) IS NULL OR a.stage = @stage) " +
+            "AND (CAST(@code AS TEXT) IS NULL OR a.code = @code OR (@code = 'granted' AND a.code IS NULL)) " +
             "ORDER BY a.id DESC LIMIT @limit;",
             ("@limit", limit),
             ("@caller", NullIfEmpty(filter?.Caller)),

@@ -89,7 +89,7 @@ public sealed class PermitStore(Database database)
             null,
             """
             SELECT DISTINCT p.terminal_id FROM permits p
-            WHERE (@target IS NULL OR p.terminal_id = @target) AND (
+            WHERE (CAST(@target AS TEXT) IS NULL OR p.terminal_id = @target) AND (
                 (p.kind = 'terminal' AND p.value = @terminal)
                 OR (p.kind = 'name' AND lower(p.value) IN (SELECT name_key FROM device_names WHERE state = 'bound' AND issuer = @issuer AND device_id = @device))
                 OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each(@groups))

@@ -123,7 +123,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
             using var command = connection.Command(
                 null,
                 SelectRegistration +
-                "WHERE expires_at > @now AND (@kind IS NULL OR kind = @kind) " +
+                "WHERE expires_at > @now AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) " +
                 "AND (SELECT count(DISTINCT value) FROM json_each(r.capabilities) WHERE value IN (SELECT value FROM json_each(@capabilities))) = json_array_length(@capabilities) " +
                 "AND (SELECT count(DISTINCT value) FROM json_each(r.attributes) WHERE value IN (SELECT value FROM json_each(@attributes))) = json_array_length(@attributes) " +
                 "ORDER BY last_seen DESC, terminal_id;",

@@ -36,7 +36,8 @@ public sealed class Database : IDisposable
     //   made from inside work (on the writer thread) runs at once in the same transaction, under a
     //   savepoint of its own, instead of waiting for a batch that waits for it.
     // Reads never touch the writer: each runs on an idle connection kept open (or a new one), which
-    // sees the last commit, and keeps its prepared statements (StatementCache) for the next read.
+    // sees the last commit, and keeps its prepared statements (StatementCache) for the next read. On
+    // PostgreSQL the idle connections are Npgsql's pool instead (StorageEngine.KeepsIdleReaders).
     // Idle read connections kept open; more reads at once open one each and close it after.
     private const int IdleReaderLimit = 16;
 
@@ -449,7 +450,7 @@ public sealed class Database : IDisposable
     {
         lock (_readersLock)
         {
-            if (keep && generation == _readerGeneration && _idleReaders.Count < IdleReaderLimit && !Volatile.Read(ref _disposed))
+            if (keep && _engine.KeepsIdleReaders && generation == _readerGeneration && _idleReaders.Count < IdleReaderLimit && !Volatile.Read(ref _disposed))
             {
                 _idleReaders.Push(connection);
                 return;

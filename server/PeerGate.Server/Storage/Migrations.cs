@@ -324,7 +324,7 @@ public static class Migrations
 
         // 10: UDP rendezvous (F27): a key per issued certificate, and the NAT mapping each device's datagrams showed.
         // Safe to run again (a test rewinds user_version past it).
-        new("""
+        new MigrationStep("""
         -- generation rises with each certificate of a device, so a datagram made with an older
         -- certificate's key can never outrank the newest one's. A key goes with its certificate.
         CREATE TABLE IF NOT EXISTS udp_keys (
@@ -356,43 +356,22 @@ public static class Migrations
             PRIMARY KEY (issuer, terminal_id)
         );
         CREATE INDEX IF NOT EXISTS udp_mappings_device ON udp_mappings (device_id);
-        """,
-        Postgres: PostgresEngine.Translate("""
-        -- generation rises with each certificate of a device, so a datagram made with an older
-        -- certificate's key can never outrank the newest one's. A key goes with its certificate.
-        CREATE TABLE IF NOT EXISTS udp_keys (
-            serial     TEXT PRIMARY KEY,
-            device_id  TEXT NOT NULL,
-            udp_key    BLOB NOT NULL,
-            generation INTEGER NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS udp_keys_device ON udp_keys (device_id, generation);
-        CREATE OR REPLACE FUNCTION certificates_udp_key_follows() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            DELETE FROM udp_keys WHERE serial = old.serial;
-            RETURN old;
-        END $$;
-        CREATE OR REPLACE TRIGGER certificates_udp_key_follows AFTER DELETE ON certificates
-            FOR EACH ROW EXECUTE FUNCTION certificates_udp_key_follows();
-
-        -- One row per device. Written from memory in batches (docs/rendezvous.md), so a flood of
-        -- valid datagrams costs SQLite one transaction per flush, not one per datagram.
-        CREATE TABLE IF NOT EXISTS udp_mappings (
-            issuer         TEXT NOT NULL,
-            terminal_id    TEXT NOT NULL,
-            device_id      TEXT NOT NULL,
-            serial         TEXT NOT NULL,
-            key_generation INTEGER NOT NULL,
-            counter        INTEGER NOT NULL,
-            observed_ip    TEXT NOT NULL,
-            observed_port  INTEGER NOT NULL,
-            local_ip       TEXT NULL,
-            local_port     INTEGER NOT NULL,
-            seen_at        INTEGER NOT NULL,
-            PRIMARY KEY (issuer, terminal_id)
-        );
-        CREATE INDEX IF NOT EXISTS udp_mappings_device ON udp_mappings (device_id);
-        """)),
+        """).WithPostgresPart(
+            sqlite: """
+            CREATE TRIGGER IF NOT EXISTS certificates_udp_key_follows AFTER DELETE ON certificates
+            BEGIN
+                DELETE FROM udp_keys WHERE serial = old.serial;
+            END;
+            """,
+            postgres: """
+            CREATE OR REPLACE FUNCTION certificates_udp_key_follows() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                DELETE FROM udp_keys WHERE serial = old.serial;
+                RETURN old;
+            END $$;
+            CREATE OR REPLACE TRIGGER certificates_udp_key_follows AFTER DELETE ON certificates
+                FOR EACH ROW EXECUTE FUNCTION certificates_udp_key_follows();
+            """),
 
         // 11: each side's own limits key, which signs the limits granted to the other side's extension (F24).
         // Safe to run again (a test rewinds user_version past it).
@@ -492,7 +471,17 @@ public static class Migrations
 /// One schema step: its DDL in SQLite's terms, and a PostgreSQL text only where the SQLite one uses
 /// what PostgreSQL lacks (otherwise <see cref="PostgresEngine.Translate"/> derives it).
 /// </summary>
-public sealed record MigrationStep(string Sql, string? Postgres = null);
+public sealed record MigrationStep(string Sql, string? Postgres = null)
+{
+    /// <summary>
+    /// This step with a PostgreSQL text that is its SQLite text translated, but with <paramref name="postgres"/>
+    /// in place of the SQLite-only <paramref name="sqlite"/> part (a trigger's body, say).
+    /// </summary>
+    public MigrationStep WithPostgresPart(string sqlite, string postgres) =>
+        Sql.Contains(sqlite, StringComparison.Ordinal)
+            ? this with { Postgres = PostgresEngine.Translate(Sql.Replace(sqlite, postgres, StringComparison.Ordinal)) }
+            : throw new InvalidOperationException("The SQLite part to replace is not in the step.");
+}
 
 /// <summary>The database was written by a newer server: this one stops rather than misread it.</summary>
 public sealed class SchemaTooNewException(string path, int databaseVersion, int serverVersion)

@@ -40,6 +40,10 @@ public sealed partial class PostgresEngine : StorageEngine
             MaxAutoPrepare = 256,
             AutoPrepareMinUsages = 2,
 
+            // Sessions change no state of their own, so a connection back in the pool needs no
+            // DISCARD ALL (one more round trip, and the end of its prepared statements).
+            NoResetOnClose = true,
+
             // Durable before answering (synchronous_commit=on, whatever the server's default), and a
             // write lock held by another instance waited for as long as SQLite's busy_timeout.
             Options = $"-c synchronous_commit=on -c lock_timeout={busyMilliseconds.ToString(CultureInfo.InvariantCulture)}",
@@ -54,6 +58,8 @@ public sealed partial class PostgresEngine : StorageEngine
     public override string Location { get; }
 
     public override IReadOnlyList<string> Prepare() => [];
+
+    public override bool KeepsIdleReaders => false;
 
     public override void Dispose() => _dataSource.Dispose();
 

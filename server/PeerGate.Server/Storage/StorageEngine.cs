@@ -44,6 +44,13 @@ public abstract class StorageEngine : IDisposable
     /// <summary>As <see cref="Open"/>, for a connection <see cref="Database"/> keeps open and reuses.</summary>
     public virtual DbConnection OpenKept() => Open();
 
+    /// <summary>
+    /// Whether <see cref="Database"/> keeps idle read connections open itself (SQLite: with their
+    /// prepared statements), or returns each to the provider's pool (PostgreSQL: Npgsql pools them and
+    /// keeps their prepared statements).
+    /// </summary>
+    public virtual bool KeepsIdleReaders => true;
+
     /// <summary>Closes a connection from <see cref="Open"/> or <see cref="OpenKept"/>.</summary>
     public virtual void Close(DbConnection connection) => connection.Dispose();
 

@@ -82,7 +82,7 @@ public sealed class TriggerStore(Database database, ServerOptions options)
             connection.Scalar(
                 transaction,
                 "INSERT INTO trigger_sequences (terminal_id, last_seq) VALUES (@terminal, 1) " +
-                "ON CONFLICT (terminal_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq;",
+                "ON CONFLICT (terminal_id) DO UPDATE SET last_seq = trigger_sequences.last_seq + 1 RETURNING last_seq;",
                 ("@terminal", terminalId)),
             System.Globalization.CultureInfo.InvariantCulture);
         trigger.Seq = seq;
