@@ -40,6 +40,12 @@ status=0
 dotnet test PeerGate.slnx -c Release --no-build -nologo -v quiet --logger "console;verbosity=minimal" \
   --logger "trx;LogFilePrefix=peergate" --results-directory "$results" 2>&1 | tee "$log" || status=$?
 
+# The server tests a second time on PostgreSQL (docs/storage.md): one cluster of their own for the run,
+# a database per test server. Without PostgreSQL they report skipped, with the reason.
+PEERGATE_TEST_STORAGE=postgres dotnet test server/PeerGate.Server.Tests -c Release --no-build -nologo -v quiet \
+  --logger "console;verbosity=minimal" --logger "trx;LogFilePrefix=peergate-postgres" --results-directory "$results" \
+  2>&1 | tee -a "$log" || status=$?
+
 # The console logger names a skipped test but not why; every skip's reason (Assert.Inconclusive's
 # message: no board, not root, no toolchain...) is in the trx files, one line per test here.
 for trx in "$results"/*.trx; do

@@ -9,7 +9,8 @@ namespace PeerGate.Server.Testing;
 
 /// <summary>
 /// A real PeerGate server for tests: in-process, on Kestrel at http://127.0.0.1 with a free port,
-/// over its own SQLite file in a temporary directory that is deleted on dispose.
+/// over its own SQLite file in a temporary directory that is deleted on dispose, or its own
+/// PostgreSQL database (<see cref="TestStorage"/>), dropped with the directory.
 /// </summary>
 /// <example>
 /// <code>
@@ -26,8 +27,10 @@ public sealed class TestServer : IAsyncDisposable
     private readonly bool _deleteData;
     private bool _stopped;
 
-    private TestServer(WebApplication app, string baseUrl, string operatorUrl, ServerCertificate? tls, FakeTimeProvider? time, string adminToken, string dataDirectory, bool deleteData)
+    private TestServer(WebApplication app, string baseUrl, string operatorUrl, ServerCertificate? tls, FakeTimeProvider? time, string adminToken, string dataDirectory, bool deleteData, ServerOptions serverOptions)
     {
+        StorageEngine = serverOptions.StorageEngine!;
+        StorageConnectionString = serverOptions.StorageConnectionString;
         _app = app;
         _deleteData = deleteData;
         BaseUrl = baseUrl;
@@ -55,7 +58,14 @@ public sealed class TestServer : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The SQLite file (on SQLite).</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "peergate.db");
+
+    /// <summary>"sqlite" or "postgres".</summary>
+    public string StorageEngine { get; }
+
+    /// <summary>The PostgreSQL database's connection string, or null on SQLite.</summary>
+    public string? StorageConnectionString { get; }
 
     /// <summary>The operator API of this server.</summary>
     public AdminClient Admin { get; }
@@ -101,6 +111,12 @@ public sealed class TestServer : IAsyncDisposable
             UdpProbePort = 0,
         };
         serverOptions.TrustedIssuers.AddRange(options.TrustedIssuers);
+        serverOptions.StorageEngine = options.Storage ?? TestStorage.Engine;
+        if (serverOptions.StorageEngine == PeerGate.Server.Storage.StorageEngine.Postgres)
+        {
+            serverOptions.StorageConnectionString = await TestStorage.DatabaseForAsync(dataDirectory, cancellationToken);
+        }
+
         options.Configure?.Invoke(serverOptions);
 
         var app = PeerGateServer.Build(serverOptions);
@@ -114,6 +130,10 @@ public sealed class TestServer : IAsyncDisposable
             if (deleteData)
             {
                 TryDelete(dataDirectory);
+                if (serverOptions.StorageConnectionString is not null)
+                {
+                    await TestStorage.DropAsync(dataDirectory);
+                }
             }
 
             throw;
@@ -125,7 +145,7 @@ public sealed class TestServer : IAsyncDisposable
             .ToList();
         var baseUrl = addresses.FirstOrDefault(address => address.StartsWith(options.Tls is null ? "http://" : "https://", StringComparison.Ordinal)) ?? addresses.First();
         var operatorUrl = addresses.FirstOrDefault(address => address.StartsWith("http://", StringComparison.Ordinal)) ?? baseUrl;
-        return new TestServer(app, baseUrl, operatorUrl, options.Tls, time, options.AdminToken, dataDirectory, deleteData);
+        return new TestServer(app, baseUrl, operatorUrl, options.Tls, time, options.AdminToken, dataDirectory, deleteData, serverOptions);
     }
 
     /// <summary>A client for the device-facing API of this server; with TLS it trusts only the server's CA.</summary>
@@ -177,6 +197,10 @@ public sealed class TestServer : IAsyncDisposable
             // Pooled SQLite handles keep the file open on some platforms until cleared.
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             TryDelete(DataDirectory);
+            if (StorageConnectionString is not null)
+            {
+                await TestStorage.DropAsync(DataDirectory);
+            }
         }
     }
 

@@ -29,6 +29,12 @@ public sealed class TestServerOptions
     /// </summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// The database engine, "sqlite" or "postgres". Null (default): <see cref="TestStorage.Engine"/>,
+    /// SQLite unless the test run asks for PostgreSQL. A test about SQLite's file says "sqlite".
+    /// </summary>
+    public string? Storage { get; init; }
+
     /// <summary>Keep the data directory after dispose. A directory passed in is never deleted.</summary>
     public bool KeepData { get; init; }
 

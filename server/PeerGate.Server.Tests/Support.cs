@@ -26,22 +26,33 @@ internal static class ProblemAssert
     }
 }
 
-/// <summary>Looks into a test server's SQLite file from outside, read-only, to show what was (not) stored.</summary>
+/// <summary>Looks into a test server's database from outside (SQLite's file read-only), to show what was (not) stored.</summary>
 internal static class Db
 {
     public static long Count(TestServer server, string sql, params (string Name, object Value)[] parameters)
     {
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
+        using var connection = Open(server);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value is bool flag ? (flag ? 1L : 0L) : value;
+            command.Parameters.Add(parameter);
         }
 
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A connection to the server's database, of either engine, not the server's own.</summary>
+    public static System.Data.Common.DbConnection Open(TestServer server)
+    {
+        System.Data.Common.DbConnection connection = server.StorageConnectionString is { } postgres
+            ? new Npgsql.NpgsqlConnection(postgres + ";Pooling=false")
+            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
     }
 
     /// <summary>Row counts of every table that a refusal must leave alone.</summary>

@@ -60,6 +60,13 @@ public static class BackupCommand
         {
             var options = new ServerOptions { Args = [.. configurationArgs] };
             PeerGateServer.ApplyConfiguration(options, Configuration(options.Args));
+            if (options.StorageEngine == StorageEngine.Postgres)
+            {
+                // PostgreSQL has its own online backup, which knows its server: ours would only copy the rows.
+                error.WriteLine("peergate-server backup: backup_sqlite_only: the database is PostgreSQL (PeerGate:Storage:Engine postgres); back it up with pg_dump or pg_basebackup (docs/storage.md)");
+                return 1;
+            }
+
             var result = DatabaseBackup.Take(PeerGateServer.DatabasePathOf(options), target, options.BusyTimeout);
 
             // Paths and sizes only; what the file holds is said, never shown.

@@ -76,9 +76,10 @@ public static class PeerGateServer
 
         options.ConfigureLogging?.Invoke(builder.Logging);
 
-        // Storage: the data directory, its SQLite file (schema migrated now) and the secrets beside it.
+        // Storage: the data directory with the secrets, and the database (SQLite's file in it, or
+        // PostgreSQL), its schema migrated now.
         var data = new DataDirectory(options.DataDirectory!);
-        var database = new Database(DatabasePathOf(options), options.BusyTimeout, options.WriteQueueLimit, options.WriteBatchLimit);
+        var database = new Database(StorageEngine.FromOptions(options), options.BusyTimeout, options.WriteQueueLimit, options.WriteBatchLimit);
         var tightened = data.Tightened.Concat(database.Initialize()).Distinct().ToList();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(options);
@@ -192,7 +193,7 @@ public static class PeerGateServer
         app.MapAdmin();
         app.MapDashboard();
 
-        LogStartup(app, options, data, tightened);
+        LogStartup(app, options, data, database, tightened);
         return app;
     }
 
@@ -205,6 +206,17 @@ public static class PeerGateServer
         var section = configuration.GetSection("PeerGate");
         options.DataDirectory ??= section["DataDirectory"] ?? "data";
         options.DatabasePath ??= section["DatabasePath"];
+        options.StorageEngine ??= NullIfEmpty(section["Storage:Engine"]) ?? Storage.StorageEngine.Sqlite;
+        options.StorageConnectionString ??= NullIfEmpty(section["Storage:ConnectionString"]);
+        if (options.StorageEngine is not (Storage.StorageEngine.Sqlite or Storage.StorageEngine.Postgres))
+        {
+            throw new InvalidOperationException("PeerGate:Storage:Engine must be sqlite or postgres.");
+        }
+
+        if ((options.StorageEngine == Storage.StorageEngine.Postgres) != (options.StorageConnectionString is not null))
+        {
+            throw new InvalidOperationException("PeerGate:Storage:ConnectionString is needed with PeerGate:Storage:Engine postgres, and only with it.");
+        }
         options.Urls ??= configuration["urls"] ?? "http://127.0.0.1:5080";
         options.TimeProvider ??= TimeProvider.System;
         options.AdminToken ??= NullIfEmpty(section["AdminToken"]);
@@ -345,7 +357,7 @@ public static class PeerGateServer
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data, IReadOnlyList<string> tightened)
+    private static void LogStartup(WebApplication app, ServerOptions options, DataDirectory data, Database database, IReadOnlyList<string> tightened)
     {
         // Paths and names only: the token and keys stay in their files.
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PeerGate.Server");
@@ -355,9 +367,11 @@ public static class PeerGateServer
         }
 
         logger.LogInformation(
-            "PeerGate issuer {Issuer}, data in {DataDirectory}, {TrustedCount} trusted issuer(s); admin token {TokenSource}",
+            "PeerGate issuer {Issuer}, data in {DataDirectory}, database {Engine} at {Database}, {TrustedCount} trusted issuer(s); admin token {TokenSource}",
             options.IssuerName,
             data.Path,
+            database.Engine.Name,
+            database.Engine.Location,
             options.TrustedIssuers.Count,
             options.AdminToken is null ? "in " + data.File("admin-token") : "from configuration");
 

@@ -15,6 +15,18 @@ public sealed class ServerOptions
     /// <summary>The SQLite file. Default: peergate.db in <see cref="DataDirectory"/>.</summary>
     public string? DatabasePath { get; set; }
 
+    /// <summary>
+    /// The database engine: "sqlite" (default; <see cref="DatabasePath"/>) or "postgres"
+    /// (<see cref="StorageConnectionString"/>). Configuration: PeerGate:Storage:Engine.
+    /// </summary>
+    public string? StorageEngine { get; set; }
+
+    /// <summary>
+    /// PostgreSQL's Npgsql connection string, with the "postgres" engine only; its password never
+    /// reaches a log. Configuration: PeerGate:Storage:ConnectionString.
+    /// </summary>
+    public string? StorageConnectionString { get; set; }
+
     /// <summary>Where Kestrel listens, e.g. "http://127.0.0.1:0". Default: --urls, else http://127.0.0.1:5080.</summary>
     public string? Urls { get; set; }
 

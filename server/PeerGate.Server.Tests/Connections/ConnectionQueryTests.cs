@@ -44,10 +44,10 @@ public sealed class ConnectionQueryTests
 
         await AssertLastAttemptAsync(server, "granted", null);
         Assert.AreEqual(grant.SessionId, (await server.Admin.ListConnectionAttemptsAsync()).First().SessionId);
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = $s", ("$s", grant.SessionId)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = @s", ("@s", grant.SessionId)));
 
         // The answer is written in the session's own commit, so a granted setup leaves it for the operator.
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM status_answers WHERE terminal_id = $t AND status = $st", ("$t", callee.TerminalId), ("$st", AcceptStatus.Acceptable)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM status_answers WHERE terminal_id = @t AND status = @st", ("@t", callee.TerminalId), ("@st", AcceptStatus.Acceptable)));
     }
 
     [TestMethod]
@@ -95,7 +95,7 @@ public sealed class ConnectionQueryTests
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, ErrorCodes.CalleeUnreachable);
         Assert.AreEqual(0, responder.StatusQueries);
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM sessions"));
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", callee.TerminalId)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", callee.TerminalId)));
         await AssertLastAttemptAsync(server, "online", ErrorCodes.CalleeUnreachable);
     }
 
@@ -126,7 +126,7 @@ public sealed class ConnectionQueryTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden, ErrorCodes.PermissionDenied);
         Assert.DoesNotContain("192.168.1.23", body);
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", callee.TerminalId)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", callee.TerminalId)));
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM sessions"));
         Assert.AreEqual(0, responder.StatusQueries);
         await AssertLastAttemptAsync(server, "callee_found", ErrorCodes.PermissionDenied);

@@ -36,7 +36,7 @@ public sealed class OfferInReplyTests
         // The device passed the offer: the next poll acknowledges it and delivers nothing more.
         var next = TestDevice.PollAsync(http, callee.Certificate, offer.Seq);
         await Eventually.PollingAsync(server, callee.TerminalId);
-        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", callee.TerminalId)) == 0, "the acknowledgement deleted the query and the offer");
+        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", callee.TerminalId)) == 0, "the acknowledgement deleted the query and the offer");
         server.Time!.Advance(TimeSpan.FromSeconds(60));
         Assert.IsEmpty(await Eventually.Within(next));
     }
@@ -115,7 +115,7 @@ public sealed class OfferInReplyTests
             Assert.AreEqual(grant.SessionId, offer.SessionId);
         }
 
-        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", callee.TerminalId)) == 0, "the callee's polls acknowledged everything");
+        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", callee.TerminalId)) == 0, "the callee's polls acknowledged everything");
         Assert.AreEqual(3, responder.AnsweredOffers);
         Assert.IsFalse(responder.Offers.TryRead(out var again), $"an offer was handed on twice: {again?.SessionId}");
     }
@@ -132,5 +132,5 @@ public sealed class OfferInReplyTests
     }
 
     private static long OfferRows(TestServer server, string terminalId) =>
-        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t AND kind = $k", ("$t", terminalId), ("$k", TriggerKinds.SessionOffer));
+        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t AND kind = @k", ("@t", terminalId), ("@k", TriggerKinds.SessionOffer));
 }

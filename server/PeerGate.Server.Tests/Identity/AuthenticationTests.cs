@@ -256,7 +256,7 @@ public sealed class AuthenticationTests
 
         var certificate = await device.AuthenticateAsync(http);
 
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM group_members WHERE group_id = 'factory-7' AND device_id = $d", ("$d", deviceId)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM group_members WHERE group_id = 'factory-7' AND device_id = @d", ("@d", deviceId)));
         var again = await device.AuthenticateAsync(http);
         Assert.AreEqual(certificate.TerminalId, again.TerminalId);
 

@@ -228,7 +228,7 @@ public sealed class DisabledDeviceTests
         await ProblemAssert.IsProblemAsync(connect, HttpStatusCode.Conflict, ErrorCodes.CalleeNotConnected);
         Assert.AreEqual(Strip(await connectOffline.Content.ReadAsStringAsync()), Strip(await connect.Content.ReadAsStringAsync()));
         Assert.AreEqual(0, line.StatusQueries);
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t AND kind IN ('status-query', 'session-offer')", ("$t", subjectCertificate.TerminalId)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t AND kind IN ('status-query', 'session-offer')", ("@t", subjectCertificate.TerminalId)));
 
         await Enable(server, subject.DeviceId, what);
         Assert.AreEqual(subjectCertificate.TerminalId, (await FindAsync(http, asker.Certificate, subjectCertificate.TerminalId)).TerminalId, "visible again");

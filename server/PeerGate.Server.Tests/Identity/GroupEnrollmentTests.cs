@@ -37,14 +37,14 @@ public sealed class GroupEnrollmentTests
                 Migrations.Apply(connection, 8);
                 Assert.AreEqual(8L, connection.Scalar(null, "PRAGMA user_version;"));
                 connection.Execute(
-                    "INSERT INTO groups (group_id, group_key, created_at) VALUES ('factory-1', $key, 1);" +
-                    "INSERT INTO devices (device_id, device_key, enrollment_group, created_at) VALUES ($member, NULL, 'factory-1', 1);" +
-                    "INSERT INTO group_members (group_id, device_id) VALUES ('factory-1', $member);" +
-                    "INSERT INTO devices (device_id, device_key, created_at) VALUES ($individual, $own, 1);",
-                    ("$key", groupKey), ("$member", memberId), ("$individual", individualId), ("$own", ownKey));
+                    "INSERT INTO groups (group_id, group_key, created_at) VALUES ('factory-1', @key, 1);" +
+                    "INSERT INTO devices (device_id, device_key, enrollment_group, created_at) VALUES (@member, NULL, 'factory-1', 1);" +
+                    "INSERT INTO group_members (group_id, device_id) VALUES ('factory-1', @member);" +
+                    "INSERT INTO devices (device_id, device_key, created_at) VALUES (@individual, @own, 1);",
+                    ("@key", groupKey), ("@member", memberId), ("@individual", individualId), ("@own", ownKey));
             }
 
-            await using var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory });
+            await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory });
             using var http = server.CreateClient();
             var newcomerId = TestDevice.NewDeviceId();
 

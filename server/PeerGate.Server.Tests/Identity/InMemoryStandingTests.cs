@@ -187,7 +187,7 @@ public sealed partial class InMemoryStandingTests
         // Behind the server's back (as another instance on the same database would): the row is gone.
         // The cached check does not notice; a reload, the seam a change notification calls, does.
         server.Services.GetRequiredService<Database>().Write((connection, transaction) =>
-            connection.Execute(transaction, "DELETE FROM udp_keys WHERE serial = $serial; DELETE FROM certificates WHERE serial = $serial;", ("$serial", certificate.Serial)));
+            connection.Execute(transaction, "DELETE FROM udp_keys WHERE serial = @serial; DELETE FROM certificates WHERE serial = @serial;", ("@serial", certificate.Serial)));
         await AcceptedAsync(http, certificate, "answered from memory");
 
         server.Services.GetRequiredService<StandingSet>().Reload();

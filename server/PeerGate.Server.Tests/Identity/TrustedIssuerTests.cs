@@ -48,8 +48,8 @@ public sealed class TrustedIssuerTests
         }
 
         Assert.AreEqual(before, Db.Snapshot(server), "a refusal changes nothing");
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM registrations WHERE terminal_id = $t AND issuer = $i AND serial = $s", ("$t", scene.Subject.TerminalId), ("$i", Self), ("$s", scene.Subject.Serial)));
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = $s AND state = 'active'", ("$s", scene.SessionId)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM registrations WHERE terminal_id = @t AND issuer = @i AND serial = @s", ("@t", scene.Subject.TerminalId), ("@i", Self), ("@s", scene.Subject.Serial)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = @s AND state = 'active'", ("@s", scene.SessionId)));
         Assert.IsFalse(server.IsPolling(scene.Subject.TerminalId));
 
         // A's own certificate still reaches every route.
@@ -88,7 +88,7 @@ public sealed class TrustedIssuerTests
             Assert.AreEqual(before, Db.Snapshot(server));
         }
 
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM registrations WHERE terminal_id = $t AND issuer = $i AND serial = $s", ("$t", certificate.TerminalId), ("$i", Other), ("$s", certificate.Serial)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM registrations WHERE terminal_id = @t AND issuer = @i AND serial = @s", ("@t", certificate.TerminalId), ("@i", Other), ("@s", certificate.Serial)));
         using var again = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, Devices.Registration(certificate.TerminalId));
         Assert.AreEqual(HttpStatusCode.OK, again.StatusCode);
     }

@@ -31,7 +31,7 @@ public sealed class PermitTableTests
         CollectionAssert.AreEqual(expected, Flatten(result.Entries));
         CollectionAssert.AreEqual(expected, Flatten(table.Entries));
         Assert.IsFalse(table.UniformDenial);
-        Assert.AreEqual(3, Db.Count(server, "SELECT count(*) FROM permits WHERE terminal_id = $t", ("$t", device.TerminalId)));
+        Assert.AreEqual(3, Db.Count(server, "SELECT count(*) FROM permits WHERE terminal_id = @t", ("@t", device.TerminalId)));
     }
 
     [TestMethod]

@@ -203,7 +203,7 @@ public sealed class DeviceNameTests
         Assert.AreEqual(bDevice.TerminalId, lobby.TerminalId);
         Assert.AreEqual(404, releaseAgain.Status);
         Assert.AreEqual("Lobby", names.Single().Name);
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM devices WHERE device_id NOT IN ($a, $b)", ("$a", a.DeviceId), ("$b", b.DeviceId)), "the refused enrollment stored nothing");
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM devices WHERE device_id NOT IN (@a, @b)", ("@a", a.DeviceId), ("@b", b.DeviceId)), "the refused enrollment stored nothing");
     }
 
     [TestMethod]

@@ -19,7 +19,7 @@ public sealed class NameMigrationTests
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "peergate-names-" + Guid.NewGuid().ToString("N"));
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
-        var options = new TestServerOptions { DataDirectory = dataDirectory, Time = time, Configure = o => o.DeviceNameSelfClaim = true };
+        var options = new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory, Time = time, Configure = o => o.DeviceNameSelfClaim = true };
         try
         {
             CertificateResponse callee, clean, bidi, upper, lower;
@@ -43,7 +43,7 @@ public sealed class NameMigrationTests
                 Execute(connection, "DROP TABLE device_names; CREATE TABLE terminal_names (terminal_id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);");
                 foreach (var (terminal, name) in new[] { (clean.TerminalId, "TERM1"), (bidi.TerminalId, "\u202eTERM2"), (upper.TerminalId, "Door"), (lower.TerminalId, "door") })
                 {
-                    Execute(connection, "INSERT INTO terminal_names (terminal_id, name) VALUES ($t, $n);", ("$t", terminal), ("$n", name));
+                    Execute(connection, "INSERT INTO terminal_names (terminal_id, name) VALUES (@t, @n);", ("@t", terminal), ("@n", name));
                 }
 
                 // Six steps applied: step 7 (names bound to devices) and every later one run again on start.

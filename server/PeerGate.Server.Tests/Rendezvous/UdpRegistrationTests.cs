@@ -51,7 +51,7 @@ public sealed class UdpRegistrationTests
         // Written to SQLite at the next flush, not per datagram.
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM udp_mappings"));
         server.Time!.Advance(TimeSpan.FromSeconds(10));
-        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM udp_mappings WHERE observed_port = $p AND counter = 1", ("$p", PortOf(device))) == 1, "the mapping is persisted");
+        await Eventually.TrueAsync(() => Db.Count(server, "SELECT count(*) FROM udp_mappings WHERE observed_port = @p AND counter = 1", ("@p", PortOf(device))) == 1, "the mapping is persisted");
     }
 
     [TestMethod]

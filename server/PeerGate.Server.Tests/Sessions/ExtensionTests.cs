@@ -110,14 +110,7 @@ public sealed class ExtensionTests
         Assert.AreEqual(pair.Grant.SessionEndsAt, (await server.Admin.ListSessionsAsync()).Single().EndsAt);
     }
 
-    /// <summary>Rows of limits keys the database holds for the session, read from the file itself.</summary>
-    private static long KeysHeld(TestServer server, string sessionId)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + server.DatabasePath + ";Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM session_limits_keys WHERE session_id = $s;";
-        command.Parameters.AddWithValue("$s", sessionId);
-        return (long)command.ExecuteScalar()!;
-    }
+    /// <summary>Rows of limits keys the database holds for the session, read from outside the server.</summary>
+    private static long KeysHeld(TestServer server, string sessionId) =>
+        Db.Count(server, "SELECT count(*) FROM session_limits_keys WHERE session_id = @s;", ("@s", sessionId));
 }

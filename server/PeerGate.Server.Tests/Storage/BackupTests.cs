@@ -172,7 +172,7 @@ public sealed class BackupTests
                 foreach (var (deviceId, certificate) in enrolledBefore)
                 {
                     Assert.Contains(deviceId, deviceIds, $"{deviceId} was enrolled before the backup and is missing");
-                    Assert.AreEqual(1L, Count(Path.Combine(restored, "peergate.db"), "SELECT count(*) FROM certificates WHERE serial = $s AND revoked = 0;", certificate.Serial), $"certificate {certificate.Serial} is missing");
+                    Assert.AreEqual(1L, Count(Path.Combine(restored, "peergate.db"), "SELECT count(*) FROM certificates WHERE serial = @s AND revoked = 0;", certificate.Serial), $"certificate {certificate.Serial} is missing");
                 }
 
                 foreach (var sessionId in sessionsBefore)
@@ -196,7 +196,7 @@ public sealed class BackupTests
     [TestMethod]
     public async Task TheBackupIsOwnerOnlyWhateverTheUmaskAndNeverOverwrites()
     {
-        await using var server = await TestServer.StartAsync(new TestServerOptions { UseSystemClock = true });
+        await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", UseSystemClock = true });
         var folder = Path.Combine(server.DataDirectory, "backups");
         Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, "copy.db");
@@ -267,6 +267,6 @@ public sealed class BackupTests
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         connection.Open();
-        return Convert.ToInt64(connection.Scalar(null, sql, ("$s", value)), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(connection.Scalar(null, sql, ("@s", value)), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

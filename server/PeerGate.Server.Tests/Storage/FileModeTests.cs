@@ -98,7 +98,7 @@ public sealed class FileModeTests
         {
             var database = Path.Combine(elsewhere, "outside.db");
             await using (var server = await TestServer.StartAsync(new TestServerOptions
-            {
+            { Storage = "sqlite",
                 DataDirectory = directory,
                 Configure = options => options.DatabasePath = database,
             }))
@@ -120,7 +120,7 @@ public sealed class FileModeTests
 
     private static async Task<TestServer> StartAsync(string directory, CapturingLoggerProvider? logs = null) =>
         await TestServer.StartAsync(new TestServerOptions
-        {
+        { Storage = "sqlite",
             DataDirectory = directory,
             Configure = options => options.ConfigureLogging = logs is null ? null : logging => logging.AddProvider(logs),
         });

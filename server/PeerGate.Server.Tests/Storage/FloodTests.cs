@@ -65,7 +65,7 @@ public sealed class FloodTests
             Assert.IsLessThanOrEqualTo(bound, count, $"{table}: {count} rows");
         }
 
-        Assert.AreEqual(PermitRules.MaxEntries, Db.Count(server, "SELECT count(*) FROM permits WHERE terminal_id = $t", ("$t", caller.TerminalId)), "the table filled up to its cap and no further");
+        Assert.AreEqual(PermitRules.MaxEntries, Db.Count(server, "SELECT count(*) FROM permits WHERE terminal_id = @t", ("@t", caller.TerminalId)), "the table filled up to its cap and no further");
         Assert.AreEqual(1000 + 2000, Db.Count(server, "SELECT byte_limit FROM sessions"), "every extension was granted, none lost");
 
         // A month on, what has aged out is gone.

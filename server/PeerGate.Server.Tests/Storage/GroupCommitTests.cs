@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -162,7 +163,7 @@ public sealed class GroupCommitTests
                 using var held = HoldWriter(database);
                 var changes = database.FaultChanges;
                 var writes = Enumerable.Range(10, 3).Select(id => database.WriteAsync((connection, transaction) => connection.Execute(
-                    transaction, "INSERT INTO test_rows (id, payload) VALUES ($id, randomblob(100000));", ("$id", id)))).ToArray();
+                    transaction, "INSERT INTO test_rows (id, payload) VALUES (@id, randomblob(100000));", ("@id", id)))).ToArray();
                 held.Release();
 
                 foreach (var write in writes)
@@ -300,8 +301,8 @@ public sealed class GroupCommitTests
     private static void CreateTable(Database database) =>
         database.Write((connection, transaction) => connection.Execute(transaction, "CREATE TABLE test_rows (id INTEGER PRIMARY KEY, payload BLOB);"));
 
-    private static int Insert(SqliteConnection connection, SqliteTransaction transaction, long id) =>
-        connection.Execute(transaction, "INSERT INTO test_rows (id) VALUES ($id);", ("$id", id));
+    private static int Insert(DbConnection connection, DbTransaction transaction, long id) =>
+        connection.Execute(transaction, "INSERT INTO test_rows (id) VALUES (@id);", ("@id", id));
 
     private static void Insert(Database database, long id) => database.Write((connection, transaction) => Insert(connection, transaction, id));
 
@@ -321,7 +322,7 @@ public sealed class GroupCommitTests
     });
 
     /// <summary>Holds the writer inside a batch (running <paramref name="work"/>, then waiting) until released.</summary>
-    private static HeldWriter HoldWriter(Database database, Func<SqliteConnection, SqliteTransaction, int>? work = null)
+    private static HeldWriter HoldWriter(Database database, Func<DbConnection, DbTransaction, int>? work = null)
     {
         var entered = new ManualResetEventSlim();
         var gate = new ManualResetEventSlim();

@@ -54,8 +54,8 @@ public sealed class RetentionTests
         await AdvanceAndPruneAsync(server, TimeSpan.FromDays(1.5));
 
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM session_notices"));
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = $s", ("$s", ended.SessionId)));
-        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = $s AND state = 'active'", ("$s", active.SessionId)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = @s", ("@s", ended.SessionId)));
+        Assert.AreEqual(1, Db.Count(server, "SELECT count(*) FROM sessions WHERE session_id = @s AND state = 'active'", ("@s", active.SessionId)));
     }
 
     [TestMethod]
@@ -82,13 +82,13 @@ public sealed class RetentionTests
         await using var pair = await SessionPair.ConnectAsync(server, new ConnectionRequest { TimeLimitSeconds = 60 });
         await pair.CalleeLine.DisposeAsync();
         await server.Admin.TerminateSessionAsync(pair.SessionId);
-        Assert.AreEqual(20, Db.Count(server, "SELECT count(*) FROM connection_attempts WHERE caller = $c", ("$c", caller.TerminalId)));
+        Assert.AreEqual(20, Db.Count(server, "SELECT count(*) FROM connection_attempts WHERE caller = @c", ("@c", caller.TerminalId)));
 
         await AdvanceAndPruneAsync(server, TimeSpan.FromDays(31));
 
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM connection_attempts"), "older than 30 days, in batches of 7");
         Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM nonces"));
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", pair.Callee.TerminalId)), "the session-end expired with the session");
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", pair.Callee.TerminalId)), "the session-end expired with the session");
     }
 
     [TestMethod]
@@ -114,7 +114,7 @@ public sealed class RetentionTests
         }
 
         Assert.AreEqual(8, Db.Count(server, "SELECT count(*) FROM connection_attempts"));
-        Assert.AreEqual(4, Db.Count(server, "SELECT count(*) FROM connection_attempts WHERE caller = $c", ("$c", second.TerminalId)));
+        Assert.AreEqual(4, Db.Count(server, "SELECT count(*) FROM connection_attempts WHERE caller = @c", ("@c", second.TerminalId)));
         var newest = await server.Admin.ListConnectionAttemptsAsync(1);
         Assert.AreEqual(second.TerminalId, newest.Single().Caller, "the newest stay");
     }
@@ -143,5 +143,5 @@ public sealed class RetentionTests
     }
 
     private static long CertificateCount(TestServer server, string serial) =>
-        Db.Count(server, "SELECT count(*) FROM certificates WHERE serial = $s", ("$s", serial));
+        Db.Count(server, "SELECT count(*) FROM certificates WHERE serial = @s", ("@s", serial));
 }

@@ -11,11 +11,11 @@ public sealed class StatementCacheTests
     public void TheSameSqlReusesOneCommandWithFreshParameters()
     {
         using var connection = OpenWithRows(out var cache);
-        var first = connection.Command(null, "SELECT id FROM rows WHERE id = $id;", ("$id", 1L));
+        var first = connection.Command(null, "SELECT id FROM rows WHERE id = @id;", ("@id", 1L));
         Assert.AreEqual(1L, first.ExecuteScalar());
         first.Dispose();
 
-        using var second = connection.Command(null, "SELECT id FROM rows WHERE id = $id;", ("$id", 2L));
+        using var second = connection.Command(null, "SELECT id FROM rows WHERE id = @id;", ("@id", 2L));
         Assert.AreSame(first, second, "the prepared command came back from the cache");
         Assert.HasCount(1, second.Parameters, "the first use's parameters are gone");
         Assert.AreEqual(2L, second.ExecuteScalar());
@@ -23,7 +23,7 @@ public sealed class StatementCacheTests
 
         // A parameter the SQL names but the caller did not give is an error, never the last use's value.
         second.Dispose();
-        using var missing = connection.Command(null, "SELECT id FROM rows WHERE id = $id;");
+        using var missing = connection.Command(null, "SELECT id FROM rows WHERE id = @id;");
         Assert.ThrowsExactly<InvalidOperationException>(() => missing.ExecuteScalar());
     }
 
@@ -31,10 +31,10 @@ public sealed class StatementCacheTests
     public void SqlAskedForWhileItsCommandIsOutGetsACommandOfItsOwn()
     {
         using var connection = OpenWithRows(out _);
-        using var outer = connection.Command(null, "SELECT id FROM rows WHERE id >= $id ORDER BY id;", ("$id", 1L));
+        using var outer = connection.Command(null, "SELECT id FROM rows WHERE id >= @id ORDER BY id;", ("@id", 1L));
         using var reader = outer.ExecuteReader();
         Assert.IsTrue(reader.Read());
-        using var inner = connection.Command(null, "SELECT id FROM rows WHERE id >= $id ORDER BY id;", ("$id", 3L));
+        using var inner = connection.Command(null, "SELECT id FROM rows WHERE id >= @id ORDER BY id;", ("@id", 3L));
         Assert.AreNotSame(outer, inner);
         Assert.AreEqual(3L, inner.ExecuteScalar());
         Assert.AreEqual(1L, reader.GetInt64(0));

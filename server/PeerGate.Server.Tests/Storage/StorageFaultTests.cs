@@ -29,7 +29,7 @@ public sealed class StorageFaultTests
             await SmallDisk.MountAsync(mount);
 
             var filler = Path.Combine(mount, "filler");
-            await using (var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = mount }))
+            await using (var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = mount }))
             {
                 using var http = server.CreateClient();
                 await AssertWriteSucceedsAsync(http);
@@ -62,7 +62,7 @@ public sealed class StorageFaultTests
         string[] files = [];
         try
         {
-            await using var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = directory });
+            await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = directory });
             using var http = server.CreateClient();
             await Devices.EnrollAsync(server);
             await AssertWriteSucceedsAsync(http);
@@ -127,7 +127,7 @@ public sealed class StorageFaultTests
         try
         {
             await using var server = await TestServer.StartAsync(new TestServerOptions
-            {
+            { Storage = "sqlite",
                 DataDirectory = directory,
                 Configure = options => options.BusyTimeout = TimeSpan.FromMilliseconds(200),
             });
@@ -174,7 +174,7 @@ public sealed class StorageFaultTests
     [TestMethod]
     public async Task HealthRoutesAnswerGetAndHead()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite" });
         using var http = server.CreateClient();
         foreach (var path in new[] { "/health", "/health/live", "/health/ready" })
         {

@@ -19,9 +19,9 @@ public sealed class UpgradeTests
         {
             var deviceId = TestDevice.NewDeviceId();
             OldDatabase(dataDirectory, through: 1, connection => connection.Execute(
-                "INSERT INTO devices (device_id, device_key, created_at) VALUES ($d, zeroblob(32), 1);", ("$d", deviceId)));
+                "INSERT INTO devices (device_id, device_key, created_at) VALUES (@d, zeroblob(32), 1);", ("@d", deviceId)));
 
-            await using var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory });
+            await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory });
 
             Assert.AreEqual(Migrations.Version, UserVersion(server.DatabasePath));
             Assert.Contains(deviceId, (await server.Admin.ListDevicesAsync()).Select(d => d.DeviceId).ToArray());
@@ -41,7 +41,7 @@ public sealed class UpgradeTests
             // At step 1, with a table in the way of step 5: steps 2 to 4 run, then step 5 fails.
             OldDatabase(dataDirectory, through: 1, connection => connection.Execute("CREATE TABLE write_probe (x INTEGER);"));
 
-            var failed = await Assert.ThrowsAsync<SqliteException>(() => TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory }));
+            var failed = await Assert.ThrowsAsync<SqliteException>(() => TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory }));
             SqliteConnection.ClearAllPools();
 
             StringAssert.Contains(failed.Message, "write_probe");
@@ -51,7 +51,7 @@ public sealed class UpgradeTests
 
             // The cause removed, the next start carries the whole upgrade through.
             WithDatabase(path, connection => connection.Execute("DROP TABLE write_probe;"));
-            await using var server = await TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory });
+            await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory });
             Assert.AreEqual(Migrations.Version, UserVersion(path));
         }
         finally
@@ -66,7 +66,7 @@ public sealed class UpgradeTests
         var dataDirectory = NewDataDirectory();
         try
         {
-            await using (await TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory }))
+            await using (await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory }))
             {
             }
 
@@ -76,7 +76,7 @@ public sealed class UpgradeTests
             SqliteConnection.ClearAllPools();
             var tables = TableCount(path, null);
 
-            var refused = await Assert.ThrowsAsync<SchemaTooNewException>(() => TestServer.StartAsync(new TestServerOptions { DataDirectory = dataDirectory }));
+            var refused = await Assert.ThrowsAsync<SchemaTooNewException>(() => TestServer.StartAsync(new TestServerOptions { Storage = "sqlite", DataDirectory = dataDirectory }));
             SqliteConnection.ClearAllPools();
 
             Assert.AreEqual(newer, refused.DatabaseVersion);
@@ -156,7 +156,7 @@ public sealed class UpgradeTests
     {
         long count = 0;
         WithDatabase(path, connection => count = Convert.ToInt64(
-            connection.Scalar(null, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND ($t IS NULL OR name = $t);", ("$t", table)),
+            connection.Scalar(null, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND (@t IS NULL OR name = @t);", ("@t", table)),
             System.Globalization.CultureInfo.InvariantCulture));
         return count;
     }

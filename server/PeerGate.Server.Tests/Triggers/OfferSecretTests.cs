@@ -15,7 +15,7 @@ public sealed class OfferSecretTests
     [TestMethod]
     public async Task DeliveredOfferIsGoneFromTheQueueAndItsSecretsFromTheFile()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync(new TestServerOptions { Storage = "sqlite" });
         using var http = server.CreateClient();
         var (callee, caller) = await ConnectionQueryTests.PairAsync(server, http, permit: true);
 
@@ -36,7 +36,7 @@ public sealed class OfferSecretTests
         var offer = (await Eventually.Within(TestDevice.PollAsync(http, callee.Certificate, query.Seq))).Single();
         Assert.AreEqual(TriggerKinds.SessionOffer, offer.Kind);
         Assert.AreEqual(grant.Key, offer.Key);
-        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE kind = $k", ("$k", TriggerKinds.SessionOffer)));
+        Assert.AreEqual(0, Db.Count(server, "SELECT count(*) FROM triggers WHERE kind = @k", ("@k", TriggerKinds.SessionOffer)));
 
         // With the WAL checkpointed into the file, no page of it holds the key or the password.
         Checkpoint(server.DatabasePath);

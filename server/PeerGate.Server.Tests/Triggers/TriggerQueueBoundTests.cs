@@ -112,7 +112,7 @@ public sealed class TriggerQueueBoundTests
         using var replacing = await TestDevice.ExtendSessionAsync(pair.Http, pair.Caller.Certificate, sessions[0], 0, 1);
 
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable, ErrorCodes.TriggerQueueFull);
-        Assert.AreEqual(1000, Db.Count(server, "SELECT byte_limit FROM sessions WHERE session_id = $s", ("$s", sessions[2])), "the refused extension changed nothing");
+        Assert.AreEqual(1000, Db.Count(server, "SELECT byte_limit FROM sessions WHERE session_id = @s", ("@s", sessions[2])), "the refused extension changed nothing");
         Assert.AreEqual(HttpStatusCode.OK, replacing.StatusCode, "a replacement does not grow the queue");
         Assert.AreEqual(queued + 1, TriggersQueuedFor(server, pair.Callee.TerminalId));
 
@@ -124,8 +124,8 @@ public sealed class TriggerQueueBoundTests
     }
 
     private static long LimitsQueuedFor(TestServer server, string terminalId) =>
-        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t AND kind = 'session-limits'", ("$t", terminalId));
+        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t AND kind = 'session-limits'", ("@t", terminalId));
 
     private static long TriggersQueuedFor(TestServer server, string terminalId) =>
-        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = $t", ("$t", terminalId));
+        Db.Count(server, "SELECT count(*) FROM triggers WHERE terminal_id = @t", ("@t", terminalId));
 }

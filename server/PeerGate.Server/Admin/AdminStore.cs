@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Connections;
@@ -22,23 +22,23 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         database.Write((connection, transaction) =>
         {
-            if (connection.Scalar(transaction, "SELECT 1 FROM devices WHERE device_id = $device;", ("$device", deviceId)) is not null)
+            if (connection.Scalar(transaction, "SELECT 1 FROM devices WHERE device_id = @device;", ("@device", deviceId)) is not null)
             {
                 throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That device is enrolled already.");
             }
 
             connection.Execute(
                 transaction,
-                "INSERT INTO devices (device_id, device_key, created_at) VALUES ($device, $key, $now);",
-                ("$device", deviceId), ("$key", key), ("$now", now));
+                "INSERT INTO devices (device_id, device_key, created_at) VALUES (@device, @key, @now);",
+                ("@device", deviceId), ("@key", key), ("@now", now));
             foreach (var group in groups)
             {
                 // Membership groups need no key; one enrolled later with a key keeps its members.
                 connection.Execute(
                     transaction,
-                    "INSERT OR IGNORE INTO groups (group_id, created_at) VALUES ($group, $now);" +
-                    "INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES ($group, $device);",
-                    ("$group", group), ("$device", deviceId), ("$now", now));
+                    "INSERT INTO groups (group_id, created_at) VALUES (@group, @now) ON CONFLICT DO NOTHING;" +
+                    "INSERT INTO group_members (group_id, device_id) VALUES (@group, @device) ON CONFLICT DO NOTHING;",
+                    ("@group", group), ("@device", deviceId), ("@now", now));
             }
 
             if (name is not null)
@@ -64,9 +64,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         {
             var written = connection.Execute(
                 transaction,
-                "INSERT INTO groups (group_id, group_key, created_at) VALUES ($group, $key, $now) " +
+                "INSERT INTO groups (group_id, group_key, created_at) VALUES (@group, @key, @now) " +
                 "ON CONFLICT (group_id) DO UPDATE SET group_key = excluded.group_key WHERE groups.group_key IS NULL;",
-                ("$group", groupId), ("$key", key), ("$now", now));
+                ("@group", groupId), ("@key", key), ("@now", now));
             if (written != 1)
             {
                 throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, "That group is enrolled with a key already.");
@@ -75,8 +75,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             // The key is new here, so is its derivation (a keyless group may have a row already).
             return connection.Execute(
                 transaction,
-                "INSERT INTO group_enrollment (group_id, derivation) VALUES ($group, $derivation) ON CONFLICT (group_id) DO UPDATE SET derivation = excluded.derivation;",
-                ("$group", groupId), ("$derivation", derivation));
+                "INSERT INTO group_enrollment (group_id, derivation) VALUES (@group, @derivation) ON CONFLICT (group_id) DO UPDATE SET derivation = excluded.derivation;",
+                ("@group", groupId), ("@derivation", derivation));
         });
 
         return new EnrolledGroup(groupId, Convert.ToHexString(key), derivation);
@@ -94,7 +94,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     public GroupSummary SetGroupEnrollmentCap(string groupId, long? cap) => database.Write((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
-        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_cap = $cap WHERE group_id = $group;", ("$cap", cap), ("$group", groupId));
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_cap = @cap WHERE group_id = @group;", ("@cap", cap), ("@group", groupId));
         return ReadGroups(connection, transaction, groupId).Single();
     });
 
@@ -102,7 +102,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     public GroupSummary SetGroupEnrollmentStopped(string groupId, bool stopped) => database.Write((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
-        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_stopped = $stopped WHERE group_id = $group;", ("$stopped", stopped ? 1 : 0), ("$group", groupId));
+        connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_stopped = @stopped WHERE group_id = @group;", ("@stopped", stopped ? 1 : 0), ("@group", groupId));
         return ReadGroups(connection, transaction, groupId).Single();
     });
 
@@ -115,13 +115,13 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     public GroupAllowlist AllowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
-        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 1 WHERE group_id = $group;", ("$group", groupId));
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 1 WHERE group_id = @group;", ("@group", groupId));
         foreach (var deviceId in deviceIds)
         {
-            connection.Execute(transaction, "INSERT OR IGNORE INTO group_allowlist (group_id, device_id) VALUES ($group, $device);", ("$group", groupId), ("$device", deviceId));
+            connection.Execute(transaction, "INSERT INTO group_allowlist (group_id, device_id) VALUES (@group, @device) ON CONFLICT DO NOTHING;", ("@group", groupId), ("@device", deviceId));
         }
 
-        var count = Convert.ToInt64(connection.Scalar(transaction, "SELECT count(*) FROM group_allowlist WHERE group_id = $group;", ("$group", groupId)), System.Globalization.CultureInfo.InvariantCulture);
+        var count = Convert.ToInt64(connection.Scalar(transaction, "SELECT count(*) FROM group_allowlist WHERE group_id = @group;", ("@group", groupId)), System.Globalization.CultureInfo.InvariantCulture);
         if (count > GroupEnrollment.MaxAllowlistEntries)
         {
             // Thrown inside the write: the transaction rolls back, so nothing was added.
@@ -137,7 +137,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         RequireGroup(connection, transaction, groupId);
         foreach (var deviceId in deviceIds)
         {
-            connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group AND device_id = $device;", ("$group", groupId), ("$device", deviceId));
+            connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = @group AND device_id = @device;", ("@group", groupId), ("@device", deviceId));
         }
 
         return ReadAllowlist(connection, transaction, groupId);
@@ -147,15 +147,15 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     public GroupAllowlist RemoveGroupAllowlist(string groupId) => database.Write((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
-        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 0 WHERE group_id = $group;", ("$group", groupId));
-        connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = $group;", ("$group", groupId));
+        connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 0 WHERE group_id = @group;", ("@group", groupId));
+        connection.Execute(transaction, "DELETE FROM group_allowlist WHERE group_id = @group;", ("@group", groupId));
         return ReadAllowlist(connection, transaction, groupId);
     });
 
     /// <summary>not_found unless the group exists; then it has its group_enrollment row to change.</summary>
-    private static void RequireGroup(SqliteConnection connection, SqliteTransaction transaction, string groupId)
+    private static void RequireGroup(DbConnection connection, DbTransaction transaction, string groupId)
     {
-        if (connection.Scalar(transaction, "SELECT 1 FROM groups WHERE group_id = $group;", ("$group", groupId)) is null)
+        if (connection.Scalar(transaction, "SELECT 1 FROM groups WHERE group_id = @group;", ("@group", groupId)) is null)
         {
             throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
         }
@@ -163,7 +163,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         GroupEnrollment.EnsureRow(connection, transaction, groupId);
     }
 
-    private GroupSummary[] ReadGroups(SqliteConnection connection, SqliteTransaction? transaction, string? groupId)
+    private GroupSummary[] ReadGroups(DbConnection connection, DbTransaction? transaction, string? groupId)
     {
         using var command = connection.Command(
             transaction,
@@ -172,8 +172,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
             "e.enrollment_cap, coalesce(e.enrollment_stopped, 0), coalesce(e.allowlist_on, 0), " +
             "(SELECT count(*) FROM group_allowlist a WHERE a.group_id = g.group_id), g.created_at " +
-            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE $group IS NULL OR g.group_id = $group ORDER BY g.group_id;",
-            ("$group", groupId));
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE CAST(@group AS TEXT) IS NULL OR g.group_id = @group ORDER BY g.group_id;",
+            ("@group", groupId));
         using var reader = command.ExecuteReader();
         var groups = new List<GroupSummary>();
         while (reader.Read())
@@ -181,16 +181,16 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             var ownCap = reader.IsDBNull(7) ? (long?)null : reader.GetInt64(7);
             groups.Add(new GroupSummary(
                 reader.GetString(0),
-                reader.GetInt64(1) != 0,
+                reader.GetFlag(1),
                 (int)reader.GetInt64(2),
-                reader.GetInt64(3) != 0,
-                reader.GetInt64(4) != 0,
+                reader.GetFlag(3),
+                reader.GetFlag(4),
                 (int)reader.GetInt64(5),
                 (int)reader.GetInt64(6),
                 ownCap ?? options.GroupEnrollmentCap,
                 ownCap is null,
-                reader.GetInt64(8) != 0,
-                reader.GetInt64(9) != 0,
+                reader.GetFlag(8),
+                reader.GetFlag(9),
                 (int)reader.GetInt64(10),
                 reader.GetInt64(11)));
         }
@@ -198,14 +198,14 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         return [.. groups];
     }
 
-    private static GroupAllowlist ReadAllowlist(SqliteConnection connection, SqliteTransaction? transaction, string groupId)
+    private static GroupAllowlist ReadAllowlist(DbConnection connection, DbTransaction? transaction, string groupId)
     {
-        if (connection.Scalar(transaction, "SELECT coalesce(e.allowlist_on, 0) FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = $group;", ("$group", groupId)) is not long on)
+        if (connection.Scalar(transaction, "SELECT coalesce(e.allowlist_on, 0) FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = @group;", ("@group", groupId)) is not long on)
         {
             throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
         }
 
-        using var command = connection.Command(transaction, "SELECT device_id FROM group_allowlist WHERE group_id = $group ORDER BY device_id;", ("$group", groupId));
+        using var command = connection.Command(transaction, "SELECT device_id FROM group_allowlist WHERE group_id = @group ORDER BY device_id;", ("@group", groupId));
         using var reader = command.ExecuteReader();
         var deviceIds = new List<string>();
         while (reader.Read())
@@ -228,8 +228,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         var refusal = database.Write((connection, transaction) =>
         {
-            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = $disabled WHERE device_id = $device;", ("$disabled", disabled ? 1 : 0), ("$device", deviceId)), "device");
-            return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)) : Refusal.None;
+            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = @disabled WHERE device_id = @device;", ("@disabled", disabled ? 1 : 0), ("@device", deviceId)), "device");
+            return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("@device", deviceId)) : Refusal.None;
         });
         standing.RefreshDevice(deviceId);
         return refusal;
@@ -240,9 +240,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         var (refusal, revoked) = database.Write((connection, transaction) =>
         {
-            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = $device;", ("$device", deviceId)), "device");
-            var revoked = RevokeCertificates(connection, transaction, "device_id = $device", ("$device", deviceId));
-            return (EndSessions(connection, transaction, DeviceTerminal, ("$device", deviceId)), revoked);
+            RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = @device;", ("@device", deviceId)), "device");
+            var revoked = RevokeCertificates(connection, transaction, "device_id = @device", ("@device", deviceId));
+            return (EndSessions(connection, transaction, DeviceTerminal, ("@device", deviceId)), revoked);
         });
         standing.Revoked(revoked);
         standing.RefreshDevice(deviceId);
@@ -257,8 +257,8 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         var refusal = database.Write((connection, transaction) =>
         {
-            RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = $disabled WHERE group_id = $group;", ("$disabled", disabled ? 1 : 0), ("$group", groupId)), "group");
-            return disabled ? EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)) : Refusal.None;
+            RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = @disabled WHERE group_id = @group;", ("@disabled", disabled ? 1 : 0), ("@group", groupId)), "group");
+            return disabled ? EndSessions(connection, transaction, GroupTerminals, ("@group", groupId)) : Refusal.None;
         });
         standing.RefreshGroup(groupId);
         return refusal;
@@ -269,9 +269,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         var (refusal, revoked) = database.Write((connection, transaction) =>
         {
-            RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = $group;", ("$group", groupId)), "group");
-            var revoked = RevokeCertificates(connection, transaction, "device_id IN (SELECT device_id FROM group_members WHERE group_id = $group)", ("$group", groupId));
-            return (EndSessions(connection, transaction, GroupTerminals, ("$group", groupId)), revoked);
+            RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = @group;", ("@group", groupId)), "group");
+            var revoked = RevokeCertificates(connection, transaction, "device_id IN (SELECT device_id FROM group_members WHERE group_id = @group)", ("@group", groupId));
+            return (EndSessions(connection, transaction, GroupTerminals, ("@group", groupId)), revoked);
         });
         standing.Revoked(revoked);
         standing.RefreshGroup(groupId);
@@ -283,9 +283,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         var (refusal, revoked) = database.Write((connection, transaction) =>
         {
-            var revoked = RevokeCertificates(connection, transaction, "serial = $serial", ("$serial", serial));
+            var revoked = RevokeCertificates(connection, transaction, "serial = @serial", ("@serial", serial));
             RequireOne(revoked.Count, "certificate");
-            var terminal = (string)connection.Scalar(transaction, "SELECT terminal_id FROM certificates WHERE serial = $serial;", ("$serial", serial))!;
+            var terminal = (string)connection.Scalar(transaction, "SELECT terminal_id FROM certificates WHERE serial = @serial;", ("@serial", serial))!;
             return (new Refusal([terminal], []), revoked);
         });
         standing.Revoked(revoked);
@@ -293,7 +293,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     }
 
     /// <summary>Marks the certificates <paramref name="where"/> selects revoked; answers their serials and expiry for <see cref="StandingSet"/>.</summary>
-    private static List<(string Serial, long ExpiresAt)> RevokeCertificates(SqliteConnection connection, SqliteTransaction transaction, string where, (string Name, object? Value) parameter)
+    private static List<(string Serial, long ExpiresAt)> RevokeCertificates(DbConnection connection, DbTransaction transaction, string where, (string Name, object? Value) parameter)
     {
         using var command = connection.Command(transaction, "UPDATE certificates SET revoked = 1 WHERE " + where + " RETURNING serial, expires_at;", parameter);
         using var reader = command.ExecuteReader();
@@ -322,7 +322,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             var rows = new List<(string DeviceId, string? TerminalId, bool Disabled, string[] Groups)>();
             while (reader.Read())
             {
-                rows.Add((reader.GetString(0), reader.GetStringOrNull(1), reader.GetInt64(2) != 0, (System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? []).Order(StringComparer.Ordinal).ToArray()));
+                rows.Add((reader.GetString(0), reader.GetStringOrNull(1), reader.GetFlag(2), (System.Text.Json.JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? []).Order(StringComparer.Ordinal).ToArray()));
             }
 
             return rows;
@@ -361,13 +361,13 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     {
         using var command = connection.Command(
             null,
-            "SELECT serial, device_id, terminal_id, issued_at, expires_at, revoked FROM certificates ORDER BY issued_at DESC, serial LIMIT $limit;",
-            ("$limit", limit));
+            "SELECT serial, device_id, terminal_id, issued_at, expires_at, revoked FROM certificates ORDER BY issued_at DESC, serial LIMIT @limit;",
+            ("@limit", limit));
         using var reader = command.ExecuteReader();
         var certificates = new List<CertificateSummary>();
         while (reader.Read())
         {
-            certificates.Add(new CertificateSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5) != 0));
+            certificates.Add(new CertificateSummary(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetFlag(5)));
         }
 
         return certificates.ToArray();
@@ -430,13 +430,13 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     private static int RequireOne(int rows, string what) =>
         rows == 1 ? rows : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"No such {what}.");
 
-    private const string DeviceTerminal = "SELECT terminal_id FROM devices WHERE device_id = $device AND terminal_id IS NOT NULL;";
+    private const string DeviceTerminal = "SELECT terminal_id FROM devices WHERE device_id = @device AND terminal_id IS NOT NULL;";
 
     private const string GroupTerminals =
-        "SELECT d.terminal_id FROM devices d JOIN group_members m ON m.device_id = d.device_id WHERE m.group_id = $group AND d.terminal_id IS NOT NULL;";
+        "SELECT d.terminal_id FROM devices d JOIN group_members m ON m.device_id = d.device_id WHERE m.group_id = @group AND d.terminal_id IS NOT NULL;";
 
     /// <summary>A device that may no longer connect keeps no session either (F26, ended by policy).</summary>
-    private Refusal EndSessions(SqliteConnection connection, SqliteTransaction transaction, string terminalsSql, (string Name, object? Value) parameter)
+    private Refusal EndSessions(DbConnection connection, DbTransaction transaction, string terminalsSql, (string Name, object? Value) parameter)
     {
         var terminals = new List<string>();
         using (var command = connection.Command(transaction, terminalsSql, parameter))

@@ -17,13 +17,13 @@ public sealed class AllocationStore(Database database)
     public void SetServiceEntry(AllocationHop hop) => database.Write((connection, transaction) =>
         connection.Execute(
             transaction,
-            "INSERT INTO service_entry (id, role, url, level) VALUES (1, $role, $url, $level) " +
+            "INSERT INTO service_entry (id, role, url, level) VALUES (1, @role, @url, @level) " +
             "ON CONFLICT (id) DO UPDATE SET role = excluded.role, url = excluded.url, level = excluded.level;",
-            ("$role", hop.Role), ("$url", hop.Url), ("$level", hop.Level)));
+            ("@role", hop.Role), ("@url", hop.Url), ("@level", hop.Level)));
 
     public AllocationHop? Resolve(int level, string key) => database.Read(connection =>
     {
-        using var command = connection.Command(null, "SELECT role, url, next_level FROM allocation_entries WHERE level = $level AND key = $key;", ("$level", level), ("$key", key));
+        using var command = connection.Command(null, "SELECT role, url, next_level FROM allocation_entries WHERE level = @level AND key = @key;", ("@level", level), ("@key", key));
         using var reader = command.ExecuteReader();
         return reader.Read() ? new AllocationHop { Role = reader.GetString(0), Url = reader.GetString(1), Level = reader.GetInt32(2) } : null;
     });
@@ -31,12 +31,12 @@ public sealed class AllocationStore(Database database)
     public void SetEntry(AllocationEntry entry) => database.Write((connection, transaction) =>
         connection.Execute(
             transaction,
-            "INSERT INTO allocation_entries (level, key, role, url, next_level) VALUES ($level, $key, $role, $url, $next) " +
+            "INSERT INTO allocation_entries (level, key, role, url, next_level) VALUES (@level, @key, @role, @url, @next) " +
             "ON CONFLICT (level, key) DO UPDATE SET role = excluded.role, url = excluded.url, next_level = excluded.next_level;",
-            ("$level", entry.Level), ("$key", entry.Key), ("$role", entry.Role), ("$url", entry.Url), ("$next", entry.NextLevel)));
+            ("@level", entry.Level), ("@key", entry.Key), ("@role", entry.Role), ("@url", entry.Url), ("@next", entry.NextLevel)));
 
     public bool DeleteEntry(int level, string key) => database.Write((connection, transaction) =>
-        connection.Execute(transaction, "DELETE FROM allocation_entries WHERE level = $level AND key = $key;", ("$level", level), ("$key", key)) == 1);
+        connection.Execute(transaction, "DELETE FROM allocation_entries WHERE level = @level AND key = @key;", ("@level", level), ("@key", key)) == 1);
 
     public AllocationEntry[] ListEntries() => database.Read(connection =>
     {

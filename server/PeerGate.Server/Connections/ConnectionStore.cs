@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Identity;
@@ -37,22 +37,22 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         {
             using (var command = connection.Command(
                 transaction,
-                "SELECT $callerOwn AND (NOT EXISTS (SELECT 1 FROM certificates WHERE serial = $serial AND revoked = 0) OR " + DeviceStanding.RefusedSql("$callerDevice") + "), " +
-                "(SELECT " + DeviceStanding.RegistrationRefusedSql + " FROM registrations r WHERE r.terminal_id = $callee);",
-                ("$callerOwn", caller.Issuer == signingKey.Issuer ? 1 : 0),
-                ("$serial", caller.Serial),
-                ("$callerDevice", caller.DeviceId),
-                ("$callee", callee),
-                ("$self", signingKey.Issuer)))
+                "SELECT @callerOwn = 1 AND (NOT EXISTS (SELECT 1 FROM certificates WHERE serial = @serial AND revoked = 0) OR " + DeviceStanding.RefusedSql("@callerDevice") + "), " +
+                "(SELECT " + DeviceStanding.RegistrationRefusedSql + " FROM registrations r WHERE r.terminal_id = @callee);",
+                ("@callerOwn", caller.Issuer == signingKey.Issuer ? 1 : 0),
+                ("@serial", caller.Serial),
+                ("@callerDevice", caller.DeviceId),
+                ("@callee", callee),
+                ("@self", signingKey.Issuer)))
             using (var reader = command.ExecuteReader())
             {
                 reader.Read();
-                if (reader.GetInt64(0) != 0)
+                if (reader.GetFlag(0))
                 {
                     return CallerRefused;
                 }
 
-                if (reader.IsDBNull(1) || reader.GetInt64(1) != 0)
+                if (reader.IsDBNull(1) || reader.GetFlag(1))
                 {
                     return CalleeRefused;
                 }
@@ -72,9 +72,9 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     public bool SettlePath(string sessionId, string path, string? reason) => database.Write((connection, transaction) =>
         connection.Execute(
             transaction,
-            "UPDATE connection_attempt_paths SET path = $path, no_path = $reason WHERE attempt_id = " +
-            "(SELECT id FROM connection_attempts WHERE session_id = $session ORDER BY id DESC LIMIT 1);",
-            ("$path", path), ("$reason", reason), ("$session", sessionId)) > 0);
+            "UPDATE connection_attempt_paths SET path = @path, no_path = @reason WHERE attempt_id = " +
+            "(SELECT id FROM connection_attempts WHERE session_id = @session ORDER BY id DESC LIMIT 1);",
+            ("@path", path), ("@reason", reason), ("@session", sessionId)) > 0);
 
     /// <summary>The most recent attempts, newest first.</summary>
     public ConnectionAttemptSummary[] RecentAttempts(int limit) => RecentAttempts(limit, null);
@@ -90,14 +90,14 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             null,
             "SELECT a.id, a.at, a.caller, a.callee, a.stage, a.code, a.session_id, p.path, p.no_path FROM connection_attempts a " +
             "LEFT JOIN connection_attempt_paths p ON p.attempt_id = a.id " +
-            "WHERE ($caller IS NULL OR a.caller = $caller) AND ($callee IS NULL OR a.callee = $callee) AND ($stage IS NULL OR a.stage = $stage) " +
-            "AND ($code IS NULL OR a.code = $code OR ($code = 'granted' AND a.code IS NULL)) " +
-            "ORDER BY a.id DESC LIMIT $limit;",
-            ("$limit", limit),
-            ("$caller", NullIfEmpty(filter?.Caller)),
-            ("$callee", NullIfEmpty(filter?.Callee)),
-            ("$stage", NullIfEmpty(filter?.Stage)),
-            ("$code", code));
+            "WHERE (CAST(@caller AS TEXT) IS NULL OR a.caller = @caller) AND (CAST(@callee AS TEXT) IS NULL OR a.callee = @callee) AND (CAST(@stage AS TEXT) IS NULL OR a.stage = @stage) " +
+            "AND (CAST(@code AS TEXT) IS NULL OR a.code = @code OR (@code = 'granted' AND a.code IS NULL)) " +
+            "ORDER BY a.id DESC LIMIT @limit;",
+            ("@limit", limit),
+            ("@caller", NullIfEmpty(filter?.Caller)),
+            ("@callee", NullIfEmpty(filter?.Callee)),
+            ("@stage", NullIfEmpty(filter?.Stage)),
+            ("@code", code));
         using var reader = command.ExecuteReader();
         var attempts = new List<ConnectionAttemptSummary>();
         while (reader.Read())
@@ -132,43 +132,43 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     /// (<see cref="ServerOptions.MaxConnectionAttempts"/>). A few at a time: one comes in, at most a few
     /// go, so a lowered cap is reached over the next writes and the retention pass.
     /// </summary>
-    private void Insert(SqliteConnection connection, SqliteTransaction transaction, ConnectionAttempt attempt)
+    private void Insert(DbConnection connection, DbTransaction transaction, ConnectionAttempt attempt)
     {
-        connection.Execute(
+        var id = connection.Scalar(
             transaction,
-            "INSERT INTO connection_attempts (at, caller, callee, stage, code, session_id) VALUES ($at, $caller, $callee, $stage, $code, $session);",
-            ("$at", attempt.At), ("$caller", attempt.Caller), ("$callee", attempt.Callee), ("$stage", attempt.Stage), ("$code", attempt.Code), ("$session", attempt.SessionId));
+            "INSERT INTO connection_attempts (at, caller, callee, stage, code, session_id) VALUES (@at, @caller, @callee, @stage, @code, @session) RETURNING id;",
+            ("@at", attempt.At), ("@caller", attempt.Caller), ("@callee", attempt.Callee), ("@stage", attempt.Stage), ("@code", attempt.Code), ("@session", attempt.SessionId));
         if (attempt.Path is not null || attempt.NoPath is not null)
         {
             connection.Execute(
                 transaction,
-                "INSERT INTO connection_attempt_paths (attempt_id, path, no_path) VALUES (last_insert_rowid(), $path, $noPath);",
-                ("$path", attempt.Path), ("$noPath", attempt.NoPath));
+                "INSERT INTO connection_attempt_paths (attempt_id, path, no_path) VALUES (@attempt, @path, @noPath);",
+                ("@attempt", id), ("@path", attempt.Path), ("@noPath", attempt.NoPath));
         }
         if (attempt.Answer is { } answer)
         {
             // The callee's answer to the status query (F17), one row per terminal, for the operator.
             connection.Execute(
                 transaction,
-                "INSERT INTO status_answers (terminal_id, status, reason, at) VALUES ($terminal, $status, $reason, $at) " +
+                "INSERT INTO status_answers (terminal_id, status, reason, at) VALUES (@terminal, @status, @reason, @at) " +
                 "ON CONFLICT (terminal_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, at = excluded.at;",
-                ("$terminal", attempt.Callee), ("$status", answer.Status), ("$reason", answer.Reason), ("$at", answer.At));
+                ("@terminal", attempt.Callee), ("@status", answer.Status), ("@reason", answer.Reason), ("@at", answer.At));
         }
 
         connection.Execute(
             transaction,
             "DELETE FROM connection_attempts WHERE id IN " +
-            "(SELECT id FROM connection_attempts WHERE caller = $caller ORDER BY id DESC LIMIT $batch OFFSET $cap);",
-            ("$caller", attempt.Caller), ("$batch", CapBatch), ("$cap", Math.Max(0, options.MaxConnectionAttemptsPerCaller)));
+            "(SELECT id FROM connection_attempts WHERE caller = @caller ORDER BY id DESC LIMIT @batch OFFSET @cap);",
+            ("@caller", attempt.Caller), ("@batch", CapBatch), ("@cap", Math.Max(0, options.MaxConnectionAttemptsPerCaller)));
         TrimToCap(connection, transaction, options.MaxConnectionAttempts, CapBatch);
     }
 
     /// <summary>Deletes up to <paramref name="batch"/> of the oldest entries beyond the newest <paramref name="cap"/>; ids only rise, so that is one range.</summary>
-    public static int TrimToCap(SqliteConnection connection, SqliteTransaction transaction, int cap, int batch) => connection.Execute(
+    public static int TrimToCap(DbConnection connection, DbTransaction transaction, int cap, int batch) => connection.Execute(
         transaction,
         "DELETE FROM connection_attempts WHERE id IN (SELECT id FROM connection_attempts " +
-        "WHERE id <= (SELECT max(id) FROM connection_attempts) - $cap ORDER BY id LIMIT $batch);",
-        ("$cap", Math.Max(0, cap)), ("$batch", batch));
+        "WHERE id <= (SELECT max(id) FROM connection_attempts) - @cap ORDER BY id LIMIT @batch);",
+        ("@cap", Math.Max(0, cap)), ("@batch", batch));
 }
 
 /// <summary>One connection query as it goes: the stage it reached, and at the end the code it stopped with.</summary>

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Rendezvous;
 using PeerGate.Server.Http;
@@ -43,11 +43,11 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
 
         database.Write((connection, transaction) =>
         {
-            connection.Execute(transaction, "DELETE FROM nonces WHERE expires_at < $horizon;", ("$horizon", now.ToUnixTimeSeconds() - 60));
+            connection.Execute(transaction, "DELETE FROM nonces WHERE expires_at < @horizon;", ("@horizon", now.ToUnixTimeSeconds() - 60));
             return connection.Execute(
                 transaction,
-                "INSERT INTO nonces (nonce_id, device_id, group_id, nonce, expires_at) VALUES ($id, $device, $group, $nonce, $expires);",
-                ("$id", nonceId), ("$device", deviceId), ("$group", groupId), ("$nonce", nonce), ("$expires", expiresAt));
+                "INSERT INTO nonces (nonce_id, device_id, group_id, nonce, expires_at) VALUES (@id, @device, @group, @nonce, @expires);",
+                ("@id", nonceId), ("@device", deviceId), ("@group", groupId), ("@nonce", nonce), ("@expires", expiresAt));
         });
 
         return new ChallengeResponse { NonceId = nonceId, Nonce = Convert.ToBase64String(nonce), ExpiresAt = expiresAt };
@@ -92,9 +92,9 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             {
                 connection.Execute(
                     transaction,
-                    "INSERT INTO devices (device_id, device_key, enrollment_group, created_at) VALUES ($device, NULL, $group, $now);" +
-                    "INSERT OR IGNORE INTO group_members (group_id, device_id) VALUES ($group, $device);",
-                    ("$device", deviceId), ("$group", enrollmentGroup), ("$now", now));
+                    "INSERT INTO devices (device_id, device_key, enrollment_group, created_at) VALUES (@device, NULL, @group, @now);" +
+                    "INSERT INTO group_members (group_id, device_id) VALUES (@group, @device) ON CONFLICT DO NOTHING;",
+                    ("@device", deviceId), ("@group", enrollmentGroup), ("@now", now));
             }
 
             var terminalId = EnsureTerminalId(connection, transaction, deviceId);
@@ -104,10 +104,10 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
             var udpKey = RandomNumberGenerator.GetBytes(RendezvousDatagram.UdpKeyLength);
             connection.Execute(
                 transaction,
-                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES ($serial, $device, $terminal, $now, $expires);" +
-                "INSERT INTO udp_keys (serial, device_id, udp_key, generation) VALUES ($serial, $device, $udpKey, " +
-                "1 + MAX(COALESCE((SELECT MAX(generation) FROM udp_keys WHERE device_id = $device), 0), COALESCE((SELECT MAX(key_generation) FROM udp_mappings WHERE device_id = $device), 0)));",
-                ("$serial", serial), ("$device", deviceId), ("$terminal", terminalId), ("$now", now), ("$expires", expiresAt), ("$udpKey", udpKey));
+                "INSERT INTO certificates (serial, device_id, terminal_id, issued_at, expires_at) VALUES (@serial, @device, @terminal, @now, @expires);" +
+                "INSERT INTO udp_keys (serial, device_id, udp_key, generation) VALUES (@serial, @device, @udpKey, " +
+                "1 + COALESCE((SELECT MAX(g) FROM (SELECT generation AS g FROM udp_keys WHERE device_id = @device UNION ALL SELECT key_generation FROM udp_mappings WHERE device_id = @device) AS generations), 0));",
+                ("@serial", serial), ("@device", deviceId), ("@terminal", terminalId), ("@now", now), ("@expires", expiresAt), ("@udpKey", udpKey));
 
             issuedUdpKey = udpKey;
             return new CertificatePayload(terminalId, deviceId, signingKey.Issuer, now, expiresAt, serial, GroupsOf(connection, transaction, deviceId));
@@ -133,13 +133,13 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         {
             var won = connection.Execute(
                 transaction,
-                "UPDATE nonces SET used = 1 WHERE nonce_id = $id AND device_id = $device AND used = 0;",
-                ("$id", nonceId), ("$device", deviceId)) == 1;
+                "UPDATE nonces SET used = 1 WHERE nonce_id = @id AND device_id = @device AND used = 0;",
+                ("@id", nonceId), ("@device", deviceId)) == 1;
 
             using var command = connection.Command(
                 transaction,
-                "SELECT nonce, expires_at, group_id FROM nonces WHERE nonce_id = $id AND device_id = $device;",
-                ("$id", nonceId), ("$device", deviceId));
+                "SELECT nonce, expires_at, group_id FROM nonces WHERE nonce_id = @id AND device_id = @device;",
+                ("@id", nonceId), ("@device", deviceId));
             using var reader = command.ExecuteReader();
             return reader.Read()
                 ? new ConsumedNonce(won, reader.GetBytesOrNull(0)!, reader.GetInt64(1), reader.GetStringOrNull(2))
@@ -171,7 +171,7 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     /// derivation version, which never changes. A new one is checked against the group's allowlist,
     /// stop and cap (<paramref name="enrollmentRefused"/>), only after its proof.
     /// </summary>
-    private byte[] ResolveDeviceKey(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup, out string? missing, out string? enrollmentRefused)
+    private byte[] ResolveDeviceKey(DbConnection connection, DbTransaction transaction, string deviceId, string? challengedGroup, out bool isNewGroupMember, out string? enrollmentGroup, out string? missing, out string? enrollmentRefused)
     {
         isNewGroupMember = false;
         missing = null;
@@ -179,8 +179,8 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         using (var command = connection.Command(
             transaction,
             "SELECT d.device_key, d.enrollment_group, g.group_key, " + GroupEnrollment.DerivationSql + " FROM devices d " +
-            "LEFT JOIN groups g ON g.group_id = d.enrollment_group LEFT JOIN group_enrollment e ON e.group_id = d.enrollment_group WHERE d.device_id = $device;",
-            ("$device", deviceId)))
+            "LEFT JOIN groups g ON g.group_id = d.enrollment_group LEFT JOIN group_enrollment e ON e.group_id = d.enrollment_group WHERE d.device_id = @device;",
+            ("@device", deviceId)))
         using (var reader = command.ExecuteReader())
         {
             if (reader.Read())
@@ -209,19 +209,19 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     }
 
     /// <summary>Refused as every certificate route refuses it, or its group named for a first authentication is disabled or revoked.</summary>
-    private static bool IsDisabled(SqliteConnection connection, SqliteTransaction transaction, string deviceId, string? enrollmentGroup)
+    private static bool IsDisabled(DbConnection connection, DbTransaction transaction, string deviceId, string? enrollmentGroup)
     {
         var disabled = connection.Scalar(
             transaction,
-            "SELECT " + DeviceStanding.RefusedSql("$device") +
-            " OR EXISTS (SELECT 1 FROM groups WHERE group_id = $group AND (disabled = 1 OR revoked = 1));",
-            ("$device", deviceId), ("$group", enrollmentGroup));
+            "SELECT " + DeviceStanding.RefusedSql("@device") +
+            " OR EXISTS (SELECT 1 FROM groups WHERE group_id = @group AND (disabled = 1 OR revoked = 1));",
+            ("@device", deviceId), ("@group", enrollmentGroup));
         return Convert.ToInt64(disabled, System.Globalization.CultureInfo.InvariantCulture) != 0;
     }
 
-    private static string EnsureTerminalId(SqliteConnection connection, SqliteTransaction transaction, string deviceId)
+    private static string EnsureTerminalId(DbConnection connection, DbTransaction transaction, string deviceId)
     {
-        if (connection.Scalar(transaction, "SELECT terminal_id FROM devices WHERE device_id = $device;", ("$device", deviceId)) is string existing)
+        if (connection.Scalar(transaction, "SELECT terminal_id FROM devices WHERE device_id = @device;", ("@device", deviceId)) is string existing)
         {
             return existing;
         }
@@ -236,24 +236,25 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
                 continue;
             }
 
-            try
-            {
-                connection.Execute(
+            // A Terminal ID taken already breaks the UNIQUE constraint: draw again.
+            if (connection.ExecuteUnlessDuplicate(
                     transaction,
-                    "UPDATE devices SET terminal_id = $terminal WHERE device_id = $device AND terminal_id IS NULL;",
-                    ("$terminal", terminalId), ("$device", deviceId));
+                    "UPDATE devices SET terminal_id = @terminal WHERE device_id = @device AND terminal_id IS NULL;",
+                    ("@terminal", terminalId), ("@device", deviceId)))
+            {
                 return terminalId;
             }
-            catch (SqliteException exception) when (exception.SqliteErrorCode == 19 && attempt < 3)
+
+            if (attempt >= 3)
             {
-                // SQLITE_CONSTRAINT: that Terminal ID is taken; draw again.
+                throw new InvalidOperationException("Four random Terminal IDs in a row were taken.");
             }
         }
     }
 
-    private static string[] GroupsOf(SqliteConnection connection, SqliteTransaction transaction, string deviceId)
+    private static string[] GroupsOf(DbConnection connection, DbTransaction transaction, string deviceId)
     {
-        using var command = connection.Command(transaction, "SELECT group_id FROM group_members WHERE device_id = $device ORDER BY group_id;", ("$device", deviceId));
+        using var command = connection.Command(transaction, "SELECT group_id FROM group_members WHERE device_id = @device ORDER BY group_id;", ("@device", deviceId));
         using var reader = command.ExecuteReader();
         var groups = new List<string>();
         while (reader.Read())

@@ -19,10 +19,10 @@ public static class DeviceStanding
 
     /// <summary>
     /// SQL that is true when the registration aliased <c>r</c> was made with a certificate of this
-    /// instance (<c>$self</c> is its issuer name) that is revoked, or by a device it refuses. A
+    /// instance (<c>@self</c> is its issuer name) that is revoked, or by a device it refuses. A
     /// registration under another issuer's certificate is judged by that issuer's revocation list,
     /// which lists the certificates of the devices it refuses, when it is presented again.
     /// </summary>
     public static readonly string RegistrationRefusedSql =
-        "(r.issuer = $self AND (EXISTS (SELECT 1 FROM certificates rc WHERE rc.serial = r.serial AND rc.revoked = 1) OR " + RefusedSql("r.device_id") + "))";
+        "(r.issuer = @self AND (EXISTS (SELECT 1 FROM certificates rc WHERE rc.serial = r.serial AND rc.revoked = 1) OR " + RefusedSql("r.device_id") + "))";
 }

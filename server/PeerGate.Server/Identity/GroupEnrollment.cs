@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Server.Storage;
 
@@ -30,11 +30,11 @@ public static class GroupEnrollment
     public const string DerivationSql = "coalesce(e.derivation, 2)";
 
     /// <summary>Gives the group its group_enrollment row if it has none (a keyless group named on a device); no-op otherwise.</summary>
-    public static void EnsureRow(SqliteConnection connection, SqliteTransaction transaction, string groupId) =>
+    public static void EnsureRow(DbConnection connection, DbTransaction transaction, string groupId) =>
         connection.Execute(
             transaction,
-            "INSERT OR IGNORE INTO group_enrollment (group_id, derivation) SELECT group_id, $derivation FROM groups WHERE group_id = $group;",
-            ("$group", groupId), ("$derivation", AuthProofs.GroupDerivationV2));
+            "INSERT INTO group_enrollment (group_id, derivation) SELECT group_id, @derivation FROM groups WHERE group_id = @group ON CONFLICT DO NOTHING;",
+            ("@group", groupId), ("@derivation", AuthProofs.GroupDerivationV2));
 
     /// <summary>DeviceKey from a group key under its derivation version; null when the group holds no key.</summary>
     public static byte[]? Derive(byte[]? groupKey, int derivation, string deviceId) =>
@@ -45,15 +45,15 @@ public static class GroupEnrollment
     /// device may not enroll through it (null: it may). One query whatever the answer, so a device
     /// that is refused costs the same as one that is admitted.
     /// </summary>
-    public static Candidate? ForNewMember(SqliteConnection connection, SqliteTransaction transaction, string groupId, string deviceId, long defaultCap)
+    public static Candidate? ForNewMember(DbConnection connection, DbTransaction transaction, string groupId, string deviceId, long defaultCap)
     {
         using var command = connection.Command(
             transaction,
-            "SELECT g.group_key, " + DerivationSql + ", coalesce(e.enrollment_stopped, 0), coalesce(e.enrollment_cap, $default), " +
+            "SELECT g.group_key, " + DerivationSql + ", coalesce(e.enrollment_stopped, 0), coalesce(e.enrollment_cap, @default), " +
             "(SELECT count(*) FROM devices d WHERE d.enrollment_group = g.group_id), " +
-            "coalesce(e.allowlist_on, 0), EXISTS (SELECT 1 FROM group_allowlist a WHERE a.group_id = g.group_id AND a.device_id = $device) " +
-            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = $group;",
-            ("$group", groupId), ("$device", deviceId), ("$default", defaultCap));
+            "coalesce(e.allowlist_on, 0), EXISTS (SELECT 1 FROM group_allowlist a WHERE a.group_id = g.group_id AND a.device_id = @device) " +
+            "FROM groups g LEFT JOIN group_enrollment e ON e.group_id = g.group_id WHERE g.group_id = @group;",
+            ("@group", groupId), ("@device", deviceId), ("@default", defaultCap));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -62,11 +62,11 @@ public static class GroupEnrollment
 
         var key = reader.GetBytesOrNull(0);
         var derivation = (int)reader.GetInt64(1);
-        var stopped = reader.GetInt64(2) != 0;
+        var stopped = reader.GetFlag(2);
         var cap = reader.GetInt64(3);
         var enrolled = reader.GetInt64(4);
-        var allowlistOn = reader.GetInt64(5) != 0;
-        var listed = reader.GetInt64(6) != 0;
+        var allowlistOn = reader.GetFlag(5);
+        var listed = reader.GetFlag(6);
 
         // The operator's own decisions first; the cap last, as it is the one that lapses by itself.
         var refused = allowlistOn && !listed ? NotAllowlistedReason

@@ -68,8 +68,8 @@ public static class IdentityApi
         {
             using var command = connection.Command(
                 null,
-                "SELECT serial FROM certificates c WHERE expires_at > $now AND (revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") ORDER BY serial;",
-                ("$now", now));
+                "SELECT serial FROM certificates c WHERE expires_at > @now AND (revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") ORDER BY serial;",
+                ("@now", now));
             using var reader = command.ExecuteReader();
             var list = new List<string>();
             while (reader.Read())

@@ -83,7 +83,7 @@ public sealed class StandingSet
         _database.Read(connection =>
         {
             var revoked = new Dictionary<string, long>(StringComparer.Ordinal);
-            using (var command = connection.Command(null, "SELECT serial, expires_at FROM certificates WHERE revoked = 1 AND expires_at > $now;", ("$now", now)))
+            using (var command = connection.Command(null, "SELECT serial, expires_at FROM certificates WHERE revoked = 1 AND expires_at > @now;", ("@now", now)))
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
@@ -169,7 +169,7 @@ public sealed class StandingSet
         lock (_changing)
         {
             var disabled = _database.Read(connection =>
-                connection.Scalar(null, "SELECT disabled FROM devices WHERE device_id = $device;", ("$device", deviceId)) is long flag && flag != 0);
+                connection.Scalar(null, "SELECT disabled FROM devices WHERE device_id = @device;", ("@device", deviceId)) is long flag && flag != 0);
             var current = _current;
             if (current.DisabledDevices.Contains(deviceId) != disabled)
             {
@@ -185,9 +185,9 @@ public sealed class StandingSet
         {
             var (disabled, revoked) = _database.Read(connection =>
             {
-                using var command = connection.Command(null, "SELECT disabled, revoked FROM groups WHERE group_id = $group;", ("$group", groupId));
+                using var command = connection.Command(null, "SELECT disabled, revoked FROM groups WHERE group_id = @group;", ("@group", groupId));
                 using var reader = command.ExecuteReader();
-                return reader.Read() ? (reader.GetInt64(0) != 0, reader.GetInt64(1) != 0) : (false, false);
+                return reader.Read() ? (reader.GetFlag(0), reader.GetFlag(1)) : (false, false);
             });
             var current = _current;
             _current = current with
@@ -204,9 +204,9 @@ public sealed class StandingSet
         using var command = connection.Command(
             null,
             "SELECT c.revoked, (SELECT json_group_array(group_id) FROM (" +
-            "SELECT group_id FROM group_members WHERE device_id = $device UNION SELECT enrollment_group FROM devices WHERE device_id = $device AND enrollment_group IS NOT NULL)) " +
-            "FROM certificates c WHERE c.serial = $serial;",
-            ("$serial", serial), ("$device", deviceId));
+            "SELECT group_id FROM group_members WHERE device_id = @device UNION SELECT enrollment_group FROM devices WHERE device_id = @device AND enrollment_group IS NOT NULL) AS g) " +
+            "FROM certificates c WHERE c.serial = @serial;",
+            ("@serial", serial), ("@device", deviceId));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -219,10 +219,10 @@ public sealed class StandingSet
             groups[i] = groupNames(groups[i]);
         }
 
-        return new CertificateRow(true, reader.GetInt64(0) != 0, groups.Length == 0 ? [] : groups);
+        return new CertificateRow(true, reader.GetFlag(0), groups.Length == 0 ? [] : groups);
     });
 
-    private static HashSet<string> Strings(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    private static HashSet<string> Strings(System.Data.Common.DbConnection connection, string sql)
     {
         using var command = connection.Command(null, sql);
         using var reader = command.ExecuteReader();

@@ -30,8 +30,8 @@ public sealed class TerminalOwners(Database database, SigningKey signingKey)
                 // First sight; a concurrent first sight by someone else wins or loses here, never both.
                 connection.Execute(
                     transaction,
-                    "INSERT OR IGNORE INTO terminal_owners (terminal_id, issuer, device_id) VALUES ($terminal, $issuer, $device);",
-                    ("$terminal", certificate.TerminalId), ("$issuer", certificate.Issuer), ("$device", certificate.DeviceId));
+                    "INSERT INTO terminal_owners (terminal_id, issuer, device_id) VALUES (@terminal, @issuer, @device) ON CONFLICT DO NOTHING;",
+                    ("@terminal", certificate.TerminalId), ("@issuer", certificate.Issuer), ("@device", certificate.DeviceId));
                 return Find(connection, transaction, certificate.TerminalId)!;
             });
 
@@ -45,17 +45,17 @@ public sealed class TerminalOwners(Database database, SigningKey signingKey)
     }
 
     /// <summary>True when the Terminal ID is bound here to another issuer's device, so this instance must not issue it.</summary>
-    public static bool IsTakenElsewhere(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, string terminalId) =>
-        connection.Scalar(transaction, "SELECT 1 FROM terminal_owners WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is not null;
+    public static bool IsTakenElsewhere(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string terminalId) =>
+        connection.Scalar(transaction, "SELECT 1 FROM terminal_owners WHERE terminal_id = @terminal;", ("@terminal", terminalId)) is not null;
 
-    private Owner? Find(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction? transaction, string terminalId)
+    private Owner? Find(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, string terminalId)
     {
-        if (connection.Scalar(transaction, "SELECT device_id FROM devices WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is string own)
+        if (connection.Scalar(transaction, "SELECT device_id FROM devices WHERE terminal_id = @terminal;", ("@terminal", terminalId)) is string own)
         {
             return new Owner(signingKey.Issuer, own);
         }
 
-        using var command = connection.Command(transaction, "SELECT issuer, device_id FROM terminal_owners WHERE terminal_id = $terminal;", ("$terminal", terminalId));
+        using var command = connection.Command(transaction, "SELECT issuer, device_id FROM terminal_owners WHERE terminal_id = @terminal;", ("@terminal", terminalId));
         using var reader = command.ExecuteReader();
         return reader.Read() ? new Owner(reader.GetString(0), reader.GetString(1)) : null;
     }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Storage;
@@ -59,13 +59,13 @@ public sealed class PermitStore(Database database)
             }
         }
 
-        connection.Execute(transaction, "DELETE FROM permits WHERE terminal_id = $terminal;", ("$terminal", terminalId));
+        connection.Execute(transaction, "DELETE FROM permits WHERE terminal_id = @terminal;", ("@terminal", terminalId));
         foreach (var (kind, value) in table)
         {
             connection.Execute(
                 transaction,
-                "INSERT INTO permits (terminal_id, kind, value) VALUES ($terminal, $kind, $value);",
-                ("$terminal", terminalId), ("$kind", kind), ("$value", value));
+                "INSERT INTO permits (terminal_id, kind, value) VALUES (@terminal, @kind, @value);",
+                ("@terminal", terminalId), ("@kind", kind), ("@value", value));
         }
 
         return table.Select(e => new PermitEntry { Kind = e.Kind, Value = e.Value }).ToArray();
@@ -73,9 +73,9 @@ public sealed class PermitStore(Database database)
 
     public void SetPolicy(string terminalId, ConnectionPolicy policy) => database.Write((connection, transaction) => connection.Execute(
         transaction,
-        "INSERT INTO permit_policies (terminal_id, uniform_denial, device_held) VALUES ($terminal, $uniform, $held) " +
+        "INSERT INTO permit_policies (terminal_id, uniform_denial, device_held) VALUES (@terminal, @uniform, @held) " +
         "ON CONFLICT (terminal_id) DO UPDATE SET uniform_denial = excluded.uniform_denial, device_held = excluded.device_held;",
-        ("$terminal", terminalId), ("$uniform", policy.UniformDenial ? 1 : 0), ("$held", policy.DeviceHeld ? 1 : 0)));
+        ("@terminal", terminalId), ("@uniform", policy.UniformDenial ? 1 : 0), ("@held", policy.DeviceHeld ? 1 : 0)));
 
     /// <summary>
     /// The terminals whose permit table names <paramref name="asker"/> (only <paramref name="target"/>
@@ -89,14 +89,14 @@ public sealed class PermitStore(Database database)
             null,
             """
             SELECT DISTINCT p.terminal_id FROM permits p
-            WHERE ($target IS NULL OR p.terminal_id = $target) AND (
-                (p.kind = 'terminal' AND p.value = $terminal)
-                OR (p.kind = 'name' AND lower(p.value) IN (SELECT name_key FROM device_names WHERE state = 'bound' AND issuer = $issuer AND device_id = $device))
-                OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each($groups))
-                    AND EXISTS (SELECT 1 FROM registrations r WHERE r.terminal_id = p.terminal_id AND r.issuer = $issuer)));
+            WHERE (CAST(@target AS TEXT) IS NULL OR p.terminal_id = @target) AND (
+                (p.kind = 'terminal' AND p.value = @terminal)
+                OR (p.kind = 'name' AND lower(p.value) IN (SELECT name_key FROM device_names WHERE state = 'bound' AND issuer = @issuer AND device_id = @device))
+                OR (p.kind = 'group' AND p.value IN (SELECT value FROM json_each(@groups))
+                    AND EXISTS (SELECT 1 FROM registrations r WHERE r.terminal_id = p.terminal_id AND r.issuer = @issuer)));
             """,
-            ("$target", target), ("$terminal", asker.TerminalId), ("$issuer", asker.Issuer), ("$device", asker.DeviceId),
-            ("$groups", JsonSerializer.Serialize(asker.Groups)));
+            ("@target", target), ("@terminal", asker.TerminalId), ("@issuer", asker.Issuer), ("@device", asker.DeviceId),
+            ("@groups", JsonSerializer.Serialize(asker.Groups)));
         using var reader = command.ExecuteReader();
         var terminals = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read())
@@ -110,15 +110,15 @@ public sealed class PermitStore(Database database)
     /// <summary>True when <paramref name="terminalId"/>'s table names <paramref name="caller"/>.</summary>
     public bool Permits(string terminalId, CertificatePayload caller) => TerminalsNaming(caller, terminalId).Count > 0;
 
-    private static bool UniformDenial(SqliteConnection connection, string terminalId) =>
-        connection.Scalar(null, "SELECT uniform_denial FROM permit_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is long flag && flag != 0;
+    private static bool UniformDenial(DbConnection connection, string terminalId) =>
+        connection.Scalar(null, "SELECT uniform_denial FROM permit_policies WHERE terminal_id = @terminal;", ("@terminal", terminalId)) is long flag && flag != 0;
 
-    private static bool DeviceHeld(SqliteConnection connection, string terminalId) =>
-        connection.Scalar(null, "SELECT device_held FROM permit_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId)) is long flag && flag != 0;
+    private static bool DeviceHeld(DbConnection connection, string terminalId) =>
+        connection.Scalar(null, "SELECT device_held FROM permit_policies WHERE terminal_id = @terminal;", ("@terminal", terminalId)) is long flag && flag != 0;
 
-    private static PermitEntry[] ReadEntries(SqliteConnection connection, SqliteTransaction? transaction, string terminalId)
+    private static PermitEntry[] ReadEntries(DbConnection connection, DbTransaction? transaction, string terminalId)
     {
-        using var command = connection.Command(transaction, "SELECT kind, value FROM permits WHERE terminal_id = $terminal ORDER BY kind, value;", ("$terminal", terminalId));
+        using var command = connection.Command(transaction, "SELECT kind, value FROM permits WHERE terminal_id = @terminal ORDER BY kind, value;", ("@terminal", terminalId));
         using var reader = command.ExecuteReader();
         var entries = new List<PermitEntry>();
         while (reader.Read())

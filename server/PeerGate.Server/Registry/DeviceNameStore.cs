@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Http;
@@ -34,7 +34,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     /// name_taken; any other name is name_not_bound unless self-claim is on and the device holds no
     /// name yet, in which case it becomes the device's, released only by the operator.
     /// </summary>
-    public static void Claim(SqliteConnection connection, SqliteTransaction transaction, CertificatePayload device, string? name, bool selfClaim, long now)
+    public static void Claim(DbConnection connection, DbTransaction transaction, CertificatePayload device, string? name, bool selfClaim, long now)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -53,7 +53,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
             throw ApiProblem.Exception(StatusCodes.Status403Forbidden, ErrorCodes.NameNotBound, $"This device's name is {owned}; only the operator renames a device.");
         }
 
-        if (connection.Scalar(transaction, "SELECT 1 FROM device_names WHERE name_key = $key;", ("$key", key)) is not null)
+        if (connection.Scalar(transaction, "SELECT 1 FROM device_names WHERE name_key = @key;", ("@key", key)) is not null)
         {
             throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, "That device name belongs to another device or is reserved by the operator.");
         }
@@ -85,7 +85,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     }
 
     /// <summary><see cref="Bind(string, string, string, bool)"/> inside the caller's transaction (enrollment with a name).</summary>
-    public static void Bind(SqliteConnection connection, SqliteTransaction transaction, string name, string issuer, string deviceId, bool rebind, long now)
+    public static void Bind(DbConnection connection, DbTransaction transaction, string name, string issuer, string deviceId, bool rebind, long now)
     {
         var key = DeviceNames.Key(name);
         var owned = NameOf(connection, transaction, issuer, deviceId);
@@ -96,8 +96,8 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
 
         var holder = connection.Scalar(
             transaction,
-            "SELECT device_id FROM device_names WHERE name_key = $key AND state = 'bound';",
-            ("$key", key)) as string;
+            "SELECT device_id FROM device_names WHERE name_key = @key AND state = 'bound';",
+            ("@key", key)) as string;
         if (holder is not null && !rebind)
         {
             throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, $"That name is bound to device {holder}; rebind it to move it.");
@@ -108,11 +108,11 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
             throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.AlreadyExists, $"That device's name is {owned}; rebind to give it this one instead.");
         }
 
-        connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = $key;", ("$key", key));
+        connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = @key;", ("@key", key));
         connection.Execute(
             transaction,
-            "DELETE FROM device_names WHERE state = 'bound' AND issuer = $issuer AND device_id = $device;",
-            ("$issuer", issuer), ("$device", deviceId));
+            "DELETE FROM device_names WHERE state = 'bound' AND issuer = @issuer AND device_id = @device;",
+            ("@issuer", issuer), ("@device", deviceId));
         Insert(connection, transaction, key, name, Bound, issuer, deviceId, ByOperator, now);
     }
 
@@ -123,12 +123,12 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         database.Write((connection, transaction) =>
         {
-            if (connection.Scalar(transaction, "SELECT device_id FROM device_names WHERE name_key = $key AND state = 'bound';", ("$key", key)) is string holder)
+            if (connection.Scalar(transaction, "SELECT device_id FROM device_names WHERE name_key = @key AND state = 'bound';", ("@key", key)) is string holder)
             {
                 throw ApiProblem.Exception(StatusCodes.Status409Conflict, ErrorCodes.NameTaken, $"That name is bound to device {holder}; release it first.");
             }
 
-            connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = $key;", ("$key", key));
+            connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = @key;", ("@key", key));
             Insert(connection, transaction, key, name, Reserved, null, null, ByOperator, now);
             return 0;
         });
@@ -138,10 +138,10 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
 
     /// <summary>Frees the name (bound, reserved or suspended): permit entries naming it then match nobody. False when it was not held.</summary>
     public bool Release(string name) => database.Write((connection, transaction) =>
-        connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = $key;", ("$key", DeviceNames.Key(name))) > 0);
+        connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = @key;", ("@key", DeviceNames.Key(name))) > 0);
 
     /// <summary>The binding of a name (the first when suspended names share it), or null.</summary>
-    public DeviceNameSummary? Find(string name) => List("WHERE n.name_key = $key", ("$key", DeviceNames.Key(name))).FirstOrDefault();
+    public DeviceNameSummary? Find(string name) => List("WHERE n.name_key = @key", ("@key", DeviceNames.Key(name))).FirstOrDefault();
 
     /// <summary>Every bound, reserved and suspended name, by name.</summary>
     public DeviceNameSummary[] All() => List(string.Empty);
@@ -153,9 +153,9 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
             null,
             "SELECT n.name, n.state, n.issuer, n.device_id, n.bound_by, n.bound_at, " +
             "coalesce((SELECT r.terminal_id FROM registrations r WHERE r.issuer = n.issuer AND r.device_id = n.device_id ORDER BY r.last_seen DESC LIMIT 1), " +
-            "         (SELECT d.terminal_id FROM devices d WHERE n.issuer = $own AND d.device_id = n.device_id)) " +
+            "         (SELECT d.terminal_id FROM devices d WHERE n.issuer = @own AND d.device_id = n.device_id)) " +
             $"FROM device_names n {where} ORDER BY n.name_key, n.id;",
-            [.. parameters, ("$own", OwnIssuer)]);
+            [.. parameters, ("@own", OwnIssuer)]);
         using var reader = command.ExecuteReader();
         var rows = new List<DeviceNameSummary>();
         while (reader.Read())
@@ -167,15 +167,15 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
         return rows.ToArray();
     });
 
-    private static string? NameOf(SqliteConnection connection, SqliteTransaction? transaction, string issuer, string deviceId) =>
+    private static string? NameOf(DbConnection connection, DbTransaction? transaction, string issuer, string deviceId) =>
         connection.Scalar(
             transaction,
-            "SELECT name FROM device_names WHERE state = 'bound' AND issuer = $issuer AND device_id = $device;",
-            ("$issuer", issuer), ("$device", deviceId)) as string;
+            "SELECT name FROM device_names WHERE state = 'bound' AND issuer = @issuer AND device_id = @device;",
+            ("@issuer", issuer), ("@device", deviceId)) as string;
 
-    private static void Insert(SqliteConnection connection, SqliteTransaction transaction, string key, string name, string state, string? issuer, string? deviceId, string boundBy, long at) =>
+    private static void Insert(DbConnection connection, DbTransaction transaction, string key, string name, string state, string? issuer, string? deviceId, string boundBy, long at) =>
         connection.Execute(
             transaction,
-            "INSERT INTO device_names (name_key, name, state, issuer, device_id, bound_by, bound_at) VALUES ($key, $name, $state, $issuer, $device, $by, $at);",
-            ("$key", key), ("$name", name), ("$state", state), ("$issuer", issuer), ("$device", deviceId), ("$by", boundBy), ("$at", at));
+            "INSERT INTO device_names (name_key, name, state, issuer, device_id, bound_by, bound_at) VALUES (@key, @name, @state, @issuer, @device, @by, @at);",
+            ("@key", key), ("@name", name), ("@state", state), ("@issuer", issuer), ("@device", deviceId), ("@by", boundBy), ("@at", at));
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
@@ -35,7 +35,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
     public Task<bool> RegisterAsync(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
         database.WriteAsync(Registration(certificate, request, observedIp, observedPort, now, expiresAt, selfClaim));
 
-    private static Func<SqliteConnection, SqliteTransaction, bool> Registration(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim) =>
+    private static Func<DbConnection, DbTransaction, bool> Registration(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim) =>
         (connection, transaction) =>
         {
             var written = connection.Execute(
@@ -43,8 +43,8 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
                 """
                 INSERT INTO registrations (terminal_id, issuer, device_id, serial, local_ip, local_port, observed_ip, observed_port,
                                            discoverable, kind, capabilities, attributes, last_seen, expires_at)
-                VALUES ($terminal, $issuer, $device, $serial, $localIp, $localPort, $observedIp, $observedPort,
-                        $discoverable, $kind, $capabilities, $attributes, $now, $expires)
+                VALUES (@terminal, @issuer, @device, @serial, @localIp, @localPort, @observedIp, @observedPort,
+                        @discoverable, @kind, @capabilities, @attributes, @now, @expires)
                 ON CONFLICT (terminal_id) DO UPDATE SET
                     serial = excluded.serial, local_ip = excluded.local_ip, local_port = excluded.local_port,
                     observed_ip = excluded.observed_ip, observed_port = excluded.observed_port,
@@ -52,43 +52,43 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
                     attributes = excluded.attributes, last_seen = excluded.last_seen, expires_at = excluded.expires_at
                 WHERE registrations.issuer = excluded.issuer AND registrations.device_id = excluded.device_id;
                 """,
-                ("$terminal", certificate.TerminalId), ("$issuer", certificate.Issuer), ("$device", certificate.DeviceId), ("$serial", certificate.Serial),
-                ("$localIp", request.LocalIp), ("$localPort", request.LocalPort), ("$observedIp", observedIp), ("$observedPort", observedPort),
-                ("$discoverable", request.Discoverable ? 1 : 0), ("$kind", request.Kind),
-                ("$capabilities", JsonSerializer.Serialize(request.Capabilities ?? [])), ("$attributes", JsonSerializer.Serialize(request.Attributes ?? [])),
-                ("$now", now), ("$expires", expiresAt));
+                ("@terminal", certificate.TerminalId), ("@issuer", certificate.Issuer), ("@device", certificate.DeviceId), ("@serial", certificate.Serial),
+                ("@localIp", request.LocalIp), ("@localPort", request.LocalPort), ("@observedIp", observedIp), ("@observedPort", observedPort),
+                ("@discoverable", request.Discoverable ? 1 : 0), ("@kind", request.Kind),
+                ("@capabilities", JsonSerializer.Serialize(request.Capabilities ?? [])), ("@attributes", JsonSerializer.Serialize(request.Attributes ?? [])),
+                ("@now", now), ("@expires", expiresAt));
             if (written != 1)
             {
                 return false;
             }
 
-            connection.Execute(transaction, "DELETE FROM registration_reachable WHERE terminal_id = $terminal;", ("$terminal", certificate.TerminalId));
+            connection.Execute(transaction, "DELETE FROM registration_reachable WHERE terminal_id = @terminal;", ("@terminal", certificate.TerminalId));
             if (request.Reachable)
             {
-                connection.Execute(transaction, "INSERT INTO registration_reachable (terminal_id) VALUES ($terminal);", ("$terminal", certificate.TerminalId));
+                connection.Execute(transaction, "INSERT INTO registration_reachable (terminal_id) VALUES (@terminal);", ("@terminal", certificate.TerminalId));
             }
 
             if (request.TriggerChannel is null)
             {
-                connection.Execute(transaction, "DELETE FROM registration_channels WHERE terminal_id = $terminal;", ("$terminal", certificate.TerminalId));
+                connection.Execute(transaction, "DELETE FROM registration_channels WHERE terminal_id = @terminal;", ("@terminal", certificate.TerminalId));
             }
             else
             {
                 connection.Execute(
                     transaction,
-                    "INSERT INTO registration_channels (terminal_id, trigger_channel) VALUES ($terminal, $channel) " +
+                    "INSERT INTO registration_channels (terminal_id, trigger_channel) VALUES (@terminal, @channel) " +
                     "ON CONFLICT (terminal_id) DO UPDATE SET trigger_channel = excluded.trigger_channel;",
-                    ("$terminal", certificate.TerminalId), ("$channel", request.TriggerChannel));
+                    ("@terminal", certificate.TerminalId), ("@channel", request.TriggerChannel));
             }
 
             // Groups come from the certificate just presented: the latest word of the issuer.
-            connection.Execute(transaction, "DELETE FROM registration_groups WHERE terminal_id = $terminal;", ("$terminal", certificate.TerminalId));
+            connection.Execute(transaction, "DELETE FROM registration_groups WHERE terminal_id = @terminal;", ("@terminal", certificate.TerminalId));
             foreach (var group in certificate.Groups.Distinct(StringComparer.Ordinal))
             {
                 connection.Execute(
                     transaction,
-                    "INSERT INTO registration_groups (terminal_id, group_id) VALUES ($terminal, $group);",
-                    ("$terminal", certificate.TerminalId), ("$group", group));
+                    "INSERT INTO registration_groups (terminal_id, group_id) VALUES (@terminal, @group);",
+                    ("@terminal", certificate.TerminalId), ("@group", group));
             }
 
             DeviceNameStore.Claim(connection, transaction, certificate, request.Name, selfClaim, now);
@@ -96,20 +96,20 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         };
 
     public Registration? Find(string terminalId) =>
-        Query(SelectRegistration + "WHERE terminal_id = $terminal;", ("$terminal", terminalId)).FirstOrDefault();
+        Query(SelectRegistration + "WHERE terminal_id = @terminal;", ("@terminal", terminalId)).FirstOrDefault();
 
     /// <summary>The latest registration of the device that owns <paramref name="name"/>, online or not; null when the name is unbound.</summary>
     public Registration? FindByName(string name) =>
         Query(
             SelectRegistration +
-            "WHERE EXISTS (SELECT 1 FROM device_names n WHERE n.name_key = $key AND n.state = 'bound' AND n.issuer = r.issuer AND n.device_id = r.device_id) " +
+            "WHERE EXISTS (SELECT 1 FROM device_names n WHERE n.name_key = @key AND n.state = 'bound' AND n.issuer = r.issuer AND n.device_id = r.device_id) " +
             "ORDER BY last_seen DESC, terminal_id LIMIT 1;",
-            ("$key", DeviceNames.Key(name))).FirstOrDefault();
+            ("@key", DeviceNames.Key(name))).FirstOrDefault();
 
     public Registration[] OnlineInGroup(string groupId, long now) =>
         Query(
-            SelectRegistration + "WHERE expires_at > $now AND EXISTS (SELECT 1 FROM registration_groups g WHERE g.terminal_id = r.terminal_id AND g.group_id = $group) ORDER BY terminal_id;",
-            ("$now", now), ("$group", groupId));
+            SelectRegistration + "WHERE expires_at > @now AND EXISTS (SELECT 1 FROM registration_groups g WHERE g.terminal_id = r.terminal_id AND g.group_id = @group) ORDER BY terminal_id;",
+            ("@now", now), ("@group", groupId));
 
     /// <summary>
     /// The most recently seen online registration of a kind (any kind when null) that has every
@@ -123,15 +123,15 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
             using var command = connection.Command(
                 null,
                 SelectRegistration +
-                "WHERE expires_at > $now AND ($kind IS NULL OR kind = $kind) " +
-                "AND (SELECT count(DISTINCT value) FROM json_each(r.capabilities) WHERE value IN (SELECT value FROM json_each($capabilities))) = json_array_length($capabilities) " +
-                "AND (SELECT count(DISTINCT value) FROM json_each(r.attributes) WHERE value IN (SELECT value FROM json_each($attributes))) = json_array_length($attributes) " +
+                "WHERE expires_at > @now AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) " +
+                "AND (SELECT count(DISTINCT value) FROM json_each(r.capabilities) WHERE value IN (SELECT value FROM json_each(@capabilities))) = json_array_length(@capabilities) " +
+                "AND (SELECT count(DISTINCT value) FROM json_each(r.attributes) WHERE value IN (SELECT value FROM json_each(@attributes))) = json_array_length(@attributes) " +
                 "ORDER BY last_seen DESC, terminal_id;",
-                ("$now", now),
-                ("$kind", kind),
-                ("$capabilities", JsonSerializer.Serialize(capabilities.Distinct(StringComparer.Ordinal))),
-                ("$attributes", JsonSerializer.Serialize(attributes.Distinct(StringComparer.Ordinal))),
-                ("$self", signingKey.Issuer));
+                ("@now", now),
+                ("@kind", kind),
+                ("@capabilities", JsonSerializer.Serialize(capabilities.Distinct(StringComparer.Ordinal))),
+                ("@attributes", JsonSerializer.Serialize(attributes.Distinct(StringComparer.Ordinal))),
+                ("@self", signingKey.Issuer));
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -149,7 +149,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
 
     private Registration[] Query(string sql, params (string Name, object? Value)[] parameters) => database.Read(connection =>
     {
-        using var command = connection.Command(null, sql, [.. parameters, ("$self", signingKey.Issuer)]);
+        using var command = connection.Command(null, sql, [.. parameters, ("@self", signingKey.Issuer)]);
         using var reader = command.ExecuteReader();
         var rows = new List<Registration>();
         while (reader.Read())
@@ -160,7 +160,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         return rows.ToArray();
     });
 
-    private Registration Read(SqliteDataReader reader) => new(
+    private Registration Read(DbDataReader reader) => new(
         TerminalId: reader.GetString(0),
         Issuer: reader.GetString(1),
         DeviceId: reader.GetString(2),
@@ -168,7 +168,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         LocalPort: reader.GetInt32(4),
         ObservedIp: reader.GetStringOrNull(5),
         ObservedPort: reader.GetInt32(6),
-        Discoverable: reader.GetInt64(7) != 0,
+        Discoverable: reader.GetFlag(7),
         Kind: reader.GetStringOrNull(8),
         Capabilities: JsonSerializer.Deserialize<string[]>(reader.GetString(9)) ?? [],
         Attributes: JsonSerializer.Deserialize<string[]>(reader.GetString(10)) ?? [],
@@ -176,7 +176,7 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
         LastSeen: reader.GetInt64(11),
         ExpiresAt: reader.GetInt64(12),
         Name: reader.GetStringOrNull(14),
-        Refused: reader.GetInt64(15) != 0 || trustedIssuers.IsListedRevoked(reader.GetString(1), reader.GetString(16)),
-        Reachable: reader.GetInt64(17) != 0,
+        Refused: reader.GetFlag(15) || trustedIssuers.IsListedRevoked(reader.GetString(1), reader.GetString(16)),
+        Reachable: reader.GetFlag(17),
         TriggerChannel: reader.GetStringOrNull(18));
 }

@@ -365,8 +365,8 @@ public sealed class UdpMappings
     {
         using var command = connection.Command(
             null,
-            "SELECT key_generation, counter FROM udp_mappings WHERE issuer = $issuer AND terminal_id = $terminal;",
-            ("$issuer", _issuer), ("$terminal", terminalId));
+            "SELECT key_generation, counter FROM udp_mappings WHERE issuer = @issuer AND terminal_id = @terminal;",
+            ("@issuer", _issuer), ("@terminal", terminalId));
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (long.MinValue, long.MinValue);
     });
@@ -402,7 +402,7 @@ public sealed class UdpMappings
                         transaction,
                         """
                         INSERT INTO udp_mappings (issuer, terminal_id, device_id, serial, key_generation, counter, observed_ip, observed_port, local_ip, local_port, seen_at)
-                        VALUES ($issuer, $terminal, $device, $serial, $generation, $counter, $ip, $port, $localIp, $localPort, $seen)
+                        VALUES (@issuer, @terminal, @device, @serial, @generation, @counter, @ip, @port, @localIp, @localPort, @seen)
                         ON CONFLICT (issuer, terminal_id) DO UPDATE SET
                             device_id = excluded.device_id, serial = excluded.serial, key_generation = excluded.key_generation,
                             counter = excluded.counter, observed_ip = excluded.observed_ip, observed_port = excluded.observed_port,
@@ -410,9 +410,9 @@ public sealed class UdpMappings
                         WHERE excluded.key_generation > udp_mappings.key_generation
                            OR (excluded.key_generation = udp_mappings.key_generation AND excluded.counter > udp_mappings.counter);
                         """,
-                        ("$issuer", _issuer), ("$terminal", m.TerminalId), ("$device", m.DeviceId), ("$serial", m.Serial),
-                        ("$generation", m.KeyGeneration), ("$counter", m.Counter), ("$ip", m.ObservedIp), ("$port", m.ObservedPort),
-                        ("$localIp", m.LocalIp), ("$localPort", m.LocalPort), ("$seen", m.SeenAt));
+                        ("@issuer", _issuer), ("@terminal", m.TerminalId), ("@device", m.DeviceId), ("@serial", m.Serial),
+                        ("@generation", m.KeyGeneration), ("@counter", m.Counter), ("@ip", m.ObservedIp), ("@port", m.ObservedPort),
+                        ("@localIp", m.LocalIp), ("@localPort", m.LocalPort), ("@seen", m.SeenAt));
                 }
 
                 return 0;
@@ -445,8 +445,8 @@ public sealed class UdpMappings
             using var command = connection.Command(
                 null,
                 "SELECT terminal_id, device_id, serial, key_generation, counter, observed_ip, observed_port, local_ip, local_port, seen_at FROM udp_mappings " +
-                "WHERE issuer = $issuer AND seen_at >= $oldest ORDER BY seen_at DESC LIMIT $max;",
-                ("$issuer", _issuer), ("$oldest", _time.GetUtcNow().ToUnixTimeSeconds() - (long)_options.UdpMappingRetention.TotalSeconds), ("$max", _options.UdpMappingsMax));
+                "WHERE issuer = @issuer AND seen_at >= @oldest ORDER BY seen_at DESC LIMIT @max;",
+                ("@issuer", _issuer), ("@oldest", _time.GetUtcNow().ToUnixTimeSeconds() - (long)_options.UdpMappingRetention.TotalSeconds), ("@max", _options.UdpMappingsMax));
             using var reader = command.ExecuteReader();
             var list = new List<Entry>();
             while (reader.Read())

@@ -464,8 +464,8 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
             using var command = connection.Command(
                 null,
                 "SELECT k.udp_key, c.terminal_id, c.device_id, c.expires_at, k.generation, (c.revoked = 1 OR " + DeviceStanding.RefusedSql("c.device_id") + ") " +
-                "FROM udp_keys k JOIN certificates c ON c.serial = k.serial WHERE k.serial = $serial;",
-                ("$serial", serial));
+                "FROM udp_keys k JOIN certificates c ON c.serial = k.serial WHERE k.serial = @serial;",
+                ("@serial", serial));
             using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
@@ -480,7 +480,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
                 deviceId = string.Equals(deviceId, cached.DeviceId, StringComparison.Ordinal) ? cached.DeviceId : deviceId;
             }
 
-            return new CachedCertificate(serial, reader.GetBytesOrNull(0)!, terminalId, deviceId, reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5) != 0, nowMillis);
+            return new CachedCertificate(serial, reader.GetBytesOrNull(0)!, terminalId, deviceId, reader.GetInt64(3), reader.GetInt64(4), reader.GetFlag(5), nowMillis);
         });
 
         if (fresh is null)

@@ -241,6 +241,6 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
         database.Read(connection => connection.Scalar(
             null,
             "SELECT k.udp_key FROM udp_keys k JOIN certificates c ON c.serial = k.serial " +
-            "WHERE k.serial = $serial AND c.terminal_id = $terminal AND c.expires_at > $now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
-            ("$serial", serial), ("$terminal", terminalId), ("$now", now))) as byte[];
+            "WHERE k.serial = @serial AND c.terminal_id = @terminal AND c.expires_at > @now AND c.revoked = 0 AND NOT " + DeviceStanding.RefusedSql("c.device_id") + ";",
+            ("@serial", serial), ("@terminal", terminalId), ("@now", now))) as byte[];
 }

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Server.Http;
 using PeerGate.Server.Storage;
@@ -24,7 +24,7 @@ public sealed class SessionPolicy(Database database, ServerOptions options)
     /// The stricter of the two devices' maxima; bytes 0 means no cap from the policy. Both stay within
     /// <see cref="FieldRanges"/> whatever was configured, so a limit computed from them never wraps.
     /// </summary>
-    public SessionMaxima Maxima(SqliteConnection connection, SqliteTransaction? transaction, string first, string second)
+    public SessionMaxima Maxima(DbConnection connection, DbTransaction? transaction, string first, string second)
     {
         var a = Of(connection, transaction, first);
         var b = Of(connection, transaction, second);
@@ -58,16 +58,16 @@ public sealed class SessionPolicy(Database database, ServerOptions options)
     /// <summary>Sets (or with both 0, removes) a terminal's own maxima; committed before returning.</summary>
     public void Set(string terminalId, long maxSeconds, long maxBytes) => database.Write((connection, transaction) =>
         maxSeconds == 0 && maxBytes == 0
-            ? connection.Execute(transaction, "DELETE FROM session_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId))
+            ? connection.Execute(transaction, "DELETE FROM session_policies WHERE terminal_id = @terminal;", ("@terminal", terminalId))
             : connection.Execute(
                 transaction,
-                "INSERT INTO session_policies (terminal_id, max_seconds, max_bytes) VALUES ($terminal, $seconds, $bytes) " +
+                "INSERT INTO session_policies (terminal_id, max_seconds, max_bytes) VALUES (@terminal, @seconds, @bytes) " +
                 "ON CONFLICT (terminal_id) DO UPDATE SET max_seconds = excluded.max_seconds, max_bytes = excluded.max_bytes;",
-                ("$terminal", terminalId), ("$seconds", maxSeconds), ("$bytes", maxBytes)));
+                ("@terminal", terminalId), ("@seconds", maxSeconds), ("@bytes", maxBytes)));
 
-    private SessionMaxima Of(SqliteConnection connection, SqliteTransaction? transaction, string terminalId)
+    private SessionMaxima Of(DbConnection connection, DbTransaction? transaction, string terminalId)
     {
-        using var command = connection.Command(transaction, "SELECT max_seconds, max_bytes FROM session_policies WHERE terminal_id = $terminal;", ("$terminal", terminalId));
+        using var command = connection.Command(transaction, "SELECT max_seconds, max_bytes FROM session_policies WHERE terminal_id = @terminal;", ("@terminal", terminalId));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {

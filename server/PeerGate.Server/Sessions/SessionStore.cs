@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Peer;
@@ -33,25 +33,25 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// Inserts a new active session inside the caller's transaction (the connection grant's, F23), with
     /// each side's own limits key (F24): the callee's is the one in <paramref name="offer"/>.
     /// </summary>
-    public static void Insert(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey)
+    public static void Insert(DbConnection connection, DbTransaction transaction, string sessionId, string caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey)
     {
         connection.Execute(
             transaction,
             "INSERT INTO sessions (session_id, caller, callee, created_at, expires_at, ends_at, byte_limit, state) " +
-            "VALUES ($session, $caller, $callee, $created, $expires, $ends, $bytes, $state);",
-            ("$session", sessionId), ("$caller", caller), ("$callee", callee), ("$created", offer.CreatedAt), ("$expires", offer.ExpiresAt),
-            ("$ends", offer.SessionEndsAt), ("$bytes", offer.SessionByteLimit), ("$state", SessionStates.Active));
+            "VALUES (@session, @caller, @callee, @created, @expires, @ends, @bytes, @state);",
+            ("@session", sessionId), ("@caller", caller), ("@callee", callee), ("@created", offer.CreatedAt), ("@expires", offer.ExpiresAt),
+            ("@ends", offer.SessionEndsAt), ("@bytes", offer.SessionByteLimit), ("@state", SessionStates.Active));
         connection.Execute(
             transaction,
-            "INSERT INTO session_limits_keys (session_id, caller_key, callee_key) VALUES ($session, $caller, $callee);",
-            ("$session", sessionId), ("$caller", callerLimitsKey), ("$callee", calleeLimitsKey));
+            "INSERT INTO session_limits_keys (session_id, caller_key, callee_key) VALUES (@session, @caller, @callee);",
+            ("@session", sessionId), ("@caller", callerLimitsKey), ("@callee", calleeLimitsKey));
     }
 
     /// <summary>The terminal's sessions as caller or callee, newest first.</summary>
     public SessionInfo[] ForTerminal(string terminalId, long now, int limit) => database.Write((connection, transaction) =>
     {
         Sweep(connection, transaction, now);
-        return Query(connection, transaction, SelectSession + "WHERE caller = $terminal OR callee = $terminal ORDER BY created_at DESC, rowid DESC LIMIT $limit;", ("$terminal", terminalId), ("$limit", limit))
+        return Query(connection, transaction, SelectSession + "WHERE caller = @terminal OR callee = @terminal ORDER BY created_at DESC, session_id DESC LIMIT @limit;", ("@terminal", terminalId), ("@limit", limit))
             .Select(ToInfo)
             .ToArray();
     });
@@ -68,9 +68,9 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         connection.Execute(
             transaction,
             "INSERT INTO session_notices (session_id, side, bytes_sent, bytes_received, reason, detail, at) " +
-            "VALUES ($session, $side, $sent, $received, $reason, $detail, $at) ON CONFLICT (session_id, side) DO NOTHING;",
-            ("$session", sessionId), ("$side", side), ("$sent", notice.BytesSent), ("$received", notice.BytesReceived),
-            ("$reason", notice.Reason), ("$detail", string.IsNullOrEmpty(notice.Detail) ? null : notice.Detail), ("$at", now));
+            "VALUES (@session, @side, @sent, @received, @reason, @detail, @at) ON CONFLICT (session_id, side) DO NOTHING;",
+            ("@session", sessionId), ("@side", side), ("@sent", notice.BytesSent), ("@received", notice.BytesReceived),
+            ("@reason", notice.Reason), ("@detail", string.IsNullOrEmpty(notice.Detail) ? null : notice.Detail), ("@at", now));
         return End(connection, transaction, sessionId, SessionStates.Ended, side, now);
     });
 
@@ -99,8 +99,8 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
 
         connection.Execute(
             transaction,
-            "UPDATE sessions SET ends_at = $ends, byte_limit = $bytes WHERE session_id = $session;",
-            ("$ends", endsAt), ("$bytes", byteLimit), ("$session", sessionId));
+            "UPDATE sessions SET ends_at = @ends, byte_limit = @bytes WHERE session_id = @session;",
+            ("@ends", endsAt), ("@bytes", byteLimit), ("@session", sessionId));
         var other = session.Caller == terminalId ? session.Callee : session.Caller;
         var trigger = new Trigger { Kind = TriggerKinds.SessionLimits, CreatedAt = now, SessionId = sessionId, SessionEndsAt = endsAt, SessionByteLimit = byteLimit };
         TriggerStore.Enqueue(connection, transaction, other, trigger, endsAt, options.MaxQueuedTriggersPerDevice);
@@ -128,7 +128,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         }
 
         TerminateAndNotify(connection, transaction, session, ByOperator, now);
-        return Summaries(connection, transaction, "WHERE session_id = $session", ("$session", sessionId))[0];
+        return Summaries(connection, transaction, "WHERE session_id = @session", ("@session", sessionId))[0];
     });
 
     /// <summary>
@@ -136,7 +136,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// <paramref name="terminalIds"/>, ended by policy, with the session-end triggers to both sides.
     /// Returns the sessions ended.
     /// </summary>
-    public static SessionInfo[] TerminateAllOf(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyCollection<string> terminalIds, long now)
+    public static SessionInfo[] TerminateAllOf(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> terminalIds, long now)
     {
         Sweep(connection, transaction, now);
         var ended = new Dictionary<string, SessionRow>(StringComparer.Ordinal);
@@ -145,9 +145,9 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
             var active = Query(
                 connection,
                 transaction,
-                SelectSession + "WHERE state = $active AND (caller = $terminal OR callee = $terminal);",
-                ("$active", SessionStates.Active),
-                ("$terminal", terminal));
+                SelectSession + "WHERE state = @active AND (caller = @terminal OR callee = @terminal);",
+                ("@active", SessionStates.Active),
+                ("@terminal", terminal));
             foreach (var session in active)
             {
                 if (ended.TryAdd(session.SessionId, session))
@@ -161,7 +161,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     }
 
     /// <summary>State terminated, who ended it, and a session-end trigger to each side (F26).</summary>
-    private static void TerminateAndNotify(SqliteConnection connection, SqliteTransaction transaction, SessionRow session, string endedBy, long now)
+    private static void TerminateAndNotify(DbConnection connection, DbTransaction transaction, SessionRow session, string endedBy, long now)
     {
         End(connection, transaction, session.SessionId, SessionStates.Terminated, endedBy, now);
         foreach (var terminal in new[] { session.Caller, session.Callee })
@@ -178,8 +178,8 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// </remarks>
     public SessionSummary[] Recent(int limit, long now)
     {
-        const string Newest = "ORDER BY created_at DESC, rowid DESC LIMIT $limit";
-        var summaries = database.Read(connection => Summaries(connection, null, Newest, ("$limit", limit)));
+        const string Newest = "ORDER BY created_at DESC, session_id DESC LIMIT @limit";
+        var summaries = database.Read(connection => Summaries(connection, null, Newest, ("@limit", limit)));
         if (!summaries.Any(summary => summary.State == SessionStates.Active && summary.EndsAt <= now))
         {
             return summaries;
@@ -188,47 +188,47 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         return database.Write((connection, transaction) =>
         {
             Sweep(connection, transaction, now);
-            return Summaries(connection, transaction, Newest, ("$limit", limit));
+            return Summaries(connection, transaction, Newest, ("@limit", limit));
         });
     }
 
     /// <summary>Active sessions past their end become expired, ended by expiry at their EndsAt; their limits keys go.</summary>
-    public static void Sweep(SqliteConnection connection, SqliteTransaction transaction, long now)
+    public static void Sweep(DbConnection connection, DbTransaction transaction, long now)
     {
         var expired = connection.Execute(
             transaction,
-            "UPDATE sessions SET state = $expired, ended_by = $expiry, ended_at = ends_at WHERE state = $active AND ends_at <= $now;",
-            ("$expired", SessionStates.Expired), ("$expiry", ByExpiry), ("$active", SessionStates.Active), ("$now", now));
+            "UPDATE sessions SET state = @expired, ended_by = @expiry, ended_at = ends_at WHERE state = @active AND ends_at <= @now;",
+            ("@expired", SessionStates.Expired), ("@expiry", ByExpiry), ("@active", SessionStates.Active), ("@now", now));
         if (expired > 0)
         {
             connection.Execute(
                 transaction,
-                "DELETE FROM session_limits_keys WHERE session_id IN (SELECT session_id FROM sessions WHERE state != $active);",
-                ("$active", SessionStates.Active));
+                "DELETE FROM session_limits_keys WHERE session_id IN (SELECT session_id FROM sessions WHERE state != @active);",
+                ("@active", SessionStates.Active));
         }
     }
 
     /// <summary>Ends the session if it is still active, and forgets its limits keys; an ended session keeps who ended it first.</summary>
-    private static int End(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string state, string endedBy, long now)
+    private static int End(DbConnection connection, DbTransaction transaction, string sessionId, string state, string endedBy, long now)
     {
         var ended = connection.Execute(
             transaction,
-            "UPDATE sessions SET state = $state, ended_by = $by, ended_at = $now WHERE session_id = $session AND state = $active;",
-            ("$state", state), ("$by", endedBy), ("$now", now), ("$session", sessionId), ("$active", SessionStates.Active));
-        connection.Execute(transaction, "DELETE FROM session_limits_keys WHERE session_id = $session;", ("$session", sessionId));
+            "UPDATE sessions SET state = @state, ended_by = @by, ended_at = @now WHERE session_id = @session AND state = @active;",
+            ("@state", state), ("@by", endedBy), ("@now", now), ("@session", sessionId), ("@active", SessionStates.Active));
+        connection.Execute(transaction, "DELETE FROM session_limits_keys WHERE session_id = @session;", ("@session", sessionId));
         return ended;
     }
 
     /// <summary>One side's limits key (<paramref name="column"/> is caller_key or callee_key, our own constant); null for a session issued before limits keys.</summary>
-    private static byte[]? LimitsKeyOf(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string column)
+    private static byte[]? LimitsKeyOf(DbConnection connection, DbTransaction transaction, string sessionId, string column)
     {
-        using var command = connection.Command(transaction, $"SELECT {column} FROM session_limits_keys WHERE session_id = $session;", ("$session", sessionId));
+        using var command = connection.Command(transaction, $"SELECT {column} FROM session_limits_keys WHERE session_id = @session;", ("@session", sessionId));
         using var reader = command.ExecuteReader();
         return reader.Read() ? (byte[])reader.GetValue(0) : null;
     }
 
     /// <summary>The session, if <paramref name="terminalId"/> is one of its two sides; anyone else gets session_not_found.</summary>
-    private static SessionRow Participant(SqliteConnection connection, SqliteTransaction transaction, string sessionId, string terminalId)
+    private static SessionRow Participant(DbConnection connection, DbTransaction transaction, string sessionId, string terminalId)
     {
         var session = Find(connection, transaction, sessionId);
         return session is not null && (session.Caller == terminalId || session.Callee == terminalId)
@@ -236,10 +236,10 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
             : throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, "You have no session with that ID.");
     }
 
-    private static SessionRow? Find(SqliteConnection connection, SqliteTransaction transaction, string sessionId) =>
-        Query(connection, transaction, SelectSession + "WHERE session_id = $session;", ("$session", sessionId)).FirstOrDefault();
+    private static SessionRow? Find(DbConnection connection, DbTransaction transaction, string sessionId) =>
+        Query(connection, transaction, SelectSession + "WHERE session_id = @session;", ("@session", sessionId)).FirstOrDefault();
 
-    private static SessionRow[] Query(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    private static SessionRow[] Query(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(transaction, sql, parameters);
         using var reader = command.ExecuteReader();
@@ -254,7 +254,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
         return rows.ToArray();
     }
 
-    private static SessionSummary[] Summaries(SqliteConnection connection, SqliteTransaction? transaction, string tail, params (string Name, object? Value)[] parameters)
+    private static SessionSummary[] Summaries(DbConnection connection, DbTransaction? transaction, string tail, params (string Name, object? Value)[] parameters)
     {
         var sessions = Query(connection, transaction, SelectSession + tail + ";", parameters);
         return sessions.Select(s => new SessionSummary(
@@ -262,12 +262,12 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
             Notice(connection, transaction, s.SessionId, CallerSide), Notice(connection, transaction, s.SessionId, CalleeSide))).ToArray();
     }
 
-    private static SessionNoticeSummary? Notice(SqliteConnection connection, SqliteTransaction? transaction, string sessionId, string side)
+    private static SessionNoticeSummary? Notice(DbConnection connection, DbTransaction? transaction, string sessionId, string side)
     {
         using var command = connection.Command(
             transaction,
-            "SELECT bytes_sent, bytes_received, reason, detail, at FROM session_notices WHERE session_id = $session AND side = $side;",
-            ("$session", sessionId), ("$side", side));
+            "SELECT bytes_sent, bytes_received, reason, detail, at FROM session_notices WHERE session_id = @session AND side = @side;",
+            ("@session", sessionId), ("@side", side));
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new SessionNoticeSummary(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetStringOrNull(3), reader.GetInt64(4))

@@ -1,39 +1,23 @@
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace PeerGate.Server.Storage;
 
 /// <summary>
-/// The one way into SQLite. Every connection gets the same settings, writes are committed by one
-/// writer in shared durable transactions (group commit), reads run on connections of their own, and
-/// the schema is brought up to date before the first request.
+/// The one way into the database (SQLite, or PostgreSQL: <see cref="StorageEngine"/>). Every
+/// connection gets the same settings, writes are committed by one writer in shared durable
+/// transactions (group commit), reads run on connections of their own, and the schema is brought up
+/// to date before the first request.
 /// </summary>
 public sealed class Database : IDisposable
 {
-    // Why each setting:
-    // - journal_mode=WAL (persistent, set once): readers never block the writer and the writer never
-    //   blocks readers, which suits many devices reading the registry while a few register.
-    // - synchronous=FULL (per connection): with WAL, NORMAL can lose the last commits on power loss
-    //   (the WAL is synced only at checkpoints). FULL syncs the WAL on every commit, so an answer of
-    //   "registered" means the row survives kill -9 and power loss. Group commit (below) makes that
-    //   one fsync per batch of writes, not per write.
-    // - busy_timeout (PeerGate:BusyTimeoutMilliseconds, default 5000): the writer waits that long for a
-    //   write lock held by another process (a backup, an operator's sqlite3) instead of failing at
-    //   once; bounded, so an overloaded server answers late rather than never, and then 503
-    //   storage_busy. Microsoft.Data.Sqlite retries a busy statement on its own until the command
-    //   timeout, so that is set to the same bound (in whole seconds).
-    // - foreign_keys=ON: SQLite leaves them off by default; we rely on them for group membership.
-    // - BEGIN IMMEDIATE for writes: takes the write lock up front; a database locked by another
-    //   process shows up at BEGIN, inside busy_timeout.
-    // - secure_delete=ON: a deleted row's bytes are overwritten with zeros in the page, so a session
-    //   offer's key and password leave the file with the row instead of lingering in free space.
-    // - cache_size=-512 (512 KiB, per connection): every connection keeps its own page cache; WAL
-    //   readers discard it whenever another connection commits, which here is all the time, so a
-    //   larger cache buys little. The OS page cache still holds the whole file.
+    // The engine's own settings are in SqliteEngine and PostgresEngine.
     //
     // Group commit, and why one writer: SQLite lets one connection write at a time, so writers on
     // connections of their own only queue inside SQLite's busy handler (sleeping, then retrying) and
-    // each pays a whole fsync. Here one thread owns the only writing connection. Write and WriteAsync
+    // each pays a whole fsync. PostgreSQL serialises PeerGate's write transactions the same way (an
+    // advisory lock, PostgresEngine.WriteLockKey), so the same holds there, and one commit per batch
+    // is one WAL flush. Here one thread owns the only writing connection. Write and WriteAsync
     // put their work in a bounded queue (PeerGate:WriteQueueLimit; full, a write is refused at once
     // with 503 storage_busy); the writer takes what is queued, at most PeerGate:WriteBatchLimit
     // items, runs them in order in one IMMEDIATE transaction and commits once. A caller is answered
@@ -52,17 +36,15 @@ public sealed class Database : IDisposable
     //   made from inside work (on the writer thread) runs at once in the same transaction, under a
     //   savepoint of its own, instead of waiting for a batch that waits for it.
     // Reads never touch the writer: each runs on an idle connection kept open (or a new one), which
-    // sees the last commit, and keeps its prepared statements (StatementCache) for the next read.
-    private const int StatementCacheSize = 256;
-
+    // sees the last commit, and keeps its prepared statements (StatementCache) for the next read. On
+    // PostgreSQL the idle connections are Npgsql's pool instead (StorageEngine.KeepsIdleReaders).
     // Idle read connections kept open; more reads at once open one each and close it after.
     private const int IdleReaderLimit = 16;
 
     // Beyond the writer's own bounds: a disk that takes this long to sync one batch is not answering.
     private static readonly TimeSpan StalledWriterGrace = TimeSpan.FromSeconds(30);
 
-    private readonly string _connectionString;
-    private readonly string _connectionSettings;
+    private readonly StorageEngine _engine;
     private readonly TimeSpan _queueWait;
     private readonly TimeSpan _callerWait;
     private readonly int _queueLimit;
@@ -76,13 +58,13 @@ public sealed class Database : IDisposable
 
     // Touched by the writer thread only: its connection (null until needed, or after a fault) and
     // the transaction of the batch it is running.
-    private SqliteConnection? _writerConnection;
-    private SqliteTransaction? _batchTransaction;
+    private DbConnection? _writerConnection;
+    private DbTransaction? _batchTransaction;
     private int _writerThreadId;
 
     // Idle read connections, and a generation that a fault raises to retire the ones in use.
     private readonly Lock _readersLock = new();
-    private readonly Stack<SqliteConnection> _idleReaders = new();
+    private readonly Stack<DbConnection> _idleReaders = new();
     private int _readerGeneration;
 
     private long _commits;
@@ -91,11 +73,17 @@ public sealed class Database : IDisposable
     private StorageFault? _writeFault;
     private long _faultChanges;
 
+    /// <summary>A SQLite database in the file <paramref name="path"/>.</summary>
     public Database(string path, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256)
+        : this(new SqliteEngine(path, busyTimeout), busyTimeout, writeQueueLimit, writeBatchLimit)
+    {
+    }
+
+    public Database(StorageEngine engine, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writeQueueLimit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(writeBatchLimit, 1);
-        Path = System.IO.Path.GetFullPath(path);
+        _engine = engine;
         var busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
         var lockWaitSeconds = Math.Max(1, (int)Math.Ceiling(busyMilliseconds / 1000.0));
 
@@ -104,46 +92,30 @@ public sealed class Database : IDisposable
         _callerWait = (2 * _queueWait) + StalledWriterGrace;
         _queueLimit = writeQueueLimit;
         _batchLimit = writeBatchLimit;
-        _connectionSettings = $"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {busyMilliseconds}; PRAGMA cache_size = -512;";
-
-        // Not pooled by Microsoft.Data.Sqlite: the writer's connection and the idle readers stay
-        // open here, with their prepared statements, which a pooled close would finalize.
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = false,
-            DefaultTimeout = lockWaitSeconds,
-        }.ToString();
     }
 
-    public string Path { get; }
+    public StorageEngine Engine => _engine;
+
+    /// <summary>The SQLite file, or null on PostgreSQL.</summary>
+    public string? Path => _engine.FilePath;
 
     /// <summary>
-    /// Creates the file if needed and applies every migration not yet applied. Returns the files of
-    /// the database that were readable by others and now are not.
+    /// Creates the database file if needed (SQLite) and applies every migration not yet applied.
+    /// Returns the files of the database that were readable by others and now are not.
     /// </summary>
     public IReadOnlyList<string> Initialize()
     {
-        // SQLite gives -wal, -shm and -journal the database file's mode, so a database created
-        // private keeps every file of it private; one made by an older version is tightened here.
-        OwnerOnly.CreateFile(Path);
-        var tightened = RestrictFiles();
-        using (var connection = Open())
+        var tightened = _engine.Prepare();
+        using (var connection = _engine.Open())
         {
-            connection.Execute("PRAGMA journal_mode = WAL;");
-            Migrations.Apply(connection);
+            Migrations.Apply(connection, _engine);
         }
 
-        tightened.AddRange(RestrictFiles());
         return tightened;
     }
 
-    /// <summary>The database file and every file SQLite keeps beside it.</summary>
-    public IEnumerable<string> Files => [Path, Path + "-wal", Path + "-shm", Path + "-journal"];
-
-    private List<string> RestrictFiles() => Files.Where(OwnerOnly.Restrict).ToList();
+    /// <summary>The database file and every file SQLite keeps beside it; none on PostgreSQL.</summary>
+    public IEnumerable<string> Files => _engine.Files;
 
     /// <summary>The storage fault the last write met, or null when it succeeded.</summary>
     public StorageFault? WriteFault => Volatile.Read(ref _writeFault);
@@ -176,7 +148,7 @@ public sealed class Database : IDisposable
     /// storage fault (<see cref="StorageFault.Of"/>) is rethrown as it is; the problem middleware
     /// answers it. A full queue throws <see cref="StorageFaultException"/> (storage_busy) at once.
     /// </remarks>
-    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    public T Write<T>(Func<DbConnection, DbTransaction, T> work)
     {
         if (InsideBatch() is { } transaction)
         {
@@ -193,7 +165,7 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>As <see cref="Write{T}"/>, for a caller that awaits the commit instead of blocking a thread.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, T> work)
     {
         if (InsideBatch() is { } transaction)
         {
@@ -212,17 +184,14 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> on a connection of its own; reads see the last commit.</summary>
-    public T Read<T>(Func<SqliteConnection, T> work)
+    public T Read<T>(Func<DbConnection, T> work)
     {
         var (connection, generation) = RentReader();
         var keep = false;
         try
         {
             var result = work(connection);
-
-            // SQLite opens a file it may not write read-only, and such a connection would stay so
-            // after the file is writable again: keep it out.
-            keep = SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") != 1;
+            keep = _engine.Reusable(connection);
             return result;
         }
         catch (Exception exception) when (StorageFault.Of(exception, Path) is not null)
@@ -241,8 +210,8 @@ public sealed class Database : IDisposable
     public void ProbeWrite(long now) =>
         Write((connection, transaction) => connection.Execute(
             transaction,
-            "INSERT INTO write_probe (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at;",
-            ("$at", now)));
+            "INSERT INTO write_probe (id, at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET at = excluded.at;",
+            ("@at", now)));
 
     /// <summary>Commits what is queued, stops the writer and closes every connection; later writes throw.</summary>
     public void Dispose()
@@ -266,12 +235,13 @@ public sealed class Database : IDisposable
         }
 
         RetireReaders();
+        _engine.Dispose();
     }
 
-    private SqliteTransaction? InsideBatch() =>
+    private DbTransaction? InsideBatch() =>
         Environment.CurrentManagedThreadId == Volatile.Read(ref _writerThreadId) ? _batchTransaction : null;
 
-    private WriteItem<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    private WriteItem<T> Enqueue<T>(Func<DbConnection, DbTransaction, T> work)
     {
         var item = new WriteItem<T>(work);
         lock (_queueLock)
@@ -285,7 +255,7 @@ public sealed class Database : IDisposable
             _queue.Enqueue(item);
             if (_writer is null)
             {
-                _writer = new Thread(RunWriter) { IsBackground = true, Name = "PeerGate SQLite writer" };
+                _writer = new Thread(RunWriter) { IsBackground = true, Name = "PeerGate database writer" };
                 _writer.Start();
             }
 
@@ -300,7 +270,7 @@ public sealed class Database : IDisposable
         : new StorageFaultException(StorageFault.Unavailable, "The database did not finish the commit holding this write in time.");
 
     /// <summary>A write from inside work: in the running transaction, under a savepoint of its own.</summary>
-    private static T Nested<T>(Func<SqliteConnection, SqliteTransaction, T> work, SqliteTransaction transaction)
+    private T Nested<T>(Func<DbConnection, DbTransaction, T> work, DbTransaction transaction)
     {
         var connection = transaction.Connection!;
         connection.Execute(transaction, "SAVEPOINT nested;");
@@ -383,7 +353,7 @@ public sealed class Database : IDisposable
         try
         {
             var connection = _writerConnection ??= OpenWriter();
-            using (var transaction = connection.BeginTransaction(deferred: false))
+            using (var transaction = _engine.BeginWrite(connection))
             {
                 _batchTransaction = transaction;
                 foreach (var item in batch)
@@ -425,7 +395,7 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>Runs <paramref name="item"/> under its own savepoint; throws what must fail the whole batch.</summary>
-    private static void RunItem(SqliteConnection connection, SqliteTransaction transaction, WriteItem item)
+    private void RunItem(DbConnection connection, DbTransaction transaction, WriteItem item)
     {
         connection.Execute(transaction, "SAVEPOINT item;");
         var failure = item.Run(connection, transaction);
@@ -448,15 +418,9 @@ public sealed class Database : IDisposable
         }
     }
 
-    private static bool TransactionLost(SqliteConnection connection) =>
-        SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0;
+    private bool TransactionLost(DbConnection connection) => _engine.TransactionLost(connection);
 
-    private SqliteConnection OpenWriter()
-    {
-        var connection = Open();
-        StatementCache.Attach(connection, StatementCacheSize);
-        return connection;
-    }
+    private DbConnection OpenWriter() => _engine.OpenKept();
 
     private void CloseWriterConnection()
     {
@@ -467,7 +431,7 @@ public sealed class Database : IDisposable
         }
     }
 
-    private (SqliteConnection Connection, int Generation) RentReader()
+    private (DbConnection Connection, int Generation) RentReader()
     {
         int generation;
         lock (_readersLock)
@@ -479,16 +443,14 @@ public sealed class Database : IDisposable
             }
         }
 
-        var connection = Open();
-        StatementCache.Attach(connection, StatementCacheSize);
-        return (connection, generation);
+        return (_engine.OpenKept(), generation);
     }
 
-    private void ReturnReader(SqliteConnection connection, int generation, bool keep)
+    private void ReturnReader(DbConnection connection, int generation, bool keep)
     {
         lock (_readersLock)
         {
-            if (keep && generation == _readerGeneration && _idleReaders.Count < IdleReaderLimit && !Volatile.Read(ref _disposed))
+            if (keep && _engine.KeepsIdleReaders && generation == _readerGeneration && _idleReaders.Count < IdleReaderLimit && !Volatile.Read(ref _disposed))
             {
                 _idleReaders.Push(connection);
                 return;
@@ -501,7 +463,7 @@ public sealed class Database : IDisposable
     /// <summary>Closes the idle readers, and the ones in use when they come back.</summary>
     private void RetireReaders()
     {
-        SqliteConnection[] idle;
+        DbConnection[] idle;
         lock (_readersLock)
         {
             _readerGeneration++;
@@ -515,27 +477,7 @@ public sealed class Database : IDisposable
         }
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            connection.Open();
-            connection.Execute(_connectionSettings);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private static void Close(SqliteConnection connection)
-    {
-        StatementCache.Of(connection)?.Dispose();
-        connection.Dispose();
-    }
+    private void Close(DbConnection connection) => _engine.Close(connection);
 
     private void RecordWrite(StorageFault? fault)
     {
@@ -565,7 +507,7 @@ public sealed class Database : IDisposable
         public bool WaitedLongerThan(TimeSpan wait) => Stopwatch.GetElapsedTime(_enqueuedAt) > wait;
 
         /// <summary>Runs the work; returns what it threw, or null.</summary>
-        public abstract Exception? Run(SqliteConnection connection, SqliteTransaction transaction);
+        public abstract Exception? Run(DbConnection connection, DbTransaction transaction);
 
         /// <summary>Answers the caller: the work's own outcome, or <paramref name="batchFailure"/> when the batch did not commit.</summary>
         public abstract void Answer(Exception? batchFailure);
@@ -580,7 +522,7 @@ public sealed class Database : IDisposable
         }
     }
 
-    private sealed class WriteItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : WriteItem
+    private sealed class WriteItem<T>(Func<DbConnection, DbTransaction, T> work) : WriteItem
     {
         // Continuations run on the pool, never on the writer thread.
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -589,7 +531,7 @@ public sealed class Database : IDisposable
 
         public Task<T> Task => _answer.Task;
 
-        public override Exception? Run(SqliteConnection connection, SqliteTransaction transaction)
+        public override Exception? Run(DbConnection connection, DbTransaction transaction)
         {
             try
             {

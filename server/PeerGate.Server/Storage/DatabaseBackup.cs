@@ -55,7 +55,7 @@ public static class DatabaseBackup
             using (var connection = Open(source, SqliteOpenMode.ReadWrite))
             {
                 connection.Execute($"PRAGMA busy_timeout = {busyMilliseconds};");
-                connection.Execute("VACUUM INTO $target;", ("$target", partial));
+                connection.Execute("VACUUM INTO @target;", ("@target", partial));
             }
 
             int schemaVersion;

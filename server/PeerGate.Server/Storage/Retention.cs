@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Server.Connections;
 using PeerGate.Server.Sessions;
 
@@ -36,7 +36,7 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
                 {
                     Prune();
                 }
-                catch (SqliteException exception)
+                catch (DbException exception)
                 {
                     // A busy or failing disk: try again at the next tick; devices' requests report their own errors.
                     logger.LogWarning(exception, "Retention pass failed; retrying at the next one");
@@ -57,20 +57,20 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
         var deleted = new Dictionary<string, int>(StringComparer.Ordinal)
         {
             ["nonces"] = Batches(
-                "DELETE FROM nonces WHERE nonce_id IN (SELECT nonce_id FROM nonces WHERE expires_at < $horizon LIMIT $batch);",
-                ("$horizon", now - NonceGraceSeconds)),
+                "DELETE FROM nonces WHERE nonce_id IN (SELECT nonce_id FROM nonces WHERE expires_at < @horizon LIMIT @batch);",
+                ("@horizon", now - NonceGraceSeconds)),
             ["triggers"] = Batches(
-                "DELETE FROM triggers WHERE rowid IN (SELECT rowid FROM triggers WHERE expires_at <= $now LIMIT $batch);",
-                ("$now", now)),
+                "DELETE FROM triggers WHERE (terminal_id, seq) IN (SELECT terminal_id, seq FROM triggers WHERE expires_at <= @now LIMIT @batch);",
+                ("@now", now)),
             ["connection_attempts"] = Batches(
-                "DELETE FROM connection_attempts WHERE id IN (SELECT id FROM connection_attempts WHERE at < $horizon ORDER BY id LIMIT $batch);",
-                ("$horizon", now - Seconds(options.ConnectionAttemptRetention)))
+                "DELETE FROM connection_attempts WHERE id IN (SELECT id FROM connection_attempts WHERE at < @horizon ORDER BY id LIMIT @batch);",
+                ("@horizon", now - Seconds(options.ConnectionAttemptRetention)))
                 + BatchesOf((connection, transaction, batch) => ConnectionStore.TrimToCap(connection, transaction, options.MaxConnectionAttempts, batch)),
 
             // Only certificates that have expired: an unknown serial counts as revoked, so a valid one must stay.
             ["certificates"] = Batches(
-                "DELETE FROM certificates WHERE serial IN (SELECT serial FROM certificates WHERE expires_at < $horizon LIMIT $batch);",
-                ("$horizon", now - Seconds(options.ExpiredCertificateRetention))),
+                "DELETE FROM certificates WHERE serial IN (SELECT serial FROM certificates WHERE expires_at < @horizon LIMIT @batch);",
+                ("@horizon", now - Seconds(options.ExpiredCertificateRetention))),
             ["sessions"] = EndedSessions(now),
         };
 
@@ -93,20 +93,20 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
             return 0;
         });
 
-        const string Ended = "SELECT session_id FROM sessions WHERE state != 'active' AND ended_at < $horizon ORDER BY ended_at, session_id LIMIT $batch";
+        const string Ended = "SELECT session_id FROM sessions WHERE state != 'active' AND ended_at < @horizon ORDER BY ended_at, session_id LIMIT @batch";
         var horizon = now - Seconds(options.EndedSessionRetention);
         return BatchesOf((connection, transaction, batch) =>
         {
-            connection.Execute(transaction, $"DELETE FROM session_notices WHERE session_id IN ({Ended});", ("$horizon", horizon), ("$batch", batch));
-            return connection.Execute(transaction, $"DELETE FROM sessions WHERE session_id IN ({Ended});", ("$horizon", horizon), ("$batch", batch));
+            connection.Execute(transaction, $"DELETE FROM session_notices WHERE session_id IN ({Ended});", ("@horizon", horizon), ("@batch", batch));
+            return connection.Execute(transaction, $"DELETE FROM sessions WHERE session_id IN ({Ended});", ("@horizon", horizon), ("@batch", batch));
         });
     }
 
     private int Batches(string sql, params (string Name, object? Value)[] parameters) =>
-        BatchesOf((connection, transaction, batch) => connection.Execute(transaction, sql, [.. parameters, ("$batch", batch)]));
+        BatchesOf((connection, transaction, batch) => connection.Execute(transaction, sql, [.. parameters, ("@batch", batch)]));
 
     /// <summary>Runs <paramref name="batch"/> in its own transaction until it deletes less than a full batch.</summary>
-    private int BatchesOf(Func<SqliteConnection, SqliteTransaction, int, int> batch)
+    private int BatchesOf(Func<DbConnection, DbTransaction, int, int> batch)
     {
         var size = Math.Max(1, options.RetentionBatchSize);
         var total = 0;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
@@ -6,8 +7,9 @@ namespace PeerGate.Server.Storage;
 /// <summary>
 /// The prepared statements of one long-lived connection, by SQL text: a store's SQL is parsed once
 /// per connection instead of at every use (preparing was most of the CPU spent in SQLite). Only
-/// connections <see cref="Database"/> keeps open get one (<see cref="Attach"/>);
-/// <see cref="SqliteExtensions.Command"/> takes its commands from here when there is one.
+/// SQLite connections <see cref="Database"/> keeps open get one (PostgreSQL's are prepared by Npgsql's
+/// automatic preparation instead) (<see cref="Attach"/>);
+/// <see cref="DbExtensions.Command"/> takes its commands from here when there is one.
 /// </summary>
 /// <remarks>
 /// A cache belongs to its connection, which one thread uses at a time, so it takes no lock. At most
@@ -18,7 +20,7 @@ namespace PeerGate.Server.Storage;
 /// </remarks>
 public sealed class StatementCache : IDisposable
 {
-    private static readonly ConditionalWeakTable<SqliteConnection, StatementCache> Caches = new();
+    private static readonly ConditionalWeakTable<DbConnection, StatementCache> Caches = new();
 
     private readonly SqliteConnection _connection;
     private readonly int _capacity;
@@ -46,10 +48,10 @@ public sealed class StatementCache : IDisposable
     }
 
     /// <summary>The cache of <paramref name="connection"/>, or null when it has none.</summary>
-    public static StatementCache? Of(SqliteConnection connection) => Caches.TryGetValue(connection, out var cache) ? cache : null;
+    public static StatementCache? Of(DbConnection connection) => Caches.TryGetValue(connection, out var cache) ? cache : null;
 
     /// <summary>A command for <paramref name="sql"/>, prepared already when it ran before; dispose it to give it back.</summary>
-    public SqliteCommand Rent(string sql)
+    public DbCommand Rent(string sql)
     {
         if (_bySql.TryGetValue(sql, out var node))
         {

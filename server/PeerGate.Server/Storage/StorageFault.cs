@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using PeerGate.Protocol;
 
 namespace PeerGate.Server.Storage;
@@ -44,6 +45,21 @@ public sealed record StorageFault(string Code, int RetryAfterSeconds, string Det
             14 => Unavailable,          // SQLITE_CANTOPEN
             _ => null,
         },
+        // PostgreSQL's SQLSTATE classes: the server's disk full (53100), a read-only transaction or
+        // standby (25006), the write lock not had in lock_timeout (55P03) or a deadlock (40P01); the
+        // server going away or not reachable (class 08, 57P0x) is an outage.
+        PostgresException postgres => postgres.SqlState switch
+        {
+            PostgresErrorCodes.DiskFull => Full,
+            PostgresErrorCodes.ReadOnlySqlTransaction => ReadOnly,
+            PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure => Busy,
+            PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow => Unavailable,
+            { } state when state.StartsWith("08", StringComparison.Ordinal) => Unavailable,
+            _ => null,
+        },
+
+        // No answer from the server at all: a refused or broken connection, a timeout.
+        NpgsqlException { InnerException: IOException or System.Net.Sockets.SocketException or TimeoutException } => Unavailable,
         IOException io when IsDiskFull(io) => Full,
         StorageFaultException refused => refused.Fault,
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host;
 using PeerGate.Server.Http;
@@ -56,18 +56,18 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     /// and there is at most one per session.
     /// </para>
     /// </summary>
-    public static long Enqueue(SqliteConnection connection, SqliteTransaction transaction, string terminalId, Trigger trigger, long expiresAt, int capacity)
+    public static long Enqueue(DbConnection connection, DbTransaction transaction, string terminalId, Trigger trigger, long expiresAt, int capacity)
     {
         connection.Execute(
             transaction,
-            "DELETE FROM triggers WHERE terminal_id = $terminal AND expires_at <= $now;",
-            ("$terminal", terminalId), ("$now", trigger.CreatedAt));
+            "DELETE FROM triggers WHERE terminal_id = @terminal AND expires_at <= @now;",
+            ("@terminal", terminalId), ("@now", trigger.CreatedAt));
         if (trigger.Kind is TriggerKinds.SessionLimits or TriggerKinds.SessionEnd && trigger.SessionId is not null)
         {
             connection.Execute(
                 transaction,
-                "DELETE FROM triggers WHERE terminal_id = $terminal AND kind IN ($limits, $kind) AND json_extract(body, '$.SessionId') = $session;",
-                ("$terminal", terminalId), ("$limits", TriggerKinds.SessionLimits), ("$kind", trigger.Kind), ("$session", trigger.SessionId));
+                "DELETE FROM triggers WHERE terminal_id = @terminal AND kind IN (@limits, @kind) AND json_extract(body, '$.SessionId') = @session;",
+                ("@terminal", terminalId), ("@limits", TriggerKinds.SessionLimits), ("@kind", trigger.Kind), ("@session", trigger.SessionId));
         }
 
         if (trigger.Kind != TriggerKinds.SessionEnd && Queued(connection, transaction, terminalId, capacity) >= capacity)
@@ -81,25 +81,25 @@ public sealed class TriggerStore(Database database, ServerOptions options)
         var seq = Convert.ToInt64(
             connection.Scalar(
                 transaction,
-                "INSERT INTO trigger_sequences (terminal_id, last_seq) VALUES ($terminal, 1) " +
-                "ON CONFLICT (terminal_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq;",
-                ("$terminal", terminalId)),
+                "INSERT INTO trigger_sequences (terminal_id, last_seq) VALUES (@terminal, 1) " +
+                "ON CONFLICT (terminal_id) DO UPDATE SET last_seq = trigger_sequences.last_seq + 1 RETURNING last_seq;",
+                ("@terminal", terminalId)),
             System.Globalization.CultureInfo.InvariantCulture);
         trigger.Seq = seq;
         connection.Execute(
             transaction,
-            "INSERT INTO triggers (terminal_id, seq, kind, body, created_at, expires_at) VALUES ($terminal, $seq, $kind, $body, $created, $expires);",
-            ("$terminal", terminalId), ("$seq", seq), ("$kind", trigger.Kind), ("$body", JsonSerializer.Serialize(trigger, WireJson.Options)),
-            ("$created", trigger.CreatedAt), ("$expires", expiresAt));
+            "INSERT INTO triggers (terminal_id, seq, kind, body, created_at, expires_at) VALUES (@terminal, @seq, @kind, @body, @created, @expires);",
+            ("@terminal", terminalId), ("@seq", seq), ("@kind", trigger.Kind), ("@body", JsonSerializer.Serialize(trigger, WireJson.Options)),
+            ("@created", trigger.CreatedAt), ("@expires", expiresAt));
         return seq;
     }
 
     /// <summary>Rows in the terminal's queue, counted up to <paramref name="enough"/> (the count only has to reach the bound).</summary>
-    private static long Queued(SqliteConnection connection, SqliteTransaction transaction, string terminalId, int enough) => Convert.ToInt64(
+    private static long Queued(DbConnection connection, DbTransaction transaction, string terminalId, int enough) => Convert.ToInt64(
         connection.Scalar(
             transaction,
-            "SELECT count(*) FROM (SELECT 1 FROM triggers WHERE terminal_id = $terminal LIMIT $enough);",
-            ("$terminal", terminalId), ("$enough", enough)),
+            "SELECT count(*) FROM (SELECT 1 FROM triggers WHERE terminal_id = @terminal LIMIT @enough) AS queued;",
+            ("@terminal", terminalId), ("@enough", enough)),
         System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -112,8 +112,8 @@ public sealed class TriggerStore(Database database, ServerOptions options)
         Interlocked.Increment(ref _reads);
         var stale = database.Read(connection => connection.Scalar(
             null,
-            "SELECT 1 FROM triggers WHERE terminal_id = $terminal AND (seq <= $cursor OR expires_at <= $now) LIMIT 1;",
-            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
+            "SELECT 1 FROM triggers WHERE terminal_id = @terminal AND (seq <= @cursor OR expires_at <= @now) LIMIT 1;",
+            ("@terminal", terminalId), ("@cursor", cursor), ("@now", now)));
         if (stale is null)
         {
             return;
@@ -121,8 +121,8 @@ public sealed class TriggerStore(Database database, ServerOptions options)
 
         database.Write((connection, transaction) => connection.Execute(
             transaction,
-            "DELETE FROM triggers WHERE terminal_id = $terminal AND (seq <= $cursor OR expires_at <= $now);",
-            ("$terminal", terminalId), ("$cursor", cursor), ("$now", now)));
+            "DELETE FROM triggers WHERE terminal_id = @terminal AND (seq <= @cursor OR expires_at <= @now);",
+            ("@terminal", terminalId), ("@cursor", cursor), ("@now", now)));
     }
 
     /// <summary>
@@ -140,8 +140,8 @@ public sealed class TriggerStore(Database database, ServerOptions options)
 
         database.Write((connection, transaction) => connection.Execute(
             transaction,
-            "DELETE FROM triggers WHERE terminal_id = $terminal AND kind = $offer AND seq BETWEEN $first AND $last;",
-            ("$terminal", terminalId), ("$offer", TriggerKinds.SessionOffer), ("$first", delivered[0].Seq), ("$last", delivered[^1].Seq)));
+            "DELETE FROM triggers WHERE terminal_id = @terminal AND kind = @offer AND seq BETWEEN @first AND @last;",
+            ("@terminal", terminalId), ("@offer", TriggerKinds.SessionOffer), ("@first", delivered[0].Seq), ("@last", delivered[^1].Seq)));
     }
 
     /// <summary>The highest sequence number ever issued to the terminal; 0 when none was.</summary>
@@ -150,8 +150,8 @@ public sealed class TriggerStore(Database database, ServerOptions options)
         Interlocked.Increment(ref _reads);
         return database.Read(connection => connection.Scalar(
             null,
-            "SELECT last_seq FROM trigger_sequences WHERE terminal_id = $terminal;",
-            ("$terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            "SELECT last_seq FROM trigger_sequences WHERE terminal_id = @terminal;",
+            ("@terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>Unexpired triggers after <paramref name="cursor"/>, oldest first, at most <see cref="MaxBatch"/>.</summary>
@@ -166,8 +166,8 @@ public sealed class TriggerStore(Database database, ServerOptions options)
         {
             using var command = connection.Command(
                 null,
-                "SELECT body, expires_at FROM triggers WHERE terminal_id = $terminal AND seq > $cursor AND expires_at > $now ORDER BY seq LIMIT $limit;",
-                ("$terminal", terminalId), ("$cursor", cursor), ("$now", now), ("$limit", MaxBatch));
+                "SELECT body, expires_at FROM triggers WHERE terminal_id = @terminal AND seq > @cursor AND expires_at > @now ORDER BY seq LIMIT @limit;",
+                ("@terminal", terminalId), ("@cursor", cursor), ("@now", now), ("@limit", MaxBatch));
             using var reader = command.ExecuteReader();
             var rows = new List<QueuedTrigger>();
             while (reader.Read())
