@@ -34,14 +34,14 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     /// revealing who is enrolled. The refusal comes at the proof. Spent and expired nonces are
     /// pruned here, so the table stays as small as the traffic of the last minute.
     /// </summary>
-    public ChallengeResponse IssueChallenge(string deviceId, string? groupId)
+    public async Task<ChallengeResponse> IssueChallengeAsync(string deviceId, string? groupId)
     {
         var now = time.GetUtcNow();
         var expiresAt = now.Add(options.NonceLifetime).ToUnixTimeSeconds();
         var nonceId = "n-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var nonce = RandomNumberGenerator.GetBytes(AuthProofs.NonceLength);
 
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             connection.Execute(transaction, "DELETE FROM nonces WHERE expires_at < @horizon;", ("@horizon", now.ToUnixTimeSeconds() - 60));
             return connection.Execute(
@@ -54,15 +54,15 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
     }
 
     /// <summary>Checks a proof and, on success, answers the device's certificate.</summary>
-    public CertificateResponse Prove(string deviceId, string nonceId, byte[] proof, string registryUrl)
+    public async Task<CertificateResponse> ProveAsync(string deviceId, string nonceId, byte[] proof, string registryUrl)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var nonce = ConsumeNonce(deviceId, nonceId, now);
+        var nonce = await ConsumeNonceAsync(deviceId, nonceId, now);
         byte[] issuedUdpKey = [];
 
         // One IMMEDIATE transaction: the device row, Terminal ID and certificate appear together or
         // not at all, and an operator's disable cannot slip in between the check and the issue.
-        var payload = database.Write((connection, transaction) =>
+        var payload = await database.WriteAsync((connection, transaction) =>
         {
             var deviceKey = ResolveDeviceKey(connection, transaction, deviceId, nonce.GroupId, out var isNewGroupMember, out var enrollmentGroup, out var missing, out var enrollmentRefused);
             var expected = HMACSHA256.HashData(deviceKey, AuthProofs.Message(nonce.Value, deviceId));
@@ -125,11 +125,11 @@ public sealed class DeviceAuthenticator(Database database, SigningKey signingKey
         };
     }
 
-    private ConsumedNonce ConsumeNonce(string deviceId, string nonceId, long now)
+    private async Task<ConsumedNonce> ConsumeNonceAsync(string deviceId, string nonceId, long now)
     {
         // The single conditional UPDATE is what makes a nonce single-use under any concurrency:
         // exactly one caller sees a row count of 1. The read after it only explains a refusal.
-        var consumed = database.Write((connection, transaction) =>
+        var consumed = await database.WriteAsync((connection, transaction) =>
         {
             var won = connection.Execute(
                 transaction,

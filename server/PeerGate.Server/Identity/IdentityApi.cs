@@ -36,7 +36,7 @@ public static class IdentityApi
             Fields.RequireName(request.GroupId, nameof(ChallengeRequest.GroupId));
         }
 
-        return TypedResults.Ok(authenticator.IssueChallenge(request.DeviceId, request.GroupId));
+        return TypedResults.Ok(await authenticator.IssueChallengeAsync(request.DeviceId, request.GroupId));
     }
 
     private static async Task<Ok<CertificateResponse>> CheckProof(HttpContext context, DeviceAuthenticator authenticator, PublicUrls urls)
@@ -46,7 +46,7 @@ public static class IdentityApi
         Fields.RequireName(request.NonceId, nameof(ProofRequest.NonceId));
         var proof = Fields.RequireBase64(request.Proof, AuthProofs.ProofLength, nameof(ProofRequest.Proof));
 
-        return TypedResults.Ok(authenticator.Prove(request.DeviceId, request.NonceId, proof, urls.Registry));
+        return TypedResults.Ok(await authenticator.ProveAsync(request.DeviceId, request.NonceId, proof, urls.Registry));
     }
 
     private static Ok<IssuerKey> GetPublicKey(SigningKey signingKey) =>
