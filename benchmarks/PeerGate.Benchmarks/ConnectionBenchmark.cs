@@ -101,7 +101,7 @@ public static class ConnectionBenchmark
 
             var started = Stopwatch.GetTimestamp();
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            store.Enqueue(device.TerminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 60);
+            await store.EnqueueAsync(device.TerminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 60);
             hub.Wake(device.TerminalId);
             var batch = await poll.WaitAsync(TimeSpan.FromSeconds(30));
             if (batch.Length == 0)

@@ -27,7 +27,7 @@ public static class MatchBenchmark
             var asker = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
             await server.Admin.EnrollDeviceAsync(asker.DeviceId, Convert.ToHexString(asker.DeviceKey));
             var certificate = (await asker.AuthenticateAsync(http)).Certificate;
-            var fitting = FillRegistry(server, online);
+            var fitting = await FillRegistryAsync(server, online);
 
             var match = new MatchRequest { Kind = "sensor", Capabilities = ["camera"] };
             var duration = TimeSpan.FromSeconds(settings.Seconds);
@@ -53,7 +53,7 @@ public static class MatchBenchmark
     }
 
     /// <summary>Registers <paramref name="count"/> discoverable sensors straight into the store; only the oldest has a camera. Returns its Terminal ID.</summary>
-    private static string FillRegistry(TestServer server, int count)
+    private static async Task<string> FillRegistryAsync(TestServer server, int count)
     {
         var store = server.Services.GetRequiredService<RegistryStore>();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -73,7 +73,7 @@ public static class MatchBenchmark
             };
 
             // The oldest is seen first and never again; every other one is seen later.
-            store.Register(certificate, request, "10.0.0.1", 40000, i == 0 ? now - 60 : now, now + 600);
+            await store.RegisterAsync(certificate, request, "10.0.0.1", 40000, i == 0 ? now - 60 : now, now + 600);
         }
 
         return "TBENCH0000000000";

@@ -161,9 +161,9 @@ public static class PeerGateServer
         var rendezvousEndpoint = app.Services.GetRequiredService<RendezvousEndpoint>();
         var connectionStore = app.Services.GetRequiredService<ConnectionStore>();
         var serverMetrics = app.Services.GetRequiredService<ServerMetrics>();
-        rendezvousEndpoint.PathSettled = (sessionId, path, reason) =>
+        rendezvousEndpoint.PathSettled = async (sessionId, path, reason) =>
         {
-            connectionStore.SettlePath(sessionId, path, reason);
+            await connectionStore.SettlePathAsync(sessionId, path, reason);
             serverMetrics.CountConnectionPath(path);
             serverMetrics.CountConnectionOutcome(PeerGate.Server.Connections.AttemptStages.Granted, path);
         };

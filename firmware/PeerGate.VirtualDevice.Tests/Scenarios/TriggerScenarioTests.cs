@@ -25,7 +25,7 @@ public sealed class TriggerScenarioTests
 
         // Queued while nobody polls: the queue, not a wake-up, carries it.
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        lab.Server.Services.GetRequiredService<TriggerStore>().Enqueue(
+        await lab.Server.Services.GetRequiredService<TriggerStore>().EnqueueAsync(
             terminalId,
             new Trigger { Kind = TriggerKinds.SessionOffer, CreatedAt = now, SessionId = "S-OFFLINE", PeerTerminalId = "T-CALLER", PeerLocalIp = "127.0.0.1", PeerLocalPort = 9, Password = Convert.ToBase64String(new byte[16]), Key = Convert.ToBase64String(new byte[32]), ExpiresAt = now + 300 },
             now + 300);

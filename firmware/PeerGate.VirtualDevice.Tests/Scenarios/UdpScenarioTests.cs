@@ -132,7 +132,7 @@ public sealed partial class UdpScenarioTests
         {
             Assert.IsTrue(await ConnectionLab.EventuallyAsync(() => mappings.Find(terminal) is not null, Cancel), output.ToString());
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            seq = lab.Server.Services.GetRequiredService<TriggerStore>().Enqueue(terminal, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 60);
+            seq = await lab.Server.Services.GetRequiredService<TriggerStore>().EnqueueAsync(terminal, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 60);
             lab.Server.Services.GetRequiredService<TriggerHub>().Wake(terminal);
 
             // Either the wake comes first and starts a fetch, or the long-poll's answer did and it is stale: verified both ways.

@@ -149,7 +149,7 @@ public sealed class InquiryTests
             var terminal = $"TBULK{i:D6}";
             var certificate = new CertificatePayload(terminal, $"BULK{i:D8}", "test-auth", now, now + 3600, $"S{i}", []);
             var registration = Devices.Registration(terminal, discoverable: i % 2 == 0, capabilities: i % 2 == 0 ? ["temperature"] : ["camera"]);
-            Assert.IsTrue(store.Register(certificate, registration, "127.0.0.1", 7000, now, now + 300));
+            Assert.IsTrue(await store.RegisterAsync(certificate, registration, "127.0.0.1", 7000, now, now + 300));
         }
 
         using var match = await TestDevice.PostWithCertificateAsync(http, asker.Certificate, Routes.Match, new MatchRequest { Kind = "sensor", Capabilities = ["camera"] });

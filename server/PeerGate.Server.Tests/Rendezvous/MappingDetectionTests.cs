@@ -231,6 +231,8 @@ public sealed class MappingDetectionTests
             {
                 settled.Add((sessionId, path, reason));
             }
+
+            return Task.CompletedTask;
         };
         return settled;
     }

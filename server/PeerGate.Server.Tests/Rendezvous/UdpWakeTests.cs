@@ -31,8 +31,8 @@ public sealed class UdpWakeTests
         using var device = Bound();
         await RegisterAsync(server, device, certificate);
 
-        Queue(server, certificate.TerminalId, wake: false);
-        var seq = Queue(server, certificate.TerminalId);
+        await QueueAsync(server, certificate.TerminalId, wake: false);
+        var seq = await QueueAsync(server, certificate.TerminalId);
 
         var wake = await ReceiveAsync(device, TimeSpan.FromSeconds(10));
         Assert.IsNotNull(wake, "a wake datagram reaches the device's mapping");
@@ -49,7 +49,7 @@ public sealed class UdpWakeTests
         var certificate = await (await Devices.EnrollAsync(server)).AuthenticateAsync(http);
         using var device = Bound();
         await RegisterAsync(server, device, certificate);
-        var seq = Queue(server, certificate.TerminalId);
+        var seq = await QueueAsync(server, certificate.TerminalId);
         AssertWake(await ReceiveAsync(device, TimeSpan.FromSeconds(10)), certificate, seq);
 
         // Not yet due: nothing before the first delay.
@@ -88,7 +88,7 @@ public sealed class UdpWakeTests
         var certificate = await (await Devices.EnrollAsync(server)).AuthenticateAsync(http);
         using var device = Bound();
         await RegisterAsync(server, device, certificate);
-        var seq = Queue(server, certificate.TerminalId);
+        var seq = await QueueAsync(server, certificate.TerminalId);
         AssertWake(await ReceiveAsync(device, TimeSpan.FromSeconds(10)), certificate, seq);
 
         // Retries 1, 3, 7 and 15 s after the first send.
@@ -117,8 +117,8 @@ public sealed class UdpWakeTests
         await RegisterAsync(server, device, stale);
         server.Time!.Advance(TimeSpan.FromSeconds(91));
 
-        Queue(server, never.TerminalId);
-        Queue(server, stale.TerminalId);
+        await QueueAsync(server, never.TerminalId);
+        await QueueAsync(server, stale.TerminalId);
 
         Assert.IsNull(await ReceiveAsync(device, TimeSpan.FromMilliseconds(300)), "a stale mapping is not woken");
         Assert.AreEqual(0, Metrics(server).UdpWakes(UdpWaker.Sent));
@@ -136,7 +136,7 @@ public sealed class UdpWakeTests
         await RegisterAsync(server, device, certificate);
         await server.Admin.DisableDeviceAsync(enrolled.DeviceId);
 
-        Queue(server, certificate.TerminalId);
+        await QueueAsync(server, certificate.TerminalId);
 
         Assert.IsNull(await ReceiveAsync(device, TimeSpan.FromMilliseconds(300)), "a refused device is not woken");
         Assert.AreEqual(0, Metrics(server).UdpWakes(UdpWaker.Sent));
@@ -155,10 +155,10 @@ public sealed class UdpWakeTests
     }
 
     /// <summary>Queues a status query straight into the store and wakes as the connection broker does.</summary>
-    private static long Queue(TestServer server, string terminalId, bool wake = true)
+    private static async Task<long> QueueAsync(TestServer server, string terminalId, bool wake = true)
     {
         var now = server.Time!.GetUtcNow().ToUnixTimeSeconds();
-        var seq = server.Services.GetRequiredService<TriggerStore>().Enqueue(terminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 3600);
+        var seq = await server.Services.GetRequiredService<TriggerStore>().EnqueueAsync(terminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 3600);
         if (wake)
         {
             server.Services.GetRequiredService<TriggerHub>().Wake(terminalId);

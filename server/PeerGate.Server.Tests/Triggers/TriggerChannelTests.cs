@@ -18,7 +18,7 @@ public sealed class TriggerChannelTests
         var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
 
         // Queued and woken while nobody polls: the wake-up is dropped, the row is not.
-        var seq = Queue(server, device.TerminalId);
+        var seq = await QueueAsync(server, device.TerminalId);
 
         var first = await Eventually.Within(TestDevice.PollAsync(http, device.Certificate, 0));
         Assert.HasCount(1, first);
@@ -39,7 +39,7 @@ public sealed class TriggerChannelTests
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();
         var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
-        var seq = Queue(server, device.TerminalId);
+        var seq = await QueueAsync(server, device.TerminalId);
 
         var lost = await Eventually.Within(TestDevice.PollAsync(http, device.Certificate, 0));
         var again = await Eventually.Within(TestDevice.PollAsync(http, device.Certificate, 0));
@@ -57,7 +57,7 @@ public sealed class TriggerChannelTests
 
         var poll = TestDevice.PollAsync(http, device.Certificate, 0);
         await Eventually.PollingAsync(server, device.TerminalId);
-        var seq = Queue(server, device.TerminalId);
+        var seq = await QueueAsync(server, device.TerminalId);
 
         // No clock advance: only the wake-up can have answered it.
         Assert.AreEqual(seq, (await Eventually.Within(poll)).Single().Seq);
@@ -72,7 +72,7 @@ public sealed class TriggerChannelTests
 
         var poll = TestDevice.PollAsync(http, device.Certificate, 0);
         await Eventually.PollingAsync(server, device.TerminalId);
-        var seq = Queue(server, device.TerminalId, wake: false);
+        var seq = await QueueAsync(server, device.TerminalId, wake: false);
         server.Time!.Advance(TimeSpan.FromSeconds(25));
 
         Assert.AreEqual(seq, (await Eventually.Within(poll)).Single().Seq);
@@ -162,7 +162,7 @@ public sealed class TriggerChannelTests
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();
         var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
-        var seq = Queue(server, device.TerminalId, wake: false);
+        var seq = await QueueAsync(server, device.TerminalId, wake: false);
 
         using var ahead = await TestDevice.PollTriggersAsync(http, device.Certificate, seq + 40);
 
@@ -186,7 +186,7 @@ public sealed class TriggerChannelTests
 
         // The newer poll is the terminal's poller now and gets what is queued.
         await Eventually.PollingAsync(server, device.TerminalId);
-        var seq = Queue(server, device.TerminalId);
+        var seq = await QueueAsync(server, device.TerminalId);
         using var delivered = await Eventually.Within(newer);
         Assert.AreEqual(seq, (await TestDevice.ReadAsync<TriggerBatch>(delivered)).Triggers.Single().Seq);
     }
@@ -197,7 +197,7 @@ public sealed class TriggerChannelTests
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();
         var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
-        var seq = Queue(server, device.TerminalId);
+        var seq = await QueueAsync(server, device.TerminalId);
 
         // Queued by hand, so nobody waits for its answer.
         using var unknown = await TestDevice.ReplyToTriggerAsync(http, device.Certificate, TestDevice.Reply(seq));
@@ -226,10 +226,10 @@ public sealed class TriggerChannelTests
     }
 
     /// <summary>Queues a status query straight into the store, as the connection broker would.</summary>
-    private static long Queue(TestServer server, string terminalId, bool wake = true)
+    private static async Task<long> QueueAsync(TestServer server, string terminalId, bool wake = true)
     {
         var now = server.Time!.GetUtcNow().ToUnixTimeSeconds();
-        var seq = server.Services.GetRequiredService<TriggerStore>().Enqueue(terminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 3600);
+        var seq = await server.Services.GetRequiredService<TriggerStore>().EnqueueAsync(terminalId, new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now }, now + 3600);
         if (wake)
         {
             server.Services.GetRequiredService<TriggerHub>().Wake(terminalId);

@@ -47,7 +47,7 @@ public sealed class TriggerMemoryTests
         var poll = TestDevice.PollAsync(http, device.Certificate, 0);
         await Eventually.PollingAsync(server, device.TerminalId);
         var reads = store.Reads;
-        var seq = Handoff(server, device.TerminalId);
+        var seq = await HandoffAsync(server, device.TerminalId);
 
         Assert.AreEqual(seq, (await Eventually.Within(poll)).Single().Seq);
         Assert.AreEqual(reads, store.Reads, "answered from memory");
@@ -75,8 +75,8 @@ public sealed class TriggerMemoryTests
         // Two commits whose hand-overs arrive in the wrong order, as concurrent writers may deliver them.
         var first = new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now };
         var second = new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now };
-        store.Enqueue(device.TerminalId, first, now + 3600);
-        store.Enqueue(device.TerminalId, second, now + 3600);
+        await store.EnqueueAsync(device.TerminalId, first, now + 3600);
+        await store.EnqueueAsync(device.TerminalId, second, now + 3600);
         hub.Wake(device.TerminalId, second, now + 3600);
         Assert.IsFalse(hub.Line(device.TerminalId).KnowsQueue, "a gap in the seqs: memory forgets");
         hub.Wake(device.TerminalId, first, now + 3600);
@@ -86,11 +86,11 @@ public sealed class TriggerMemoryTests
     }
 
     /// <summary>Queues a status query as the broker does: committed, then handed to the terminal's line.</summary>
-    private static long Handoff(TestServer server, string terminalId)
+    private static async Task<long> HandoffAsync(TestServer server, string terminalId)
     {
         var now = server.Time!.GetUtcNow().ToUnixTimeSeconds();
         var trigger = new Trigger { Kind = TriggerKinds.StatusQuery, CreatedAt = now };
-        var seq = server.Services.GetRequiredService<TriggerStore>().Enqueue(terminalId, trigger, now + 3600);
+        var seq = await server.Services.GetRequiredService<TriggerStore>().EnqueueAsync(terminalId, trigger, now + 3600);
         server.Services.GetRequiredService<TriggerHub>().Wake(terminalId, trigger, now + 3600);
         return seq;
     }

@@ -134,7 +134,7 @@ public static class AdminApi
             Fields.RequireDeviceName(request.Name, nameof(EnrollDeviceRequest.Name));
         }
 
-        return TypedResults.Created(AdminPaths.Device(request.DeviceId), store.EnrollDevice(request.DeviceId, key, groups, request.Name));
+        return TypedResults.Created(AdminPaths.Device(request.DeviceId), await store.EnrollDeviceAsync(request.DeviceId, key, groups, request.Name));
     }
 
     private static async Task<Created<EnrolledGroup>> EnrollGroup(HttpContext context, AdminStore store)
@@ -149,7 +149,7 @@ public static class AdminApi
             throw Fields.Invalid(nameof(EnrollGroupRequest.Derivation), "can be 1 only with a KeyHex whose devices were flashed with v1");
         }
 
-        return TypedResults.Created(AdminPaths.Group(request.GroupId), store.EnrollGroup(request.GroupId, key, request.Derivation ?? AuthProofs.GroupDerivationV2));
+        return TypedResults.Created(AdminPaths.Group(request.GroupId), await store.EnrollGroupAsync(request.GroupId, key, request.Derivation ?? AuthProofs.GroupDerivationV2));
     }
 
     private static Ok<GroupSummary[]> ListGroups(AdminStore store) => TypedResults.Ok(store.ListGroups());
@@ -159,22 +159,22 @@ public static class AdminApi
     private static async Task<Ok<GroupSummary>> SetGroupEnrollmentCap(string groupId, HttpContext context, AdminStore store)
     {
         var request = await RequestBody.ReadAsync<GroupEnrollmentCapRequest>(context);
-        return TypedResults.Ok(store.SetGroupEnrollmentCap(groupId, request.Cap));
+        return TypedResults.Ok(await store.SetGroupEnrollmentCapAsync(groupId, request.Cap));
     }
 
-    private static Ok<GroupSummary> StopGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(store.SetGroupEnrollmentStopped(groupId, stopped: true));
+    private static async Task<Ok<GroupSummary>> StopGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(await store.SetGroupEnrollmentStoppedAsync(groupId, stopped: true));
 
-    private static Ok<GroupSummary> StartGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(store.SetGroupEnrollmentStopped(groupId, stopped: false));
+    private static async Task<Ok<GroupSummary>> StartGroupEnrollment(string groupId, AdminStore store) => TypedResults.Ok(await store.SetGroupEnrollmentStoppedAsync(groupId, stopped: false));
 
     private static Ok<GroupAllowlist> GetGroupAllowlist(string groupId, AdminStore store) => TypedResults.Ok(store.GetGroupAllowlist(groupId));
 
     private static async Task<Ok<GroupAllowlist>> AllowInGroup(string groupId, HttpContext context, AdminStore store) =>
-        TypedResults.Ok(store.AllowInGroup(groupId, await ReadAllowlistDeviceIdsAsync(context)));
+        TypedResults.Ok(await store.AllowInGroupAsync(groupId, await ReadAllowlistDeviceIdsAsync(context)));
 
     private static async Task<Ok<GroupAllowlist>> DisallowInGroup(string groupId, HttpContext context, AdminStore store) =>
-        TypedResults.Ok(store.DisallowInGroup(groupId, await ReadAllowlistDeviceIdsAsync(context)));
+        TypedResults.Ok(await store.DisallowInGroupAsync(groupId, await ReadAllowlistDeviceIdsAsync(context)));
 
-    private static Ok<GroupAllowlist> RemoveGroupAllowlist(string groupId, AdminStore store) => TypedResults.Ok(store.RemoveGroupAllowlist(groupId));
+    private static async Task<Ok<GroupAllowlist>> RemoveGroupAllowlist(string groupId, AdminStore store) => TypedResults.Ok(await store.RemoveGroupAllowlistAsync(groupId));
 
     /// <summary>At least one Device ID, each canonical; one bad ID refuses them all.</summary>
     private static async Task<string[]> ReadAllowlistDeviceIdsAsync(HttpContext context)
@@ -193,32 +193,32 @@ public static class AdminApi
         return request.DeviceIds.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    internal static NoContent DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Refused(store.SetDeviceDisabled(deviceId, disabled: true), "device disabled", announcer, hub);
+    internal static async Task<NoContent> DisableDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(await store.SetDeviceDisabledAsync(deviceId, disabled: true), "device disabled", announcer, hub);
 
-    internal static NoContent EnableDevice(string deviceId, AdminStore store)
+    internal static async Task<NoContent> EnableDevice(string deviceId, AdminStore store)
     {
-        store.SetDeviceDisabled(deviceId, disabled: false);
+        await store.SetDeviceDisabledAsync(deviceId, disabled: false);
         return TypedResults.NoContent();
     }
 
-    internal static NoContent RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Refused(store.RevokeDevice(deviceId), "device revoked", announcer, hub);
+    internal static async Task<NoContent> RevokeDevice(string deviceId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(await store.RevokeDeviceAsync(deviceId), "device revoked", announcer, hub);
 
-    private static NoContent DisableGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Refused(store.SetGroupDisabled(groupId, disabled: true), "group disabled", announcer, hub);
+    private static async Task<NoContent> DisableGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(await store.SetGroupDisabledAsync(groupId, disabled: true), "group disabled", announcer, hub);
 
-    private static NoContent EnableGroup(string groupId, AdminStore store)
+    private static async Task<NoContent> EnableGroup(string groupId, AdminStore store)
     {
-        store.SetGroupDisabled(groupId, disabled: false);
+        await store.SetGroupDisabledAsync(groupId, disabled: false);
         return TypedResults.NoContent();
     }
 
-    private static NoContent RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Refused(store.RevokeGroup(groupId), "group revoked", announcer, hub);
+    private static async Task<NoContent> RevokeGroup(string groupId, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(await store.RevokeGroupAsync(groupId), "group revoked", announcer, hub);
 
-    internal static NoContent RevokeCertificate(string serial, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Refused(store.RevokeCertificate(serial), "certificate revoked", announcer, hub);
+    internal static async Task<NoContent> RevokeCertificate(string serial, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Refused(await store.RevokeCertificateAsync(serial), "certificate revoked", announcer, hub);
 
     /// <summary>
     /// After the refusal is committed: announces the sessions it ended and wakes the refused
@@ -239,30 +239,30 @@ public static class AdminApi
         TypedResults.Ok(new AllocationTable(store.GetServiceEntry(), store.ListEntries()));
 
     private static async Task<NoContent> SetServiceEntry(HttpContext context, AllocationStore store) =>
-        ApplyServiceEntry(await RequestBody.ReadAsync<AllocationHop>(context), store);
+        await ApplyServiceEntryAsync(await RequestBody.ReadAsync<AllocationHop>(context), store);
 
     /// <summary>Checks and stores the service entry; the dashboard's form comes here too.</summary>
-    internal static NoContent ApplyServiceEntry(AllocationHop hop, AllocationStore store)
+    internal static async Task<NoContent> ApplyServiceEntryAsync(AllocationHop hop, AllocationStore store)
     {
         RequireHop(hop.Role, hop.Url, hop.Level, nameof(AllocationHop.Level));
-        store.SetServiceEntry(hop);
+        await store.SetServiceEntryAsync(hop);
         return TypedResults.NoContent();
     }
 
     private static async Task<NoContent> SetAllocationEntry(HttpContext context, AllocationStore store) =>
-        ApplyAllocationEntry(await RequestBody.ReadAsync<AllocationEntry>(context), store);
+        await ApplyAllocationEntryAsync(await RequestBody.ReadAsync<AllocationEntry>(context), store);
 
     /// <summary>Checks and stores one allocation entry; the dashboard's form comes here too.</summary>
-    internal static NoContent ApplyAllocationEntry(AllocationEntry entry, AllocationStore store)
+    internal static async Task<NoContent> ApplyAllocationEntryAsync(AllocationEntry entry, AllocationStore store)
     {
         Fields.RequireName(entry.Key, nameof(AllocationEntry.Key));
         RequireHop(entry.Role, entry.Url, entry.NextLevel, nameof(AllocationEntry.NextLevel));
-        store.SetEntry(entry);
+        await store.SetEntryAsync(entry);
         return TypedResults.NoContent();
     }
 
-    internal static Results<NoContent, ProblemHttpResult> DeleteAllocationEntry(int level, string key, AllocationStore store) =>
-        store.DeleteEntry(level, key)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAllocationEntry(int level, string key, AllocationStore store) =>
+        await store.DeleteEntryAsync(level, key)
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.NotFound, "No such allocation entry.");
 
@@ -279,17 +279,17 @@ public static class AdminApi
         return TypedResults.Ok(store.Table(terminalId));
     }
 
-    private static Ok<SessionSummary[]> ListSessions(SessionStore store, TimeProvider time, int? limit)
+    private static async Task<Ok<SessionSummary[]>> ListSessions(SessionStore store, TimeProvider time, int? limit)
     {
         var count = limit ?? 100;
         Fields.RequireRange(count, 1, 1000, "limit");
-        return TypedResults.Ok(store.Recent(count, time.GetUtcNow().ToUnixTimeSeconds()));
+        return TypedResults.Ok(await store.RecentAsync(count, time.GetUtcNow().ToUnixTimeSeconds()));
     }
 
     /// <summary>Ends an active session (F26): the state and both session-end triggers are committed before the answer.</summary>
-    internal static Results<Ok<SessionSummary>, ProblemHttpResult> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics)
+    internal static async Task<Results<Ok<SessionSummary>, ProblemHttpResult>> TerminateSession(string sessionId, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics)
     {
-        var terminated = Fields.IsName(sessionId) ? store.Terminate(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
+        var terminated = Fields.IsName(sessionId) ? await store.TerminateAsync(sessionId, time.GetUtcNow().ToUnixTimeSeconds()) : null;
         if (terminated is null)
         {
             return ApiProblem.NotFound(ErrorCodes.SessionNotFound, "No session with that ID.");
@@ -304,7 +304,7 @@ public static class AdminApi
     {
         var request = await RequestBody.ReadAsync<SessionPolicyRequest>(context);
         Fields.RequireName(terminalId, nameof(terminalId));
-        policy.Set(terminalId, request.MaxSeconds, request.MaxBytes);
+        await policy.SetAsync(terminalId, request.MaxSeconds, request.MaxBytes);
         return TypedResults.NoContent();
     }
 
@@ -326,7 +326,7 @@ public static class AdminApi
             Fields.RequireName(request.Issuer, nameof(NameBindingRequest.Issuer));
         }
 
-        return TypedResults.Ok(names.Bind(request.Name, request.Issuer ?? names.OwnIssuer, request.DeviceId, request.Rebind));
+        return TypedResults.Ok(await names.BindAsync(request.Name, request.Issuer ?? names.OwnIssuer, request.DeviceId, request.Rebind));
     }
 
     private static async Task<Ok<DeviceNameSummary>> ReserveName(HttpContext context, DeviceNameStore names)
@@ -334,7 +334,7 @@ public static class AdminApi
         var request = await RequestBody.ReadAsync<NameBindingRequest>(context);
         Fields.RequireDeviceName(request.Name, nameof(NameBindingRequest.Name));
         RequireNameOnly(request);
-        return TypedResults.Ok(names.Reserve(request.Name));
+        return TypedResults.Ok(await names.ReserveAsync(request.Name));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ReleaseName(HttpContext context, DeviceNameStore names)
@@ -342,7 +342,7 @@ public static class AdminApi
         var request = await RequestBody.ReadAsync<NameBindingRequest>(context);
         Fields.RequireDeviceName(request.Name, nameof(NameBindingRequest.Name));
         RequireNameOnly(request);
-        return names.Release(request.Name)
+        return await names.ReleaseAsync(request.Name)
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.NotFound, "No device, reservation or suspended entry holds that name.");
     }

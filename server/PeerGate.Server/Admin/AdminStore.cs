@@ -16,11 +16,11 @@ namespace PeerGate.Server.Admin;
 public sealed class AdminStore(Database database, RegistryStore registry, DeviceNameStore names, ConnectionStore connections, RendezvousEndpoint rendezvous, ServerOptions options, TimeProvider time, Rendezvous.UdpMappings udpMappings, StandingSet standing)
 {
     /// <summary>Enrolls the device and, when given, binds its device name (F22), in one transaction: a name another device owns refuses both.</summary>
-    public EnrolledDevice EnrollDevice(string deviceId, byte[]? key, string[] groups, string? name = null)
+    public async Task<EnrolledDevice> EnrollDeviceAsync(string deviceId, byte[]? key, string[] groups, string? name = null)
     {
         key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             if (connection.Scalar(transaction, "SELECT 1 FROM devices WHERE device_id = @device;", ("@device", deviceId)) is not null)
             {
@@ -56,11 +56,11 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// Enrolls a group key, under <paramref name="derivation"/> (v2 for every new key; v1 only for a key
     /// whose devices were flashed with v1). A group's derivation never changes once it holds a key.
     /// </summary>
-    public EnrolledGroup EnrollGroup(string groupId, byte[]? key, int derivation = AuthProofs.GroupDerivationV2)
+    public async Task<EnrolledGroup> EnrollGroupAsync(string groupId, byte[]? key, int derivation = AuthProofs.GroupDerivationV2)
     {
         key ??= RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             var written = connection.Execute(
                 transaction,
@@ -91,7 +91,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
         ?? throw ApiProblem.Exception(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No such group.");
 
     /// <summary>Sets the group's own cap on automatic enrollment (null: the server's default). A cap at or below the enrolled count stops new devices; members keep working.</summary>
-    public GroupSummary SetGroupEnrollmentCap(string groupId, long? cap) => database.Write((connection, transaction) =>
+    public Task<GroupSummary> SetGroupEnrollmentCapAsync(string groupId, long? cap) => database.WriteAsync((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
         connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_cap = @cap WHERE group_id = @group;", ("@cap", cap), ("@group", groupId));
@@ -99,7 +99,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     });
 
     /// <summary>Stops (or restarts) automatic enrollment through the group: unlike disabling, its members keep working.</summary>
-    public GroupSummary SetGroupEnrollmentStopped(string groupId, bool stopped) => database.Write((connection, transaction) =>
+    public Task<GroupSummary> SetGroupEnrollmentStoppedAsync(string groupId, bool stopped) => database.WriteAsync((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
         connection.Execute(transaction, "UPDATE group_enrollment SET enrollment_stopped = @stopped WHERE group_id = @group;", ("@stopped", stopped ? 1 : 0), ("@group", groupId));
@@ -112,7 +112,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// Adds Device IDs to the group's allowlist and turns it on, all or nothing: past
     /// <see cref="GroupEnrollment.MaxAllowlistEntries"/> nothing is added. Devices enrolled already are not affected.
     /// </summary>
-    public GroupAllowlist AllowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
+    public Task<GroupAllowlist> AllowInGroupAsync(string groupId, string[] deviceIds) => database.WriteAsync((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
         connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 1 WHERE group_id = @group;", ("@group", groupId));
@@ -132,7 +132,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     });
 
     /// <summary>Removes Device IDs from the allowlist; it stays on, so an emptied list lets nobody enroll.</summary>
-    public GroupAllowlist DisallowInGroup(string groupId, string[] deviceIds) => database.Write((connection, transaction) =>
+    public Task<GroupAllowlist> DisallowInGroupAsync(string groupId, string[] deviceIds) => database.WriteAsync((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
         foreach (var deviceId in deviceIds)
@@ -144,7 +144,7 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     });
 
     /// <summary>Clears the allowlist and turns it off: any Device ID with a key derived from the group may enroll (within the cap).</summary>
-    public GroupAllowlist RemoveGroupAllowlist(string groupId) => database.Write((connection, transaction) =>
+    public Task<GroupAllowlist> RemoveGroupAllowlistAsync(string groupId) => database.WriteAsync((connection, transaction) =>
     {
         RequireGroup(connection, transaction, groupId);
         connection.Execute(transaction, "UPDATE group_enrollment SET allowlist_on = 0 WHERE group_id = @group;", ("@group", groupId));
@@ -224,9 +224,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// Disabling refuses the device on every certificate route from this commit on and terminates its
     /// active sessions, in the same transaction; enabling restores it and ends nothing.
     /// </summary>
-    public Refusal SetDeviceDisabled(string deviceId, bool disabled)
+    public async Task<Refusal> SetDeviceDisabledAsync(string deviceId, bool disabled)
     {
-        var refusal = database.Write((connection, transaction) =>
+        var refusal = await database.WriteAsync((connection, transaction) =>
         {
             RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = @disabled WHERE device_id = @device;", ("@disabled", disabled ? 1 : 0), ("@device", deviceId)), "device");
             return disabled ? EndSessions(connection, transaction, DeviceTerminal, ("@device", deviceId)) : Refusal.None;
@@ -236,9 +236,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     }
 
     /// <summary>Disables the device, revokes all its certificates and terminates its active sessions, in one transaction.</summary>
-    public Refusal RevokeDevice(string deviceId)
+    public async Task<Refusal> RevokeDeviceAsync(string deviceId)
     {
-        var (refusal, revoked) = database.Write((connection, transaction) =>
+        var (refusal, revoked) = await database.WriteAsync((connection, transaction) =>
         {
             RequireOne(connection.Execute(transaction, "UPDATE devices SET disabled = 1 WHERE device_id = @device;", ("@device", deviceId)), "device");
             var revoked = RevokeCertificates(connection, transaction, "device_id = @device", ("@device", deviceId));
@@ -253,9 +253,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     /// Disabling a group refuses every member as disabling each would, until the group is enabled
     /// again; it revokes nothing. Disabling terminates the members' active sessions in the same transaction.
     /// </summary>
-    public Refusal SetGroupDisabled(string groupId, bool disabled)
+    public async Task<Refusal> SetGroupDisabledAsync(string groupId, bool disabled)
     {
-        var refusal = database.Write((connection, transaction) =>
+        var refusal = await database.WriteAsync((connection, transaction) =>
         {
             RequireOne(connection.Execute(transaction, "UPDATE groups SET disabled = @disabled WHERE group_id = @group;", ("@disabled", disabled ? 1 : 0), ("@group", groupId)), "group");
             return disabled ? EndSessions(connection, transaction, GroupTerminals, ("@group", groupId)) : Refusal.None;
@@ -265,9 +265,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     }
 
     /// <summary>Refuses the group's members from now on, revokes the certificates they hold and terminates their active sessions.</summary>
-    public Refusal RevokeGroup(string groupId)
+    public async Task<Refusal> RevokeGroupAsync(string groupId)
     {
-        var (refusal, revoked) = database.Write((connection, transaction) =>
+        var (refusal, revoked) = await database.WriteAsync((connection, transaction) =>
         {
             RequireOne(connection.Execute(transaction, "UPDATE groups SET revoked = 1 WHERE group_id = @group;", ("@group", groupId)), "group");
             var revoked = RevokeCertificates(connection, transaction, "device_id IN (SELECT device_id FROM group_members WHERE group_id = @group)", ("@group", groupId));
@@ -279,9 +279,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     }
 
     /// <summary>Revokes one certificate; the refusal names its terminal, whose open poll must end.</summary>
-    public Refusal RevokeCertificate(string serial)
+    public async Task<Refusal> RevokeCertificateAsync(string serial)
     {
-        var (refusal, revoked) = database.Write((connection, transaction) =>
+        var (refusal, revoked) = await database.WriteAsync((connection, transaction) =>
         {
             var revoked = RevokeCertificates(connection, transaction, "serial = @serial", ("@serial", serial));
             RequireOne(revoked.Count, "certificate");

@@ -14,7 +14,7 @@ public sealed class AllocationStore(Database database)
         return reader.Read() ? new AllocationHop { Role = reader.GetString(0), Url = reader.GetString(1), Level = reader.GetInt32(2) } : null;
     });
 
-    public void SetServiceEntry(AllocationHop hop) => database.Write((connection, transaction) =>
+    public Task SetServiceEntryAsync(AllocationHop hop) => database.WriteAsync((connection, transaction) =>
         connection.Execute(
             transaction,
             "INSERT INTO service_entry (id, role, url, level) VALUES (1, @role, @url, @level) " +
@@ -28,14 +28,14 @@ public sealed class AllocationStore(Database database)
         return reader.Read() ? new AllocationHop { Role = reader.GetString(0), Url = reader.GetString(1), Level = reader.GetInt32(2) } : null;
     });
 
-    public void SetEntry(AllocationEntry entry) => database.Write((connection, transaction) =>
+    public Task SetEntryAsync(AllocationEntry entry) => database.WriteAsync((connection, transaction) =>
         connection.Execute(
             transaction,
             "INSERT INTO allocation_entries (level, key, role, url, next_level) VALUES (@level, @key, @role, @url, @next) " +
             "ON CONFLICT (level, key) DO UPDATE SET role = excluded.role, url = excluded.url, next_level = excluded.next_level;",
             ("@level", entry.Level), ("@key", entry.Key), ("@role", entry.Role), ("@url", entry.Url), ("@next", entry.NextLevel)));
 
-    public bool DeleteEntry(int level, string key) => database.Write((connection, transaction) =>
+    public Task<bool> DeleteEntryAsync(int level, string key) => database.WriteAsync((connection, transaction) =>
         connection.Execute(transaction, "DELETE FROM allocation_entries WHERE level = @level AND key = @key;", ("@level", level), ("@key", key)) == 1);
 
     public AllocationEntry[] ListEntries() => database.Read(connection =>

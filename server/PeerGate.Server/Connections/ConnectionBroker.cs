@@ -70,18 +70,18 @@ public sealed class ConnectionBroker(
         }
         catch (ApiProblemException problem)
         {
-            End(attempt, problem.Code);
+            await EndAsync(attempt, problem.Code);
             throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            End(attempt, AttemptStages.CallerGone);
+            await EndAsync(attempt, AttemptStages.CallerGone);
             throw;
         }
 
         if (outcome.Denial is { } denial)
         {
-            End(attempt, denial.Code);
+            await EndAsync(attempt, denial.Code);
         }
 
         return outcome;
@@ -454,10 +454,10 @@ public sealed class ConnectionBroker(
     }
 
     /// <summary>Logs and counts a query that got no session.</summary>
-    private void End(ConnectionAttempt attempt, string code)
+    private async Task EndAsync(ConnectionAttempt attempt, string code)
     {
         attempt.Code = code;
-        store.RecordAttempt(attempt);
+        await store.RecordAttemptAsync(attempt);
         metrics.CountConnection(code);
         metrics.CountConnectionOutcome(code, "none");
         logger.LogInformation("Connection {Caller} -> {Callee}: stopped at {Stage} with {Code}{NoPath}", attempt.Caller, attempt.Callee ?? "-", attempt.Stage, code, attempt.NoPath is null ? "" : " (no path: " + attempt.NoPath + ")");

@@ -18,8 +18,8 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     private const int CapBatch = 16;
 
     /// <summary>Records a query that ended without a session.</summary>
-    public void RecordAttempt(ConnectionAttempt attempt) =>
-        database.Write((connection, transaction) =>
+    public async Task RecordAttemptAsync(ConnectionAttempt attempt) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             Insert(connection, transaction, attempt);
             return 0;
@@ -69,7 +69,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
     /// now records <paramref name="path"/> and, for a relay, why the punch did not carry it. False when the
     /// attempt is no longer in the log.
     /// </summary>
-    public bool SettlePath(string sessionId, string path, string? reason) => database.Write((connection, transaction) =>
+    public Task<bool> SettlePathAsync(string sessionId, string path, string? reason) => database.WriteAsync((connection, transaction) =>
         connection.Execute(
             transaction,
             "UPDATE connection_attempt_paths SET path = @path, no_path = @reason WHERE attempt_id = " +

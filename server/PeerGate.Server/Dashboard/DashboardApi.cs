@@ -56,7 +56,7 @@ public static class DashboardApi
         dashboard.MapPost("/login", Login).RequireRateLimiting(UnauthenticatedRateLimit.PolicyName);
 
         var signedIn = dashboard.MapGroup(string.Empty).AddEndpointFilter(RequireSession);
-        signedIn.MapGet(string.Empty, (HttpContext context) => Page(DashboardViews.Devices, context));
+        signedIn.MapGet(string.Empty, (Func<HttpContext, Task<IResult>>)(context => Page(DashboardViews.Devices, context)));
         signedIn.MapGet("/{view}", Page);
         signedIn.MapGet("/events", Events);
         signedIn.MapPost("/logout", Logout);
@@ -120,7 +120,7 @@ public static class DashboardApi
 
     private static DashboardSession SessionOf(HttpContext context) => (DashboardSession)context.Items[SessionItem]!;
 
-    private static IResult Page(string view, HttpContext context)
+    private static async Task<IResult> Page(string view, HttpContext context)
     {
         if (!DashboardViews.IsView(view))
         {
@@ -143,7 +143,8 @@ public static class DashboardApi
         }
 
         html.Add($"{DashboardViews.RenderFixed(view, context, session)}");
-        html.Add($"<main id=\"live\" data-events=\"{EventsUrl(view, context.Request.Query)}\" aria-live=\"polite\">{DashboardViews.RenderLive(view, context, session)}</main>");
+        var live = await DashboardViews.RenderLiveAsync(view, context, session);
+        html.Add($"<main id=\"live\" data-events=\"{EventsUrl(view, context.Request.Query)}\" aria-live=\"polite\">{live}</main>");
         html.Add($"<footer><span id=\"stream-state\">static</span> · server time {DateTimeOffset.FromUnixTimeSeconds(context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds()).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)}</footer></body></html>");
         return Results.Content(html.ToString(), "text/html; charset=utf-8");
     }
@@ -198,7 +199,7 @@ public static class DashboardApi
             var quiet = 0;
             while (!stop.IsCancellationRequested && sessions.IsLive(session))
             {
-                var fragment = DashboardViews.RenderLive(view, context, session).Value;
+                var fragment = (await DashboardViews.RenderLiveAsync(view, context, session)).Value;
                 if (fragment != last)
                 {
                     await WriteAsync(response, Event("update", fragment), context.RequestAborted);
@@ -338,59 +339,59 @@ public static class DashboardApi
 
     // The actions: each calls the operator API's own handler (AdminApi), so checks and effects are the CLI's.
 
-    private static IResult DisableDevice(HttpContext context, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Act(context, form =>
+    private static Task<IResult> DisableDevice(HttpContext context, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Act(context, async form =>
         {
             var deviceId = Required(form, "deviceId");
-            AdminApi.DisableDevice(deviceId, store, announcer, hub);
+            await AdminApi.DisableDevice(deviceId, store, announcer, hub);
             return $"Device {deviceId} disabled: refused on every route, its sessions ended.";
         });
 
-    private static IResult EnableDevice(HttpContext context, AdminStore store) =>
-        Act(context, form =>
+    private static Task<IResult> EnableDevice(HttpContext context, AdminStore store) =>
+        Act(context, async form =>
         {
             var deviceId = Required(form, "deviceId");
-            AdminApi.EnableDevice(deviceId, store);
+            await AdminApi.EnableDevice(deviceId, store);
             return $"Device {deviceId} enabled.";
         });
 
-    private static IResult RevokeCertificate(HttpContext context, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
-        Act(context, form =>
+    private static Task<IResult> RevokeCertificate(HttpContext context, AdminStore store, SessionEndAnnouncer announcer, TriggerHub hub) =>
+        Act(context, async form =>
         {
             var serial = Required(form, "serial");
-            AdminApi.RevokeCertificate(serial, store, announcer, hub);
+            await AdminApi.RevokeCertificate(serial, store, announcer, hub);
             return $"Certificate {serial} revoked.";
         });
 
-    private static IResult TerminateSession(HttpContext context, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics) =>
-        Act(context, form =>
+    private static Task<IResult> TerminateSession(HttpContext context, SessionStore store, SessionEndAnnouncer announcer, TimeProvider time, ServerMetrics metrics) =>
+        Act(context, async form =>
         {
             var sessionId = Required(form, "sessionId");
-            Throw(AdminApi.TerminateSession(sessionId, store, announcer, time, metrics).Result);
+            Throw((await AdminApi.TerminateSession(sessionId, store, announcer, time, metrics)).Result);
             return $"Session {sessionId} terminated: both devices are told to end it.";
         });
 
-    private static IResult SetAllocationEntry(HttpContext context, AllocationStore store) =>
-        Act(context, form =>
+    private static Task<IResult> SetAllocationEntry(HttpContext context, AllocationStore store) =>
+        Act(context, async form =>
         {
             var entry = new AllocationEntry(Number(form, "level"), Required(form, "key"), Required(form, "role"), Required(form, "url"), Number(form, "nextLevel"));
-            AdminApi.ApplyAllocationEntry(entry, store);
+            await AdminApi.ApplyAllocationEntryAsync(entry, store);
             return $"Allocation entry {entry.Level}/{entry.Key} saved.";
         });
 
-    private static IResult DeleteAllocationEntry(HttpContext context, AllocationStore store) =>
-        Act(context, form =>
+    private static Task<IResult> DeleteAllocationEntry(HttpContext context, AllocationStore store) =>
+        Act(context, async form =>
         {
             var (level, key) = (Number(form, "level"), Required(form, "key"));
-            Throw(AdminApi.DeleteAllocationEntry(level, key, store).Result);
+            Throw((await AdminApi.DeleteAllocationEntry(level, key, store)).Result);
             return $"Allocation entry {level}/{key} deleted.";
         });
 
-    private static IResult SetServiceEntry(HttpContext context, AllocationStore store) =>
-        Act(context, form =>
+    private static Task<IResult> SetServiceEntry(HttpContext context, AllocationStore store) =>
+        Act(context, async form =>
         {
             var hop = new AllocationHop { Role = Required(form, "role"), Url = Required(form, "url"), Level = Number(form, "level") };
-            AdminApi.ApplyServiceEntry(hop, store);
+            await AdminApi.ApplyServiceEntryAsync(hop, store);
             return "Service entry saved.";
         });
 
@@ -398,13 +399,13 @@ public static class DashboardApi
     /// Runs the action and goes back to the page it came from, with what it did, or the refusal's code and
     /// words, shown once there. A refused action changed nothing (the handler's own guarantee).
     /// </summary>
-    private static IResult Act(HttpContext context, Func<IFormCollection, string> action)
+    private static async Task<IResult> Act(HttpContext context, Func<IFormCollection, Task<string>> action)
     {
         var session = SessionOf(context);
         var form = context.Request.Form;
         try
         {
-            session.SetNotice(action(form), error: false);
+            session.SetNotice(await action(form), error: false);
         }
         catch (ApiProblemException problem)
         {

@@ -46,7 +46,7 @@ public static class DashboardViews
         Bounded(query["caller"]), Bounded(query["callee"]), Bounded(query["stage"]), Bounded(query["code"]));
 
     /// <summary>The part of the page the event stream keeps current.</summary>
-    public static Markup RenderLive(string view, HttpContext context, DashboardSession session)
+    public static async Task<Markup> RenderLiveAsync(string view, HttpContext context, DashboardSession session)
     {
         var services = context.RequestServices;
         var html = new Html();
@@ -66,7 +66,7 @@ public static class DashboardViews
                 AllocationTables(html, services.GetRequiredService<AllocationStore>(), csrf);
                 break;
             case Sessions:
-                SessionTables(html, services.GetRequiredService<SessionStore>(), services.GetRequiredService<TimeProvider>(), csrf);
+                await SessionTablesAsync(html, services.GetRequiredService<SessionStore>(), services.GetRequiredService<TimeProvider>(), csrf);
                 break;
             case Attempts:
                 AttemptsTable(html, services.GetRequiredService<ConnectionStore>(), AttemptFilter(context.Request.Query));
@@ -238,9 +238,9 @@ public static class DashboardViews
         html.Add($"<button type=\"submit\">Save service entry</button></fieldset></form></section>");
     }
 
-    private static void SessionTables(Html html, SessionStore store, TimeProvider time, string csrf)
+    private static async Task SessionTablesAsync(Html html, SessionStore store, TimeProvider time, string csrf)
     {
-        var sessions = store.Recent(RowLimit, time.GetUtcNow().ToUnixTimeSeconds());
+        var sessions = await store.RecentAsync(RowLimit, time.GetUtcNow().ToUnixTimeSeconds());
         var live = sessions.Where(s => s.State == SessionStates.Active).ToList();
         var ended = sessions.Where(s => s.State != SessionStates.Active).ToList();
         html.Add($"<h2>Live sessions <span class=\"count\">{live.Count}</span></h2>");

@@ -84,7 +84,7 @@ public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers tr
         }
 
         Require(verdict);
-        terminalOwners.Require(payload);
+        await terminalOwners.RequireAsync(payload);
         _tokens.Add(digest, entry);
         return payload;
     }

@@ -16,7 +16,7 @@ public sealed class TerminalOwners(Database database, SigningKey signingKey)
     private sealed record Owner(string Issuer, string DeviceId);
 
     /// <summary>Refuses (403 terminal_issuer_mismatch) a certificate whose Terminal ID belongs here to another issuer or device.</summary>
-    public void Require(CertificatePayload certificate)
+    public async Task RequireAsync(CertificatePayload certificate)
     {
         // This instance signed it, with the Terminal ID it gave that device.
         if (certificate.Issuer == signingKey.Issuer)
@@ -25,7 +25,7 @@ public sealed class TerminalOwners(Database database, SigningKey signingKey)
         }
 
         var owner = database.Read(connection => Find(connection, null, certificate.TerminalId))
-            ?? database.Write((connection, transaction) =>
+            ?? await database.WriteAsync((connection, transaction) =>
             {
                 // First sight; a concurrent first sight by someone else wins or loses here, never both.
                 connection.Execute(

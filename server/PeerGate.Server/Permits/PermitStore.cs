@@ -33,7 +33,7 @@ public sealed class PermitStore(Database database)
     /// result would exceed <see cref="PermitRules.MaxEntries"/>) none. Adding a present entry and
     /// deleting an absent one change nothing, so a device can safely repeat a request it got no answer to.
     /// </summary>
-    public PermitEntry[] Apply(string terminalId, PermitOperation[] operations) => database.Write((connection, transaction) =>
+    public Task<PermitEntry[]> ApplyAsync(string terminalId, PermitOperation[] operations) => database.WriteAsync((connection, transaction) =>
     {
         var table = new SortedSet<(string Kind, string Value)>(ReadEntries(connection, transaction, terminalId).Select(e => (e.Kind, e.Value)), EntryOrder);
         for (var index = 0; index < operations.Length; index++)
@@ -71,7 +71,7 @@ public sealed class PermitStore(Database database)
         return table.Select(e => new PermitEntry { Kind = e.Kind, Value = e.Value }).ToArray();
     });
 
-    public void SetPolicy(string terminalId, ConnectionPolicy policy) => database.Write((connection, transaction) => connection.Execute(
+    public Task SetPolicyAsync(string terminalId, ConnectionPolicy policy) => database.WriteAsync((connection, transaction) => connection.Execute(
         transaction,
         "INSERT INTO permit_policies (terminal_id, uniform_denial, device_held) VALUES (@terminal, @uniform, @held) " +
         "ON CONFLICT (terminal_id) DO UPDATE SET uniform_denial = excluded.uniform_denial, device_held = excluded.device_held;",

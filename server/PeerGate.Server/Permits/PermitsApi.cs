@@ -30,14 +30,14 @@ public static class PermitsApi
     {
         var request = await RequestBody.ReadAsync<PermitRequest>(context);
         PermitRules.Validate(request);
-        var entries = store.Apply(caller.Certificate.TerminalId, request.Operations);
+        var entries = await store.ApplyAsync(caller.Certificate.TerminalId, request.Operations);
         return TypedResults.Ok(new PermitResult { Result = "complete", Entries = entries });
     }
 
     private static async Task<Ok<PermitTable>> SetPolicy(HttpContext context, CertifiedCaller caller, PermitStore store)
     {
         var policy = await RequestBody.ReadAsync<ConnectionPolicy>(context);
-        store.SetPolicy(caller.Certificate.TerminalId, policy);
+        await store.SetPolicyAsync(caller.Certificate.TerminalId, policy);
         return TypedResults.Ok(store.Table(caller.Certificate.TerminalId));
     }
 }

@@ -72,10 +72,10 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     /// name moves to this device and the device's other name is released. A reserved or suspended
     /// name is the operator's to give. Binding a device its own name again changes nothing.
     /// </summary>
-    public DeviceNameSummary Bind(string name, string issuer, string deviceId, bool rebind)
+    public async Task<DeviceNameSummary> BindAsync(string name, string issuer, string deviceId, bool rebind)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             Bind(connection, transaction, name, issuer, deviceId, rebind, now);
             return 0;
@@ -84,7 +84,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
         return Find(name)!;
     }
 
-    /// <summary><see cref="Bind(string, string, string, bool)"/> inside the caller's transaction (enrollment with a name).</summary>
+    /// <summary><see cref="BindAsync(string, string, string, bool)"/> inside the caller's transaction (enrollment with a name).</summary>
     public static void Bind(DbConnection connection, DbTransaction transaction, string name, string issuer, string deviceId, bool rebind, long now)
     {
         var key = DeviceNames.Key(name);
@@ -117,11 +117,11 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     }
 
     /// <summary>Keeps the name from every device until the operator binds it; a bound name is name_taken (release it first).</summary>
-    public DeviceNameSummary Reserve(string name)
+    public async Task<DeviceNameSummary> ReserveAsync(string name)
     {
         var key = DeviceNames.Key(name);
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             if (connection.Scalar(transaction, "SELECT device_id FROM device_names WHERE name_key = @key AND state = 'bound';", ("@key", key)) is string holder)
             {
@@ -137,7 +137,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     }
 
     /// <summary>Frees the name (bound, reserved or suspended): permit entries naming it then match nobody. False when it was not held.</summary>
-    public bool Release(string name) => database.Write((connection, transaction) =>
+    public Task<bool> ReleaseAsync(string name) => database.WriteAsync((connection, transaction) =>
         connection.Execute(transaction, "DELETE FROM device_names WHERE name_key = @key;", ("@key", DeviceNames.Key(name))) > 0);
 
     /// <summary>The binding of a name (the first when suspended names share it), or null.</summary>

@@ -28,10 +28,6 @@ public sealed class RegistryStore(Database database, SigningKey signingKey, Trus
     /// <see cref="DeviceNameStore.Claim"/> refuses (name_taken, name_not_bound) rolls the registration
     /// back too. Nothing is changed in either case.
     /// </summary>
-    public bool Register(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
-        database.Write(Registration(certificate, request, observedIp, observedPort, now, expiresAt, selfClaim));
-
-    /// <summary>As <see cref="Register"/>, awaiting the commit (shared with concurrent writes) instead of blocking a thread.</summary>
     public Task<bool> RegisterAsync(CertificatePayload certificate, RegistrationRequest request, string? observedIp, int observedPort, long now, long expiresAt, bool selfClaim = false) =>
         database.WriteAsync(Registration(certificate, request, observedIp, observedPort, now, expiresAt, selfClaim));
 

@@ -145,7 +145,7 @@ public sealed class RendezvousEndpoint : BackgroundService
     /// and no relay followed within <see cref="RelayTickets.ClaimWindow"/> (the tickets' last chance).
     /// The server records it in the attempt log and counts it; never told a ticket.
     /// </summary>
-    public Action<string, string, string?>? PathSettled { get; set; }
+    public Func<string, string, string?, Task>? PathSettled { get; set; }
 
     /// <summary>Why a relayed session did not punch, as the attempt log records it (stable).</summary>
     public static class RelayReasons
@@ -886,7 +886,7 @@ public sealed class RendezvousEndpoint : BackgroundService
 
             Interlocked.Increment(ref _relayTimers);
             _logger.LogInformation("Relay {SessionId} started", relay.SessionId);
-            Settle(relay.SessionId, ConnectionPathsRelayed, TakeSkip(relay.SessionId) ?? (TakePunch(relay.SessionId) ? RelayReasons.PunchFailed : RelayReasons.PunchNotPaired));
+            await SettleAsync(relay.SessionId, ConnectionPathsRelayed, TakeSkip(relay.SessionId) ?? (TakePunch(relay.SessionId) ? RelayReasons.PunchFailed : RelayReasons.PunchNotPaired));
             var ready = new byte[RendezvousHello.MaxAnswerLength];
             var readyLength = RendezvousHello.WriteRelayReady(ready);
             try
@@ -1008,7 +1008,8 @@ public sealed class RendezvousEndpoint : BackgroundService
                 {
                     if (TakePunch(sessionId))
                     {
-                        Settle(sessionId, PeerGate.Protocol.ConnectionPaths.Punched, null);
+                        // A timer callback: SettleAsync catches what it meets, so nothing is left unobserved.
+                        _ = SettleAsync(sessionId, PeerGate.Protocol.ConnectionPaths.Punched, null);
                     }
                 },
                 null,
@@ -1032,11 +1033,14 @@ public sealed class RendezvousEndpoint : BackgroundService
         }
     }
 
-    private void Settle(string sessionId, string path, string? reason)
+    private async Task SettleAsync(string sessionId, string path, string? reason)
     {
         try
         {
-            PathSettled?.Invoke(sessionId, path, reason);
+            if (PathSettled is { } settled)
+            {
+                await settled(sessionId, path, reason);
+            }
         }
         catch (Exception exception)
         {

@@ -56,7 +56,7 @@ public sealed class SessionPolicy(Database database, ServerOptions options)
         add > 0 && value > long.MaxValue - add ? long.MaxValue : value + Math.Max(add, 0);
 
     /// <summary>Sets (or with both 0, removes) a terminal's own maxima; committed before returning.</summary>
-    public void Set(string terminalId, long maxSeconds, long maxBytes) => database.Write((connection, transaction) =>
+    public Task SetAsync(string terminalId, long maxSeconds, long maxBytes) => database.WriteAsync((connection, transaction) =>
         maxSeconds == 0 && maxBytes == 0
             ? connection.Execute(transaction, "DELETE FROM session_policies WHERE terminal_id = @terminal;", ("@terminal", terminalId))
             : connection.Execute(

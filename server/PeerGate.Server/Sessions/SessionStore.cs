@@ -48,7 +48,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     }
 
     /// <summary>The terminal's sessions as caller or callee, newest first.</summary>
-    public SessionInfo[] ForTerminal(string terminalId, long now, int limit) => database.Write((connection, transaction) =>
+    public Task<SessionInfo[]> ForTerminalAsync(string terminalId, long now, int limit) => database.WriteAsync((connection, transaction) =>
     {
         Sweep(connection, transaction, now);
         return Query(connection, transaction, SelectSession + "WHERE caller = @terminal OR callee = @terminal ORDER BY created_at DESC, session_id DESC LIMIT @limit;", ("@terminal", terminalId), ("@limit", limit))
@@ -60,7 +60,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// Logs one side's end notice (F25); the first notice of a side is kept, so a repeat is harmless.
     /// The first notice of either side ends an active session.
     /// </summary>
-    public void RecordEnd(string sessionId, string terminalId, SessionEndNotice notice, long now) => database.Write((connection, transaction) =>
+    public Task RecordEndAsync(string sessionId, string terminalId, SessionEndNotice notice, long now) => database.WriteAsync((connection, transaction) =>
     {
         Sweep(connection, transaction, now);
         var session = Participant(connection, transaction, sessionId, terminalId);
@@ -81,7 +81,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// carries the server's tag on the new limits under the OTHER side's limits key, for the requester
     /// to forward in its Limits frame: the only way limits from a peer are applied.
     /// </summary>
-    public (SessionLimits Limits, string OtherSide) Extend(string sessionId, string terminalId, ExtensionRequest request, long now) => database.Write((connection, transaction) =>
+    public Task<(SessionLimits Limits, string OtherSide)> ExtendAsync(string sessionId, string terminalId, ExtensionRequest request, long now) => database.WriteAsync((connection, transaction) =>
     {
         Sweep(connection, transaction, now);
         var session = Participant(connection, transaction, sessionId, terminalId);
@@ -113,7 +113,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// The operator ends an active session (F26): state terminated, ended by the operator, and a
     /// session-end trigger queued to both devices, all in one commit. Null when there is no such session.
     /// </summary>
-    public SessionSummary? Terminate(string sessionId, long now) => database.Write((connection, transaction) =>
+    public Task<SessionSummary?> TerminateAsync(string sessionId, long now) => database.WriteAsync((connection, transaction) =>
     {
         Sweep(connection, transaction, now);
         var session = Find(connection, transaction, sessionId);
@@ -176,7 +176,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
     /// The dashboard asks every second per viewer, so this is a read; only when a listed session is
     /// still active past its end does it sweep and read again, in one write.
     /// </remarks>
-    public SessionSummary[] Recent(int limit, long now)
+    public async Task<SessionSummary[]> RecentAsync(int limit, long now)
     {
         const string Newest = "ORDER BY created_at DESC, session_id DESC LIMIT @limit";
         var summaries = database.Read(connection => Summaries(connection, null, Newest, ("@limit", limit)));
@@ -185,7 +185,7 @@ public sealed class SessionStore(Database database, SessionPolicy policy, Server
             return summaries;
         }
 
-        return database.Write((connection, transaction) =>
+        return await database.WriteAsync((connection, transaction) =>
         {
             Sweep(connection, transaction, now);
             return Summaries(connection, transaction, Newest, ("@limit", limit));

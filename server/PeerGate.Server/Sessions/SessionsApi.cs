@@ -40,8 +40,8 @@ public static class SessionsApi
         return routes;
     }
 
-    private static Ok<SessionList> List(CertifiedCaller caller, SessionStore store, TimeProvider time) =>
-        TypedResults.Ok(new SessionList { Sessions = store.ForTerminal(caller.Certificate.TerminalId, Now(time), MaxListed) });
+    private static async Task<Ok<SessionList>> List(CertifiedCaller caller, SessionStore store, TimeProvider time) =>
+        TypedResults.Ok(new SessionList { Sessions = await store.ForTerminalAsync(caller.Certificate.TerminalId, Now(time), MaxListed) });
 
     /// <summary>New limits within policy, also queued to the other side as a session-limits trigger (F24).</summary>
     private static async Task<Ok<SessionLimits>> Extend(string sessionId, HttpContext context, CertifiedCaller caller, SessionStore store, TriggerHub hub, TimeProvider time, ServerMetrics metrics, RendezvousEndpoint rendezvous, ILogger<SessionStore> logger)
@@ -56,7 +56,7 @@ public static class SessionsApi
         (SessionLimits limits, string other) extended;
         try
         {
-            extended = store.Extend(sessionId, caller.Certificate.TerminalId, request, Now(time));
+            extended = await store.ExtendAsync(sessionId, caller.Certificate.TerminalId, request, Now(time));
         }
         catch (ApiProblemException refused) when (refused.Code == ErrorCodes.ExtensionRefused)
         {
@@ -90,7 +90,7 @@ public static class SessionsApi
             Fields.RequireLabels([notice.Detail], 1, 64, nameof(SessionEndNotice.Detail));
         }
 
-        store.RecordEnd(sessionId, caller.Certificate.TerminalId, notice, Now(time));
+        await store.RecordEndAsync(sessionId, caller.Certificate.TerminalId, notice, Now(time));
         logger.LogInformation(
             "Session {SessionId} end notice from {Terminal}: {Reason}, sent {BytesSent}, received {BytesReceived}",
             sessionId, caller.Certificate.TerminalId, notice.Reason, notice.BytesSent, notice.BytesReceived);

@@ -25,11 +25,11 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     public long Reads => Interlocked.Read(ref _reads);
 
     /// <summary>Queues <paramref name="trigger"/> for <paramref name="terminalId"/> and commits it; returns its sequence number.</summary>
-    public long Enqueue(string terminalId, Trigger trigger, long expiresAt) =>
-        database.Write((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice));
+    public Task<long> EnqueueAsync(string terminalId, Trigger trigger, long expiresAt) =>
+        database.WriteAsync((connection, transaction) => Enqueue(connection, transaction, terminalId, trigger, expiresAt, options.MaxQueuedTriggersPerDevice));
 
     /// <summary>
-    /// As <see cref="Enqueue(string, Trigger, long)"/>, awaiting the shared commit; <paramref name="beforeCommit"/>
+    /// As <see cref="EnqueueAsync(string, Trigger, long)"/>, awaiting the shared commit; <paramref name="beforeCommit"/>
     /// gets the seq inside the transaction, before any reader can see the row.
     /// </summary>
     public Task<long> EnqueueAsync(string terminalId, Trigger trigger, long expiresAt, Action<long> beforeCommit) =>
@@ -107,7 +107,7 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     /// handled it) and whatever has expired. Writes only when there is something to delete, so an
     /// idle device's polls cost no commit.
     /// </summary>
-    public void Acknowledge(string terminalId, long cursor, long now)
+    public async Task AcknowledgeAsync(string terminalId, long cursor, long now)
     {
         Interlocked.Increment(ref _reads);
         var stale = database.Read(connection => connection.Scalar(
@@ -119,7 +119,7 @@ public sealed class TriggerStore(Database database, ServerOptions options)
             return;
         }
 
-        database.Write((connection, transaction) => connection.Execute(
+        await database.WriteAsync((connection, transaction) => connection.Execute(
             transaction,
             "DELETE FROM triggers WHERE terminal_id = @terminal AND (seq <= @cursor OR expires_at <= @now);",
             ("@terminal", terminalId), ("@cursor", cursor), ("@now", now)));
@@ -131,14 +131,14 @@ public sealed class TriggerStore(Database database, ServerOptions options)
     /// them. An offer is good for one connection within seconds; if that answer is lost, the caller's
     /// attempt fails and it asks again, which is cheaper than keeping the secrets until acknowledged.
     /// </summary>
-    public void ForgetDeliveredOffers(string terminalId, Trigger[] delivered)
+    public async Task ForgetDeliveredOffersAsync(string terminalId, Trigger[] delivered)
     {
         if (!delivered.Any(trigger => trigger.Kind == TriggerKinds.SessionOffer))
         {
             return;
         }
 
-        database.Write((connection, transaction) => connection.Execute(
+        await database.WriteAsync((connection, transaction) => connection.Execute(
             transaction,
             "DELETE FROM triggers WHERE terminal_id = @terminal AND kind = @offer AND seq BETWEEN @first AND @last;",
             ("@terminal", terminalId), ("@offer", TriggerKinds.SessionOffer), ("@first", delivered[0].Seq), ("@last", delivered[^1].Seq)));

@@ -73,7 +73,7 @@ public static class TriggersApi
                 poller.Signal(TerminalLine.Poller.Stopping);
             }
 
-            Acknowledge(store, line, terminalId, cursor, Now(time));
+            await AcknowledgeAsync(store, line, terminalId, cursor, Now(time));
             hub.Reached(terminalId, cursor);
             while (true)
             {
@@ -112,7 +112,7 @@ public static class TriggersApi
                     metrics.CountPoll(pending.Length > 0 ? "triggers" : "empty");
                     if (pending.Length > 0)
                     {
-                        store.ForgetDeliveredOffers(terminalId, pending);
+                        await store.ForgetDeliveredOffersAsync(terminalId, pending);
                         line.OffersForgotten(pending[0].Seq, pending[^1].Seq);
                         hub.Reached(terminalId, pending[^1].Seq);
                     }
@@ -133,14 +133,14 @@ public static class TriggersApi
     /// Deletes what <paramref name="cursor"/> acknowledges; when memory knows the queue holds nothing
     /// to delete, without touching the database.
     /// </summary>
-    private static void Acknowledge(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
+    private static async Task AcknowledgeAsync(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
     {
         if (line.MustDelete(cursor, now) is false)
         {
             return;
         }
 
-        store.Acknowledge(terminalId, cursor, now);
+        await store.AcknowledgeAsync(terminalId, cursor, now);
         line.Acknowledged(cursor, now);
     }
 
