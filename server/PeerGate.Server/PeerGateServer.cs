@@ -124,6 +124,7 @@ public static class PeerGateServer
 
         // UDP rendezvous (F27): the NAT mappings in memory, the listener that moves them.
         builder.Services.AddSingleton<UdpMappings>();
+        builder.Services.AddSingleton<UdpPresence>();
         builder.Services.AddSingleton<UdpRegistrar>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UdpRegistrar>());
         builder.Services.AddSingleton<UdpWaker>();

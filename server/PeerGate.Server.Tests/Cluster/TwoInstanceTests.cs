@@ -5,7 +5,9 @@ using PeerGate.Protocol;
 using PeerGate.Server.Cluster;
 using PeerGate.Server.Storage;
 using PeerGate.Server.Testing;
+using PeerGate.Protocol.Rendezvous;
 using PeerGate.Server.Tests.Connections;
+using PeerGate.Server.Tests.Rendezvous;
 using PeerGate.Server.Triggers;
 
 namespace PeerGate.Server.Tests.Cluster;
@@ -111,6 +113,37 @@ public sealed class TwoInstanceTests
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
         using var again = await TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
         await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
+    }
+
+    [TestMethod]
+    public async Task ADeviceOnUdpAtOneInstanceIsReachedFromTheOtherAndWokenByTheOneItRegisteredWith()
+    {
+        await using var pair = await InstancePair.StartAsync();
+        using var atA = pair.A.CreateClient();
+        using var atB = pair.B.CreateClient();
+        var (callee, caller) = await ConnectionQueryTests.PairAsync(pair.A, atA, permit: true);
+        using var device = UdpTestDevice.Bound();
+        Assert.IsNotNull(await UdpTestDevice.RegisterAsync(pair.A, device, callee, counter: 1), "A acknowledges the registration");
+        var now = pair.Time.GetUtcNow().ToUnixTimeSeconds();
+        await Eventually.TrueAsync(() => pair.B.Services.GetRequiredService<UdpPresence>().IsFresh(callee.TerminalId, now), "B counts the device reachable over UDP");
+
+        // Not polling anywhere: B queues the status query, and A, which holds the mapping, sends the wake.
+        var connecting = TestDevice.RequestConnectionAsync(atB, caller.Certificate, callee.TerminalId);
+        var wake = await UdpTestDevice.ReceiveAsync(device, TimeSpan.FromSeconds(10));
+        Assert.IsNotNull(wake, "a wake datagram from A");
+        var reader = new RendezvousDatagram();
+        Assert.IsTrue(reader.Read(wake, wake.Length));
+        Assert.AreEqual(RendezvousDatagram.TypeWake, reader.Type);
+
+        var query = (await Eventually.Within(TestDevice.PollAsync(atB, callee.Certificate, 0))).Single();
+        Assert.AreEqual(TriggerKinds.StatusQuery, query.Kind);
+        using (var replied = await TestDevice.ReplyToTriggerAsync(atB, callee.Certificate, TestDevice.Reply(query.Seq)))
+        {
+            Assert.IsTrue(replied.IsSuccessStatusCode);
+        }
+
+        using var granted = await Eventually.Within(connecting);
+        Assert.AreEqual(HttpStatusCode.OK, granted.StatusCode, await granted.Content.ReadAsStringAsync());
     }
 
     /// <summary>Instances A and B on one database, knowing each other.</summary>

@@ -63,6 +63,9 @@ public static class ClusterKinds
     /// <summary>To instance <c>Target</c>: the session offer (JSON in Text, or empty) the forwarded reply <c>Id</c> led to.</summary>
     public const char ReplyFollowUp = 'f';
 
+    /// <summary>The terminal <c>Target</c> registered over UDP with the sending instance (see <see cref="UdpPresence"/>).</summary>
+    public const char UdpRegistered = 'u';
+
     /// <summary>An instance is up (Number 1: just started, so every other answers with its own).</summary>
     public const char Hello = 'h';
 
