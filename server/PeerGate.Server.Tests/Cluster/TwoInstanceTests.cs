@@ -97,22 +97,50 @@ public sealed class TwoInstanceTests
     }
 
     [TestMethod]
-    public async Task DisablingADeviceAtOneInstanceEndsItsPollAtTheOtherAndRefusesItThere()
+    [DataRow("device", HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled)]
+    [DataRow("group", HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled)]
+    [DataRow("revoke-device", HttpStatusCode.Unauthorized, ErrorCodes.CertificateRevoked)]
+    [DataRow("revoke-certificate", HttpStatusCode.Unauthorized, ErrorCodes.CertificateRevoked)]
+    public async Task ARefusalAtOneInstanceEndsThePollAtTheOtherAndHoldsThere(string what, HttpStatusCode status, string code)
+    {
+        await using var pair = await InstancePair.StartAsync();
+        using var atA = pair.A.CreateClient();
+        using var atB = pair.B.CreateClient();
+        var enrolled = await Devices.EnrollAsync(pair.A, Identity.DisabledDeviceTests.Group);
+        var device = await Devices.RegisterAsync(pair.A, atA, enrolled);
+
+        using var poll = TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
+        await Eventually.PollingAsync(pair.B, device.TerminalId);
+        await (what switch
+        {
+            "device" => pair.A.Admin.DisableDeviceAsync(enrolled.DeviceId),
+            "group" => pair.A.Admin.DisableGroupAsync(Identity.DisabledDeviceTests.Group),
+            "revoke-device" => pair.A.Admin.RevokeDeviceAsync(enrolled.DeviceId),
+            _ => pair.A.Admin.RevokeCertificateAsync(device.Serial),
+        });
+
+        using var refused = await Eventually.Within(poll);
+        await ProblemAssert.IsProblemAsync(refused, status, code);
+        using var again = await TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
+        await ProblemAssert.IsProblemAsync(again, status, code);
+    }
+
+    [TestMethod]
+    public async Task ADeviceEnabledAgainAtOneInstancePollsAtTheOther()
     {
         await using var pair = await InstancePair.StartAsync();
         using var atA = pair.A.CreateClient();
         using var atB = pair.B.CreateClient();
         var enrolled = await Devices.EnrollAsync(pair.A);
         var device = await Devices.RegisterAsync(pair.A, atA, enrolled);
-
-        using var poll = TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
-        await Eventually.PollingAsync(pair.B, device.TerminalId);
         await pair.A.Admin.DisableDeviceAsync(enrolled.DeviceId);
+        await Eventually.TrueAsync(() => pair.B.Services.GetRequiredService<PeerGate.Server.Identity.StandingSet>().Counts.DisabledDevices == 1, "B holds the device disabled");
 
-        using var refused = await Eventually.Within(poll);
-        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
-        using var again = await TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
-        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Forbidden, ErrorCodes.DeviceDisabled);
+        await pair.A.Admin.EnableDeviceAsync(enrolled.DeviceId);
+        await Eventually.TrueAsync(() => pair.B.Services.GetRequiredService<PeerGate.Server.Identity.StandingSet>().Counts.DisabledDevices == 0, "B holds the device enabled");
+        var poll = TestDevice.PollTriggersAsync(atB, device.Certificate, 0);
+        await Eventually.PollingAsync(pair.B, device.TerminalId);
+        Assert.IsFalse(poll.IsCompleted);
     }
 
     [TestMethod]
