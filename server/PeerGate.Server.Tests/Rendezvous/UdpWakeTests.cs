@@ -157,12 +157,12 @@ public sealed class UdpWakeTests
                 var certificate = await (await Devices.EnrollAsync(server)).AuthenticateAsync(http);
                 using var device = Bound();
                 await RegisterAsync(server, device, certificate);
-                var seq = Queue(server, certificate.TerminalId, wake: false);
+                var seq = await QueueAsync(server, certificate.TerminalId, wake: false);
                 Assert.AreEqual(seq, (await TestDevice.PollAsync(http, certificate.Certificate, 0)).Single().Seq);
             }
 
             tracked.Add(Waker(server).TrackedCount);
-            mappings.Flush();
+            await mappings.FlushAsync();
             server.Time!.Advance(TimeSpan.FromMinutes(16));
             mappings.Expire(server.Time.GetUtcNow().ToUnixTimeSeconds());
             Assert.AreEqual(0, mappings.Count, "the mappings expired from memory");

@@ -326,7 +326,7 @@ public static class AdminApi
             Fields.RequireName(request.Issuer, nameof(NameBindingRequest.Issuer));
         }
 
-        return TypedResults.Ok(await names.BindAsync(request.Name, request.Issuer ?? names.OwnIssuer, request.DeviceId, request.Rebind));
+        return TypedResults.Ok(await names.BindNameAsync(request.Name, request.Issuer ?? names.OwnIssuer, request.DeviceId, request.Rebind));
     }
 
     private static async Task<Ok<DeviceNameSummary>> ReserveName(HttpContext context, DeviceNameStore names)

@@ -42,9 +42,9 @@ public static class OperationsApi
 
     private static IResult Live() => TypedResults.Ok(new { status = "ok" });
 
-    private static IResult Ready(HttpContext context, StorageHealth storage)
+    private static async Task<IResult> Ready(HttpContext context, StorageHealth storage)
     {
-        if (storage.Check() is { } fault)
+        if (await storage.CheckAsync() is { } fault)
         {
             return StorageProblem.Answer(context, fault);
         }

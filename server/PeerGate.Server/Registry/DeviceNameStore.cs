@@ -72,7 +72,11 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
     /// name moves to this device and the device's other name is released. A reserved or suspended
     /// name is the operator's to give. Binding a device its own name again changes nothing.
     /// </summary>
-    public async Task<DeviceNameSummary> BindAsync(string name, string issuer, string deviceId, bool rebind)
+    /// <remarks>
+    /// Not named BindAsync: minimal APIs take an instance method of that name on a handler's parameter
+    /// type for a parameter binder, and refuse every route the store is injected into.
+    /// </remarks>
+    public async Task<DeviceNameSummary> BindNameAsync(string name, string issuer, string deviceId, bool rebind)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         await database.WriteAsync((connection, transaction) =>
@@ -84,7 +88,7 @@ public sealed class DeviceNameStore(Database database, SigningKey signingKey, Ti
         return Find(name)!;
     }
 
-    /// <summary><see cref="BindAsync(string, string, string, bool)"/> inside the caller's transaction (enrollment with a name).</summary>
+    /// <summary><see cref="BindNameAsync(string, string, string, bool)"/> inside the caller's transaction (enrollment with a name).</summary>
     public static void Bind(DbConnection connection, DbTransaction transaction, string name, string issuer, string deviceId, bool rebind, long now)
     {
         var key = DeviceNames.Key(name);

@@ -375,7 +375,7 @@ public sealed class UdpMappings
     });
 
     /// <summary>Writes every changed mapping in one transaction; returns how many.</summary>
-    public int Flush()
+    public async Task<int> FlushAsync()
     {
         var dirty = new List<Mapping>();
         foreach (var entry in _byTerminal.Values)
@@ -397,7 +397,7 @@ public sealed class UdpMappings
 
         try
         {
-            _database.Write((connection, transaction) =>
+            await _database.WriteAsync((connection, transaction) =>
             {
                 foreach (var m in dirty)
                 {

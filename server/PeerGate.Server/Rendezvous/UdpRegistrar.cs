@@ -217,7 +217,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Dat
 
         if (_socket is not null)
         {
-            FlushQuietly();
+            await FlushQuietlyAsync();
         }
 
         _stopping?.Dispose();
@@ -652,7 +652,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Dat
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                FlushQuietly();
+                await FlushQuietlyAsync();
             }
         }
         catch (OperationCanceledException)
@@ -660,11 +660,11 @@ public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Dat
         }
     }
 
-    private void FlushQuietly()
+    private async Task FlushQuietlyAsync()
     {
         try
         {
-            mappings.Flush();
+            await mappings.FlushAsync();
             mappings.Expire(time.GetUtcNow().ToUnixTimeSeconds());
         }
         catch (Exception exception)

@@ -207,8 +207,8 @@ public sealed class Database : IDisposable
     }
 
     /// <summary>A real, durable write of one row: readiness proves the database takes writes with it.</summary>
-    public void ProbeWrite(long now) =>
-        Write((connection, transaction) => connection.Execute(
+    public Task ProbeWriteAsync(long now) =>
+        WriteAsync((connection, transaction) => connection.Execute(
             transaction,
             "INSERT INTO write_probe (id, at) VALUES (1, @at) ON CONFLICT (id) DO UPDATE SET at = excluded.at;",
             ("@at", now)));

@@ -34,7 +34,7 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
                 var at = time.GetUtcNow().ToUnixTimeMilliseconds();
                 try
                 {
-                    Prune();
+                    await PruneAsync();
                 }
                 catch (DbException exception)
                 {
@@ -51,27 +51,27 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
     }
 
     /// <summary>One pass over every table with a retention rule; the rows deleted per table.</summary>
-    public IReadOnlyDictionary<string, int> Prune()
+    public async Task<IReadOnlyDictionary<string, int>> PruneAsync()
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var deleted = new Dictionary<string, int>(StringComparer.Ordinal)
         {
-            ["nonces"] = Batches(
+            ["nonces"] = await BatchesAsync(
                 "DELETE FROM nonces WHERE nonce_id IN (SELECT nonce_id FROM nonces WHERE expires_at < @horizon LIMIT @batch);",
                 ("@horizon", now - NonceGraceSeconds)),
-            ["triggers"] = Batches(
+            ["triggers"] = await BatchesAsync(
                 "DELETE FROM triggers WHERE (terminal_id, seq) IN (SELECT terminal_id, seq FROM triggers WHERE expires_at <= @now LIMIT @batch);",
                 ("@now", now)),
-            ["connection_attempts"] = Batches(
+            ["connection_attempts"] = await BatchesAsync(
                 "DELETE FROM connection_attempts WHERE id IN (SELECT id FROM connection_attempts WHERE at < @horizon ORDER BY id LIMIT @batch);",
                 ("@horizon", now - Seconds(options.ConnectionAttemptRetention)))
-                + BatchesOf((connection, transaction, batch) => ConnectionStore.TrimToCap(connection, transaction, options.MaxConnectionAttempts, batch)),
+                + await BatchesOfAsync((connection, transaction, batch) => ConnectionStore.TrimToCap(connection, transaction, options.MaxConnectionAttempts, batch)),
 
             // Only certificates that have expired: an unknown serial counts as revoked, so a valid one must stay.
-            ["certificates"] = Batches(
+            ["certificates"] = await BatchesAsync(
                 "DELETE FROM certificates WHERE serial IN (SELECT serial FROM certificates WHERE expires_at < @horizon LIMIT @batch);",
                 ("@horizon", now - Seconds(options.ExpiredCertificateRetention))),
-            ["sessions"] = EndedSessions(now),
+            ["sessions"] = await EndedSessionsAsync(now),
         };
 
         if (deleted.Values.Any(count => count > 0))
@@ -85,9 +85,9 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
     }
 
     /// <summary>Sessions ended longer ago than the retention, their notices first (they reference them).</summary>
-    private int EndedSessions(long now)
+    private async Task<int> EndedSessionsAsync(long now)
     {
-        database.Write((connection, transaction) =>
+        await database.WriteAsync((connection, transaction) =>
         {
             SessionStore.Sweep(connection, transaction, now);
             return 0;
@@ -95,24 +95,24 @@ public sealed class Retention(Database database, ServerOptions options, TimeProv
 
         const string Ended = "SELECT session_id FROM sessions WHERE state != 'active' AND ended_at < @horizon ORDER BY ended_at, session_id LIMIT @batch";
         var horizon = now - Seconds(options.EndedSessionRetention);
-        return BatchesOf((connection, transaction, batch) =>
+        return await BatchesOfAsync((connection, transaction, batch) =>
         {
             connection.Execute(transaction, $"DELETE FROM session_notices WHERE session_id IN ({Ended});", ("@horizon", horizon), ("@batch", batch));
             return connection.Execute(transaction, $"DELETE FROM sessions WHERE session_id IN ({Ended});", ("@horizon", horizon), ("@batch", batch));
         });
     }
 
-    private int Batches(string sql, params (string Name, object? Value)[] parameters) =>
-        BatchesOf((connection, transaction, batch) => connection.Execute(transaction, sql, [.. parameters, ("@batch", batch)]));
+    private Task<int> BatchesAsync(string sql, params (string Name, object? Value)[] parameters) =>
+        BatchesOfAsync((connection, transaction, batch) => connection.Execute(transaction, sql, [.. parameters, ("@batch", batch)]));
 
     /// <summary>Runs <paramref name="batch"/> in its own transaction until it deletes less than a full batch.</summary>
-    private int BatchesOf(Func<DbConnection, DbTransaction, int, int> batch)
+    private async Task<int> BatchesOfAsync(Func<DbConnection, DbTransaction, int, int> batch)
     {
         var size = Math.Max(1, options.RetentionBatchSize);
         var total = 0;
         for (var round = 0; round < MaxBatchesPerPass; round++)
         {
-            var deleted = database.Write((connection, transaction) => batch(connection, transaction, size));
+            var deleted = await database.WriteAsync((connection, transaction) => batch(connection, transaction, size));
             total += deleted;
             if (deleted < size)
             {

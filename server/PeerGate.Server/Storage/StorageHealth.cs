@@ -9,16 +9,17 @@ public sealed class StorageHealth(Database database, TimeProvider time)
 {
     public static readonly TimeSpan ProbeLifetime = TimeSpan.FromSeconds(2);
 
-    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _probing = new(1, 1);
     private DateTimeOffset _probedAt = DateTimeOffset.MinValue;
     private long _probedChanges = -1;
     private StorageFault? _fault;
 
     /// <summary>Null when a write succeeds; else the fault that stops it.</summary>
-    public StorageFault? Check()
+    public async Task<StorageFault?> CheckAsync()
     {
-        // One probe at a time; who waits for it gets its answer.
-        lock (_lock)
+        // One probe at a time; who waits for it gets its answer. The probe's own write is bounded by the writer's timeouts.
+        await _probing.WaitAsync();
+        try
         {
             var now = time.GetUtcNow();
             var changes = database.FaultChanges;
@@ -39,7 +40,7 @@ public sealed class StorageHealth(Database database, TimeProvider time)
 
             try
             {
-                database.ProbeWrite(now.ToUnixTimeSeconds());
+                await database.ProbeWriteAsync(now.ToUnixTimeSeconds());
                 _fault = null;
             }
             catch (Exception exception)
@@ -51,6 +52,10 @@ public sealed class StorageHealth(Database database, TimeProvider time)
             _probedAt = now;
             _probedChanges = database.FaultChanges;
             return _fault;
+        }
+        finally
+        {
+            _probing.Release();
         }
     }
 }
