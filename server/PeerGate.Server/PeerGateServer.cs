@@ -1,6 +1,7 @@
 using PeerGate.Protocol.Host;
 using PeerGate.Server.Admin;
 using PeerGate.Server.Allocation;
+using PeerGate.Server.Cluster;
 using PeerGate.Server.Connections;
 using PeerGate.Server.Dashboard;
 using PeerGate.Server.Http;
@@ -91,6 +92,12 @@ public static class PeerGateServer
         builder.Services.AddSingleton<Retention>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Retention>());
 
+        // Several instances on one PostgreSQL database tell each other what only memory knows (docs/deployment.md).
+        builder.Services.AddSingleton<ClusterBus>(services => database.Engine is PostgresEngine postgres
+            ? new PostgresClusterBus(postgres, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ServerMetrics>(), services.GetRequiredService<ILogger<PostgresClusterBus>>())
+            : ClusterBus.Single());
+        builder.Services.AddHostedService(services => services.GetRequiredService<ClusterBus>());
+
         // Identity: the signing key, challenge-response, certificate checks (own and trusted issuers).
         builder.Services.AddSingleton(new SigningKey(data, options.IssuerName!));
         builder.Services.AddSingleton<DeviceAuthenticator>();
@@ -117,6 +124,7 @@ public static class PeerGateServer
 
         // UDP rendezvous (F27): the NAT mappings in memory, the listener that moves them.
         builder.Services.AddSingleton<UdpMappings>();
+        builder.Services.AddSingleton<UdpPresence>();
         builder.Services.AddSingleton<UdpRegistrar>();
         builder.Services.AddHostedService(services => services.GetRequiredService<UdpRegistrar>());
         builder.Services.AddSingleton<UdpWaker>();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Peer;
+using PeerGate.Server.Cluster;
 using PeerGate.Server.Http;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
@@ -31,6 +32,7 @@ public sealed class ConnectionBroker(
     TimeProvider time,
     ServerMetrics metrics,
     UdpMappings udpMappings,
+    UdpPresence udpPresence,
     RelayTickets relayTickets,
     RendezvousEndpoint rendezvous,
     ILogger<ConnectionBroker> logger)
@@ -290,7 +292,7 @@ public sealed class ConnectionBroker(
     /// it by wake and fetch; if the wake is lost the status query ends in callee_unreachable.
     /// </summary>
     private bool Reachable(Registration callee, long now) =>
-        !callee.Refused && callee.IsOnline(now) && (hub.IsConnected(callee.TerminalId) || udpMappings.IsFresh(callee.TerminalId, now));
+        !callee.Refused && callee.IsOnline(now) && (hub.IsConnected(callee.TerminalId) || udpPresence.IsFresh(callee.TerminalId, now));
 
     /// <summary>True when the callee is named by device name; exactly one of CalleeTerminalId and CalleeName must be given.</summary>
     private static bool RequireOneCallee(ConnectionRequest request)

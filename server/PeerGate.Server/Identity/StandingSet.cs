@@ -1,3 +1,4 @@
+using PeerGate.Server.Cluster;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Identity;
@@ -10,27 +11,34 @@ namespace PeerGate.Server.Identity;
 /// before it answers, so a refusal holds from the very next request on.
 /// </summary>
 /// <remarks>
-/// Only writes made by this process reach it. That is the whole truth for one instance on its
-/// database; several instances on one database need a change notification (or a periodic poll) that
-/// calls <see cref="Reload"/> or the Refresh methods on every instance (docs/identity.md).
+/// Several instances on one database tell each other of every change through the
+/// <see cref="ClusterBus"/>, after its commit: the others refresh the same device or group, or read
+/// every refusal again after a revocation (and whenever messages may have been missed).
 /// A device's groups are not held here: they never change after its first row is written, so the
 /// certificate cache reads them once per certificate (<see cref="ReadCertificate"/>).
 /// </remarks>
-public sealed class StandingSet
+public sealed class StandingSet : IClusterListener
 {
+    private const string DeviceChanged = "d";
+    private const string GroupChanged = "g";
+    private const string CertificatesRevoked = "r";
+
     private readonly Database _database;
     private readonly TimeProvider _time;
+    private readonly ClusterBus _bus;
 
     // Writers take this, readers never: each change publishes new sets, which are never changed after.
     private readonly Lock _changing = new();
     private volatile Snapshot _current = Snapshot.Empty;
     private long _generation;
 
-    public StandingSet(Database database, TimeProvider time)
+    public StandingSet(Database database, TimeProvider time, ClusterBus bus)
     {
         _database = database;
         _time = time;
+        _bus = bus;
         Reload();
+        bus.Subscribe(this);
     }
 
     /// <summary>Revoked serials with their expiry (an expired one is refused by its expiry, so it is dropped), disabled devices, disabled groups, revoked groups.</summary>
@@ -158,6 +166,8 @@ public sealed class StandingSet
 
             _current = current with { RevokedSerials = revoked };
         }
+
+        Tell(CertificatesRevoked, string.Empty);
     }
 
     /// <summary>
@@ -165,6 +175,12 @@ public sealed class StandingSet
     /// writes racing (disable, enable) the last one to refresh sees the last commit, and memory ends as the database.
     /// </summary>
     public void RefreshDevice(string deviceId)
+    {
+        ReadDevice(deviceId);
+        Tell(DeviceChanged, deviceId);
+    }
+
+    private void ReadDevice(string deviceId)
     {
         lock (_changing)
         {
@@ -180,6 +196,12 @@ public sealed class StandingSet
 
     /// <summary>Reads the group's disabled and revoked flags after a write to it has committed (see <see cref="RefreshDevice"/>).</summary>
     public void RefreshGroup(string groupId)
+    {
+        ReadGroup(groupId);
+        Tell(GroupChanged, groupId);
+    }
+
+    private void ReadGroup(string groupId)
     {
         lock (_changing)
         {
@@ -197,6 +219,38 @@ public sealed class StandingSet
             };
         }
     }
+
+    private void Tell(string change, string target)
+    {
+        if (_bus.IsClustered)
+        {
+            _bus.Publish(ClusterKinds.Standing, target, string.Empty, 0, change);
+        }
+    }
+
+    void IClusterListener.Receive(ClusterMessage message)
+    {
+        if (message.Kind != ClusterKinds.Standing)
+        {
+            return;
+        }
+
+        switch (message.Text)
+        {
+            case DeviceChanged:
+                ReadDevice(message.Target);
+                break;
+            case GroupChanged:
+                ReadGroup(message.Target);
+                break;
+            default:
+                // Serials are not sent: a revocation is rare, and what was read of certificates is read again.
+                Reload();
+                break;
+        }
+    }
+
+    void IClusterListener.Resync() => Reload();
 
     /// <summary>The one read a certificate of this instance costs, the first time it is seen; <paramref name="groupNames"/> shares the group strings.</summary>
     public CertificateRow ReadCertificate(string serial, string deviceId, Func<string, string> groupNames) => _database.Read(connection =>

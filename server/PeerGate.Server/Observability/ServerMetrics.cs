@@ -38,6 +38,7 @@ public sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _sessions;
     private readonly Counter<long> _storageFaults;
     private readonly Counter<long> _natMappings;
+    private readonly Counter<long> _clusterMessages;
 
     // One series per (counter, label value) for the one-label counters, found without allocating: a UDP
     // datagram is counted on the hot path, which allocates nothing per datagram.
@@ -80,6 +81,8 @@ public sealed class ServerMetrics : IDisposable
         _storageFaults = Instrument("peergate_storage_faults_total", "Requests answered 503 for a fault of the disk under the database, by code (storage_full, storage_read_only, storage_busy, storage_unavailable).", "code");
 
         _natMappings = Instrument("peergate_nat_mappings_total", "NAT mappings the rendezvous endpoint measured, one per side of a punch pair: endpoint_independent (the same public port at the rendezvous and the probe port), port_dependent (another), unknown (no probe in time, or the probe port off).", "kind");
+
+        _clusterMessages = Instrument("peergate_cluster_messages_total", "Messages between the instances on one PostgreSQL database: sent, received, dropped (a queue full or the database not answering), resync (messages may have been missed: memory read again), reconnect (the listener connection lost).", "outcome");
 
         _gauges["peergate_devices_online"] = factory.CreateGauge("peergate_devices_online", "Devices on the trigger channel now, by path: long-poll (a poll open) or udp (a fresh UDP mapping).", "path");
         _meter.CreateObservableGauge("peergate_devices_online", () => new[]
@@ -183,6 +186,8 @@ public sealed class ServerMetrics : IDisposable
     public void CountSession(string @event) => _sessions.Add(1, Tag("event", @event));
 
     /// <summary><paramref name="code"/> is one of the storage codes of StorageFault.</summary>
+    public void CountClusterMessage(string outcome, int count = 1) => _clusterMessages.Add(count, Tag("outcome", outcome));
+
     public void CountStorageFault(string code) => _storageFaults.Add(1, Tag("code", code));
 
     /// <summary>Where the devices-online gauge reads its numbers at each scrape.</summary>

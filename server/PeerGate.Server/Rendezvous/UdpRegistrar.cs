@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Peer;
 using PeerGate.Protocol.Rendezvous;
+using PeerGate.Server.Cluster;
 using PeerGate.Server.Identity;
 using PeerGate.Server.Observability;
 using PeerGate.Server.Registry;
@@ -22,7 +23,7 @@ namespace PeerGate.Server.Rendezvous;
 /// no reading beyond <see cref="RendezvousDatagram.MaxLength"/>, at most one indexed SQLite read (a
 /// certificate not cached or due a standing recheck) and no write (see <see cref="UdpMappings"/>).
 /// </summary>
-public sealed class UdpRegistrar(UdpMappings mappings, Database database, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<UdpRegistrar> logger)
+public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Database database, ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<UdpRegistrar> logger)
     : BackgroundService
 {
     /// <summary>The certificates kept in memory at most; the cache starts over when full.</summary>
@@ -359,6 +360,8 @@ public sealed class UdpRegistrar(UdpMappings mappings, Database database, Server
         {
             return Replayed;
         }
+
+        presence.Registered(certificate.TerminalId, nowMillis / 1000);
 
         // The ack names the address as the device's side sees it: IPv4 as 4 bytes, IPv6 as 16.
         byte[] address;

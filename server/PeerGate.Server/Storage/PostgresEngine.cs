@@ -26,6 +26,10 @@ public sealed partial class PostgresEngine : StorageEngine
 
     private readonly NpgsqlDataSource _dataSource;
 
+    // Unpooled: a connection that listened must not go back to the pool, where (with no reset on
+    // close) it would go on receiving every notification.
+    private readonly NpgsqlDataSource _listenerSource;
+
     public PostgresEngine(string connectionString, TimeSpan busyTimeout)
     {
         var busyMilliseconds = (long)Math.Clamp(busyTimeout.TotalMilliseconds, 1, int.MaxValue);
@@ -51,6 +55,7 @@ public sealed partial class PostgresEngine : StorageEngine
         };
         Location = $"postgres://{builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}/{builder.Database}";
         _dataSource = NpgsqlDataSource.Create(builder);
+        _listenerSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false });
     }
 
     public override string Name => Postgres;
@@ -61,9 +66,19 @@ public sealed partial class PostgresEngine : StorageEngine
 
     public override bool KeepsIdleReaders => false;
 
-    public override void Dispose() => _dataSource.Dispose();
+    public override void Dispose()
+    {
+        _dataSource.Dispose();
+        _listenerSource.Dispose();
+    }
 
     public override DbConnection Open() => _dataSource.OpenConnection();
+
+    /// <summary>A pooled connection, for what is not a store's read or write (the cluster bus sending).</summary>
+    public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) => _dataSource.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>A connection of its own, not opened yet, for LISTEN (the cluster bus receiving).</summary>
+    public NpgsqlConnection CreateListenerConnection() => _listenerSource.CreateConnection();
 
     public override DbTransaction BeginWrite(DbConnection connection)
     {

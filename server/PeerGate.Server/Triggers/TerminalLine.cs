@@ -25,6 +25,12 @@ public sealed class TerminalLine
     private Poller? _current;
     private DateTimeOffset _lastPollEnded = DateTimeOffset.MinValue;
 
+    // The terminal's polls at other instances of the deployment: when this one last told them of its
+    // own (unix ms, its poll's start), whether one began elsewhere since, when one was last heard of.
+    private long _announced = long.MinValue;
+    private bool _polledElsewhere;
+    private DateTimeOffset _lastPolledElsewhere = DateTimeOffset.MinValue;
+
     // What memory knows of the queue; _last < 0 means nothing.
     private long _last = -1;
     private long _acknowledged;
@@ -302,17 +308,72 @@ public sealed class TerminalLine
         }
     }
 
-    /// <summary>Makes <paramref name="poller"/> the terminal's poller; the one before it is told it was superseded.</summary>
-    public void BeginPoll(Poller poller)
+    /// <summary>
+    /// Makes <paramref name="poller"/> the terminal's poller; the one before it is told it was superseded.
+    /// True when other instances must hear of it (<see cref="TriggerHub.BeginPoll"/>): its first poll
+    /// here, a poll elsewhere since the last they heard of, or that was <paramref name="announceEvery"/>
+    /// (ms) ago, so that they count the terminal connected for as long as it polls here.
+    /// </summary>
+    public bool BeginPoll(Poller poller, long announceEvery)
     {
         Poller? before;
+        bool announce;
         lock (_gate)
         {
             before = _current;
             _current = poller;
+            announce = _announced == long.MinValue || _polledElsewhere || poller.Started - _announced >= announceEvery;
+            if (announce)
+            {
+                _announced = poller.Started;
+                _polledElsewhere = false;
+            }
         }
 
         before?.Signal(Poller.Superseded);
+        return announce;
+    }
+
+    /// <summary>
+    /// The terminal began a poll at unix ms <paramref name="started"/> on another instance, heard of at
+    /// <paramref name="now"/>. Memory forgets the queue (that poll acknowledges rows of it), and this
+    /// instance's poll is superseded when it began before (on a tie, when <paramref name="loseTies"/>).
+    /// True when this instance's poll is the newer one: the other must hear of it, to supersede its own.
+    /// </summary>
+    public bool PolledElsewhere(long started, bool loseTies, DateTimeOffset now)
+    {
+        Poller? superseded = null;
+        lock (_gate)
+        {
+            _version++;
+            Forget();
+            _lastPolledElsewhere = now > _lastPolledElsewhere ? now : _lastPolledElsewhere;
+            if (_current is { } current && (current.Started > started || (current.Started == started && !loseTies)))
+            {
+                _announced = current.Started;
+                _polledElsewhere = false;
+                return true;
+            }
+
+            superseded = _current;
+            _current = null;
+            _polledElsewhere = true;
+        }
+
+        superseded?.Signal(Poller.Superseded);
+        return false;
+    }
+
+    /// <summary>The start (unix ms) of the poll waiting here, or null.</summary>
+    public long? CurrentPollStarted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current?.Started;
+            }
+        }
     }
 
     public void EndPoll(Poller poller, DateTimeOffset now)
@@ -340,11 +401,15 @@ public sealed class TerminalLine
         poller?.Signal(Poller.Stopping);
     }
 
-    public bool IsConnected(DateTimeOffset now, TimeSpan grace)
+    /// <summary>
+    /// A poll waits here or ended within <paramref name="grace"/>, or one began at another instance
+    /// within <paramref name="elsewhere"/> (which must cover the gap between two of its announcements).
+    /// </summary>
+    public bool IsConnected(DateTimeOffset now, TimeSpan grace, TimeSpan elsewhere)
     {
         lock (_gate)
         {
-            return _current is not null || now - _lastPollEnded <= grace;
+            return _current is not null || now - _lastPollEnded <= grace || now - _lastPolledElsewhere <= elsewhere;
         }
     }
 
@@ -434,6 +499,11 @@ public sealed class TerminalLine
         private int _flags;
         private TaskCompletionSource? _waiter;
 
+        /// <param name="started">When the poll began (unix ms): of two polls at different instances, the later wins.</param>
+        public Poller(long started = 0) => Started = started;
+
+        public long Started { get; }
+
         public void Signal(int flag)
         {
             TaskCompletionSource? waiter;
@@ -506,6 +576,22 @@ public sealed class PendingReply : IDisposable
 
     /// <summary>Hands the reply over; false when it was handed already.</summary>
     public bool Answer(TriggerReply reply) => _reply.TrySetResult(reply);
+
+    /// <summary>
+    /// The offer <paramref name="followUp"/> (from <see cref="TerminalLine.Complete"/>) brings within
+    /// <paramref name="timeout"/>, else null: the offer, if one still comes, is in the queue for the next poll.
+    /// </summary>
+    public static async Task<Trigger?> OfferWithinAsync(Task<Trigger?> followUp, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await followUp.WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The committed session offer the reply led to: the device gets it in the answer to its reply.</summary>
     public void Follow(Trigger? offer) => _followUp.TrySetResult(offer);

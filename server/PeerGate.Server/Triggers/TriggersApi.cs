@@ -61,10 +61,10 @@ public static class TriggersApi
         // The poll's deadline starts before the poll is visible as "connected", so a clock that moves
         // once the device is seen polling always counts against this poll. Static callbacks: the poller
         // is their whole state, so a held poll costs no closure.
-        var poller = new TerminalLine.Poller();
+        var poller = new TerminalLine.Poller(time.GetUtcNow().ToUnixTimeMilliseconds());
         using var timeout = time.CreateTimer(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.TimedOut), poller, pollTimeout, Timeout.InfiniteTimeSpan);
         using var aborted = context.RequestAborted.UnsafeRegister(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.Aborted), poller);
-        line.BeginPoll(poller);
+        hub.BeginPoll(terminalId, line, poller);
         try
         {
             // The hub answers every open poll once stopping begins; one that began after is answered here.
@@ -185,13 +185,20 @@ public static class TriggersApi
         var line = hub.Line(caller.Certificate.TerminalId);
         if (line.AwaitedKind(reply.Seq) == TriggerKinds.StatusQuery && reply.Status is null)
         {
-            throw ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "Status is required in the answer to a status query.");
+            throw StatusRequired();
         }
 
         var followUp = line.Complete(reply.Seq, reply);
         if (followUp is null)
         {
-            return ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
+            // Another instance of the deployment may be the one waiting for it.
+            var forwarded = await hub.ForwardReplyAsync(caller.Certificate.TerminalId, reply, context.RequestAborted);
+            return forwarded.Code switch
+            {
+                null => Answer(forwarded.Offer, metrics),
+                ErrorCodes.MissingField => throw StatusRequired(),
+                _ => UnknownTrigger(),
+            };
         }
 
         if (reply.Status != AcceptStatus.Acceptable)
@@ -199,17 +206,14 @@ public static class TriggersApi
             return TypedResults.NoContent();
         }
 
-        Trigger? offer;
-        try
-        {
-            offer = await followUp.WaitAsync(options.StatusQueryTimeout, time, context.RequestAborted);
-        }
-        catch (TimeoutException)
-        {
-            // The offer, if one still comes, is in the queue for the next poll.
-            offer = null;
-        }
+        return Answer(await PendingReply.OfferWithinAsync(followUp, options.StatusQueryTimeout, time, context.RequestAborted), metrics);
+    }
 
+    private static ApiProblemException StatusRequired() =>
+        ApiProblem.Exception(StatusCodes.Status400BadRequest, ErrorCodes.MissingField, "Status is required in the answer to a status query.");
+
+    private static Results<Ok<TriggerReplyAnswer>, NoContent, ProblemHttpResult> Answer(Trigger? offer, ServerMetrics metrics)
+    {
         if (offer is null)
         {
             return TypedResults.NoContent();
@@ -218,6 +222,9 @@ public static class TriggersApi
         metrics.CountTriggersDelivered([offer]);
         return TypedResults.Ok(new TriggerReplyAnswer { Offer = offer });
     }
+
+    private static ProblemHttpResult UnknownTrigger() =>
+        ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
 
     private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value) =>
         NumericFields.Query(value, "after", 0, FieldRanges.MaxTriggerSeq, 0);
