@@ -28,6 +28,9 @@ public static class PostgresCopy
     // PostgreSQL's schema version row. Neither is data of ours.
     private const string SchemaTable = "peergate_schema";
 
+    /// <summary>The code of a copy that failed while writing and was rolled back; every other code is a refusal.</summary>
+    public const string CopyFailed = "copy_failed";
+
     /// <summary>One table's comparison: rows and digest on each side; a table missing on a side has -1 rows.</summary>
     public sealed record TableCheck(string Table, long SourceRows, string SourceDigest, long TargetRows, string TargetDigest)
     {
@@ -89,7 +92,7 @@ public static class PostgresCopy
         }
         catch (Exception exception) when (exception is NpgsqlException or SqliteException)
         {
-            throw new CopyException("copy_failed", $"the copy failed and was rolled back, the target holds nothing of it: {exception.Message}", exception);
+            throw new CopyException(CopyFailed, $"the copy failed and was rolled back, the target holds nothing of it: {exception.Message}", exception);
         }
 
         var checks = tables
@@ -111,11 +114,15 @@ public static class PostgresCopy
         var checks = new List<TableCheck>();
         foreach (var table in source.TablesInForeignKeyOrder())
         {
-            var sourceDigest = source.Digest(table);
-            var targetDigest = target.Columns.TryGetValue(table.Name, out var columns) && SameColumns(table, columns)
-                ? TargetDigest(connection, table.Name, columns)
-                : Digest.Missing;
-            checks.Add(Compare(table.Name, sourceDigest, targetDigest));
+            if (InSourceOrder(table, target) is { } columns)
+            {
+                checks.Add(Compare(table.Name, source.Digest(table, columns), TargetDigest(connection, table.Name, columns)));
+            }
+            else
+            {
+                // Not there, or with other columns: not comparable, so a mismatch whatever the rows are.
+                checks.Add(Compare(table.Name, source.Digest(table, null), Digest.Missing));
+            }
         }
 
         foreach (var extra in target.Columns.Keys.Where(name => checks.All(check => check.Table != name)).Order(StringComparer.Ordinal))
@@ -145,7 +152,7 @@ public static class PostgresCopy
     {
         foreach (var table in TargetSchema.Read(connection, transaction).Columns.Keys)
         {
-            if (connection.Scalar(transaction, $"SELECT EXISTS (SELECT 1 FROM {Quote(table)});") is true)
+            if (connection.Scalar(transaction, $"SELECT EXISTS (SELECT 1 FROM {Quote(table)});") is 1L)
             {
                 throw new CopyException("target_not_empty", $"the target already holds rows (table {table}); copy only into a new, empty database (CREATE DATABASE ...); nothing was changed");
             }
@@ -254,8 +261,17 @@ public static class PostgresCopy
         return digest;
     }
 
-    private static bool SameColumns(SourceTable table, IReadOnlyList<TargetColumn> columns) =>
-        table.Columns.SequenceEqual(columns.Select(column => column.Name), StringComparer.Ordinal);
+    /// <summary>The target's columns of <paramref name="table"/> in the source's order, or null when the target has not the same ones.</summary>
+    private static List<TargetColumn>? InSourceOrder(SourceTable table, TargetSchema target)
+    {
+        if (!target.Columns.TryGetValue(table.Name, out var columns) || columns.Count != table.Columns.Count)
+        {
+            return null;
+        }
+
+        var ordered = table.Columns.Select(name => columns.FirstOrDefault(column => column.Name == name)).OfType<TargetColumn>().ToList();
+        return ordered.Count == table.Columns.Count ? ordered : null;
+    }
 
     private static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -432,20 +448,18 @@ public static class PostgresCopy
             }
         }
 
-        /// <summary>The source side's digest, with each value normalized as the target column's type would have it.</summary>
-        public Digest Digest(SourceTable table)
+        /// <summary>
+        /// The source side's digest, each value normalized for the target column as the copy writes it
+        /// (or as SQLite gives it when there is no such column), so a checked copy digests alike on both sides.
+        /// </summary>
+        public Digest Digest(SourceTable table, IReadOnlyList<TargetColumn>? columns)
         {
             var digest = new Digest();
             foreach (var row in Rows(table))
             {
                 for (var i = 0; i < row.Length; i++)
                 {
-                    row[i] = row[i] switch
-                    {
-                        null => null,
-                        long or string or byte[] => row[i],
-                        _ => Convert.ToString(row[i], CultureInfo.InvariantCulture),
-                    };
+                    row[i] = columns is null ? row[i] : Normalize(row[i], columns[i], table.Name);
                 }
 
                 digest.Add(row);
@@ -534,8 +548,8 @@ public static class PostgresCopy
                         BinaryPrimitives.WriteInt64LittleEndian(number, integer);
                         buffer.Write(number);
                         continue;
-                    case string text: buffer.WriteByte(2); bytes = Encoding.UTF8.GetBytes(text); break;
-                    default: buffer.WriteByte(3); bytes = (byte[])value; break;
+                    case byte[] blob: buffer.WriteByte(3); bytes = blob; break;
+                    default: buffer.WriteByte(2); bytes = Encoding.UTF8.GetBytes(Convert.ToString(value, CultureInfo.InvariantCulture)!); break;
                 }
 
                 BinaryPrimitives.WriteInt64LittleEndian(number, bytes.Length);
