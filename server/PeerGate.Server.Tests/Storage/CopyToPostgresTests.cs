@@ -15,6 +15,8 @@ namespace PeerGate.Server.Tests.Storage;
 [TestClass]
 public sealed class CopyToPostgresTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task ACopiedDeploymentServesItsDevicesFromPostgres()
@@ -23,6 +25,7 @@ public sealed class CopyToPostgresTests
         var target = await deployment.NewDatabaseAsync();
 
         var (exit, output, error) = Run("--PeerGate:DataDirectory", deployment.Directory, "--to", target);
+        TestContext.WriteLine(output);
 
         Assert.AreEqual(CopyToPostgresCommand.Matched, exit, output + error);
         StringAssert.Contains(output, $"all {TableLines(output).Count} tables match (schema version {Migrations.Version})");
@@ -52,6 +55,80 @@ public sealed class CopyToPostgresTests
         }
 
         Assert.AreEqual(2L, Db.Count(server, "SELECT count(*) FROM connection_attempts"));
+    }
+
+    [TestMethod]
+    [Timeout(180_000, CooperativeCancellation = true)]
+    public async Task ACopyTakenWhileTheServerWritesIsTheDatabaseAsOfOneCommit()
+    {
+        if (PostgresCluster.Missing is { } why)
+        {
+            Assert.Inconclusive(why);
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), "peergate-copy-" + Guid.NewGuid().ToString("N"));
+        var target = await NewDatabaseAsync(directory);
+        try
+        {
+            long acknowledged = 0;
+            long acknowledgedBefore;
+            (int Exit, string Output, string Error) copy;
+            await using (var server = await TestServer.StartAsync(new TestServerOptions
+            {
+                DataDirectory = directory,
+                Storage = StorageEngine.Sqlite,
+                Configure = options => options.DeviceWritesPerMinute = 0,
+            }))
+            {
+                using var http = server.CreateClient();
+                var certificate = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+
+                // Registrations with a rising port and a new device before every tenth, all through the copy.
+                using var stop = new CancellationTokenSource();
+                var writer = Task.Run(async () =>
+                {
+                    for (var port = 1; !stop.IsCancellationRequested; port++)
+                    {
+                        if (port % 10 == 0)
+                        {
+                            await Devices.EnrollAsync(server);
+                        }
+
+                        var request = Devices.Registration(certificate.TerminalId);
+                        request.LocalPort = port;
+                        using var response = await TestDevice.SendRegistrationAsync(http, certificate.Certificate, request);
+                        Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
+
+                        Volatile.Write(ref acknowledged, port);
+                    }
+                });
+                await Eventually.TrueAsync(() => Volatile.Read(ref acknowledged) >= 20, "the writer has written");
+                acknowledgedBefore = Volatile.Read(ref acknowledged);
+                copy = Run("--PeerGate:DataDirectory", directory, "--to", target);
+                var acknowledgedAfter = Volatile.Read(ref acknowledged);
+                await stop.CancelAsync();
+                await writer;
+                Assert.IsTrue(acknowledgedAfter > acknowledgedBefore, "no write was acknowledged while the copy ran");
+            }
+
+            // Both digests come from the one snapshot, so a copy made under writes matches throughout;
+            // and the snapshot holds every registration acknowledged before the copy started.
+            Assert.AreEqual(CopyToPostgresCommand.Matched, copy.Exit, copy.Output + copy.Error);
+            var port = (long)Scalar(target, "SELECT local_port FROM registrations;")!;
+            Assert.IsTrue(port >= acknowledgedBefore, $"the copy has port {port}, older than the {acknowledgedBefore} acknowledged before it");
+
+            // One writer, so commits come in its order: every device enrolled before that registration
+            // is there, and at most the one enrolled right after it.
+            var devices = (long)Scalar(target, "SELECT count(*) FROM devices;")!;
+            Assert.IsTrue(devices == 1 + (port / 10) || (devices == 2 + (port / 10) && (port + 1) % 10 == 0), $"{devices} devices beside the registration with port {port}: of different commits");
+        }
+        finally
+        {
+            await DropAsync(target);
+            await TestStorage.DropAsync(directory);
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [TestMethod]
