@@ -82,7 +82,7 @@ public static class BackupCommand
     }
 
     /// <summary>The server's configuration sources in the server's order, without the web host.</summary>
-    private static IConfiguration Configuration(string[] args)
+    internal static IConfiguration Configuration(string[] args)
     {
         var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
             ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")

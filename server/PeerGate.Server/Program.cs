@@ -10,6 +10,11 @@ if (args.Length > 0 && args[0] == BackupCommand.Name)
     return BackupCommand.Run(args[1..], Console.Out, Console.Error);
 }
 
+if (args.Length > 0 && args[0] == CopyToPostgresCommand.Name)
+{
+    return CopyToPostgresCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
 // One binary for every role; configuration (PeerGate:* and --urls) decides where it listens and what it trusts.
 WebApplication app;
 try
