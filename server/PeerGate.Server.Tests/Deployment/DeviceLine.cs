@@ -22,6 +22,7 @@ internal sealed class DeviceLine : IAsyncDisposable
     private readonly Task _loop;
     private long _cursor;
     private int _retries;
+    private int _count;
 
     public DeviceLine(HttpClient http, string certificate, long cursor = 0, bool ridesOutFailures = false)
     {
@@ -37,6 +38,9 @@ internal sealed class DeviceLine : IAsyncDisposable
 
     /// <summary>The last sequence number handled; the next poll acknowledges up to it.</summary>
     public long Cursor => Interlocked.Read(ref _cursor);
+
+    /// <summary>Triggers handed to this device so far.</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Polls sent again after a lost instance or a balancer refusal.</summary>
     public int Retries => Volatile.Read(ref _retries);
@@ -129,6 +133,7 @@ internal sealed class DeviceLine : IAsyncDisposable
                     {
                         _arrivals.Writer.TryWrite(new Arrival(trigger, now));
                         Interlocked.Exchange(ref _cursor, trigger.Seq);
+                        Interlocked.Increment(ref _count);
                     }
                 }
             }

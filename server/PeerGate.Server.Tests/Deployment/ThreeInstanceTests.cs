@@ -239,17 +239,21 @@ public sealed class ThreeInstanceTests
         var acknowledged = new Dictionary<string, DateTime>();
         var line = new DeviceLine(deployment.Balanced, callee.Token, cursor, ridesOutFailures: true);
         var arrivals = new List<Arrival>();
+        var killed = false;
+        var killedAfter = 0;
         try
         {
             for (var i = 0; i < Sessions; i++)
             {
-                if (i == KillAt)
+                if (!killed && i >= KillAt && await HoldsTheIdlePollAsync(deployment, line, i, 2))
                 {
                     deployment.Kill(2);
+                    killed = true;
+                    killedAfter = i;
                 }
 
                 var at = (i % 3) + 1;
-                if (at == 2 && i >= KillAt)
+                if (at == 2 && killed)
                 {
                     at = 3;
                 }
@@ -302,7 +306,8 @@ public sealed class ThreeInstanceTests
         }
 
         var ends = arrivals.Where(a => a.Trigger.Kind == TriggerKinds.SessionEnd).ToList();
-        TestContext.WriteLine($"{acknowledged.Count} ends acknowledged, {ends.Count} delivered, {line.Retries} polls sent again; slowest {ends.Select(a => (a.At - acknowledged.GetValueOrDefault(a.Trigger.SessionId!, a.At)).TotalMilliseconds).DefaultIfEmpty().Max():F0} ms after its acknowledgement");
+        TestContext.WriteLine($"instance 2 killed holding the device's poll after {killedAfter} ends; {acknowledged.Count} ends acknowledged, {ends.Count} delivered, {line.Retries} polls the device had to send again; slowest {ends.Select(a => (a.At - acknowledged.GetValueOrDefault(a.Trigger.SessionId!, a.At)).TotalMilliseconds).DefaultIfEmpty().Max():F0} ms after its acknowledgement");
+        Assert.IsTrue(killed, "instance 2 never held the device's poll, so it was not killed");
         Assert.IsNull(line.StoppedBecause, "the line stopped: " + line.StoppedBecause);
         Assert.AreEqual(arrivals.Count, arrivals.Select(a => a.Trigger.Seq).Distinct().Count(), "a trigger number came twice");
         foreach (var (sessionId, at) in acknowledged)
@@ -315,6 +320,22 @@ public sealed class ThreeInstanceTests
         var stored = (await deployment.Admin(3).ListSessionsAsync()).Where(s => sessions.Contains(s.SessionId)).ToList();
         Assert.HasCount(Sessions, stored);
         Assert.IsTrue(stored.All(s => s.State == SessionStates.Terminated), "a session the operator ended is not ended");
+    }
+
+    /// <summary>
+    /// Whether instance <paramref name="n"/> holds the device's poll once the line has every one of the
+    /// <paramref name="ended"/> ends so far and polls again: with nothing on its way, the poll stays where it is.
+    /// </summary>
+    private static async Task<bool> HoldsTheIdlePollAsync(ThreeInstances deployment, DeviceLine line, int ended, int n)
+    {
+        var deadline = DateTime.UtcNow + ThreeInstances.Prompt;
+        while (line.Count < ended || await deployment.PollsHeldAsync(1) + await deployment.PollsHeldAsync(2) + await deployment.PollsHeldAsync(3) != 1)
+        {
+            Assert.IsLessThan(deadline, DateTime.UtcNow, $"the line did not get its {ended} ends and poll again within {ThreeInstances.Prompt.TotalSeconds} s");
+            await Task.Delay(20);
+        }
+
+        return await deployment.PollsHeldAsync(n) == 1;
     }
 
     /// <summary>
