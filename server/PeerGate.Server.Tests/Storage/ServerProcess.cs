@@ -16,6 +16,12 @@ internal sealed class ServerProcess : IDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>The HTTP port on 127.0.0.1, for a load balancer in front.</summary>
+    public int Port => new Uri(BaseUrl).Port;
+
+    /// <summary>True once the process has ended (killed, or refused to start).</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The built server binary beside the tests.</summary>
     public static string ServerDll
     {
