@@ -54,9 +54,10 @@ public static class ClusterBenchmark
             await create.ExecuteNonQueryAsync();
         }
 
-        // Instances join one by one, so each size is measured with exactly that many on the bus.
+        // Instances join one by one, so each size is measured with exactly that many on the bus. A smoke
+        // run stops at two: the first size where anything crosses instances.
         await using var deployment = await ClusterDeployment.PostgresAsync(settings, postgres.ConnectionString("peergate"));
-        for (var n = 1; n <= MaxInstances; n++)
+        for (var n = 1; n <= (settings.Smoke ? 2 : MaxInstances); n++)
         {
             if (n > 1)
             {
