@@ -142,6 +142,35 @@ public sealed class UdpWakeTests
         Assert.AreEqual(0, Metrics(server).UdpWakes(UdpWaker.Sent));
     }
 
+    [TestMethod]
+    public async Task WakeRecordsOfDevicesWhoseMappingExpiredAreForgottenWithinTwiceTheMappingLimit()
+    {
+        await using var server = await TestServer.StartAsync(new TestServerOptions { Configure = options => options.UdpMappingsMax = 2 });
+        using var http = server.CreateClient();
+        var mappings = server.Services.GetRequiredService<UdpMappings>();
+        var tracked = new List<int>();
+        for (var round = 0; round < 3; round++)
+        {
+            // Two devices register, each fetches a trigger (a record of what it reached), then their mappings expire.
+            for (var i = 0; i < (round < 2 ? 2 : 1); i++)
+            {
+                var certificate = await (await Devices.EnrollAsync(server)).AuthenticateAsync(http);
+                using var device = Bound();
+                await RegisterAsync(server, device, certificate);
+                var seq = Queue(server, certificate.TerminalId, wake: false);
+                Assert.AreEqual(seq, (await TestDevice.PollAsync(http, certificate.Certificate, 0)).Single().Seq);
+            }
+
+            tracked.Add(Waker(server).TrackedCount);
+            mappings.Flush();
+            server.Time!.Advance(TimeSpan.FromMinutes(16));
+            mappings.Expire(server.Time.GetUtcNow().ToUnixTimeSeconds());
+            Assert.AreEqual(0, mappings.Count, "the mappings expired from memory");
+        }
+
+        CollectionAssert.AreEqual(new[] { 2, 4, 1 }, tracked, "the fifth device's record found four without a mapping, and they went");
+    }
+
     private static void AssertWake(byte[]? datagram, CertificateResponse certificate, long seq)
     {
         Assert.IsNotNull(datagram, "a wake");

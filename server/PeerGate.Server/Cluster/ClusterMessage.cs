@@ -60,7 +60,7 @@ public static class ClusterKinds
     /// <summary>To instance <c>Target</c>: how its forwarded reply <c>Id</c> was taken (Text: ok, or the refusal code).</summary>
     public const char ReplyTaken = 'a';
 
-    /// <summary>To instance <c>Target</c>: the session offer (JSON in Text, or empty) the forwarded reply <c>Id</c> led to.</summary>
+    /// <summary>To instance <c>Target</c>: the seq of the session offer (0: none) the forwarded reply <c>Id</c> led to; the offer itself is read from the queue.</summary>
     public const char ReplyFollowUp = 'f';
 
     /// <summary>The terminal <c>Target</c> registered over UDP with the sending instance (see <see cref="UdpPresence"/>).</summary>

@@ -90,6 +90,9 @@ public sealed class UdpMappings
     /// <summary>True when <see cref="ServerOptions.UdpMappingsMax"/> devices have a mapping in memory: a new one is refused until expiry frees room.</summary>
     public bool IsFull => _byTerminal.Count >= _options.UdpMappingsMax;
 
+    /// <summary>The most mappings held in memory (<see cref="ServerOptions.UdpMappingsMax"/>).</summary>
+    public int Limit => _options.UdpMappingsMax;
+
     /// <summary>
     /// Accepts a registration unless it is a replay: its (key generation, counter) must be above the
     /// last accepted one's. True when accepted; the mapping then holds the new source. Allocates

@@ -115,7 +115,8 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
     /// <summary>
     /// The device has everything up to <paramref name="seq"/>: it polled with that cursor, or a poll
     /// handed it out. Ends the retries of any wake not newer. Kept only for devices with a UDP mapping,
-    /// so the record is bounded by the mappings and a poll of any other device costs one lookup.
+    /// and pruned once mappings expire (<see cref="Prune"/>), so the records are bounded by the mappings'
+    /// limit and a poll of any other device costs one lookup.
     /// </summary>
     public void Reached(string terminalId, long seq)
     {
@@ -156,8 +157,42 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
         }
     }
 
-    private WakeState State(string terminalId) =>
-        _states.TryGetValue(terminalId, out var state) ? state : _states.GetOrAdd(terminalId, new WakeState(terminalId));
+    /// <summary>Devices with a wake record (for tests): at most twice the mappings' limit.</summary>
+    public int TrackedCount => _states.Count;
+
+    private WakeState State(string terminalId)
+    {
+        if (_states.TryGetValue(terminalId, out var state))
+        {
+            return state;
+        }
+
+        if (_states.Count >= 2 * mappings.Limit)
+        {
+            Prune();
+        }
+
+        return _states.GetOrAdd(terminalId, new WakeState(terminalId));
+    }
+
+    /// <summary>
+    /// Forgets the devices whose mapping is gone (expired from memory) and that have no wake under way:
+    /// at worst one needless wake if one registers again. Only once the records reach twice the
+    /// mappings' limit, so one pass is paid for by at least as many new records.
+    /// </summary>
+    private void Prune()
+    {
+        foreach (var (terminalId, state) in _states)
+        {
+            lock (state)
+            {
+                if (state.Pending is null && !mappings.Has(terminalId))
+                {
+                    _states.TryRemove(new KeyValuePair<string, WakeState>(terminalId, state));
+                }
+            }
+        }
+    }
 
     private void Retry(PendingWake pending)
     {

@@ -420,6 +420,11 @@ public static class Migrations
             at          INTEGER NOT NULL
         );
         """),
+
+        // 15: an attempt found by its session (the path a punched or relayed session settled on), without reading every attempt.
+        new("""
+        CREATE INDEX IF NOT EXISTS connection_attempts_session ON connection_attempts (session_id);
+        """),
     ];
 
     /// <summary>The schema version this server writes: how many steps it knows.</summary>

@@ -39,13 +39,15 @@ public sealed class TriggerHub : IClusterListener
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly UdpWaker _udp;
+    private readonly TriggerStore _store;
     private readonly ClusterBus _bus;
 
-    public TriggerHub(TimeProvider time, ServerOptions options, UdpWaker udp, ClusterBus bus)
+    public TriggerHub(TimeProvider time, ServerOptions options, UdpWaker udp, TriggerStore store, ClusterBus bus)
     {
         _time = time;
         _options = options;
         _udp = udp;
+        _store = store;
         _bus = bus;
         bus.Subscribe(this);
     }
@@ -146,8 +148,11 @@ public sealed class TriggerHub : IClusterListener
                 return new ForwardedReply(null, null);
             }
 
-            // The holder sends what followed within its status-query timeout, an empty follow-up at the latest.
-            return new ForwardedReply(null, await forward.FollowUp.Task.WaitAsync(_options.StatusQueryTimeout + ForwardTimeout, _time, cancellationToken));
+            // The holder says within its status-query timeout which offer followed (0: none), and the offer
+            // is read from the queue, so no session key travels between instances. Gone from the queue,
+            // a poll has handed it to the device already.
+            var offerSeq = await forward.FollowUp.Task.WaitAsync(_options.StatusQueryTimeout + ForwardTimeout, _time, cancellationToken);
+            return new ForwardedReply(null, offerSeq > 0 ? _store.QueuedOffer(terminalId, offerSeq, _time.GetUtcNow().ToUnixTimeSeconds()) : null);
         }
         catch (TimeoutException) when (forward.Taken.Task.IsCompleted)
         {
@@ -211,7 +216,7 @@ public sealed class TriggerHub : IClusterListener
             case ClusterKinds.ReplyFollowUp when message.Target == _bus.InstanceId:
                 if (_forwards.TryGetValue(message.Id, out var followed))
                 {
-                    followed.FollowUp.TrySetResult(message.Text.Length == 0 ? null : JsonSerializer.Deserialize<Trigger>(message.Text, WireJson.Options));
+                    followed.FollowUp.TrySetResult(message.Number);
                 }
 
                 break;
@@ -264,7 +269,7 @@ public sealed class TriggerHub : IClusterListener
     private async Task SendFollowUp(string instance, string id, Task<Trigger?> followUp)
     {
         var offer = await PendingReply.OfferWithinAsync(followUp, _options.StatusQueryTimeout, _time, CancellationToken.None);
-        Tell(ClusterKinds.ReplyFollowUp, instance, id, 0, offer is null ? string.Empty : JsonSerializer.Serialize(offer, WireJson.Options));
+        Tell(ClusterKinds.ReplyFollowUp, instance, id, offer?.Seq ?? 0, string.Empty);
     }
 
     private bool Tell(char kind, string target, string id, long number, string text) =>
@@ -276,7 +281,8 @@ public sealed class TriggerHub : IClusterListener
     {
         public TaskCompletionSource<string> Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public TaskCompletionSource<Trigger?> FollowUp { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The seq of the session offer that followed; 0 when none did.</summary>
+        public TaskCompletionSource<long> FollowUp { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
 

@@ -154,6 +154,15 @@ public sealed class TriggerStore(Database database, ServerOptions options)
             ("@terminal", terminalId))) is { } last ? Convert.ToInt64(last, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
+    /// <summary>The session offer queued as <paramref name="seq"/>, or null when it is gone: handed out by a poll, or expired.</summary>
+    public Trigger? QueuedOffer(string terminalId, long seq, long now) =>
+        database.Read(connection => connection.Scalar(
+            null,
+            "SELECT body FROM triggers WHERE terminal_id = @terminal AND seq = @seq AND kind = @offer AND expires_at > @now;",
+            ("@terminal", terminalId), ("@seq", seq), ("@offer", TriggerKinds.SessionOffer), ("@now", now))) is string body
+            ? JsonSerializer.Deserialize<Trigger>(body, WireJson.Options)
+            : null;
+
     /// <summary>Unexpired triggers after <paramref name="cursor"/>, oldest first, at most <see cref="MaxBatch"/>.</summary>
     public Trigger[] Pending(string terminalId, long cursor, long now) =>
         Array.ConvertAll(PendingRows(terminalId, cursor, now), row => row.Trigger);
