@@ -57,6 +57,17 @@ public sealed class BenchSettingsTests
     }
 
     [TestMethod]
+    public async Task TheClusterLinesAreAGroupOfTheirOwnAndRunByDefault()
+    {
+        var (code, settings, _, _) = await ParseAsync("--only", "cluster", "--seconds", "5");
+        Assert.AreEqual(0, code);
+        Assert.IsTrue(settings!.Runs(BenchGroups.Cluster));
+        Assert.IsFalse(settings.Runs(BenchGroups.Http));
+        Assert.AreEqual(5, settings.Seconds);
+        Assert.IsTrue((await ParseAsync("--smoke")).Settings!.Runs(BenchGroups.Cluster));
+    }
+
+    [TestMethod]
     public async Task HelpAnswersAndRunsNothing()
     {
         var (code, settings, output, _) = await ParseAsync("--help");

@@ -18,7 +18,10 @@ public static class BenchGroups
     /// <summary>Idle UDP devices beside Mosquitto, and registration datagrams beside coturn's STUN Binding rate.</summary>
     public const string Udp = "udp";
 
-    public static readonly string[] All = [Http, DeviceCore, LongPoll, Udp];
+    /// <summary>Registrations, trigger delivery and connection setups on SQLite and on one, two and three instances sharing a PostgreSQL database.</summary>
+    public const string Cluster = "cluster";
+
+    public static readonly string[] All = [Http, DeviceCore, LongPoll, Udp, Cluster];
 }
 
 /// <summary>What one run measures and at what size; --smoke shrinks everything to a seconds-long run for CI.</summary>

@@ -85,6 +85,23 @@ public static class BenchmarkRun
             }
         }
 
+        if (settings.Runs(BenchGroups.Cluster))
+        {
+            var cluster = await Guarded("cluster", () => ClusterBenchmark.RunAsync(settings));
+            if (cluster is null)
+            {
+                ok = false;
+                cluster = ClusterResult.NotRun("the cluster run failed (above)");
+            }
+            else
+            {
+                ok &= cluster.Skipped is not null || cluster.Points.All(point => point.Measured);
+            }
+
+            ClusterReport.Print(cluster);
+            lines.AddRange(ClusterReport.Lines(cluster));
+        }
+
         ResultsReport.Print(lines);
         if (settings.OutDir is { } outDir)
         {

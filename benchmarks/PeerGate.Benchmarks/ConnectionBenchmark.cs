@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Testing;
 using PeerGate.Server.Triggers;
 
@@ -32,7 +33,9 @@ public static class ConnectionBenchmark
                 callers[i] = await AuthenticateAsync(server, http, "fleet", register: false);
             }
 
-            var connections = await MeasureConnectionsAsync(server, http, callee, callers, settings.Seconds);
+            var hub = server.Services.GetRequiredService<TriggerHub>();
+            var connections = await MeasureConnectionsAsync([new Callee(http, callee)], [.. callers.Select(caller => new Caller(http, caller, 0))],
+                () => UntilPollingAsync(hub, callee.TerminalId), settings.Seconds);
             var triggers = await MeasureTriggerDeliveryAsync(server, http, await AuthenticateAsync(server, http, "poller", register: true), settings.Seconds);
             return (connections, triggers);
         }
@@ -43,45 +46,63 @@ public static class ConnectionBenchmark
         }
     }
 
-    private static async Task<LatencySample> MeasureConnectionsAsync(TestServer server, HttpClient http, CertificateResponse callee, CertificateResponse[] callers, double seconds)
+    /// <summary>
+    /// The measured loop: each caller queries its callee at its own instance as fast as it is answered,
+    /// measured until both sides are notified. Each callee answers from its poll loop at its instance
+    /// (<see cref="TriggerResponder"/>); <paramref name="untilPolling"/> returns once every callee's poll waits.
+    /// </summary>
+    public static async Task<LatencySample> MeasureConnectionsAsync(IReadOnlyList<Callee> callees, IReadOnlyList<Caller> callers, Func<Task> untilPolling, double seconds)
     {
-        // When each session's offer reached the callee, by session ID: the offer can come before or after the grant.
+        // When each session's offer reached its callee, by session ID: the offer can come before or after the grant.
         var offered = new ConcurrentDictionary<string, TaskCompletionSource<long>>(StringComparer.Ordinal);
         TaskCompletionSource<long> OfferOf(string sessionId) =>
             offered.GetOrAdd(sessionId, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
 
-        await using var responder = new TriggerResponder(http, callee.Certificate);
-        var dispatcher = Task.Run(async () =>
+        var responders = callees.Select(callee => new TriggerResponder(callee.Http, callee.Certificate.Certificate)).ToArray();
+        var dispatchers = responders.Select(responder => Task.Run(async () =>
         {
             await foreach (var offer in responder.Offers.ReadAllAsync())
             {
                 OfferOf(offer.SessionId).TrySetResult(Stopwatch.GetTimestamp());
             }
-        });
-
-        await UntilPollingAsync(server.Services.GetRequiredService<TriggerHub>(), callee.TerminalId);
-
-        // Warm-up, not measured: JIT, connection pool, the callee's poll loop.
-        using (var warm = await TestDevice.RequestConnectionAsync(http, callers[0].Certificate, callee.TerminalId))
+        })).ToArray();
+        try
         {
-            var grant = await TestDevice.ReadAsync<ConnectionGrant>(warm);
-            await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
-        }
+            await untilPolling();
 
-        return await LatencySample.MeasureAsync(callers.Length, TimeSpan.FromSeconds(seconds), async (worker, _) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await TestDevice.RequestConnectionAsync(http, callers[worker].Certificate, callee.TerminalId);
-            if (!response.IsSuccessStatusCode)
+            // Warm-up, not measured: JIT, connection pools, the callees' poll loops; every caller once.
+            foreach (var caller in callers)
             {
-                return null;
+                using var warm = await TestDevice.RequestConnectionAsync(caller.Http, caller.Certificate.Certificate, callees[caller.Callee].Certificate.TerminalId);
+                var grant = await TestDevice.ReadAsync<ConnectionGrant>(warm);
+                await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
             }
 
-            var grant = await TestDevice.ReadAsync<ConnectionGrant>(response);
-            var granted = Stopwatch.GetTimestamp();
-            var offerArrived = await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
-            return Math.Max(granted, offerArrived) - started;
-        });
+            return await LatencySample.MeasureAsync(callers.Count, TimeSpan.FromSeconds(seconds), async (worker, _) =>
+            {
+                var caller = callers[worker];
+                var started = Stopwatch.GetTimestamp();
+                using var response = await TestDevice.RequestConnectionAsync(caller.Http, caller.Certificate.Certificate, callees[caller.Callee].Certificate.TerminalId);
+                if (!response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                var grant = await TestDevice.ReadAsync<ConnectionGrant>(response);
+                var granted = Stopwatch.GetTimestamp();
+                var offerArrived = await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
+                return Math.Max(granted, offerArrived) - started;
+            });
+        }
+        finally
+        {
+            foreach (var responder in responders)
+            {
+                await responder.DisposeAsync();
+            }
+
+            await Task.WhenAll(dispatchers);
+        }
     }
 
     /// <summary>One poller; each round a trigger is queued (committed, then the wake-up) while it waits.</summary>
@@ -127,10 +148,14 @@ public static class ConnectionBenchmark
         }
     }
 
-    private static async Task<CertificateResponse> AuthenticateAsync(TestServer server, HttpClient http, string group, bool register)
+    private static Task<CertificateResponse> AuthenticateAsync(TestServer server, HttpClient http, string group, bool register) =>
+        AuthenticateAsync(server.Admin, http, group, register);
+
+    /// <summary>A device enrolled in <paramref name="group"/> and authenticated at <paramref name="http"/>; registered there when <paramref name="register"/>.</summary>
+    public static async Task<CertificateResponse> AuthenticateAsync(AdminClient admin, HttpClient http, string group, bool register)
     {
         var device = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
-        await server.Admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey), [group]);
+        await admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey), [group]);
         var certificate = await device.AuthenticateAsync(http);
         if (register)
         {
@@ -148,6 +173,13 @@ public static class ConnectionBenchmark
         return certificate;
     }
 
-    private static Task<PermitResult> Permit(HttpClient http, string calleeCertificate) =>
+    /// <summary>Lets the group "fleet", the callers', connect to the callee.</summary>
+    public static Task<PermitResult> Permit(HttpClient http, string calleeCertificate) =>
         TestDevice.PermitAsync(http, calleeCertificate, PermitKinds.Group, "fleet");
 }
+
+/// <summary>A callee of the connection loop: the instance it polls and answers at, and its certificate.</summary>
+public sealed record Callee(HttpClient Http, CertificateResponse Certificate);
+
+/// <summary>A caller of the connection loop: the instance it queries, its certificate, and the index of the callee it calls.</summary>
+public sealed record Caller(HttpClient Http, CertificateResponse Certificate, int Callee);

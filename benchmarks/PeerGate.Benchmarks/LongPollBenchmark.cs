@@ -52,7 +52,7 @@ public static class LongPollBenchmark
     private static readonly TimeSpan PollDeadline = TimeSpan.FromSeconds(60);
 
     /// <summary>A simulated device with its poll loop's hand-off: the measurement waits on <see cref="Delivery"/>.</summary>
-    private sealed class Poller(SimulatedDevice device)
+    internal sealed class Poller(SimulatedDevice device)
     {
         public SimulatedDevice Device { get; } = device;
 
@@ -173,7 +173,7 @@ public static class LongPollBenchmark
     }
 
     /// <summary>Ends every poll loop (their requests are cancelled), waiting at most 30 s for them.</summary>
-    private static async Task StopPollingAsync(CancellationTokenSource stop, List<Task> loops)
+    internal static async Task StopPollingAsync(CancellationTokenSource stop, List<Task> loops)
     {
         await stop.CancelAsync();
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -183,7 +183,7 @@ public static class LongPollBenchmark
     /// One device's poll loop: poll, take the batch, answer a status query busy, poll again with the new
     /// cursor (which acknowledges the batch). A failed poll is counted and retried after a second, as a device backs off.
     /// </summary>
-    private static async Task PollLoopAsync(HttpClient polls, HttpClient http, Poller poller, Action answered, Action failed, CancellationToken stop)
+    internal static async Task PollLoopAsync(HttpClient polls, HttpClient http, Poller poller, Action answered, Action failed, CancellationToken stop)
     {
         var device = poller.Device;
         while (!stop.IsCancellationRequested)
@@ -232,7 +232,7 @@ public static class LongPollBenchmark
     }
 
     /// <summary>One trigger: Stopwatch ticks from the caller's query until the target's poll answered with the status query, or null when it did not within 5 s.</summary>
-    private static async Task<long?> TriggerAsync(HttpClient http, SimulatedDevice caller, Poller target)
+    internal static async Task<long?> TriggerAsync(HttpClient http, SimulatedDevice caller, Poller target)
     {
         var delivery = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         target.Delivery = delivery;

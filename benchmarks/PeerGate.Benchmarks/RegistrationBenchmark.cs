@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Protocol;
+using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Testing;
 
 namespace PeerGate.Benchmarks;
@@ -23,26 +24,12 @@ public static class RegistrationBenchmark
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
-            var certificates = await EnrollAndAuthenticateAsync(server, http, settings.Registrants);
-
-            // Warm-up, not measured: every device registers once so JIT and connection set-up stay out of the numbers.
-            foreach (var (terminalId, certificate) in certificates)
-            {
-                using var warm = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, 0));
-                warm.EnsureSuccessStatusCode();
-            }
-
+            var certificates = await EnrollAndAuthenticateAsync(server.Admin, http, settings.Registrants);
+            await WarmUpAsync([http], certificates);
             var database = server.Services.GetRequiredService<PeerGate.Server.Storage.Database>();
             var commitsBefore = database.Commits;
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var sample = await LatencySample.MeasureAsync(settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds), async (worker, round) =>
-            {
-                var i = (round * settings.Concurrency) + worker;
-                var (terminalId, certificate) = certificates[i % certificates.Length];
-                var started = Stopwatch.GetTimestamp();
-                using var response = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, i));
-                return LatencySample.Since(started, response.IsSuccessStatusCode);
-            });
+            var sample = await MeasureAsync([http], certificates, settings.Concurrency, settings.Seconds);
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             return new RegistrationResult(sample, database.Commits - commitsBefore, cpu);
         }
@@ -51,6 +38,35 @@ public static class RegistrationBenchmark
             await server.StopAsync();
             Directory.Delete(dataDirectory, recursive: true);
         }
+    }
+
+    /// <summary>Not measured: every device registers once at every instance, so JIT and connection set-up stay out of the numbers.</summary>
+    public static async Task WarmUpAsync(IReadOnlyList<HttpClient> instances, (string TerminalId, string Certificate)[] certificates)
+    {
+        foreach (var http in instances)
+        {
+            foreach (var (terminalId, certificate) in certificates)
+            {
+                using var warm = await TestDevice.SendRegistrationAsync(http, certificate, Registration(terminalId, 0));
+                warm.EnsureSuccessStatusCode();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The measured loop: <paramref name="concurrency"/> clients registering the devices in turn for
+    /// <paramref name="seconds"/>, client w at instance w mod n, each registration a new local address.
+    /// </summary>
+    public static async Task<LatencySample> MeasureAsync(IReadOnlyList<HttpClient> instances, (string TerminalId, string Certificate)[] certificates, int concurrency, double seconds)
+    {
+        return await LatencySample.MeasureAsync(concurrency, TimeSpan.FromSeconds(seconds), async (worker, round) =>
+        {
+            var i = (round * concurrency) + worker;
+            var (terminalId, certificate) = certificates[i % certificates.Length];
+            var started = Stopwatch.GetTimestamp();
+            using var response = await TestDevice.SendRegistrationAsync(instances[worker % instances.Count], certificate, Registration(terminalId, i));
+            return LatencySample.Since(started, response.IsSuccessStatusCode);
+        });
     }
 
     private static RegistrationRequest Registration(string terminalId, int i) => new()
@@ -63,13 +79,14 @@ public static class RegistrationBenchmark
         Attributes = [],
     };
 
-    private static async Task<(string TerminalId, string Certificate)[]> EnrollAndAuthenticateAsync(TestServer server, HttpClient http, int count)
+    /// <summary>Enrolls <paramref name="count"/> devices through the operator API and authenticates each at <paramref name="http"/>.</summary>
+    public static async Task<(string TerminalId, string Certificate)[]> EnrollAndAuthenticateAsync(AdminClient admin, HttpClient http, int count)
     {
         var result = new (string, string)[count];
         for (var i = 0; i < count; i++)
         {
             var device = new TestDevice(TestDevice.NewDeviceId(), RandomNumberGenerator.GetBytes(AuthProofs.DeviceKeyLength));
-            await server.Admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey));
+            await admin.EnrollDeviceAsync(device.DeviceId, Convert.ToHexString(device.DeviceKey));
             var certificate = await device.AuthenticateAsync(http);
             result[i] = (certificate.TerminalId, certificate.Certificate);
         }

@@ -8,10 +8,10 @@ public static class ResultsReport
     public static void Print(IReadOnlyList<ResultLine> lines)
     {
         Console.WriteLine();
-        Console.WriteLine($"  {"line",-34} {"PeerGate",-26} {"anchor",-34} {"ratio",-9} {"target",-8} verdict");
+        Console.WriteLine($"  {"line",-38} {"PeerGate",-26} {"anchor",-34} {"ratio",-9} {"target",-8} verdict");
         foreach (var line in lines)
         {
-            Console.WriteLine($"  {line.Name,-34} {line.PeerGate,-26} {line.Anchor,-34} {line.RatioText,-9} {line.Target,-8} {line.Verdict}");
+            Console.WriteLine($"  {line.Name,-38} {line.PeerGate,-26} {line.Anchor,-34} {line.RatioText,-9} {line.Target,-8} {line.Verdict}");
         }
     }
 

@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Server;
+using PeerGate.Server.Cluster;
 using PeerGate.Server.Rendezvous;
 using PeerGate.Server.Storage;
+using PeerGate.Server.Triggers;
 
 namespace PeerGate.Benchmarks;
 
@@ -15,11 +17,15 @@ namespace PeerGate.Benchmarks;
 /// program with <c>--serve</c>: the server's own Program.cs (owner-only files, PeerGateServer.Build from
 /// the command line), quiet as in the other benchmarks, plus one line of stdin a server has no use
 /// for: "mem" answers the managed heap after a full blocking, compacting GC, so the parent reads the
-/// resident memory from /proc after the collection. Its stdin closing stops it.
+/// resident memory from /proc after the collection; "polling ID" whether terminal ID's long-poll waits
+/// here; "peers" how many other instances on its database it hears from. Its stdin closing stops it.
 /// </summary>
 public sealed class ServedServer : IAsyncDisposable
 {
     private readonly Process _process;
+
+    // One question on stdin at a time, so each answer on stdout is read by the one who asked.
+    private readonly SemaphoreSlim _asking = new(1, 1);
 
     private ServedServer(Process process, string baseUrl, int udpPort, string gc)
     {
@@ -62,6 +68,15 @@ public sealed class ServedServer : IAsyncDisposable
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 Console.WriteLine("mem " + GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture));
             }
+            else if (line.StartsWith("polling ", StringComparison.Ordinal))
+            {
+                Console.WriteLine("polling " + (app.Services.GetRequiredService<TriggerHub>().IsPolling(line["polling ".Length..]) ? "1" : "0"));
+            }
+            else if (line == "peers")
+            {
+                var peers = app.Services.GetRequiredService<ClusterBus>() is PostgresClusterBus bus ? bus.PeerCount : 0;
+                Console.WriteLine("peers " + peers.ToString(CultureInfo.InvariantCulture));
+            }
             else if (line == "allocated")
             {
                 Console.WriteLine("allocated " + GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
@@ -74,7 +89,11 @@ public sealed class ServedServer : IAsyncDisposable
 
     /// <summary>Starts the child on 127.0.0.1 (a free HTTP port, a free UDP port) over <paramref name="dataDirectory"/>.</summary>
     /// <param name="serverGc">The server GC or the workstation GC; null: the GC settings peergate-server ships with.</param>
-    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, params string[] settings)
+    public static Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, params string[] settings) =>
+        StartAsync(dataDirectory, adminToken, serverGc, new Dictionary<string, string>(), settings);
+
+    /// <summary>As above, with configuration that must not be on the command line (a connection string with its password) in <paramref name="environment"/>.</summary>
+    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -89,6 +108,11 @@ public sealed class ServedServer : IAsyncDisposable
         // peergate-server ships with (its runtimeconfig, copied beside this program), or its memory is
         // not the server's. --server-gc and --workstation-gc override the GC kind.
         foreach (var (name, value) in ShippedGcSettings())
+        {
+            start.Environment[name] = value;
+        }
+
+        foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
@@ -196,6 +220,53 @@ public sealed class ServedServer : IAsyncDisposable
 
     public TimeSpan CpuTime() => ProcessStats.CpuTime(Pid);
 
+    /// <summary>Whether <paramref name="terminalId"/>'s long-poll waits on this instance.</summary>
+    public async Task<bool> IsPollingAsync(string terminalId) => await AskAsync("polling " + terminalId) == "1";
+
+    /// <summary>The other instances on this one's database it has heard from lately; 0 on SQLite.</summary>
+    public async Task<int> PeersAsync() => int.Parse(await AskAsync("peers"), CultureInfo.InvariantCulture);
+
+    /// <summary>Until <paramref name="terminalId"/>'s long-poll waits here; fails after 10 s.</summary>
+    public async Task UntilPollingAsync(string terminalId)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!await IsPollingAsync(terminalId))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new InvalidOperationException($"{terminalId} was not polling at {BaseUrl} after 10 s");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Sends one line to the child and returns what its answer says after the command's name.</summary>
+    private async Task<string> AskAsync(string command)
+    {
+        var name = command.Split(' ')[0] + " ";
+        await _asking.WaitAsync();
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(command);
+            await _process.StandardInput.FlushAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (line.StartsWith(name, StringComparison.Ordinal))
+                {
+                    return line[name.Length..];
+                }
+            }
+
+            throw new InvalidOperationException("the server exited");
+        }
+        finally
+        {
+            _asking.Release();
+        }
+    }
+
     /// <summary>Bytes the server has allocated on the managed heap since it started.</summary>
     public long AllocatedBytes()
     {
@@ -229,5 +300,6 @@ public sealed class ServedServer : IAsyncDisposable
         }
 
         _process.Dispose();
+        _asking.Dispose();
     }
 }

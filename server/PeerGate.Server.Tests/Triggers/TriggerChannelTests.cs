@@ -171,6 +171,27 @@ public sealed class TriggerChannelTests
     }
 
     [TestMethod]
+    public async Task ACursorAtATriggerMemoryWasNotYetToldOfIsTakenNotRefused()
+    {
+        // Memory learns the queue, then a trigger commits without reaching memory yet: the device may
+        // already hold it (an offer in the answer to its reply, a wake still on its way from another instance).
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
+        var first = Queue(server, device.TerminalId);
+        Assert.AreEqual(first, (await TestDevice.PollAsync(http, device.Certificate, 0)).Single().Seq);
+        var unseen = Queue(server, device.TerminalId, wake: false);
+
+        var poll = TestDevice.PollTriggersAsync(http, device.Certificate, unseen);
+        await Eventually.PollingAsync(server, device.TerminalId);
+        server.Time!.Advance(TimeSpan.FromSeconds(30));
+
+        await IsEmptyBatchAsync(poll);
+        var next = Queue(server, device.TerminalId);
+        Assert.AreEqual(next, (await TestDevice.PollAsync(http, device.Certificate, unseen)).Single().Seq, "the cursor acknowledged what it named, and the queue goes on from there");
+    }
+
+    [TestMethod]
     public async Task SecondPollerSupersedesTheFirst()
     {
         await using var server = await TestServer.StartAsync();

@@ -50,7 +50,9 @@ public static class TriggersApi
         var pollTimeout = ReadWait(context.Request.Query["wait"], options.TriggerPollTimeout);
         var terminalId = caller.Certificate.TerminalId;
         var line = hub.Line(terminalId);
-        if (line.IsAhead(cursor) ?? cursor > store.LastSeq(terminalId))
+        // Memory may not have been told yet of a trigger the device already holds (the offer in the answer
+        // to its reply, a wake still on its way from another instance), so only the database says "ahead".
+        if (line.IsAhead(cursor) is not false && IsAheadOfQueue(store, line, terminalId, cursor))
         {
             // The device handled numbers this server never issued: the queue was reset. Acknowledging
             // with that cursor would swallow every new trigger, so the device must start again from 0.
@@ -225,6 +227,14 @@ public static class TriggersApi
 
     private static ProblemHttpResult UnknownTrigger() =>
         ApiProblem.NotFound(ErrorCodes.TriggerUnknown, "No request is waiting for a reply to that trigger; it is unknown or its wait is over.");
+
+    /// <summary>Whether <paramref name="cursor"/> is past the last seq the queue issued; memory that knew another last forgets.</summary>
+    private static bool IsAheadOfQueue(TriggerStore store, TerminalLine line, string terminalId, long cursor)
+    {
+        var last = store.LastSeq(terminalId);
+        line.Confirm(last);
+        return cursor > last;
+    }
 
     private static long ReadCursor(Microsoft.Extensions.Primitives.StringValues value) =>
         NumericFields.Query(value, "after", 0, FieldRanges.MaxTriggerSeq, 0);
