@@ -178,16 +178,16 @@ public sealed class TriggerChannelTests
         await using var server = await TestServer.StartAsync();
         using var http = server.CreateClient();
         var device = await Devices.RegisterAsync(server, http, await Devices.EnrollAsync(server));
-        var first = Queue(server, device.TerminalId);
+        var first = await QueueAsync(server, device.TerminalId);
         Assert.AreEqual(first, (await TestDevice.PollAsync(http, device.Certificate, 0)).Single().Seq);
-        var unseen = Queue(server, device.TerminalId, wake: false);
+        var unseen = await QueueAsync(server, device.TerminalId, wake: false);
 
         var poll = TestDevice.PollTriggersAsync(http, device.Certificate, unseen);
         await Eventually.PollingAsync(server, device.TerminalId);
         server.Time!.Advance(TimeSpan.FromSeconds(30));
 
         await IsEmptyBatchAsync(poll);
-        var next = Queue(server, device.TerminalId);
+        var next = await QueueAsync(server, device.TerminalId);
         Assert.AreEqual(next, (await TestDevice.PollAsync(http, device.Certificate, unseen)).Single().Seq, "the cursor acknowledged what it named, and the queue goes on from there");
     }
 
