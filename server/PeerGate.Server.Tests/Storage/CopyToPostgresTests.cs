@@ -375,8 +375,10 @@ public sealed class CopyToPostgresTests
                 Assert.AreEqual(HttpStatusCode.OK, connect.StatusCode, await connect.Content.ReadAsStringAsync());
             }
 
-            var snapshot = Db.Snapshot(server);
+            // Counted once the server has stopped: the responder's last poll acknowledges its trigger
+            // and may still be deleting it while the server runs.
             await server.StopAsync();
+            var snapshot = Db.Snapshot(server);
             return new Deployment(directory, callee, calleeCertificate.TerminalId, caller, snapshot);
         }
 
