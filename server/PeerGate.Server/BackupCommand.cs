@@ -16,39 +16,21 @@ public static class BackupCommand
     /// <summary>Runs the command; 0 when the backup is written, 1 when it could not be, 2 for a usage error.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        string? target = null;
-        var configurationArgs = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        var arguments = CommandArguments.Parse(args);
+        if (arguments.Help)
         {
-            if (args[i] is "--to" && i + 1 < args.Length)
-            {
-                target = args[++i];
-            }
-            else if (args[i].StartsWith("--to=", StringComparison.Ordinal))
-            {
-                target = args[i]["--to=".Length..];
-            }
-            else if (args[i] is "-h" or "--help")
-            {
-                output.WriteLine(Usage);
-                return 0;
-            }
-            else if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains(':', StringComparison.Ordinal))
-            {
-                configurationArgs.Add(args[i]);
-                if (!args[i].Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
-                {
-                    configurationArgs.Add(args[++i]);
-                }
-            }
-            else
-            {
-                error.WriteLine($"peergate-server backup: unexpected argument '{args[i]}'");
-                error.WriteLine(Usage);
-                return 2;
-            }
+            output.WriteLine(Usage);
+            return 0;
         }
 
+        if (arguments.Unexpected >= 0)
+        {
+            error.WriteLine($"peergate-server backup: unexpected argument '{args[arguments.Unexpected]}'");
+            error.WriteLine(Usage);
+            return 2;
+        }
+
+        var target = arguments.Target;
         if (string.IsNullOrWhiteSpace(target))
         {
             error.WriteLine("peergate-server backup: --to FILE is required");
@@ -58,7 +40,7 @@ public static class BackupCommand
 
         try
         {
-            var options = new ServerOptions { Args = [.. configurationArgs] };
+            var options = new ServerOptions { Args = arguments.Configuration };
             PeerGateServer.ApplyConfiguration(options, Configuration(options.Args));
             if (options.StorageEngine == StorageEngine.Postgres)
             {

@@ -27,45 +27,23 @@ public static class CopyToPostgresCommand
     /// <summary>Runs the command; see <see cref="Matched"/>, <see cref="Mismatched"/> and <see cref="Refused"/>.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        string? target = null;
-        var checkOnly = false;
-        var configurationArgs = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        var arguments = CommandArguments.Parse(args, "--check-only");
+        if (arguments.Help)
         {
-            if (args[i] is "--to" && i + 1 < args.Length)
-            {
-                target = args[++i];
-            }
-            else if (args[i].StartsWith("--to=", StringComparison.Ordinal))
-            {
-                target = args[i]["--to=".Length..];
-            }
-            else if (args[i] is "--check-only")
-            {
-                checkOnly = true;
-            }
-            else if (args[i] is "-h" or "--help")
-            {
-                output.WriteLine(Usage);
-                return Matched;
-            }
-            else if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains(':', StringComparison.Ordinal))
-            {
-                configurationArgs.Add(args[i]);
-                if (!args[i].Contains('=', StringComparison.Ordinal) && i + 1 < args.Length)
-                {
-                    configurationArgs.Add(args[++i]);
-                }
-            }
-            else
-            {
-                // Not echoed: a connection string given without --to would be printed with its password.
-                error.WriteLine($"peergate-server {Name}: unexpected argument {i + 1}");
-                error.WriteLine(Usage);
-                return Refused;
-            }
+            output.WriteLine(Usage);
+            return Matched;
         }
 
+        if (arguments.Unexpected >= 0)
+        {
+            // Not echoed: a connection string given without --to would be printed with its password.
+            error.WriteLine($"peergate-server {Name}: unexpected argument {arguments.Unexpected + 1}");
+            error.WriteLine(Usage);
+            return Refused;
+        }
+
+        var target = arguments.Target;
+        var checkOnly = arguments.Switches.Contains("--check-only");
         if (string.IsNullOrWhiteSpace(target))
         {
             error.WriteLine($"peergate-server {Name}: --to \"CONNECTION STRING\" (the PostgreSQL database to copy into) is required");
@@ -90,7 +68,7 @@ public static class CopyToPostgresCommand
 
         try
         {
-            var options = new ServerOptions { Args = [.. configurationArgs] };
+            var options = new ServerOptions { Args = arguments.Configuration };
             PeerGateServer.ApplyConfiguration(options, BackupCommand.Configuration(options.Args));
             var source = PeerGateServer.DatabasePathOf(options);
             output.WriteLine(checkOnly
