@@ -176,3 +176,22 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
         }
     }
 }
+
+/// <summary>The checkout the tests run from, for tests that read its sources and files.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "PeerGate.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("PeerGate.slnx not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -133,20 +133,7 @@ public sealed class SystemdUnitTests
         return TimeSpan.FromSeconds(seconds);
     }
 
-    private static string UnitPath() => Path.Combine(RepositoryRoot(), "deploy", "peergate.service");
+    private static string UnitPath() => Path.Combine(Repository.Root, "deploy", "peergate.service");
 
-    private static string DropInPath() => Path.Combine(RepositoryRoot(), "deploy", "peergate.service.d", "low-port.conf");
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PeerGate.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PeerGate.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string DropInPath() => Path.Combine(Repository.Root, "deploy", "peergate.service.d", "low-port.conf");
 }

@@ -262,7 +262,7 @@ public sealed partial class InMemoryStandingTests
     [TestMethod]
     public void EveryWriterOfAStandingColumnTellsTheStandingSet()
     {
-        var server = Path.Combine(RepositoryRoot(), "server", "PeerGate.Server");
+        var server = Path.Combine(Repository.Root, "server", "PeerGate.Server");
         var writers = Directory.EnumerateFiles(server, "*.cs", SearchOption.AllDirectories)
             .Where(path => !path.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .Where(path => StandingWrite().IsMatch(File.ReadAllText(path)))
@@ -282,17 +282,4 @@ public sealed partial class InMemoryStandingTests
 
     [GeneratedRegex(@"UPDATE\s+(devices|groups|certificates)\s+SET\s+[^;""]*\b(disabled|revoked)\s*=", RegexOptions.IgnoreCase)]
     private static partial Regex StandingWrite();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PeerGate.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PeerGate.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

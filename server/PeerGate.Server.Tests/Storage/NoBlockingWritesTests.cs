@@ -19,7 +19,7 @@ public sealed partial class NoBlockingWritesTests
     [TestMethod]
     public void NoServerCodeBlocksOnADatabaseWrite()
     {
-        var server = Path.Combine(RepositoryRoot(), "server", "PeerGate.Server");
+        var server = Path.Combine(Repository.Root, "server", "PeerGate.Server");
         var found = Directory.EnumerateFiles(server, "*.cs", SearchOption.AllDirectories)
             .Where(path => !path.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .Select(path => (File: Path.GetRelativePath(server, path).Replace('\\', '/'), Count: BlockingWrite().Matches(File.ReadAllText(path)).Count))
@@ -69,17 +69,4 @@ public sealed partial class NoBlockingWritesTests
     // (connection, transaction) lambda: the shape of a database write whatever the receiver's name.
     [GeneratedRegex(@"(?i:database)(?:>\(\))?\s*\.\s*Write\s*(?:<[^>()]*>)?\s*\(|\bWrite\s*(?:<[^>()]*>)?\s*\(\s*\(\s*\w+\s*,\s*\w+\s*\)\s*=>")]
     private static partial Regex BlockingWrite();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PeerGate.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PeerGate.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

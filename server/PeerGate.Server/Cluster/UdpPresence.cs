@@ -13,8 +13,8 @@ namespace PeerGate.Server.Cluster;
 /// </summary>
 public sealed class UdpPresence : IClusterListener
 {
-    private readonly ConcurrentDictionary<string, long> _announced = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _elsewhere = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, long> _announced = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, long> _elsewhere = new(StringComparer.Ordinal);
     private readonly UdpMappings _mappings;
     private readonly ClusterBus _bus;
     private readonly TimeProvider _time;
@@ -64,7 +64,7 @@ public sealed class UdpPresence : IClusterListener
     }
 
     /// <summary>Keeps each table within the mapping limit: entries past the max age say nothing any more.</summary>
-    private void Bound(ConcurrentDictionary<string, long> table, long now)
+    private void Bound(CountedDictionary<string, long> table, long now)
     {
         if (table.Count < _limit)
         {

@@ -332,6 +332,10 @@ public sealed class ConnectionBroker(
         question.ExpiresAt = expiresAt;
         var pending = await hub.Line(calleeId).ExpectReplyAsync(question.Kind, registered => triggers.EnqueueAsync(calleeId, question, expiresAt, registered));
         metrics.CountTriggerQueued(question.Kind);
+
+        // The wait is counted from here, before the device can hear of the question: however late this
+        // request gets to wait, it never waits longer than the timeout after the device was woken.
+        pending.Deadline = time.GetUtcNow() + options.StatusQueryTimeout;
         hub.Wake(calleeId, question, expiresAt);
         attempt.Stage = stage;
         return pending;
@@ -342,7 +346,10 @@ public sealed class ConnectionBroker(
     {
         try
         {
-            return await pending.Reply.WaitAsync(options.StatusQueryTimeout, time, cancellationToken);
+            var remaining = pending.Deadline - time.GetUtcNow();
+            return remaining > TimeSpan.Zero
+                ? await pending.Reply.WaitAsync(remaining, time, cancellationToken)
+                : pending.Reply.IsCompletedSuccessfully ? pending.Reply.Result : null;
         }
         catch (TimeoutException)
         {

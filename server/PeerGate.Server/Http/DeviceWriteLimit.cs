@@ -21,7 +21,7 @@ public sealed class DeviceWriteLimiter(ServerOptions options, TimeProvider time)
     // Buckets that have refilled are as good as absent; they are dropped once this many exist.
     private const int PruneAbove = 4096;
 
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
 
     /// <summary>Takes one write of <paramref name="terminalId"/>: 0 when allowed, else the whole seconds until one is back.</summary>
     public int TryTake(string terminalId)
@@ -38,7 +38,7 @@ public sealed class DeviceWriteLimiter(ServerOptions options, TimeProvider time)
             Prune(now, perMinute);
         }
 
-        var bucket = _buckets.GetOrAdd(terminalId, _ => new Bucket(perMinute, now));
+        var bucket = _buckets.GetOrAdd(terminalId, static (_, start) => new Bucket(start.perMinute, start.now), (perMinute, now));
         return bucket.TryTake(perMinute, now);
     }
 

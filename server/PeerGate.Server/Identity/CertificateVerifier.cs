@@ -19,7 +19,7 @@ public sealed class CertificateVerifier(SigningKey signingKey, TrustedIssuers tr
     private readonly VerifiedTokens _tokens = new(options.CertificateCacheSize, time);
 
     // One string per group name for every cached certificate, not one per certificate.
-    private readonly ConcurrentDictionary<string, string> _groupNames = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, string> _groupNames = new(StringComparer.Ordinal);
 
     // Devices whose stored groups are not all named by their certificate; none when every row was
     // written by this version. At most one entry per enrolled device.

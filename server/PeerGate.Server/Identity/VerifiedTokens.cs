@@ -15,7 +15,7 @@ namespace PeerGate.Server.Identity;
 /// </summary>
 public sealed class VerifiedTokens(int capacity, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<TokenDigest, Entry> _entries = new();
+    private readonly CountedDictionary<TokenDigest, Entry> _entries = new();
     private readonly Lock _evicting = new();
 
     /// <summary>The SHA-256 of a token. A token is found only by its own digest: finding another's would need a second preimage.</summary>
@@ -84,7 +84,7 @@ public sealed class VerifiedTokens(int capacity, TimeProvider time)
             }
 
             var target = Capacity - Math.Max(1, Capacity / 10);
-            foreach (var digest in _entries.Keys)
+            foreach (var (digest, _) in _entries)
             {
                 if (_entries.Count <= target)
                 {

@@ -23,7 +23,7 @@ public sealed class UdpMappings
 
     // No lock over the table: each registration locks only its own device's entry, so receive loops on
     // several cores never wait for each other unless the same device registers twice at once.
-    private readonly ConcurrentDictionary<string, Entry> _byTerminal = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, Entry> _byTerminal = new(StringComparer.Ordinal);
 
     public UdpMappings(Database database, ServerOptions options, SigningKey signingKey, TimeProvider time)
     {

@@ -47,7 +47,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Dat
     public const string Answered = "answered";
     public const string Busy = "busy";
 
-    private readonly ConcurrentDictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, CachedCertificate> _certificates = new(StringComparer.Ordinal);
     private readonly Lane _probeLane = new(AddressFamily.InterNetworkV6);
     private readonly List<Thread> _receivers = [];
     private readonly Lock _probeLock = new();
@@ -446,8 +446,7 @@ public sealed class UdpRegistrar(UdpMappings mappings, UdpPresence presence, Dat
         }
 
         var serialSpan = serialChars[..lane.Reader.SerialLength];
-        var lookup = _certificates.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
+        if (_certificates.TryGetValue<ReadOnlySpan<char>>(serialSpan, out var cached) && nowMillis - cached.CheckedAt < (long)options.UdpStandingRecheck.TotalMilliseconds)
         {
             return cached;
         }

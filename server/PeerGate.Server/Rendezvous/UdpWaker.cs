@@ -41,7 +41,7 @@ public sealed class UdpWaker(UdpMappings mappings, UdpRegistrar registrar, Trigg
 
     // One record per device with a mapping, each locked on itself: a poll or a wake of one device never
     // waits for another's (a global lock here stood in the way of every poll and every wake).
-    private readonly ConcurrentDictionary<string, WakeState> _states = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, WakeState> _states = new(StringComparer.Ordinal);
 
     private sealed class WakeState(string terminalId)
     {

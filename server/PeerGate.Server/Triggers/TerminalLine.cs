@@ -571,6 +571,9 @@ public sealed class PendingReply : IDisposable
 
     public Task<TriggerReply> Reply => _reply.Task;
 
+    /// <summary>Until when the asker waits for <see cref="Reply"/>, set before the device is woken.</summary>
+    public DateTimeOffset Deadline { get; set; }
+
     /// <summary>What the device's reply request answers with, once <see cref="Follow"/> or <see cref="Dispose"/> decides it.</summary>
     public Task<Trigger?> FollowUp => _followUp.Task;
 

@@ -34,8 +34,8 @@ public sealed class TriggerHub : IClusterListener
     /// </summary>
     public static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly ConcurrentDictionary<string, TerminalLine> _lines = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Forward> _forwards = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, TerminalLine> _lines = new(StringComparer.Ordinal);
+    private readonly CountedDictionary<string, Forward> _forwards = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ServerOptions _options;
     private readonly UdpWaker _udp;
@@ -52,7 +52,7 @@ public sealed class TriggerHub : IClusterListener
         bus.Subscribe(this);
     }
 
-    public TerminalLine Line(string terminalId) => _lines.GetOrAdd(terminalId, _ => new TerminalLine());
+    public TerminalLine Line(string terminalId) => _lines.GetOrAdd(terminalId, static (_, _) => new TerminalLine(), 0);
 
     /// <summary>
     /// Tells the terminal's poller to read its queue again (memory forgets what it knew of the queue),
