@@ -137,6 +137,9 @@ public sealed class StorageFaultTests
 
             // Another OS process takes the write lock and keeps it until told to commit.
             holder = StartSqlite3(server.DatabasePath);
+            // With a busy timeout, so a commit of the server's or the probe's own in that moment makes
+            // sqlite3 wait for the lock instead of failing and never holding it.
+            await holder.StandardInput.WriteLineAsync(".timeout 10000");
             await holder.StandardInput.WriteLineAsync("BEGIN EXCLUSIVE;");
             await holder.StandardInput.FlushAsync();
             await WaitUntilLockedAsync(server.DatabasePath, holder);
