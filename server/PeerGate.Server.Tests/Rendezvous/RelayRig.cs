@@ -99,9 +99,10 @@ internal sealed class RelayRig : IAsyncDisposable
     /// <summary>Both sides of a pair connected and told the relay is ready.</summary>
     public async Task<(RelayTestClient Caller, RelayTestClient Callee)> PairAsync(RelayTicketPair pair)
     {
-        var waiting = Endpoint.WaitTimers;
+        // Waiting for this session's relay side, not a count of timers: a punch of the same pair may still
+        // be releasing its own.
         var caller = await RelayAsync(pair.Caller);
-        await Eventually.TrueAsync(() => Endpoint.WaitTimers > waiting, "the caller waits for its peer");
+        await Eventually.TrueAsync(() => Endpoint.IsWaiting(pair.SessionId, RendezvousHello.TypeRelay), "the caller waits for its peer");
         var callee = await RelayAsync(pair.Callee);
         await caller.ExpectReadyAsync();
         await callee.ExpectReadyAsync();

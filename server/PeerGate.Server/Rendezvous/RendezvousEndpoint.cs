@@ -174,6 +174,15 @@ public sealed class RendezvousEndpoint : BackgroundService
 
     internal int RelayTimers => Volatile.Read(ref _relayTimers);
 
+    /// <summary>True while a side of the session waits here for its partner in <paramref name="mode"/>; for tests.</summary>
+    internal bool IsWaiting(string sessionId, byte mode)
+    {
+        lock (_gate)
+        {
+            return _waiting.ContainsKey((sessionId, mode));
+        }
+    }
+
     internal int ProbeTimers => Volatile.Read(ref _probeTimers);
 
     public override Task StartAsync(CancellationToken cancellationToken)
