@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PeerGate.Server.Rendezvous;
 
 namespace PeerGate.Server.Cluster;

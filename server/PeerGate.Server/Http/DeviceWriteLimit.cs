@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using PeerGate.Protocol;
 using PeerGate.Server.Registry;

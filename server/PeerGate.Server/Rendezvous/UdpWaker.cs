@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using PeerGate.Protocol.Host;
 using PeerGate.Protocol.Rendezvous;
