@@ -35,6 +35,9 @@ public sealed record BenchSettings(double Seconds, int Concurrency, int Registra
 {
     public bool Runs(string group) => Only.Contains(group);
 
+    /// <summary>Unmeasured time before each throughput loop: long enough under load for the JIT to finish tiering the loop's methods; none in a smoke run.</summary>
+    public TimeSpan WarmUp => Smoke ? TimeSpan.Zero : TimeSpan.FromSeconds(3);
+
     /// <summary>The command line: every option with its default and range; its action gets the settings.</summary>
     public static RootCommand Command(Func<BenchSettings, Task<int>> run)
     {

@@ -78,7 +78,7 @@ public static class ClusterBenchmark
 
         var certificates = await RegistrationBenchmark.EnrollAndAuthenticateAsync(deployment.Admin, http[0], settings.Registrants);
         await RegistrationBenchmark.WarmUpAsync(http, certificates);
-        var registrations = await RegistrationBenchmark.MeasureAsync(http, certificates, settings.Concurrency, settings.Seconds);
+        var registrations = await RegistrationBenchmark.MeasureAsync(http, certificates, settings.Concurrency, settings.WarmUp, settings.Seconds);
         var triggers = await MeasureTriggersAsync(deployment, settings);
         var connections = await MeasureConnectionsAsync(deployment, settings);
         return new ClusterPoint(deployment.Engine, n, registrations, triggers, connections);
@@ -109,7 +109,7 @@ public static class ClusterBenchmark
             {
                 await deployment.Instances[i].UntilPollingAsync(callees[i].Certificate.TerminalId);
             }
-        }, settings.Seconds);
+        }, settings.WarmUp, settings.Seconds);
     }
 
     /// <summary>

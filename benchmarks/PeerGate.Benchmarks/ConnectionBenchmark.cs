@@ -35,7 +35,7 @@ public static class ConnectionBenchmark
 
             var hub = server.Services.GetRequiredService<TriggerHub>();
             var connections = await MeasureConnectionsAsync([new Callee(http, callee)], [.. callers.Select(caller => new Caller(http, caller, 0))],
-                () => UntilPollingAsync(hub, callee.TerminalId), settings.Seconds);
+                () => UntilPollingAsync(hub, callee.TerminalId), settings.WarmUp, settings.Seconds);
             var triggers = await MeasureTriggerDeliveryAsync(server, http, await AuthenticateAsync(server, http, "poller", register: true), settings.Seconds);
             return (connections, triggers);
         }
@@ -51,7 +51,7 @@ public static class ConnectionBenchmark
     /// measured until both sides are notified. Each callee answers from its poll loop at its instance
     /// (<see cref="TriggerResponder"/>); <paramref name="untilPolling"/> returns once every callee's poll waits.
     /// </summary>
-    public static async Task<LatencySample> MeasureConnectionsAsync(IReadOnlyList<Callee> callees, IReadOnlyList<Caller> callers, Func<Task> untilPolling, double seconds)
+    public static async Task<LatencySample> MeasureConnectionsAsync(IReadOnlyList<Callee> callees, IReadOnlyList<Caller> callers, Func<Task> untilPolling, TimeSpan warmUp, double seconds)
     {
         // When each session's offer reached its callee, by session ID: the offer can come before or after the grant.
         var offered = new ConcurrentDictionary<string, TaskCompletionSource<long>>(StringComparer.Ordinal);
@@ -78,7 +78,7 @@ public static class ConnectionBenchmark
                 await OfferOf(grant.SessionId).Task.WaitAsync(TimeSpan.FromSeconds(10));
             }
 
-            return await LatencySample.MeasureAsync(callers.Count, TimeSpan.FromSeconds(seconds), async (worker, _) =>
+            return await LatencySample.MeasureAsync(callers.Count, warmUp, TimeSpan.FromSeconds(seconds), async (worker, _) =>
             {
                 var caller = callers[worker];
                 var started = Stopwatch.GetTimestamp();

@@ -24,22 +24,32 @@ public sealed record LatencySample(long Count, long Failures, double PerSecond, 
 
     /// <summary>
     /// Runs <paramref name="operation"/> on <paramref name="workers"/> concurrent loops for
-    /// <paramref name="duration"/>. Each call gets its worker and round, and returns its latency in
-    /// Stopwatch ticks, or null for a failure.
+    /// <paramref name="warmUp"/> unmeasured, then for <paramref name="duration"/> measured. Each call
+    /// gets its worker and its round (rounds count on across the warm-up), and returns its latency in
+    /// Stopwatch ticks, or null for a failure. The warm-up is the same loop, so what it leaves behind
+    /// (methods the JIT has finished tiering, pooled connections, grown buffers) is what the measured
+    /// loop would have settled to in a server that has run for a while.
     /// </summary>
-    public static async Task<LatencySample> MeasureAsync(int workers, TimeSpan duration, Func<int, int, Task<long?>> operation)
+    public static async Task<LatencySample> MeasureAsync(int workers, TimeSpan warmUp, TimeSpan duration, Func<int, int, Task<long?>> operation)
     {
         var latencies = new List<long>[workers];
         var failures = 0L;
         var clock = Stopwatch.StartNew();
+        var end = warmUp + duration;
         await Task.WhenAll(Enumerable.Range(0, workers).Select(worker => Task.Run(async () =>
         {
             var mine = latencies[worker] = [];
-            for (var round = 0; clock.Elapsed < duration; round++)
+            for (var round = 0; clock.Elapsed is var began && began < end; round++)
             {
-                if (await operation(worker, round) is { } ticks)
+                var ticks = await operation(worker, round);
+                if (began < warmUp)
                 {
-                    mine.Add(ticks);
+                    continue;
+                }
+
+                if (ticks is { } measured)
+                {
+                    mine.Add(measured);
                 }
                 else
                 {
@@ -47,7 +57,7 @@ public sealed record LatencySample(long Count, long Failures, double PerSecond, 
                 }
             }
         })));
-        var elapsed = clock.Elapsed;
+        var elapsed = clock.Elapsed - warmUp;
         return From(latencies.SelectMany(l => l).ToList(), failures, elapsed);
     }
 

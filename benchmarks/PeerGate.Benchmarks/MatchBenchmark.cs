@@ -31,13 +31,13 @@ public static class MatchBenchmark
 
             var match = new MatchRequest { Kind = "sensor", Capabilities = ["camera"] };
             var duration = TimeSpan.FromSeconds(settings.Seconds);
-            var matches = await LatencySample.MeasureAsync(settings.Concurrency, duration, async (_, _) =>
+            var matches = await LatencySample.MeasureAsync(settings.Concurrency, settings.WarmUp, duration, async (_, _) =>
             {
                 var started = Stopwatch.GetTimestamp();
                 using var response = await TestDevice.PostWithCertificateAsync(http, certificate, Routes.Match, match);
                 return LatencySample.Since(started, response.IsSuccessStatusCode && (await TestDevice.ReadAsync<TerminalAddress>(response)).TerminalId == fitting);
             });
-            var inquiries = await LatencySample.MeasureAsync(settings.Concurrency, duration, async (_, _) =>
+            var inquiries = await LatencySample.MeasureAsync(settings.Concurrency, settings.WarmUp, duration, async (_, _) =>
             {
                 var started = Stopwatch.GetTimestamp();
                 using var response = await TestDevice.GetWithCertificateAsync(http, certificate, Routes.Terminals + fitting);

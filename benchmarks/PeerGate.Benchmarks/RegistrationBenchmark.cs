@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using Microsoft.Extensions.DependencyInjection;
 using PeerGate.Protocol;
 using PeerGate.Protocol.Host.Admin;
 using PeerGate.Server.Testing;
@@ -8,36 +7,27 @@ using PeerGate.Server.Testing;
 namespace PeerGate.Benchmarks;
 
 /// <summary>
-/// Registrations per second as a device sees them: HTTP over loopback to a real Kestrel, certificate
-/// verification, and a durable SQLite commit (synchronous=FULL) before each answer.
-/// Client and server share this machine's cores (and this process): beside the rate it counts the
-/// commits that carried the registrations (several per commit is group commit at work) and the CPU
-/// this process spent per registration, client and server together.
+/// Registrations per second as a device sees them: HTTP over loopback to the server in a process of its
+/// own (<see cref="ServedServer"/>, on SQLite), certificate verification, and a durable commit
+/// (synchronous=FULL) before each answer. Client and server share this machine's cores: beside the rate
+/// it counts the commits that carried the registrations (several per commit is group commit at work) and
+/// the CPU each side spent per registration.
 /// </summary>
 public static class RegistrationBenchmark
 {
     public static async Task<RegistrationResult> RunAsync(BenchSettings settings)
     {
-        var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-" + Guid.NewGuid().ToString("N"));
-        // No per-device write limit: a few devices writing as fast as they can is the measurement.
-        await using var server = await TestServer.StartAsync(new TestServerOptions { UseSystemClock = true, DataDirectory = dataDirectory, Configure = o => o.DeviceWritesPerMinute = 0 });
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
-            var certificates = await EnrollAndAuthenticateAsync(server.Admin, http, settings.Registrants);
-            await WarmUpAsync([http], certificates);
-            var database = server.Services.GetRequiredService<PeerGate.Server.Storage.Database>();
-            var commitsBefore = database.Commits;
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var sample = await MeasureAsync([http], certificates, settings.Concurrency, settings.Seconds);
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
-            return new RegistrationResult(sample, database.Commits - commitsBefore, cpu);
-        }
-        finally
-        {
-            await server.StopAsync();
-            Directory.Delete(dataDirectory, recursive: true);
-        }
+        await using var deployment = await ClusterDeployment.SqliteAsync(settings);
+        var server = deployment.Instances[0];
+        var certificates = await EnrollAndAuthenticateAsync(deployment.Admin, deployment.Http[0], settings.Registrants);
+        await WarmUpAsync(deployment.Http, certificates);
+        var commitsBefore = await server.CommitsAsync();
+        var serverCpuBefore = server.CpuTime();
+        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var sample = await MeasureAsync(deployment.Http, certificates, settings.Concurrency, settings.WarmUp, settings.Seconds);
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
+        var serverCpu = server.CpuTime() - serverCpuBefore;
+        return new RegistrationResult(sample, await server.CommitsAsync() - commitsBefore, serverCpu, clientCpu);
     }
 
     /// <summary>Not measured: every device registers once at every instance, so JIT and connection set-up stay out of the numbers.</summary>
@@ -57,9 +47,9 @@ public static class RegistrationBenchmark
     /// The measured loop: <paramref name="concurrency"/> clients registering the devices in turn for
     /// <paramref name="seconds"/>, client w at instance w mod n, each registration a new local address.
     /// </summary>
-    public static async Task<LatencySample> MeasureAsync(IReadOnlyList<HttpClient> instances, (string TerminalId, string Certificate)[] certificates, int concurrency, double seconds)
+    public static async Task<LatencySample> MeasureAsync(IReadOnlyList<HttpClient> instances, (string TerminalId, string Certificate)[] certificates, int concurrency, TimeSpan warmUp, double seconds)
     {
-        return await LatencySample.MeasureAsync(concurrency, TimeSpan.FromSeconds(seconds), async (worker, round) =>
+        return await LatencySample.MeasureAsync(concurrency, warmUp, TimeSpan.FromSeconds(seconds), async (worker, round) =>
         {
             var i = (round * concurrency) + worker;
             var (terminalId, certificate) = certificates[i % certificates.Length];
@@ -95,12 +85,15 @@ public static class RegistrationBenchmark
     }
 }
 
-/// <summary>The registration loop: its sample, the commits made meanwhile and this process's CPU over it.</summary>
-public sealed record RegistrationResult(LatencySample Sample, long Commits, TimeSpan Cpu)
+/// <summary>The registration loop: its sample, the commits made meanwhile and the CPU of the server's process and of the clients' over it.</summary>
+public sealed record RegistrationResult(LatencySample Sample, long Commits, TimeSpan ServerCpu, TimeSpan ClientCpu)
 {
     /// <summary>Registrations per durable commit.</summary>
     public double PerCommit => Commits == 0 ? 0 : Sample.Count / (double)Commits;
 
-    /// <summary>Milliseconds of CPU per registration, client and server together.</summary>
-    public double CpuMsEach => Sample.Count == 0 ? 0 : Cpu.TotalMilliseconds / Sample.Count;
+    /// <summary>Milliseconds of the server's CPU per registration.</summary>
+    public double ServerCpuMsEach => Sample.Count == 0 ? 0 : ServerCpu.TotalMilliseconds / Sample.Count;
+
+    /// <summary>Milliseconds of the clients' CPU per registration.</summary>
+    public double ClientCpuMsEach => Sample.Count == 0 ? 0 : ClientCpu.TotalMilliseconds / Sample.Count;
 }

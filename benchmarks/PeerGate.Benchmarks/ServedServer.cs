@@ -18,7 +18,7 @@ namespace PeerGate.Benchmarks;
 /// the command line), quiet as in the other benchmarks, plus one line of stdin a server has no use
 /// for: "mem" answers the managed heap after a full blocking, compacting GC, so the parent reads the
 /// resident memory from /proc after the collection; "polling ID" whether terminal ID's long-poll waits
-/// here; "peers" how many other instances on its database it hears from. Its stdin closing stops it.
+/// here; "peers" how many other instances on its database it hears from; "commits" its durable commits so far. Its stdin closing stops it.
 /// </summary>
 public sealed class ServedServer : IAsyncDisposable
 {
@@ -76,6 +76,10 @@ public sealed class ServedServer : IAsyncDisposable
             {
                 var peers = app.Services.GetRequiredService<ClusterBus>() is PostgresClusterBus bus ? bus.PeerCount : 0;
                 Console.WriteLine("peers " + peers.ToString(CultureInfo.InvariantCulture));
+            }
+            else if (line == "commits")
+            {
+                Console.WriteLine("commits " + app.Services.GetRequiredService<Database>().Commits.ToString(CultureInfo.InvariantCulture));
             }
             else if (line == "allocated")
             {
@@ -219,6 +223,9 @@ public sealed class ServedServer : IAsyncDisposable
     }
 
     public TimeSpan CpuTime() => ProcessStats.CpuTime(Pid);
+
+    /// <summary>Durable commits the server has made since it started.</summary>
+    public async Task<long> CommitsAsync() => long.Parse(await AskAsync("commits"), CultureInfo.InvariantCulture);
 
     /// <summary>Whether <paramref name="terminalId"/>'s long-poll waits on this instance.</summary>
     public async Task<bool> IsPollingAsync(string terminalId) => await AskAsync("polling " + terminalId) == "1";

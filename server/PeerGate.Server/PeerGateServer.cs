@@ -34,9 +34,14 @@ public static class PeerGateServer
     /// </summary>
     public const int RefusedStartExitCode = 78;
 
+    /// <summary>The host's own switch for reloading configuration files when they change; a later argument may still turn it on.</summary>
+    private const string NoConfigReload = "--hostBuilder:reloadConfigOnChange=false";
+
     public static WebApplication Build(ServerOptions options)
     {
-        var builder = WebApplication.CreateBuilder(options.Args);
+        // Settings are read once, at start. Watching appsettings.json for changes would watch the content
+        // root, which under systemd is the data directory, and wake a thread on every database write.
+        var builder = WebApplication.CreateBuilder([NoConfigReload, .. options.Args]);
         ApplyConfiguration(options, builder.Configuration);
         NativeHeap.LimitArenas(options.MallocArenas);
         builder.WebHost.UseUrls(options.Urls!);
