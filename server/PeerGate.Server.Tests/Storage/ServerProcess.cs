@@ -19,6 +19,8 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>The HTTP port on 127.0.0.1, for a load balancer in front.</summary>
     public int Port => new Uri(BaseUrl).Port;
 
+    public int Pid => _process.Id;
+
     /// <summary>True once the process has ended (killed, or refused to start).</summary>
     public bool HasExited => _process.HasExited;
 
