@@ -10,7 +10,8 @@ namespace PeerGate.Server.Testing;
 /// hands session offers to <see cref="Offers"/> and session-end and session-limits triggers to <see cref="SessionEvents"/>.
 /// A session offer that comes in the answer to its reply is taken from there; the same offer in a later
 /// poll (the queue keeps it until the cursor passes it) is not handed on again. The queries of one poll
-/// batch in a row are answered side by side, as a device with more than one HTTP connection can.
+/// batch are answered side by side, as a device with more than one HTTP connection can, even where
+/// offers lie between them.
 /// Stops when disposed, when superseded, or when the server refuses it.
 /// </summary>
 public sealed class TriggerResponder : IAsyncDisposable
@@ -102,18 +103,26 @@ public sealed class TriggerResponder : IAsyncDisposable
 
                 var batch = await TestDevice.ReadAsync<TriggerBatch>(response, _stop.Token);
                 var triggers = batch.Triggers;
-                for (var i = 0; i < triggers.Length;)
-                {
-                    // The queries in a row are answered together; anything else in its turn.
-                    var end = i + 1;
-                    while (IsQuery(triggers[i]) && end < triggers.Length && IsQuery(triggers[end]))
-                    {
-                        end++;
-                    }
 
-                    await Task.WhenAll(triggers[i..end].Select(HandleAsync));
-                    Cursor = triggers[end - 1].Seq;
-                    i = end;
+                // Every query of the batch is answered side by side; everything else is handed on in
+                // the batch's order as it is met, so queries interleaved with offers still go together.
+                var answers = new List<Task>();
+                foreach (var trigger in triggers)
+                {
+                    if (IsQuery(trigger))
+                    {
+                        answers.Add(AnswerAsync(trigger));
+                    }
+                    else
+                    {
+                        HandOn(trigger);
+                    }
+                }
+
+                await Task.WhenAll(answers);
+                if (triggers.Length > 0)
+                {
+                    Cursor = triggers[^1].Seq;
                 }
 
                 lock (_taken)
@@ -145,7 +154,8 @@ public sealed class TriggerResponder : IAsyncDisposable
 
     private static bool IsQuery(Trigger trigger) => trigger.Kind is TriggerKinds.StatusQuery or TriggerKinds.PermitQuery;
 
-    private async Task HandleAsync(Trigger trigger)
+    /// <summary>A trigger that asks nothing: an offer (unless already taken from a reply's answer) or a session event.</summary>
+    private void HandOn(Trigger trigger)
     {
         if (trigger.Kind == TriggerKinds.SessionOffer)
         {
@@ -158,29 +168,26 @@ public sealed class TriggerResponder : IAsyncDisposable
             }
 
             _offers.Writer.TryWrite(trigger);
-            return;
         }
-
-        if (trigger.Kind is TriggerKinds.SessionEnd or TriggerKinds.SessionLimits)
+        else if (trigger.Kind is TriggerKinds.SessionEnd or TriggerKinds.SessionLimits)
         {
             _sessionEvents.Writer.TryWrite(trigger);
-            return;
         }
+    }
 
+    /// <summary>Answers a status query or a permit query, and takes the session offer its answer may carry.</summary>
+    private async Task AnswerAsync(Trigger trigger)
+    {
         TriggerReply? reply;
         if (trigger.Kind == TriggerKinds.StatusQuery)
         {
             Interlocked.Increment(ref _statusQueries);
             reply = Answer(trigger);
         }
-        else if (trigger.Kind == TriggerKinds.PermitQuery)
+        else
         {
             Interlocked.Increment(ref _permitQueries);
             reply = PermitAnswer(trigger);
-        }
-        else
-        {
-            return;
         }
 
         if (reply is not null)
