@@ -143,6 +143,7 @@ public static class PeerGateServer
         builder.Services.AddSingleton<PermitStore>();
         builder.Services.AddSingleton<TriggerStore>();
         builder.Services.AddSingleton<TriggerHub>();
+        builder.Services.AddSingleton<PollTimeouts>();
         builder.Services.AddSingleton<ConnectionStore>();
         builder.Services.AddSingleton<ConnectionBroker>();
 

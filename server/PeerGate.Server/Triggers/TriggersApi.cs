@@ -41,6 +41,7 @@ public static class TriggersApi
         CertificateVerifier verifier,
         TriggerStore store,
         TriggerHub hub,
+        PollTimeouts timeouts,
         ServerOptions options,
         TimeProvider time,
         ServerMetrics metrics,
@@ -61,10 +62,11 @@ public static class TriggersApi
         }
 
         // The poll's deadline starts before the poll is visible as "connected", so a clock that moves
-        // once the device is seen polling always counts against this poll. Static callbacks: the poller
-        // is their whole state, so a held poll costs no closure.
+        // once the device is seen polling always counts against this poll. Deadlines are timed out in
+        // batches (PollTimeouts); a static callback for an abort: the poller is its whole state, so a
+        // held poll costs no closure.
         var poller = new TerminalLine.Poller(time.GetUtcNow().ToUnixTimeMilliseconds());
-        using var timeout = time.CreateTimer(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.TimedOut), poller, pollTimeout, Timeout.InfiniteTimeSpan);
+        using var timeout = timeouts.Add(poller, pollTimeout);
         using var aborted = context.RequestAborted.UnsafeRegister(static state => ((TerminalLine.Poller)state!).Signal(TerminalLine.Poller.Aborted), poller);
         hub.BeginPoll(terminalId, line, poller);
         try
