@@ -86,7 +86,17 @@ public sealed class DashboardBrowser : IAsyncDisposable
         await Page.WaitForURLAsync("**/dashboard/login");
         await Page.FillAsync("#token", token);
         await Page.ClickAsync("#login button[type=submit]");
-        await Page.WaitForURLAsync("**/dashboard");
+        try
+        {
+            // The first login of a run meets a cold server and a cold browser, beside the rest of the suite.
+            await Page.WaitForURLAsync("**/dashboard", new PageWaitForURLOptions { Timeout = 2 * WaitMillis });
+        }
+        catch (TimeoutException)
+        {
+            // Left on another page (the login form with its error, a refusal): say which, and what it says.
+            Assert.Fail($"the login did not reach the dashboard; the page is {Page.Url}: {await Page.InnerTextAsync("body")}");
+        }
+
         await Assertions.Expect(Page.Locator("#stream-state")).ToHaveTextAsync("live");
     }
 
