@@ -108,6 +108,14 @@ public sealed class EveryPairConnectsTests
             callee.Process.Dispose();
         }
 
+        // tcpdump writes each packet once it has read it from the kernel, which on a busy machine can be
+        // seconds after the relay carried it: wait (bounded) for the relay's traffic before stopping it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (new FileInfo(pcap).Length <= 24 + 1000 && waited.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(100);
+        }
+
         capture.Dispose();
         var captured = await File.ReadAllBytesAsync(pcap);
         Assert.IsGreaterThan(24 + 1000, captured.Length, "the capture holds the relay's traffic");
