@@ -110,11 +110,7 @@ public sealed class EveryPairConnectsTests
 
         // tcpdump writes each packet once it has read it from the kernel, which on a busy machine can be
         // seconds after the relay carried it: wait (bounded) for the relay's traffic before stopping it.
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (new FileInfo(pcap).Length <= 24 + 1000 && waited.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            await Task.Delay(100);
-        }
+        await Waits.Eventually(() => Task.FromResult(new FileInfo(pcap).Length > 24 + 1000), "tcpdump writes the relay's traffic");
 
         capture.Dispose();
         var captured = await File.ReadAllBytesAsync(pcap);

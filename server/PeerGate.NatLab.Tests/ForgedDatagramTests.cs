@@ -45,7 +45,7 @@ public sealed class ForgedDatagramTests
             Assert.IsTrue(registered.Succeeded, registered.Output);
             mapping = Regex.Match(registered.Output, @"udp mapping (\S+) from local port").Groups[1].Value;
             StringAssert.StartsWith(mapping, $"{segment.Router.Address}:", "the observed mapping is the router's: " + registered.Output);
-            await Eventually(async () => (await File.ReadAllBytesAsync(pcap)).Length > 24 + 16 + 42, "the genuine datagram is captured");
+            await Waits.Eventually(async () => (await File.ReadAllBytesAsync(pcap)).Length > 24 + 16 + 42, "the genuine datagram is captured");
             Assert.AreEqual(mapping, await UdpColumnAsync(server, device.DeviceId), "peergate-op devices shows the mapping the server keeps");
         }
 
@@ -70,7 +70,7 @@ public sealed class ForgedDatagramTests
 
         var expected = new Dictionary<string, long> { ["bad_tag"] = 1, ["replayed"] = 1, ["malformed"] = 1, ["oversized"] = 1 };
         Dictionary<string, long> after = before;
-        await Eventually(
+        await Waits.Eventually(
             async () =>
             {
                 after = await CountersAsync(server);
@@ -111,19 +111,5 @@ public sealed class ForgedDatagramTests
         var payload = udp.Slice(8, length).ToArray();
         Assert.IsTrue(payload.Length > 5 + TagLength && payload[0] == (byte)'P' && payload[1] == (byte)'G' && payload[2] == (byte)'U' && payload[4] == 1, "a registration datagram");
         return payload;
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out: " + what);
-            }
-
-            await Task.Delay(200);
-        }
     }
 }
