@@ -4,6 +4,7 @@ using PeerGate.Device.Load;
 using PeerGate.Device.Peer;
 using PeerGate.Device.Platform;
 using PeerGate.Device.Tests.Fakes;
+using PeerGate.Protocol;
 
 namespace PeerGate.Device.Tests.Connections;
 
@@ -137,6 +138,59 @@ public sealed class PeerServerTests
         finally
         {
             release.Set();
+            server.Stop();
+        }
+    }
+
+    [TestMethod]
+    public void AnEndedSessionFreesTheDeviceBeforeItsEndNoticeReachesTheServer()
+    {
+        var network = new MemoryPeerNetwork();
+        var log = new ConcurrentLog();
+        var clock = new FakeClock();
+        var crypto = new PeerGate.Protocol.Host.HostPeerCrypto();
+        var password = Secrets.Filled(16);
+        var key = Secrets.Filled(32);
+        var offers = new OfferBook(clock, 4);
+        offers.Add(new PeerOffer("S-END", "T-0001", (byte[])password.Clone(), (byte[])key.Clone(), clock.UtcNowSeconds + 60));
+        var acceptor = new PeerAcceptor(offers, crypto, clock, log, 10_000) { Sessions = new PeerGate.Device.Sessions.SessionTable(2) };
+        var load = new LoadMonitor(new FakeLoadSource(), new DeviceConfig());
+        var registry = new HeldEndNotices();
+        var internet = new FakeInternet();
+        internet.Add(FakeCertificateHolder.RegistryUrl, registry);
+        var server = new PeerServer(network, acceptor, load, log, 1)
+        {
+            Application = new EchoApplication(log),
+            Sessions = new PeerGate.Device.Sessions.SessionClient(new PeerGate.Device.Api.ApiClient(internet, new TestJsonCodec(), 10_000), new FakeCertificateHolder(), log),
+        };
+        var dialer = new PeerDialer(network, crypto, clock, new ConcurrentLog(), 5000, 5000);
+
+        server.Start(7001);
+        try
+        {
+            var channel = dialer.Dial(new PeerGate.Protocol.ConnectionGrant
+            {
+                SessionId = "S-END",
+                CalleeTerminalId = "T-0002",
+                CalleeLocalIp = "10.0.0.2",
+                CalleeLocalPort = 7001,
+                Password = Convert.ToBase64String(password),
+                Key = Convert.ToBase64String(key),
+                ExpiresAt = clock.UtcNowSeconds + 60,
+            }, "T-0001");
+            Assert.IsTrue(SpinWait.SpinUntil(() => load.ActiveSessions == 1, Limit), "the session runs");
+            Assert.AreEqual(AcceptStatus.Busy, load.Assess(1).Status, "one session is this device's limit");
+
+            channel.Close(PeerGate.Protocol.Peer.CloseReasons.Finished);
+
+            Assert.IsTrue(registry.Reached.Wait(Limit), "the callee reports the end");
+            Assert.AreEqual(0, load.ActiveSessions, "the session no longer counts while its end notice is on the way");
+            Assert.AreEqual(AcceptStatus.Acceptable, load.Assess(2).Status, "a caller dialing again now is accepted");
+            Assert.AreEqual(0, server.Admitted, "the listener slot is free for that caller");
+        }
+        finally
+        {
+            registry.Release.Set();
             server.Stop();
         }
     }
@@ -319,6 +373,21 @@ public sealed class PeerServerTests
         public bool Write(byte[] buffer, int offset, int count) => true;
 
         public void Close() => Closed = true;
+    }
+
+    /// <summary>A registry whose end-notice route holds each request until released: a slow round trip.</summary>
+    private sealed class HeldEndNotices : IFakeServer
+    {
+        public ManualResetEventSlim Reached { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public HttpReply Handle(SentRequest request)
+        {
+            Reached.Set();
+            Release.Wait(Limit);
+            return new HttpReply(204, "");
+        }
     }
 
     private sealed class ConcurrentLog : IDeviceLog

@@ -302,23 +302,28 @@ namespace PeerGate.Device.Connections
         {
             try
             {
-                Run(slot.Connection, slot.Admission);
+                Run(slot.Connection, slot);
             }
             finally
             {
-                Release(slot);
                 Interlocked.Decrement(ref _threads);
             }
         }
 
-        /// <summary>The callee's part on one connection, whoever opened it; null admission for one without a listener slot.</summary>
-        private void Run(IPeerConnection connection, PeerAdmission admission)
+        /// <summary>
+        /// The callee's part on one connection, whoever opened it; a null slot for one without a listener
+        /// slot. The session stops counting against the load, and its slot is given back, as soon as its
+        /// channel is closed: a caller that dials again right after its session ended finds the device
+        /// free, not busy for as long as the end notice's round trip to the server takes.
+        /// </summary>
+        private void Run(IPeerConnection connection, Slot slot)
         {
             PeerChannel channel = null;
+            PeerChannel ended = null;
             bool counted = false;
             try
             {
-                channel = _acceptor.Accept(connection, admission);
+                channel = _acceptor.Accept(connection, slot == null ? null : slot.Admission);
                 if (channel == null)
                 {
                     // A callee's reverse connection for one of this device's own dials, which now owns it.
@@ -330,13 +335,13 @@ namespace PeerGate.Device.Connections
                 Application.Serve(channel);
                 channel.Close(CloseReasons.Finished);
                 _log.Event("peer.session-ended", "session " + channel.SessionId + ": received " + channel.BytesReceived.ToString() + " bytes, sent " + channel.BytesSent.ToString() + " bytes");
-                ReportEnd(channel);
+                ended = channel;
             }
             catch (PeerException e)
             {
                 // The acceptor and the channel have closed the connection and logged the refusal.
                 _log.Event("peer.session-failed", e.Code);
-                ReportEnd(channel);
+                ended = channel;
             }
             catch (Exception e)
             {
@@ -344,7 +349,7 @@ namespace PeerGate.Device.Connections
                 if (channel != null)
                 {
                     channel.Close(ErrorCodes.InternalError);
-                    ReportEnd(channel);
+                    ended = channel;
                 }
                 else
                 {
@@ -357,16 +362,33 @@ namespace PeerGate.Device.Connections
                 {
                     _load.SessionEnded();
                 }
+
+                if (slot != null)
+                {
+                    Release(slot);
+                }
             }
+
+            ReportEnd(ended);
         }
 
         /// <summary>The end notice of a session that got past the handshake; a refused handshake has none to send.</summary>
         private void ReportEnd(PeerChannel channel)
         {
             SessionClient sessions = Sessions;
-            if (channel != null && channel.Session != null && sessions != null)
+            if (channel == null || channel.Session == null || sessions == null)
+            {
+                return;
+            }
+
+            try
             {
                 sessions.ReportEnd(channel.Session);
+            }
+            catch (Exception e)
+            {
+                // Off the session's try: a failure here must not end the connection's thread unlogged.
+                _log.Event("session.end-report-failed", "session " + channel.SessionId + ": " + e.Message);
             }
         }
 
