@@ -17,7 +17,12 @@ namespace PeerGate.Benchmarks;
 /// </summary>
 public static class ConnectionBenchmark
 {
-    public static async Task<(LatencySample Connections, LatencySample Triggers)> RunAsync(BenchSettings settings)
+    /// <returns>
+    /// Setups with every caller at once (throughput: with callers that ask again as soon as they are
+    /// answered, their p50 is about callers / rate), setups by one caller alone (the latency of one
+    /// setup's chain, nothing queued before it), and the bare trigger channel.
+    /// </returns>
+    public static async Task<(LatencySample Connections, LatencySample Alone, LatencySample Triggers)> RunAsync(BenchSettings settings)
     {
         var dataDirectory = Path.Combine(settings.DataRoot, "peergate-bench-" + Guid.NewGuid().ToString("N"));
         // No per-device write limit: a few devices writing as fast as they can is the measurement.
@@ -34,10 +39,13 @@ public static class ConnectionBenchmark
             }
 
             var hub = server.Services.GetRequiredService<TriggerHub>();
-            var connections = await MeasureConnectionsAsync([new Callee(http, callee)], [.. callers.Select(caller => new Caller(http, caller, 0))],
-                () => UntilPollingAsync(hub, callee.TerminalId), settings.WarmUp, settings.Seconds);
+            Func<Task> untilPolling = () => UntilPollingAsync(hub, callee.TerminalId);
+            var connections = await MeasureConnectionsAsync([new Callee(http, callee)], [.. callers.Select(caller => new Caller(http, caller, 0))], untilPolling, settings.WarmUp, settings.Seconds);
+
+            // Warmed up by the loop before: the same server, callee and first caller.
+            var alone = await MeasureConnectionsAsync([new Callee(http, callee)], [new Caller(http, callers[0], 0)], untilPolling, TimeSpan.Zero, Math.Max(1, settings.Seconds / 2.0));
             var triggers = await MeasureTriggerDeliveryAsync(server, http, await AuthenticateAsync(server, http, "poller", register: true), settings.Seconds);
-            return (connections, triggers);
+            return (connections, alone, triggers);
         }
         finally
         {
