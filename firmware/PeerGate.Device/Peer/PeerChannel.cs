@@ -31,6 +31,9 @@ namespace PeerGate.Device.Peer
         /// <summary>Longest time, after this side's Close, that the peer's last frames are still taken.</summary>
         public const int DrainMaxMillis = 30000;
 
+        // What Finish reads the peer's last bytes into: they are dropped, so a small buffer, read in turn.
+        private const int FinishScratchBytes = 64;
+
         private readonly IPeerConnection _connection;
         private readonly FrameCodec _codec;
         private readonly IClock _clock;
@@ -376,6 +379,40 @@ namespace PeerGate.Device.Peer
             }
 
             SayCloseLocked(reason);
+        }
+
+        /// <summary>
+        /// Ends the session as finished and waits for the peer to hang up: a Close frame with
+        /// <see cref="CloseReasons.Finished"/>, then whatever the peer still had in flight is taken (and
+        /// counted, within the limits) and dropped, until its Close, end of stream or
+        /// <see cref="DrainMillis"/> of silence, <see cref="DrainMaxMillis"/> at most. When it returns the
+        /// peer has heard the end (or is silent or gone), so a caller that dials it again right away finds
+        /// it free instead of still in this session. Use it instead of <see cref="Close"/> when done.
+        /// </summary>
+        public void Finish()
+        {
+            if (_session != null)
+            {
+                _session.End(SessionEndReasons.Completed, null);
+            }
+
+            SayCloseLocked(CloseReasons.Finished);
+            byte[] rest = new byte[FinishScratchBytes];
+            try
+            {
+                while (Receive(rest, 0, rest.Length, DrainMaxMillis) > 0)
+                {
+                }
+            }
+            catch (PeerException)
+            {
+                // A frame that failed its checks has closed the channel already.
+            }
+
+            lock (_sendLock)
+            {
+                Shut(CloseReasons.Finished);
+            }
         }
 
         /// <summary>

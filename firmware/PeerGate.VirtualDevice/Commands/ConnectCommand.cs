@@ -321,7 +321,16 @@ public static class ConnectCommand
 
         // Bounded: each echoed frame has EchoTimeoutMillis, and a refused frame ends the reader at once.
         reader.Join();
-        channel.Close(CloseReasons.Finished);
+        if (failure is null)
+        {
+            // Returns once the callee has heard the end, so a script's next connect finds it free.
+            channel.Finish();
+        }
+        else
+        {
+            channel.Close(CloseReasons.Finished);
+        }
+
         output.Line($"received {received} bytes");
         report.BytesReceived = received;
         if (failure is not null)
