@@ -92,13 +92,8 @@ public sealed class PeerServerTests
     {
         var network = new MemoryPeerNetwork();
         var log = new ConcurrentLog();
-        var clock = new FakeClock();
-        var crypto = new PeerGate.Protocol.Host.HostPeerCrypto();
-        var password = Secrets.Filled(16);
-        var key = Secrets.Filled(32);
-        var offers = new OfferBook(clock, 4);
-        offers.Add(new PeerOffer("S-HOLD", "T-0001", (byte[])password.Clone(), (byte[])key.Clone(), clock.UtcNowSeconds + 60));
-        var acceptor = new PeerAcceptor(offers, crypto, clock, log, 10_000);
+        var session = new AnnouncedSession("S-HOLD");
+        var acceptor = new PeerAcceptor(session.Offers, session.Crypto, session.Clock, log, 10_000);
         var held = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
         var server = new PeerServer(network, acceptor, new LoadMonitor(new FakeLoadSource(), new DeviceConfig()), log, 2)
@@ -106,21 +101,11 @@ public sealed class PeerServerTests
             Application = new HoldingApplication(held, release),
             MaxPendingPerSource = 10,
         };
-        var dialer = new PeerDialer(network, crypto, clock, new ConcurrentLog(), 5000, 5000);
 
         server.Start(7001);
         try
         {
-            var channel = dialer.Dial(new PeerGate.Protocol.ConnectionGrant
-            {
-                SessionId = "S-HOLD",
-                CalleeTerminalId = "T-0002",
-                CalleeLocalIp = "10.0.0.2",
-                CalleeLocalPort = 7001,
-                Password = Convert.ToBase64String(password),
-                Key = Convert.ToBase64String(key),
-                ExpiresAt = clock.UtcNowSeconds + 60,
-            }, "T-0001");
+            var channel = session.Dial(network);
             Assert.IsTrue(held.Wait(Limit), "the session runs");
 
             var idle1 = network.Connect("10.0.0.2", 7001, 1000);
@@ -147,13 +132,8 @@ public sealed class PeerServerTests
     {
         var network = new MemoryPeerNetwork();
         var log = new ConcurrentLog();
-        var clock = new FakeClock();
-        var crypto = new PeerGate.Protocol.Host.HostPeerCrypto();
-        var password = Secrets.Filled(16);
-        var key = Secrets.Filled(32);
-        var offers = new OfferBook(clock, 4);
-        offers.Add(new PeerOffer("S-END", "T-0001", (byte[])password.Clone(), (byte[])key.Clone(), clock.UtcNowSeconds + 60));
-        var acceptor = new PeerAcceptor(offers, crypto, clock, log, 10_000) { Sessions = new PeerGate.Device.Sessions.SessionTable(2) };
+        var session = new AnnouncedSession("S-END");
+        var acceptor = new PeerAcceptor(session.Offers, session.Crypto, session.Clock, log, 10_000) { Sessions = new PeerGate.Device.Sessions.SessionTable(2) };
         var load = new LoadMonitor(new FakeLoadSource(), new DeviceConfig());
         var registry = new HeldEndNotices();
         var internet = new FakeInternet();
@@ -163,21 +143,11 @@ public sealed class PeerServerTests
             Application = new EchoApplication(log),
             Sessions = new PeerGate.Device.Sessions.SessionClient(new PeerGate.Device.Api.ApiClient(internet, new TestJsonCodec(), 10_000), new FakeCertificateHolder(), log),
         };
-        var dialer = new PeerDialer(network, crypto, clock, new ConcurrentLog(), 5000, 5000);
 
         server.Start(7001);
         try
         {
-            var channel = dialer.Dial(new PeerGate.Protocol.ConnectionGrant
-            {
-                SessionId = "S-END",
-                CalleeTerminalId = "T-0002",
-                CalleeLocalIp = "10.0.0.2",
-                CalleeLocalPort = 7001,
-                Password = Convert.ToBase64String(password),
-                Key = Convert.ToBase64String(key),
-                ExpiresAt = clock.UtcNowSeconds + 60,
-            }, "T-0001");
+            var channel = session.Dial(network);
             Assert.IsTrue(SpinWait.SpinUntil(() => load.ActiveSessions == 1, Limit), "the session runs");
             Assert.AreEqual(AcceptStatus.Busy, load.Assess(1).Status, "one session is this device's limit");
 
@@ -388,6 +358,39 @@ public sealed class PeerServerTests
             Release.Wait(Limit);
             return new HttpReply(204, "");
         }
+    }
+
+    /// <summary>A session the callee's offer book announces, and the caller's dial of it at the listener on port 7001.</summary>
+    private sealed class AnnouncedSession
+    {
+        private readonly byte[] _password = Secrets.Filled(16);
+        private readonly byte[] _key = Secrets.Filled(32);
+        private readonly string _sessionId;
+
+        public AnnouncedSession(string sessionId)
+        {
+            _sessionId = sessionId;
+            Offers = new OfferBook(Clock, 4);
+            Offers.Add(new PeerOffer(sessionId, "T-0001", (byte[])_password.Clone(), (byte[])_key.Clone(), Clock.UtcNowSeconds + 60));
+        }
+
+        public FakeClock Clock { get; } = new();
+
+        public PeerGate.Protocol.Host.HostPeerCrypto Crypto { get; } = new();
+
+        public OfferBook Offers { get; }
+
+        public PeerChannel Dial(MemoryPeerNetwork network) =>
+            new PeerDialer(network, Crypto, Clock, new ConcurrentLog(), 5000, 5000).Dial(new ConnectionGrant
+            {
+                SessionId = _sessionId,
+                CalleeTerminalId = "T-0002",
+                CalleeLocalIp = "10.0.0.2",
+                CalleeLocalPort = 7001,
+                Password = Convert.ToBase64String(_password),
+                Key = Convert.ToBase64String(_key),
+                ExpiresAt = Clock.UtcNowSeconds + 60,
+            }, "T-0001");
     }
 
     private sealed class ConcurrentLog : IDeviceLog
