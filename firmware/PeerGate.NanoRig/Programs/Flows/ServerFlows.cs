@@ -127,7 +127,8 @@ namespace PeerGate.NanoRig.Flows
             OfferBook book = new OfferBook(world.Clock, 4);
             book.Add(new PeerOffer("S-SERVE", PeerFlows.CallerId, PeerFlows.Secret(16, 1), PeerFlows.Secret(32, 2), world.Clock.UtcNowSeconds + 60, 0, 0));
             PeerAcceptor acceptor = new PeerAcceptor(book, world.Crypto, world.Clock, world.Log, PeerFlows.WaitMillis);
-            PeerServer server = new PeerServer(world.Peers, acceptor, new LoadMonitor(world.Load, world.Config), world.Log, 2);
+            LoadMonitor load = new LoadMonitor(world.Load, world.Config);
+            PeerServer server = new PeerServer(world.Peers, acceptor, load, world.Log, 2);
             server.Application = new EchoApplication(world.Log);
             PeerDialer dialer = new PeerDialer(world.Peers, world.Crypto, world.Clock, world.Log, PeerFlows.WaitMillis, PeerFlows.WaitMillis);
             server.Start(7001);
@@ -139,8 +140,10 @@ namespace PeerGate.NanoRig.Flows
                 byte[] into = new byte[1024];
                 Check.Equal(300, PeerFlows.Carry(caller, caller, data, 300, into), "echoed back");
                 Check.Bytes(data, into, 300, "echoed bytes");
-                caller.Close(CloseReasons.Finished);
+                caller.Finish();
+                Check.True(caller.IsClosed, "the caller's side closed once the callee hung up");
                 Check.True(WaitFor(server, 0), "the session's slot released at its end");
+                Check.Equal(0, load.ActiveSessions, "the device no longer counts the session");
                 Check.True(world.Log.Has("peer.session-ended"), "the session end logged");
             }
             finally
