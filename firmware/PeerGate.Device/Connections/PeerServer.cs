@@ -319,7 +319,6 @@ namespace PeerGate.Device.Connections
         private void Run(IPeerConnection connection, Slot slot)
         {
             PeerChannel channel = null;
-            PeerChannel ended = null;
             bool counted = false;
             try
             {
@@ -335,13 +334,11 @@ namespace PeerGate.Device.Connections
                 Application.Serve(channel);
                 channel.Close(CloseReasons.Finished);
                 _log.Event("peer.session-ended", "session " + channel.SessionId + ": received " + channel.BytesReceived.ToString() + " bytes, sent " + channel.BytesSent.ToString() + " bytes");
-                ended = channel;
             }
             catch (PeerException e)
             {
                 // The acceptor and the channel have closed the connection and logged the refusal.
                 _log.Event("peer.session-failed", e.Code);
-                ended = channel;
             }
             catch (Exception e)
             {
@@ -349,7 +346,6 @@ namespace PeerGate.Device.Connections
                 if (channel != null)
                 {
                     channel.Close(ErrorCodes.InternalError);
-                    ended = channel;
                 }
                 else
                 {
@@ -369,7 +365,7 @@ namespace PeerGate.Device.Connections
                 }
             }
 
-            ReportEnd(ended);
+            ReportEnd(channel);
         }
 
         /// <summary>The end notice of a session that got past the handshake; a refused handshake has none to send.</summary>

@@ -38,7 +38,6 @@ public sealed class TriggerResponderTests
     /// <summary>Answers the first poll with <paramref name="batch"/> and holds every later one; holds each reply until two have come.</summary>
     private sealed class OneBatchServer(Trigger[] batch) : HttpMessageHandler
     {
-        private readonly TaskCompletionSource _secondReply = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _polls;
         private int _replies;
 
@@ -58,11 +57,10 @@ public sealed class TriggerResponderTests
 
             if (Interlocked.Increment(ref _replies) == 2)
             {
-                _secondReply.TrySetResult();
                 BothReplies.TrySetResult();
             }
 
-            await _secondReply.Task.WaitAsync(Bound, cancellationToken);
+            await BothReplies.Task.WaitAsync(Bound, cancellationToken);
             return new HttpResponseMessage(HttpStatusCode.NoContent);
         }
     }
