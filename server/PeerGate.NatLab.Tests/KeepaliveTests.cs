@@ -60,9 +60,9 @@ public sealed class KeepaliveTests
         Assert.DoesNotContain("udp-remeasure", run.Output);
 
         // No long-poll, and the status query still arrives: by wake and fetch.
-        StringAssert.Contains(run.Output, "trigger.channel udp");
+        await Waits.Printed(run, "trigger.channel udp");
         await AssertGrantedAsync(lab, caller, calleeTerminal, run);
-        StringAssert.Contains(run.Output, "udp-wake ");
+        await Waits.Printed(run, "udp-wake ");
         var row = await server.DeviceRowAsync(callee.DeviceId);
         Assert.AreEqual("udp", row?.Channel, await server.OperatorAsync("devices"));
     }
@@ -127,7 +127,7 @@ public sealed class KeepaliveTests
         var answer = await connect.WaitForLineAsync(line => line.StartsWith("denied:", StringComparison.Ordinal) || line.StartsWith("failed:", StringComparison.Ordinal) || line.StartsWith("grant:", StringComparison.Ordinal), QueryBound);
         Assert.IsNotNull(answer, connect.Output + "\ncallee:\n" + callee.Output);
         StringAssert.StartsWith(answer, "grant:", connect.Output + "\ncallee:\n" + callee.Output);
-        StringAssert.Contains(callee.Output, "trigger.status-query");
+        await Waits.Printed(callee, "trigger.status-query");
     }
 
     private static async Task<LabPeerGateServer> StartServerAsync(NatLab lab)

@@ -41,9 +41,9 @@ public sealed class ReverseConnectTests
             StringAssert.Contains(connect.Output, "sent 21 bytes");
             StringAssert.Contains(connect.Output, "received 21 bytes");
             StringAssert.Contains(connect.Output, "bytes match");
+            await Waits.Printed(callee.Process, "peer.accepted");
             StringAssert.Contains(callee.Process.Output, $"peer.reverse-dial session");
             StringAssert.Contains(callee.Process.Output, $"{NatLab.RequesterAddress}:{CallerPort}", "the device dialled the requester's public address");
-            StringAssert.Contains(callee.Process.Output, "peer.accepted");
             var attempts = await server.OperatorAsync("attempts", "--limit", "1");
             StringAssert.Matches(attempts, new Regex(@" granted +- +reverse "), attempts);
         }
