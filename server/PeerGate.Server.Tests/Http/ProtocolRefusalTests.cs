@@ -86,6 +86,25 @@ public sealed class ProtocolRefusalTests
     }
 
     [TestMethod]
+    public async Task AnswersLargerThanTheRefusalBufferPassWholeAndARefusalAfterThemIsStillProblemJson()
+    {
+        // The API document is tens of KB: written through the connection middleware in many pieces.
+        // Its servers entry names the Host asked for: both ask for the same.
+        var document = new Uri(new Uri(s_server.BaseUrl), "/openapi/v1.json");
+        using var http = new HttpClient();
+        var expected = await http.GetStringAsync(document);
+        var request = $"GET /openapi/v1.json HTTP/1.1\r\nHost: {document.Authority}\r\n\r\n";
+
+        var response = await RawHttp.SendAsync(s_server.BaseUrl, request, request, "GET /v1/%00 HTTP/1.1\r\nHost: peergate\r\n\r\n");
+
+        Assert.IsGreaterThan(16 * 1024, expected.Length, "the document is smaller than the test needs");
+        Assert.HasCount(3, response.All);
+        Assert.AreEqual(expected, response.All[0].Body);
+        Assert.AreEqual(expected, response.All[1].Body);
+        AssertProblem(response.All[2], 400, ErrorCodes.BadRequest, "the refusal after two large answers");
+    }
+
+    [TestMethod]
     public async Task MalformedChunkedBodyIsProblemJson()
     {
         var response = await RawHttp.SendAsync(

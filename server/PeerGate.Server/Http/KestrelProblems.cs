@@ -190,10 +190,17 @@ public static class KestrelProblems
         }
     }
 
-    /// <summary>Holds what Kestrel writes until it flushes, so a refusal's head can be seen whole.</summary>
+    /// <summary>
+    /// Holds what Kestrel writes until it flushes, so a refusal's head can be seen whole. The buffer is
+    /// rented from the shared pool for the write and given back at the flush: a connection that waits
+    /// (a held poll, an idle keep-alive) holds none.
+    /// </summary>
     private sealed class RewritingWriter(PipeWriter inner, ConnectionState state) : PipeWriter
     {
-        private readonly ArrayBufferWriter<byte> _pending = new(4096);
+        private const int MinimumBuffer = 4096;
+
+        private byte[]? _pending;
+        private int _written;
         private bool _passThrough;
         private bool _started;
 
@@ -202,21 +209,22 @@ public static class KestrelProblems
             if (_passThrough)
             {
                 inner.Advance(bytes);
+                return;
             }
-            else
-            {
-                _pending.Advance(bytes);
-            }
+
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, (_pending?.Length ?? 0) - _written);
+            _written += bytes;
         }
 
-        public override Memory<byte> GetMemory(int sizeHint = 0) => _passThrough ? inner.GetMemory(sizeHint) : _pending.GetMemory(sizeHint);
+        public override Memory<byte> GetMemory(int sizeHint = 0) => _passThrough ? inner.GetMemory(sizeHint) : Room(sizeHint).AsMemory(_written);
 
-        public override Span<byte> GetSpan(int sizeHint = 0) => _passThrough ? inner.GetSpan(sizeHint) : _pending.GetSpan(sizeHint);
+        public override Span<byte> GetSpan(int sizeHint = 0) => _passThrough ? inner.GetSpan(sizeHint) : Room(sizeHint).AsSpan(_written);
 
         // Kestrel and System.Text.Json ask how much is buffered to decide when to flush.
         public override bool CanGetUnflushedBytes => true;
 
-        public override long UnflushedBytes => _pending.WrittenCount + (inner.CanGetUnflushedBytes ? inner.UnflushedBytes : 0);
+        public override long UnflushedBytes => _written + (inner.CanGetUnflushedBytes ? inner.UnflushedBytes : 0);
 
         public override void CancelPendingFlush() => inner.CancelPendingFlush();
 
@@ -238,24 +246,50 @@ public static class KestrelProblems
             return inner.CompleteAsync(exception);
         }
 
+        /// <summary>The pending buffer with at least <paramref name="sizeHint"/> bytes (one when 0) free after what is written.</summary>
+        private byte[] Room(int sizeHint)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+            var needed = _written + Math.Max(sizeHint, 1);
+            if (_pending is { } pending && pending.Length >= needed)
+            {
+                return pending;
+            }
+
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinimumBuffer, (_pending?.Length ?? 0) * 2)));
+            if (_pending is not null)
+            {
+                _pending.AsSpan(0, _written).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_pending);
+            }
+
+            return _pending = larger;
+        }
+
         private void Drain()
         {
-            if (_passThrough || _pending.WrittenCount == 0)
+            if (_pending is not { } pending)
             {
                 return;
             }
 
-            var data = _pending.WrittenSpan;
-            inner.Write(Rewrite(data, state.LastRequestIsHead) ?? data);
-            if (!_started && !data.StartsWith("HTTP/"u8))
+            if (_written > 0)
             {
-                // The connection does not start with HTTP/1.x text (TLS records, HTTP/2 frames):
-                // nothing on it to rewrite, ever.
-                _passThrough = true;
+                var data = pending.AsSpan(0, _written);
+                inner.Write(Rewrite(data, state.LastRequestIsHead) ?? data);
+                if (!_started && !data.StartsWith("HTTP/"u8))
+                {
+                    // The connection does not start with HTTP/1.x text (TLS records, HTTP/2 frames):
+                    // nothing on it to rewrite, ever.
+                    _passThrough = true;
+                }
+
+                _started = true;
             }
 
-            _started = true;
-            _pending.ResetWrittenCount();
+            _pending = null;
+            _written = 0;
+            ArrayPool<byte>.Shared.Return(pending);
         }
     }
 }
