@@ -117,4 +117,30 @@ public sealed class LogsAndMetricsTests
         StringAssert.Contains(text, "peergate_connection_outcomes_total{outcome=\"granted\",path=\"direct\"} 1");
         Assert.DoesNotContain("peergate_sessions_total{event=\"terminated\"}", await http.GetStringAsync("/metrics"));
     }
+
+    [TestMethod]
+    public async Task ResponsesAreCountedByTheStatusTheyWereAnsweredWith()
+    {
+        // Whoever wrote the answer: routing's empty refusals given a problem body, a refusal thrown by
+        // a handler's filter, a handler's own answer.
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        foreach (var path in new[] { "/v1/nothing-here", "/v2/anything" })
+        {
+            using var unknown = await http.GetAsync(path);
+            Assert.AreEqual(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        using var wrongMethod = await http.GetAsync(Routes.AuthChallenge);
+        using var noCertificate = await http.GetAsync(Routes.Triggers + "?after=0");
+        using var health = await http.GetAsync("/health");
+
+        Assert.AreEqual(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.AreEqual(HttpStatusCode.Unauthorized, noCertificate.StatusCode);
+        var metrics = await http.GetStringAsync("/metrics");
+        StringAssert.Contains(metrics, "peergate_http_responses_total{status=\"404\"} 2");
+        StringAssert.Contains(metrics, "peergate_http_responses_total{status=\"405\"} 1");
+        StringAssert.Contains(metrics, "peergate_http_responses_total{status=\"401\"} 1");
+        StringAssert.Contains(metrics, "peergate_http_responses_total{status=\"200\"} 1");
+    }
 }

@@ -1,22 +1,29 @@
 using PeerGate.Protocol;
+using PeerGate.Server.Observability;
 using PeerGate.Server.Storage;
 
 namespace PeerGate.Server.Http;
 
 /// <summary>
-/// Makes every error problem+json: refusals thrown below handlers, empty 404/405 answers from
+/// Makes every error problem+json: refusals thrown below handlers, empty 404/405/415 answers from
 /// routing, storage faults (503 with Retry-After), and anything unexpected (500, logged without
-/// request data, which may hold secrets).
+/// request data, which may hold secrets); then counts the response by status. One async frame does
+/// all of it, so a held poll keeps one state machine here rather than one per concern.
 /// </summary>
 public static class ProblemMiddleware
 {
     public static IApplicationBuilder UseApiProblems(this IApplicationBuilder app)
     {
-        app.Use(async (context, next) =>
+        var metrics = app.ApplicationServices.GetRequiredService<ServerMetrics>();
+        return app.Use(async (context, next) =>
         {
             try
             {
                 await next(context);
+                if (EmptyRefusal(context) is { } problem)
+                {
+                    await problem.ExecuteAsync(context);
+                }
             }
             catch (ApiProblemException problem) when (!context.Response.HasStarted)
             {
@@ -47,31 +54,36 @@ public static class ProblemMiddleware
                 logger.LogError("Unhandled {ExceptionType} on {Method} {Path}: {Message}", exception.GetType().Name, context.Request.Method, context.Request.Path, exception.Message);
                 await ApiProblem.Create(StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "The server failed; try again later.").ExecuteAsync(context);
             }
-        });
-
-        // Routing answers unknown routes, wrong methods and (for routes that declare a JSON body) other
-        // media types with an empty body; give them a code.
-        app.UseStatusCodePages(async statusContext =>
-        {
-            var context = statusContext.HttpContext;
-            var result = context.Response.StatusCode switch
+            finally
             {
-                StatusCodes.Status404NotFound when IsOtherVersion(context.Request.Path) =>
-                    ApiProblem.NotFound(ErrorCodes.UnsupportedVersion, "This server speaks API version 1 (/v1/...)."),
-                StatusCodes.Status404NotFound => ApiProblem.NotFound(ErrorCodes.RouteNotFound, "No such route."),
-                StatusCodes.Status415UnsupportedMediaType =>
-                    ApiProblem.Create(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
-                StatusCodes.Status405MethodNotAllowed =>
-                    ApiProblem.Create(StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed, "This route does not take that method."),
-                _ => null,
-            };
-            if (result is not null)
-            {
-                await result.ExecuteAsync(context);
+                metrics.CountResponse(context.Response.StatusCode);
             }
         });
+    }
 
-        return app;
+    /// <summary>
+    /// The problem for an error answered with nothing written (routing's unknown route, wrong method,
+    /// other media type), or null: what a status-code page would get, with a code.
+    /// </summary>
+    private static IResult? EmptyRefusal(HttpContext context)
+    {
+        var response = context.Response;
+        if (response.HasStarted || response.ContentLength.HasValue || !string.IsNullOrEmpty(response.ContentType))
+        {
+            return null;
+        }
+
+        return response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound when IsOtherVersion(context.Request.Path) =>
+                ApiProblem.NotFound(ErrorCodes.UnsupportedVersion, "This server speaks API version 1 (/v1/...)."),
+            StatusCodes.Status404NotFound => ApiProblem.NotFound(ErrorCodes.RouteNotFound, "No such route."),
+            StatusCodes.Status415UnsupportedMediaType =>
+                ApiProblem.Create(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Send the body as application/json."),
+            StatusCodes.Status405MethodNotAllowed =>
+                ApiProblem.Create(StatusCodes.Status405MethodNotAllowed, ErrorCodes.MethodNotAllowed, "This route does not take that method."),
+            _ => null,
+        };
     }
 
     private static bool IsOtherVersion(PathString path)

@@ -20,18 +20,18 @@ public static class TransportGate
     {
         var options = app.ApplicationServices.GetRequiredService<ServerOptions>();
         var proxies = KnownProxies(options);
-        return app.Use(async (context, next) =>
+        // Not async: a request let through is handed on as it is, so a held poll keeps no state of this gate.
+        return app.Use((context, next) =>
         {
             var request = context.Request;
             if (IsOpen(request.Path)
                 || Allows(options.AllowPlainHttp, options.BehindTlsProxy, proxies, request.IsHttps, context.Connection.RemoteIpAddress, ForwardedProto(request)))
             {
-                await next(context);
-                return;
+                return next(context);
             }
 
             // Before routing, binding or the rate limiter: nothing of the request is read or stored.
-            await ApiProblem.Forbidden(
+            return ApiProblem.Forbidden(
                     ErrorCodes.TlsRequired,
                     "This server answers its API over https only; plain HTTP is accepted from this host alone.")
                 .ExecuteAsync(context);

@@ -26,20 +26,6 @@ public static class OperationsApi
         return routes;
     }
 
-    /// <summary>Counts every response by status; registered first so it sees the final status.</summary>
-    public static IApplicationBuilder UseResponseCounting(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context);
-            }
-            finally
-            {
-                context.RequestServices.GetRequiredService<ServerMetrics>().CountResponse(context.Response.StatusCode);
-            }
-        });
-
     private static IResult Live() => TypedResults.Ok(new { status = "ok" });
 
     private static async Task<IResult> Ready(HttpContext context, StorageHealth storage)
