@@ -77,10 +77,12 @@ public static class BenchmarkRun
                 }
                 else
                 {
+                    // Kestrel alone holding as many requests: what of the held poll's memory is PeerGate's.
+                    var kestrel = await Guarded("bare Kestrel", () => BareKestrel.RunAsync(settings, longPoll.Devices));
                     Console.WriteLine();
-                    LongPollReport.Print(longPoll, mosquitto);
-                    lines.AddRange(LongPollReport.Lines(longPoll, mosquitto));
-                    ok &= longPoll.Triggers.Count > 0;
+                    LongPollReport.Print(longPoll, mosquitto, kestrel);
+                    lines.AddRange(LongPollReport.Lines(longPoll, mosquitto, kestrel));
+                    ok &= longPoll.Triggers.Count > 0 && kestrel is not null;
                 }
             }
         }

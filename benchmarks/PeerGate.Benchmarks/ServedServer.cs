@@ -63,10 +63,7 @@ public sealed class ServedServer : IAsyncDisposable
         {
             if (line == "mem")
             {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                GC.WaitForPendingFinalizers();
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                Console.WriteLine("mem " + GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture));
+                Console.WriteLine(MemoryAnswer());
             }
             else if (line.StartsWith("polling ", StringComparison.Ordinal))
             {
@@ -91,13 +88,39 @@ public sealed class ServedServer : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>The answer to "mem": the managed heap after a full, blocking, compacting collection.</summary>
+    internal static string MemoryAnswer()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return "mem " + GC.GetTotalMemory(forceFullCollection: false).ToString(CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Starts the child on 127.0.0.1 (a free HTTP port, a free UDP port) over <paramref name="dataDirectory"/>.</summary>
     /// <param name="serverGc">The server GC or the workstation GC; null: the GC settings peergate-server ships with.</param>
     public static Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, params string[] settings) =>
         StartAsync(dataDirectory, adminToken, serverGc, new Dictionary<string, string>(), settings);
 
     /// <summary>As above, with configuration that must not be on the command line (a connection string with its password) in <paramref name="environment"/>.</summary>
-    public static async Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, IReadOnlyDictionary<string, string> environment, params string[] settings)
+    public static Task<ServedServer> StartAsync(string dataDirectory, string adminToken, bool? serverGc, IReadOnlyDictionary<string, string> environment, params string[] settings) =>
+        LaunchAsync(dataDirectory, serverGc, environment,
+        [
+            "--serve",
+            "--urls", "http://127.0.0.1:0",
+            "--PeerGate:DataDirectory=" + dataDirectory,
+            "--PeerGate:AdminToken=" + adminToken,
+            "--PeerGate:UdpAddress=127.0.0.1",
+            "--PeerGate:UdpPort=0",
+            .. settings,
+        ]);
+
+    /// <summary>A bare Kestrel app (<see cref="BareKestrel"/>) in a child run with the same GC settings, on a free port of 127.0.0.1.</summary>
+    public static Task<ServedServer> StartBareKestrelAsync(string workingDirectory, bool? serverGc) =>
+        LaunchAsync(workingDirectory, serverGc, new Dictionary<string, string>(), ["--serve-kestrel", "--urls", "http://127.0.0.1:0"]);
+
+    /// <summary>This program again as a child with <paramref name="arguments"/>, once it has said it is ready.</summary>
+    private static async Task<ServedServer> LaunchAsync(string workingDirectory, bool? serverGc, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -105,7 +128,7 @@ public sealed class ServedServer : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = dataDirectory,
+            WorkingDirectory = workingDirectory,
         };
 
         // This program is a console app with its own runtimeconfig; the child must run the GC and thread-pool settings
@@ -126,16 +149,7 @@ public sealed class ServedServer : IAsyncDisposable
             start.Environment["DOTNET_gcServer"] = server ? "1" : "0";
         }
 
-        string[] arguments =
-        [
-            typeof(ServedServer).Assembly.Location, "--serve",
-            "--urls", "http://127.0.0.1:0",
-            "--PeerGate:DataDirectory=" + dataDirectory,
-            "--PeerGate:AdminToken=" + adminToken,
-            "--PeerGate:UdpAddress=127.0.0.1",
-            "--PeerGate:UdpPort=0",
-            .. settings,
-        ];
+        start.ArgumentList.Add(typeof(ServedServer).Assembly.Location);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -249,7 +263,7 @@ public sealed class ServedServer : IAsyncDisposable
     }
 
     /// <summary>Sends one line to the child and returns what its answer says after the command's name.</summary>
-    private async Task<string> AskAsync(string command)
+    internal async Task<string> AskAsync(string command)
     {
         var name = command.Split(' ')[0] + " ";
         await _asking.WaitAsync();
