@@ -36,8 +36,7 @@ public static class BareKestrel
         var builder = WebApplication.CreateBuilder(args);
         NativeHeap.LimitArenas(new ServerOptions().MallocArenas);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        PeerGateServer.FilterFrameworkLogs(builder.Logging);
         var app = builder.Build();
         var held = 0;
         app.MapGet(HoldPath, async (HttpContext context) =>

@@ -62,13 +62,7 @@ public static class PeerGateServer
                 });
             }
         });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-
-        // Hosting logs only each request's start and end (Information and Debug), yet while its category
-        // is on at any level it gives every request an Activity and a logging scope, kept for as long as
-        // the request is held: some 300 bytes on each waiting poll.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        FilterFrameworkLogs(builder.Logging);
         if (options.Quiet)
         {
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -213,6 +207,18 @@ public static class PeerGateServer
 
         LogStartup(app, options, data, database, tightened);
         return app;
+    }
+
+    /// <summary>ASP.NET Core's and HttpClient's own log lines from Warning up, and none of hosting's per-request ones.</summary>
+    public static void FilterFrameworkLogs(ILoggingBuilder logging)
+    {
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // Hosting logs only each request's start and end (Information and Debug), yet while its category
+        // is on at any level it gives every request an Activity and a logging scope, kept for as long as
+        // the request is held: some 300 bytes on each waiting poll.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
     }
 
     /// <summary>The database file of these options: PeerGate:DatabasePath, else peergate.db in the data directory.</summary>
