@@ -45,9 +45,14 @@ internal static class Db
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A connection to the server's database, of either engine, not the server's own.</summary>
+    /// <summary>
+    /// A connection to the server's database, of either engine, not the server's own. The server's
+    /// writes that ride in its next commit (acknowledgements, attempt log entries) are committed first,
+    /// so what is counted is what the server will hold.
+    /// </summary>
     public static System.Data.Common.DbConnection Open(TestServer server)
     {
+        server.Services.GetRequiredService<PeerGate.Server.Storage.Database>().FlushDeferredAsync().Wait(TimeSpan.FromSeconds(30));
         System.Data.Common.DbConnection connection = server.StorageConnectionString is { } postgres
             ? new Npgsql.NpgsqlConnection(postgres + ";Pooling=false")
             : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());

@@ -290,9 +290,81 @@ public sealed class GroupCommitTests
         CollectionAssert.AreEqual(new long[] { 1 }, Ids(database), "reads still work");
     }
 
-    private Database NewDatabase(int writeQueueLimit = 1024, int writeBatchLimit = 256)
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ADeferredWriteRidesInTheNextCommitInItsPlace()
     {
-        var database = new Database(Path.Combine(_directory, "peergate.db"), TimeSpan.FromSeconds(5), writeQueueLimit, writeBatchLimit);
+        // A limit no test outlasts: the deferred writes can only be committed by the write after them.
+        using var database = NewDatabase(deferLimit: TimeSpan.FromHours(1));
+        var commits = database.Commits;
+        var first = database.WriteSoonAsync((connection, transaction) => Insert(connection, transaction, 1));
+        var second = database.WriteSoonAsync((connection, transaction) => Insert(connection, transaction, 2));
+
+        // Both still wait: nothing woke the writer for a commit.
+        Assert.AreEqual(2, database.QueuedWrites);
+        Assert.IsFalse(first.IsCompleted || second.IsCompleted);
+        Assert.AreEqual(commits, database.Commits);
+
+        // A write that waits for its commit takes them along, in the order they were queued.
+        var urgent = database.WriteAsync((connection, transaction) => (int)(long)connection.Scalar(transaction, "SELECT count(*) FROM test_rows;")!);
+        Assert.AreEqual(2, await urgent.WaitAsync(Bound), "the write after them saw both");
+        await Task.WhenAll(first, second).WaitAsync(Bound);
+        Assert.AreEqual(commits + 1, database.Commits, "one commit for all three");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ADeferredWriteAloneIsCommittedOnceItsLimitIsOver()
+    {
+        using var database = NewDatabase(deferLimit: TimeSpan.FromMilliseconds(20));
+        var commits = database.Commits;
+        Assert.AreEqual(1, await database.WriteSoonAsync((connection, transaction) => Insert(connection, transaction, 1)).WaitAsync(Bound));
+        Assert.AreEqual(commits + 1, database.Commits);
+        CollectionAssert.AreEqual(new long[] { 1 }, Ids(database));
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task FlushingCommitsTheDeferredWritesQueuedBeforeIt()
+    {
+        using var database = NewDatabase(deferLimit: TimeSpan.FromHours(1));
+        var deferred = database.WriteSoonAsync((connection, transaction) => Insert(connection, transaction, 7));
+        await database.FlushDeferredAsync().WaitAsync(Bound);
+        Assert.IsTrue(deferred.IsCompletedSuccessfully, "committed before the flush returned");
+        CollectionAssert.AreEqual(new long[] { 7 }, Ids(database));
+
+        // With nothing deferred, a flush commits nothing.
+        var commits = database.Commits;
+        Assert.IsTrue(database.FlushDeferredAsync().IsCompleted);
+        Assert.AreEqual(commits, database.Commits);
+        await deferred;
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task DeferredWritesAreCommittedAtDispose()
+    {
+        var database = NewDatabase(deferLimit: TimeSpan.FromHours(1));
+        var deferred = database.WriteSoonAsync((connection, transaction) => Insert(connection, transaction, 3));
+        await Task.Run(database.Dispose).WaitAsync(Bound);
+        Assert.AreEqual(1, await deferred.WaitAsync(Bound));
+        CollectionAssert.AreEqual(new long[] { 3 }, Ids(database));
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task AFailingDeferredWriteFailsAloneAndItsBatchCommits()
+    {
+        using var database = NewDatabase(deferLimit: TimeSpan.FromHours(1));
+        var failing = database.WriteSoonAsync<int>((_, _) => throw new InvalidOperationException("broken"));
+        await database.WriteAsync((connection, transaction) => Insert(connection, transaction, 5)).WaitAsync(Bound);
+        await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => failing.WaitAsync(Bound));
+        CollectionAssert.AreEqual(new long[] { 5 }, Ids(database));
+    }
+
+    private Database NewDatabase(int writeQueueLimit = 1024, int writeBatchLimit = 256, TimeSpan? deferLimit = null)
+    {
+        var database = new Database(Path.Combine(_directory, "peergate.db"), TimeSpan.FromSeconds(5), writeQueueLimit, writeBatchLimit, deferLimit);
         database.Initialize();
         CreateTable(database);
         return database;

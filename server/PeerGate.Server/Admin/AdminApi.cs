@@ -116,7 +116,7 @@ public static class AdminApi
         return routes;
     }
 
-    private static Ok<DeviceSummary[]> ListDevices(AdminStore store) => TypedResults.Ok(store.ListDevices());
+    private static async Task<Ok<DeviceSummary[]>> ListDevices(AdminStore store) => TypedResults.Ok(await store.ListDevicesAsync());
 
     private static async Task<Created<EnrolledDevice>> EnrollDevice(HttpContext context, AdminStore store)
     {
@@ -266,11 +266,11 @@ public static class AdminApi
             ? TypedResults.NoContent()
             : ApiProblem.NotFound(ErrorCodes.NotFound, "No such allocation entry.");
 
-    private static Ok<ConnectionAttemptSummary[]> ListConnectionAttempts(ConnectionStore store, int? limit)
+    private static async Task<Ok<ConnectionAttemptSummary[]>> ListConnectionAttempts(ConnectionStore store, int? limit)
     {
         var count = limit ?? 100;
         Fields.RequireRange(count, 1, 1000, "limit");
-        return TypedResults.Ok(store.RecentAttempts(count));
+        return TypedResults.Ok(await store.RecentAttemptsAsync(count));
     }
 
     private static Ok<PermitTable> GetPermits(string terminalId, PermitStore store)

@@ -307,8 +307,9 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
     }
 
     /// <summary>Every enrolled device, plus terminals registered here under another issuer's certificate.</summary>
-    public DeviceSummary[] ListDevices()
+    public async Task<DeviceSummary[]> ListDevicesAsync()
     {
+        var answers = await connections.LastAnswersAsync();
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var registrations = registry.All().ToDictionary(r => r.TerminalId, StringComparer.Ordinal);
         var devices = database.Read(connection =>
@@ -328,7 +329,6 @@ public sealed class AdminStore(Database database, RegistryStore registry, Device
             return rows;
         });
 
-        var answers = connections.LastAnswers();
         var rendezvousOn = rendezvous.BoundPort > 0;
         var summaries = new List<DeviceSummary>();
         foreach (var (deviceId, terminalId, disabled, groups) in devices)

@@ -409,7 +409,7 @@ public sealed class ConnectionBroker(
 
         attempt.Stage = AttemptStages.Granted;
         attempt.SessionId = sessionId;
-        var refused = await store.OfferAsync(sessionId, caller, callee.TerminalId, offer, callerLimitsKey, calleeLimitsKey, attempt);
+        var refused = await store.OfferAsync(sessionId, caller, callee.TerminalId, offer, callerLimitsKey, calleeLimitsKey);
         if (refused is not null)
         {
             // The operator refused one side while the callee was being asked: no session, and the stage it had reached.
@@ -426,6 +426,12 @@ public sealed class ConnectionBroker(
                 : NotConnected;
         }
 
+        _ = store.RecordGrantSoon(attempt).ContinueWith(
+            (logged, state) => ((ILogger)state!).LogWarning(logged.Exception, "The connection-attempt log missed the grant of session {SessionId}", sessionId),
+            logger,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);
         if (!IsRendezvous(path))

@@ -26,13 +26,28 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         });
 
     /// <summary>
-    /// Commits the session, the callee's session offer and the attempt's record together: once the
-    /// caller holds the grant, the callee's queue holds the same password and key. Both sides' standing
+    /// Logs a granted query in the next commit (<see cref="Database.WriteSoonAsync{T}"/>): the session it
+    /// issued is durable already, and nobody waits for the log entry. It rides in the writes that follow,
+    /// not in the session's commit, which the caller and the callee both wait for. Reads of the log see it
+    /// (<see cref="Database.FlushDeferredAsync"/>); a crash within its few milliseconds loses the entry, as it
+    /// loses the log lines of the same moment, never the session.
+    /// </summary>
+    public Task RecordGrantSoon(ConnectionAttempt attempt) =>
+        database.WriteSoonAsync((connection, transaction) =>
+        {
+            Insert(connection, transaction, attempt);
+            return 0;
+        });
+
+    /// <summary>
+    /// Commits the session and the callee's session offer together: once the caller holds the grant,
+    /// the callee's queue holds the same password and key (the attempt's record follows in the next
+    /// commit: <see cref="RecordGrantSoon"/>). Both sides' standing
     /// is checked again in the same transaction, so an operator's disable commits either before (no
     /// session: <see cref="CallerRefused"/> or <see cref="CalleeRefused"/> is returned and nothing is
     /// written) or after (and ends the session). Null when the session was committed.
     /// </summary>
-    public Task<string?> OfferAsync(string sessionId, CertificatePayload caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey, ConnectionAttempt attempt) =>
+    public Task<string?> OfferAsync(string sessionId, CertificatePayload caller, string callee, Trigger offer, byte[] callerLimitsKey, byte[] calleeLimitsKey) =>
         database.WriteAsync<string?>((connection, transaction) =>
         {
             using (var command = connection.Command(
@@ -60,7 +75,6 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
 
             SessionStore.Insert(connection, transaction, sessionId, caller.TerminalId, callee, offer, callerLimitsKey, calleeLimitsKey);
             TriggerStore.Enqueue(connection, transaction, callee, offer, offer.ExpiresAt, options.MaxQueuedTriggersPerDevice);
-            Insert(connection, transaction, attempt);
             return null;
         });
 
@@ -77,13 +91,19 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
             ("@path", path), ("@reason", reason), ("@session", sessionId)) > 0);
 
     /// <summary>The most recent attempts, newest first.</summary>
-    public ConnectionAttemptSummary[] RecentAttempts(int limit) => RecentAttempts(limit, null);
+    public Task<ConnectionAttemptSummary[]> RecentAttemptsAsync(int limit) => RecentAttemptsAsync(limit, null);
 
     /// <summary>
     /// The most recent attempts that match <paramref name="filter"/> (exact values; a null or empty field
     /// matches all), newest first. "granted" as the code matches the granted attempts, which have none.
     /// </summary>
-    public ConnectionAttemptSummary[] RecentAttempts(int limit, ConnectionAttemptFilter? filter) => database.Read(connection =>
+    public async Task<ConnectionAttemptSummary[]> RecentAttemptsAsync(int limit, ConnectionAttemptFilter? filter)
+    {
+        await database.FlushDeferredAsync();
+        return database.Read(connection => ReadAttempts(connection, limit, filter));
+    }
+
+    private static ConnectionAttemptSummary[] ReadAttempts(DbConnection connection, int limit, ConnectionAttemptFilter? filter)
     {
         var code = NullIfEmpty(filter?.Code);
         using var command = connection.Command(
@@ -108,10 +128,16 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         }
 
         return attempts.ToArray();
-    });
+    }
 
     /// <summary>Every terminal's last answer to a status query, by Terminal ID.</summary>
-    public Dictionary<string, (string Status, string? Reason, long At)> LastAnswers() => database.Read(connection =>
+    public async Task<Dictionary<string, (string Status, string? Reason, long At)>> LastAnswersAsync()
+    {
+        await database.FlushDeferredAsync();
+        return database.Read(ReadLastAnswers);
+    }
+
+    private static Dictionary<string, (string Status, string? Reason, long At)> ReadLastAnswers(DbConnection connection)
     {
         using var command = connection.Command(null, "SELECT terminal_id, status, reason, at FROM status_answers;");
         using var reader = command.ExecuteReader();
@@ -122,7 +148,7 @@ public sealed class ConnectionStore(Database database, SigningKey signingKey, Se
         }
 
         return answers;
-    });
+    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -54,13 +54,13 @@ public static class DashboardViews
         switch (view)
         {
             case Devices:
-                DevicesTable(html, services.GetRequiredService<AdminStore>(), csrf);
+                await DevicesTableAsync(html, services.GetRequiredService<AdminStore>(), csrf);
                 break;
             case Groups:
                 GroupsTable(html, services.GetRequiredService<AdminStore>());
                 break;
             case Permits:
-                PermitTables(html, services.GetRequiredService<AdminStore>(), services.GetRequiredService<PermitStore>());
+                await PermitTablesAsync(html, services.GetRequiredService<AdminStore>(), services.GetRequiredService<PermitStore>());
                 break;
             case Allocation:
                 AllocationTables(html, services.GetRequiredService<AllocationStore>(), csrf);
@@ -69,7 +69,7 @@ public static class DashboardViews
                 await SessionTablesAsync(html, services.GetRequiredService<SessionStore>(), services.GetRequiredService<TimeProvider>(), csrf);
                 break;
             case Attempts:
-                AttemptsTable(html, services.GetRequiredService<ConnectionStore>(), AttemptFilter(context.Request.Query));
+                await AttemptsTableAsync(html, services.GetRequiredService<ConnectionStore>(), AttemptFilter(context.Request.Query));
                 break;
         }
 
@@ -92,9 +92,9 @@ public static class DashboardViews
         return html.ToMarkup();
     }
 
-    private static void DevicesTable(Html html, AdminStore store, string csrf)
+    private static async Task DevicesTableAsync(Html html, AdminStore store, string csrf)
     {
-        var devices = store.ListDevices();
+        var devices = await store.ListDevicesAsync();
         html.Add($"<h2>Devices <span class=\"count\">{devices.Length}</span></h2>");
         if (devices.Length == 0)
         {
@@ -167,9 +167,9 @@ public static class DashboardViews
         html.Add($"</tbody></table>");
     }
 
-    private static void PermitTables(Html html, AdminStore store, PermitStore permits)
+    private static async Task PermitTablesAsync(Html html, AdminStore store, PermitStore permits)
     {
-        var terminals = store.ListDevices().Where(d => d.TerminalId is not null).Take(RowLimit).ToList();
+        var terminals = (await store.ListDevicesAsync()).Where(d => d.TerminalId is not null).Take(RowLimit).ToList();
         html.Add($"<h2>Permit tables <span class=\"count\">{terminals.Count}</span></h2>");
         if (terminals.Count == 0)
         {
@@ -296,9 +296,9 @@ public static class DashboardViews
         html.Add($"<button type=\"submit\">Filter</button> <a href=\"/dashboard/{Attempts}\">Clear</a></fieldset></form>");
     }
 
-    private static void AttemptsTable(Html html, ConnectionStore store, ConnectionAttemptFilter filter)
+    private static async Task AttemptsTableAsync(Html html, ConnectionStore store, ConnectionAttemptFilter filter)
     {
-        var attempts = store.RecentAttempts(RowLimit, filter);
+        var attempts = await store.RecentAttemptsAsync(RowLimit, filter);
         html.Add($"<h2>Connection attempts <span class=\"count\">{attempts.Length}</span></h2>");
         if (attempts.Length == 0)
         {

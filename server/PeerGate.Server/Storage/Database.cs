@@ -32,6 +32,10 @@ public sealed class Database : IDisposable
     // - An item that waited in the queue longer than the busy timeout is refused (storage_busy)
     //   without running, so a caller waits at most that long for the writer plus one batch. A caller
     //   gives up on a writer that answers nothing for far longer (a disk that no longer syncs).
+    // - A write that no one has to wait for (WriteSoon: an acknowledgement's delete, an attempt's log
+    //   entry) does not wake the writer for a commit of its own: it rides in the next batch, and is
+    //   committed alone only once it has waited DeferLimit. It keeps its place in the queue, so a write
+    //   queued after it sees it. FlushDeferredAsync lets a reader see every such write queued before it.
     // - Work runs on the writer thread and must not commit or roll back the transaction. A Write
     //   made from inside work (on the writer thread) runs at once in the same transaction, under a
     //   savepoint of its own, instead of waiting for a batch that waits for it.
@@ -49,10 +53,12 @@ public sealed class Database : IDisposable
     private readonly TimeSpan _callerWait;
     private readonly int _queueLimit;
     private readonly int _batchLimit;
+    private readonly TimeSpan _deferLimit;
 
-    // The queue, the writer thread and whether we are closing, all under _queueLock.
+    // The queue, how many of it are deferred, the writer thread and whether we are closing, all under _queueLock.
     private readonly object _queueLock = new();
     private readonly Queue<WriteItem> _queue = new();
+    private int _deferred;
     private Thread? _writer;
     private bool _disposed;
 
@@ -73,16 +79,21 @@ public sealed class Database : IDisposable
     private StorageFault? _writeFault;
     private long _faultChanges;
 
+    /// <summary>How long a write queued with <see cref="WriteSoonAsync{T}"/> waits for a batch to ride in before it is committed alone.</summary>
+    public static readonly TimeSpan DefaultDeferLimit = TimeSpan.FromMilliseconds(50);
+
     /// <summary>A SQLite database in the file <paramref name="path"/>.</summary>
-    public Database(string path, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256)
-        : this(new SqliteEngine(path, busyTimeout), busyTimeout, writeQueueLimit, writeBatchLimit)
+    public Database(string path, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256, TimeSpan? deferLimit = null)
+        : this(new SqliteEngine(path, busyTimeout), busyTimeout, writeQueueLimit, writeBatchLimit, deferLimit)
     {
     }
 
-    public Database(StorageEngine engine, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256)
+    public Database(StorageEngine engine, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256, TimeSpan? deferLimit = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(writeQueueLimit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(writeBatchLimit, 1);
+        _deferLimit = deferLimit ?? DefaultDeferLimit;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_deferLimit, TimeSpan.Zero);
         _engine = engine;
         var busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
         var lockWaitSeconds = Math.Max(1, (int)Math.Ceiling(busyMilliseconds / 1000.0));
@@ -183,6 +194,36 @@ public sealed class Database : IDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/>, for a write that no caller waits for: it does not wake the writer
+    /// for a commit of its own but rides in the next batch, or is committed alone once it has waited the
+    /// defer limit (50 ms). The task completes once it is durable, or with what failed it.
+    /// </summary>
+    public Task<T> WriteSoonAsync<T>(Func<DbConnection, DbTransaction, T> work)
+    {
+        if (InsideBatch() is { } transaction)
+        {
+            return Task.FromResult(Nested(work, transaction));
+        }
+
+        return Enqueue(work, deferred: true).Task;
+    }
+
+    /// <summary>Completes once every write queued before it with <see cref="WriteSoonAsync{T}"/> is committed, so a read after it sees them.</summary>
+    public Task FlushDeferredAsync()
+    {
+        lock (_queueLock)
+        {
+            if (_deferred == 0)
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        // The queue keeps its order: once this empty write is committed, so is everything before it.
+        return WriteAsync((_, _) => 0);
+    }
+
     /// <summary>Runs <paramref name="work"/> on a connection of its own; reads see the last commit.</summary>
     public T Read<T>(Func<DbConnection, T> work)
     {
@@ -241,9 +282,9 @@ public sealed class Database : IDisposable
     private DbTransaction? InsideBatch() =>
         Environment.CurrentManagedThreadId == Volatile.Read(ref _writerThreadId) ? _batchTransaction : null;
 
-    private WriteItem<T> Enqueue<T>(Func<DbConnection, DbTransaction, T> work)
+    private WriteItem<T> Enqueue<T>(Func<DbConnection, DbTransaction, T> work, bool deferred = false)
     {
-        var item = new WriteItem<T>(work);
+        var item = new WriteItem<T>(work, deferred);
         lock (_queueLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -252,14 +293,24 @@ public sealed class Database : IDisposable
                 throw new StorageFaultException(StorageFault.Busy, $"The write queue holds its limit of {_queueLimit} writes.");
             }
 
+            // A deferred write wakes the writer only to learn its deadline: when the queue was empty.
+            var wake = !deferred || _queue.Count == 0;
             _queue.Enqueue(item);
+            if (deferred)
+            {
+                _deferred++;
+            }
+
             if (_writer is null)
             {
                 _writer = new Thread(RunWriter) { IsBackground = true, Name = "PeerGate database writer" };
                 _writer.Start();
             }
 
-            Monitor.Pulse(_queueLock);
+            if (wake)
+            {
+                Monitor.Pulse(_queueLock);
+            }
         }
 
         return item;
@@ -315,24 +366,50 @@ public sealed class Database : IDisposable
         }
     }
 
-    /// <summary>Waits for queued writes and takes up to a batch of them; false once disposed and drained.</summary>
+    /// <summary>
+    /// Waits for a write that must be committed now (one not deferred, or a deferred one past its
+    /// limit, or any once closing) and takes up to a batch of the queue; false once disposed and drained.
+    /// </summary>
     private bool TakeBatch(List<WriteItem> batch)
     {
         lock (_queueLock)
         {
-            while (_queue.Count == 0)
+            while (true)
             {
-                if (_disposed)
+                if (_queue.Count == 0)
                 {
-                    return false;
+                    if (_disposed)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(_queueLock);
+                    continue;
                 }
 
-                Monitor.Wait(_queueLock);
+                if (_queue.Count > _deferred || _disposed)
+                {
+                    break;
+                }
+
+                // Only deferred writes: the oldest is first in the queue.
+                var due = _deferLimit - _queue.Peek().Waited;
+                if (due <= TimeSpan.Zero)
+                {
+                    break;
+                }
+
+                Monitor.Wait(_queueLock, due);
             }
 
             while (_queue.Count > 0 && batch.Count < _batchLimit)
             {
                 var item = _queue.Dequeue();
+                if (item.Deferred)
+                {
+                    _deferred--;
+                }
+
                 if (item.WaitedLongerThan(_queueWait))
                 {
                     item.Refuse(new StorageFaultException(StorageFault.Busy, "The write waited longer than the busy timeout for the writer; nothing was written."));
@@ -504,7 +581,12 @@ public sealed class Database : IDisposable
         /// <summary>The caller gives up; false when the writer has taken it already.</summary>
         public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
 
-        public bool WaitedLongerThan(TimeSpan wait) => Stopwatch.GetElapsedTime(_enqueuedAt) > wait;
+        public bool WaitedLongerThan(TimeSpan wait) => Waited > wait;
+
+        public TimeSpan Waited => Stopwatch.GetElapsedTime(_enqueuedAt);
+
+        /// <summary>Queued with WriteSoonAsync: it waits for a batch to ride in.</summary>
+        public abstract bool Deferred { get; }
 
         /// <summary>Runs the work; returns what it threw, or null.</summary>
         public abstract Exception? Run(DbConnection connection, DbTransaction transaction);
@@ -522,8 +604,10 @@ public sealed class Database : IDisposable
         }
     }
 
-    private sealed class WriteItem<T>(Func<DbConnection, DbTransaction, T> work) : WriteItem
+    private sealed class WriteItem<T>(Func<DbConnection, DbTransaction, T> work, bool deferred) : WriteItem
     {
+        public override bool Deferred => deferred;
+
         // Continuations run on the pool, never on the writer thread.
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T _result = default!;

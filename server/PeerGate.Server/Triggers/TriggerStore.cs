@@ -104,10 +104,12 @@ public sealed class TriggerStore(Database database, ServerOptions options)
 
     /// <summary>
     /// Deletes everything of the terminal up to and including <paramref name="cursor"/> (the device has
-    /// handled it) and whatever has expired. Writes only when there is something to delete, so an
-    /// idle device's polls cost no commit.
+    /// handled it) and whatever has expired, in the next commit (<see cref="Database.WriteSoonAsync{T}"/>):
+    /// no poll waits for it, since the cursor alone decides what a poll answers. Writes only when there
+    /// is something to delete, so an idle device's polls cost no commit; null then. The task completes
+    /// once the delete is durable; if it fails, the rows stay and the next poll acknowledges them again.
     /// </summary>
-    public async Task AcknowledgeAsync(string terminalId, long cursor, long now)
+    public Task<int>? AcknowledgeSoon(string terminalId, long cursor, long now)
     {
         Interlocked.Increment(ref _reads);
         var stale = database.Read(connection => connection.Scalar(
@@ -116,10 +118,10 @@ public sealed class TriggerStore(Database database, ServerOptions options)
             ("@terminal", terminalId), ("@cursor", cursor), ("@now", now)));
         if (stale is null)
         {
-            return;
+            return null;
         }
 
-        await database.WriteAsync((connection, transaction) => connection.Execute(
+        return database.WriteSoonAsync((connection, transaction) => connection.Execute(
             transaction,
             "DELETE FROM triggers WHERE terminal_id = @terminal AND (seq <= @cursor OR expires_at <= @now);",
             ("@terminal", terminalId), ("@cursor", cursor), ("@now", now)));

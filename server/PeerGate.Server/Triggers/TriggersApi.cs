@@ -77,7 +77,7 @@ public static class TriggersApi
                 poller.Signal(TerminalLine.Poller.Stopping);
             }
 
-            await AcknowledgeAsync(store, line, terminalId, cursor, Now(time));
+            Acknowledge(store, line, terminalId, cursor, Now(time));
             hub.Reached(terminalId, cursor);
             while (true)
             {
@@ -134,18 +134,34 @@ public static class TriggersApi
     }
 
     /// <summary>
-    /// Deletes what <paramref name="cursor"/> acknowledges; when memory knows the queue holds nothing
-    /// to delete, without touching the database.
+    /// Deletes what <paramref name="cursor"/> acknowledges, in the next commit and without waiting for it;
+    /// when memory knows the queue holds nothing to delete, without touching the database. Memory learns
+    /// of the delete once it is durable.
     /// </summary>
-    private static async Task AcknowledgeAsync(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
+    private static void Acknowledge(TriggerStore store, TerminalLine line, string terminalId, long cursor, long now)
     {
         if (line.MustDelete(cursor, now) is false)
         {
             return;
         }
 
-        await store.AcknowledgeAsync(terminalId, cursor, now);
-        line.Acknowledged(cursor, now);
+        store.AcknowledgeSoon(terminalId, cursor, now)?.ContinueWith(
+            (delete, state) =>
+            {
+                // A failed delete leaves the rows and memory as they were: the next poll deletes them.
+                if (delete.IsCompletedSuccessfully)
+                {
+                    ((TerminalLine)state!).Acknowledged(cursor, now);
+                }
+                else
+                {
+                    _ = delete.Exception;
+                }
+            },
+            line,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>Reads the queue after <paramref name="cursor"/> and lets memory learn it (last seq first: see <see cref="TerminalLine.Learn"/>).</summary>
