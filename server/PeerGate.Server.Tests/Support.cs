@@ -52,7 +52,7 @@ internal static class Db
     /// </summary>
     public static System.Data.Common.DbConnection Open(TestServer server)
     {
-        server.Services.GetRequiredService<PeerGate.Server.Storage.Database>().FlushDeferredAsync().Wait(TimeSpan.FromSeconds(30));
+        Assert.IsTrue(server.Services.GetRequiredService<PeerGate.Server.Storage.Database>().FlushDeferredAsync().Wait(TimeSpan.FromSeconds(30)), "the server's deferred writes were committed");
         System.Data.Common.DbConnection connection = server.StorageConnectionString is { } postgres
             ? new Npgsql.NpgsqlConnection(postgres + ";Pooling=false")
             : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = server.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());

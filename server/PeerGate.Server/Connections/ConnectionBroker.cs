@@ -427,10 +427,9 @@ public sealed class ConnectionBroker(
         }
 
         _ = store.RecordGrantSoon(attempt).ContinueWith(
-            (logged, state) => ((ILogger)state!).LogWarning(logged.Exception, "The connection-attempt log missed the grant of session {SessionId}", sessionId),
-            logger,
+            logged => logger.LogWarning(logged.Exception, "The connection-attempt log missed the grant of session {SessionId}", sessionId),
             CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskContinuationOptions.OnlyOnFaulted,
             TaskScheduler.Default);
         metrics.CountTriggerQueued(TriggerKinds.SessionOffer);
         metrics.CountConnection(AttemptStages.Granted);

@@ -79,8 +79,8 @@ public sealed class Database : IDisposable
     private StorageFault? _writeFault;
     private long _faultChanges;
 
-    /// <summary>How long a write queued with <see cref="WriteSoonAsync{T}"/> waits for a batch to ride in before it is committed alone.</summary>
-    public static readonly TimeSpan DefaultDeferLimit = TimeSpan.FromMilliseconds(50);
+    // How long a write queued with WriteSoonAsync waits for a batch to ride in before it is committed alone.
+    private static readonly TimeSpan DefaultDeferLimit = TimeSpan.FromMilliseconds(50);
 
     /// <summary>A SQLite database in the file <paramref name="path"/>.</summary>
     public Database(string path, TimeSpan busyTimeout, int writeQueueLimit = 1024, int writeBatchLimit = 256, TimeSpan? deferLimit = null)
@@ -199,15 +199,8 @@ public sealed class Database : IDisposable
     /// for a commit of its own but rides in the next batch, or is committed alone once it has waited the
     /// defer limit (50 ms). The task completes once it is durable, or with what failed it.
     /// </summary>
-    public Task<T> WriteSoonAsync<T>(Func<DbConnection, DbTransaction, T> work)
-    {
-        if (InsideBatch() is { } transaction)
-        {
-            return Task.FromResult(Nested(work, transaction));
-        }
-
-        return Enqueue(work, deferred: true).Task;
-    }
+    /// <remarks>Nobody waits for it, so from inside work too it is simply queued, for the batch after.</remarks>
+    public Task<T> WriteSoonAsync<T>(Func<DbConnection, DbTransaction, T> work) => Enqueue(work, deferred: true).Task;
 
     /// <summary>Completes once every write queued before it with <see cref="WriteSoonAsync{T}"/> is committed, so a read after it sees them.</summary>
     public Task FlushDeferredAsync()

@@ -145,22 +145,19 @@ public static class TriggersApi
             return;
         }
 
+        // A failed delete leaves the rows and memory as they were: the next poll deletes them.
         store.AcknowledgeSoon(terminalId, cursor, now)?.ContinueWith(
-            (delete, state) =>
+            delete =>
             {
-                // A failed delete leaves the rows and memory as they were: the next poll deletes them.
                 if (delete.IsCompletedSuccessfully)
                 {
-                    ((TerminalLine)state!).Acknowledged(cursor, now);
+                    line.Acknowledged(cursor, now);
                 }
                 else
                 {
                     _ = delete.Exception;
                 }
             },
-            line,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
     }
 
