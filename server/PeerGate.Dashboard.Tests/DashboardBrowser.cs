@@ -89,7 +89,9 @@ public sealed class DashboardBrowser : IAsyncDisposable
         try
         {
             // The first login of a run meets a cold server and a cold browser, beside the rest of the suite.
-            await Page.WaitForURLAsync("**/dashboard", new PageWaitForURLOptions { Timeout = 2 * WaitMillis });
+            // Arriving is the commit of the navigation: the load event can lag far behind on a loaded
+            // machine, and the live stream state below is what shows the page works.
+            await Page.WaitForURLAsync("**/dashboard", new PageWaitForURLOptions { Timeout = 2 * WaitMillis, WaitUntil = WaitUntilState.Commit });
         }
         catch (TimeoutException)
         {

@@ -5,7 +5,8 @@ public enum NatKind
 {
     /// <summary>
     /// Endpoint-independent mapping: nftables masquerade keeps the host's source port when it is free,
-    /// so every destination sees the same public port.
+    /// so every destination sees the same public port. Its firewall drops what arrives for the router
+    /// itself unsolicited (a peer's SYN before this side's own), where the other routers answer with RST.
     /// </summary>
     EndpointIndependent,
 
