@@ -268,8 +268,10 @@ public sealed partial class NatLab : IAsyncDisposable
 
     /// <summary>
     /// The router's nftables rules. Inbound from the public side passes only for mappings the host
-    /// opened (a home router's filtering); only r-eim also drops what is sent to the router itself. Loss uses nftables' own random numbers rather than tc netem,
-    /// which many kernels (this lab's CI among them) are built without.
+    /// opened (a home router's filtering). What is sent to the router itself only r-eim drops; the others
+    /// answer it as a Linux router without an input filter does (an early SYN gets RST). Loss uses
+    /// nftables' own random numbers rather than tc netem, which many kernels (this lab's CI among them)
+    /// are built without.
     /// </summary>
     private static string Ruleset(NatKind kind)
     {
@@ -287,17 +289,17 @@ public sealed partial class NatLab : IAsyncDisposable
             NatKind.ShortTimeout => "meta l4proto { tcp, udp } masquerade to :20000-32767\n    oifname \"wan0\" masquerade",
             _ => "masquerade",
         };
-        // r-eim's own firewall drops what arrives for it unsolicited, as a stealth home router does; the
-        // others answer it as a Linux router without an input filter does (an early SYN gets RST).
-        var input = kind == NatKind.EndpointIndependent
-            ? """
-              chain input {
-                type filter hook input priority filter; policy accept;
-                iifname "wan0" ct state established,related accept
-                iifname "wan0" drop
-              }
-            """
-            : string.Empty;
+        var input = kind switch
+        {
+            NatKind.EndpointIndependent => """
+                  chain input {
+                    type filter hook input priority filter; policy accept;
+                    iifname "wan0" ct state established,related accept
+                    iifname "wan0" drop
+                  }
+                """,
+            _ => string.Empty,
+        };
         return $$"""
             table ip natlab {
             {{input}}
